@@ -1,5 +1,7 @@
 //! NAME-25 … NAME-27: the label builder and validator.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use catalyst_naming::{

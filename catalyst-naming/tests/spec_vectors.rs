@@ -3,6 +3,8 @@
 //! NB: the `openova.io` domains below are the naming doc's own examples of pure string
 //! formatting; no Sovereign is provisioned with them.
 
+#![allow(clippy::unwrap_used)]
+
 use catalyst_naming::{
     AppName, BlueprintName, BlueprintVersion, BuildingBlock, Component, EnvType, EnvironmentName, Fqdn, Location,
     NamingError, OrgSlug, Provider, QualifiedVcluster, Region, RegionTable, ServerName, SlugRule, branch_for_env_type,

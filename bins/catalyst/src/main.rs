@@ -1,1 +1,53 @@
-fn main() {}
+//! `catalyst`: the OpenOva Catalyst command line. It composes the SDK crates and owns every
+//! terminal concern: argument parsing, output formats, messages and exit codes.
+//!
+//! Exit codes (DESIGN.md): 0 ok; 1 the input or the remote state is wrong; 2 usage;
+//! 3 a remote service failed or could not be reached.
+
+mod cli;
+mod names;
+mod output;
+
+use std::process::ExitCode;
+
+/// A failed command: what went wrong and the exit code it maps to.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl Failure {
+    /// The input is wrong (exit 1).
+    pub(crate) fn invalid(error: impl Into<anyhow::Error>) -> Self {
+        Self { code: 1, error: error.into() }
+    }
+
+    /// The command line is wrong in a way clap could not see (exit 2).
+    #[allow(dead_code, reason = "used once commands with cross-argument rules land")]
+    pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Self { code: 2, error: error.into() }
+    }
+
+    /// The input was judged wrong and the judgement is already printed (exit 1, no message).
+    pub(crate) fn reported() -> Self {
+        Self { code: 1, error: anyhow::Error::msg(String::new()) }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = cli::parse();
+    let result = match cli.command {
+        cli::Command::Names(args) => names::run(&args, cli.output),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let message = format!("{:#}", failure.error);
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The command-line grammar. Help texts that list accepted values are computed from the
+//! naming tables at start, so they cannot drift from what the parsers accept.
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use catalyst_naming::{BuildingBlock, CONTROL_PLANE_COMPONENTS, EnvType, Provider, RegionTable};
+
+/// The OpenOva Catalyst command line.
+#[derive(Debug, Parser)]
+#[command(name = "catalyst", version, about, long_about = None, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// Output format.
+    #[arg(short, long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats of every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Output {
+    /// Aligned, human-readable text.
+    Text,
+    /// JSON with stable snake_case keys.
+    Json,
+    /// YAML with the same keys as JSON.
+    Yaml,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Compute every derived name of the naming table and the label set (SPEC §2).
+    ///
+    /// Accepts long or short codes (`hetzner`/`hz`, `prod`/`p`). Keys whose dimensions were
+    /// not given are omitted. Exit 1 when a value breaks a naming rule, 2 on usage errors.
+    Names(NamesArgs),
+}
+
+/// `catalyst names`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct NamesArgs {
+    #[command(subcommand)]
+    pub command: Option<NamesCommand>,
+
+    /// Cloud provider.
+    #[arg(long, value_name = "P", required = true)]
+    pub provider: Option<String>,
+    /// Region code of the provider.
+    #[arg(long, value_name = "R", required = true)]
+    pub region: Option<String>,
+    /// Building block (security zone).
+    #[arg(long, value_name = "B", required = true)]
+    pub building_block: Option<String>,
+    /// Env type.
+    #[arg(long, value_name = "E", required = true)]
+    pub env_type: Option<String>,
+    /// Organization slug: adds vcluster, vcluster_qualified, environment and tenant labels.
+    #[arg(long, value_name = "O")]
+    pub org: Option<String>,
+    /// Sovereign FQDN (e.g. omantel.biz): adds control_plane_dns, and with --org and --app
+    /// application_dns and gitea_repo_url.
+    #[arg(long, value_name = "FQDN")]
+    pub sovereign: Option<String>,
+    /// Application name (a DNS-1123 label): adds server and, with --org and --sovereign,
+    /// application_dns and gitea_repo_url.
+    #[arg(long, value_name = "A")]
+    pub app: Option<String>,
+    /// Server index for the server name (a positive integer).
+    #[arg(long, value_name = "N", default_value = "1", requires = "app")]
+    pub index: String,
+    /// Domain for application_dns instead of the Sovereign (an Org's white-label domain).
+    #[arg(long, value_name = "DOMAIN", requires = "app")]
+    pub app_domain: Option<String>,
+    /// Blueprint name, with or without `bp-`.
+    #[arg(long, value_name = "B")]
+    pub blueprint: Option<String>,
+    /// Blueprint version (semver X.Y.Z[-pre]); adds blueprint_oci_ref.
+    #[arg(long, value_name = "V", requires = "blueprint")]
+    pub blueprint_version: Option<String>,
+    /// Control-plane component for control_plane_dns; repeat for several.
+    #[arg(long = "component", value_name = "C")]
+    pub components: Vec<String>,
+    /// Value of the openova.io/managed-by label: flux, crossplane, opentofu or manual.
+    #[arg(long, value_name = "M", default_value = "flux")]
+    pub managed_by: String,
+}
+
+/// `catalyst names parse|check-org`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum NamesCommand {
+    /// Parse a name back to its dimensions.
+    ///
+    /// Recognizes a host-cluster / kube context (hz-fsn-rtz-prod), a qualified vCluster
+    /// (hz-fsn-rtz-prod-acme), a server name (hzfsnr-k8s-1p), a location code (hfrp) and an
+    /// Environment name (acme-prod), tried in that order unless --kind is given.
+    Parse {
+        /// The name to parse.
+        name: String,
+        /// Parse as this kind only.
+        #[arg(long, value_enum)]
+        kind: Option<NameKind>,
+    },
+    /// Check an organization slug: exit 0 when valid, 1 with the rule it breaks.
+    ///
+    /// Slugs match ^[a-z][a-z0-9-]{2,31}$, do not end in '-', and are not reserved:
+    /// system, flux, crossplane, catalyst, gitea, kube-*, and every provider, region,
+    /// building-block and env-type code.
+    CheckOrg {
+        /// The slug to check.
+        slug: String,
+    },
+}
+
+/// What `names parse` may parse a name as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum NameKind {
+    /// {prov}-{reg}-{bb}-{env}
+    HostCluster,
+    /// {prov}-{reg}-{bb}-{env}-{org}
+    VclusterQualified,
+    /// {prov}{reg}{b}-{app}-{n}{e}
+    Server,
+    /// {p}{r}{b}{e}
+    LocationCode,
+    /// {org}-{env}
+    Environment,
+}
+
+impl NameKind {
+    /// The kind as printed in output.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::HostCluster => "host-cluster",
+            Self::VclusterQualified => "vcluster-qualified",
+            Self::Server => "server",
+            Self::LocationCode => "location-code",
+            Self::Environment => "environment",
+        }
+    }
+}
+
+fn region_help() -> String {
+    let table = RegionTable::builtin();
+    let per_provider: Vec<String> = Provider::ALL
+        .iter()
+        .filter(|p| table.regions(**p).next().is_some())
+        .map(|p| format!("{}: {}", p.name(), table.accepted(*p)))
+        .collect();
+    format!(
+        "Region code of the provider [{}; aws, gcp and azure have none yet]",
+        per_provider.join("; ")
+    )
+}
+
+/// The full command with help texts computed from the naming tables.
+pub(crate) fn command() -> clap::Command {
+    let components = CONTROL_PLANE_COMPONENTS.join(", ");
+    Cli::command().mut_subcommand("names", |names| {
+        names
+            .mut_arg("provider", |a| a.help(format!("Cloud provider [accepted: {}]", Provider::accepted())))
+            .mut_arg("region", |a| a.help(region_help()))
+            .mut_arg("building_block", |a| {
+                a.help(format!("Building block (security zone) [accepted: {}]", BuildingBlock::accepted()))
+            })
+            .mut_arg("env_type", |a| {
+                a.help(format!("Env type [accepted: {}; dr is a Placement, not an env type]", EnvType::accepted()))
+            })
+            .mut_arg("components", |a| {
+                a.help(format!("Control-plane component for control_plane_dns; repeat for several [default: {components}]"))
+            })
+    })
+}
+
+/// Parses the process arguments; prints help or a usage error and exits (code 2) on failure.
+pub(crate) fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
