@@ -1,6 +1,7 @@
 //! The command-line grammar. Help texts that list accepted values are computed from the
 //! naming tables at start, so they cannot drift from what the parsers accept.
 
+#![allow(clippy::doc_markdown, reason = "doc comments here are clap help text, shown verbatim to users")]
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use catalyst_naming::{BuildingBlock, CONTROL_PLANE_COMPONENTS, EnvType, Provider, RegionTable};

@@ -57,27 +57,21 @@ fn text(value: &Value, indent: usize, out: &mut String) {
         Value::Object(map) => {
             let width = map.iter().filter(|(_, v)| scalar(v).is_some()).map(|(k, _)| k.len()).max().unwrap_or(0);
             for (k, v) in map {
-                match scalar(v) {
-                    Some(s) => {
-                        let _ = writeln!(out, "{pad}{k:width$}  {s}");
-                    }
-                    None => {
-                        let _ = writeln!(out, "{pad}{k}:");
-                        text(v, indent + 2, out);
-                    }
+                if let Some(s) = scalar(v) {
+                    let _ = writeln!(out, "{pad}{k:width$}  {s}");
+                } else {
+                    let _ = writeln!(out, "{pad}{k}:");
+                    text(v, indent + 2, out);
                 }
             }
         }
         Value::Array(items) => {
             for item in items {
-                match scalar(item) {
-                    Some(s) => {
-                        let _ = writeln!(out, "{pad}- {s}");
-                    }
-                    None => {
-                        let _ = writeln!(out, "{pad}-");
-                        text(item, indent + 2, out);
-                    }
+                if let Some(s) = scalar(item) {
+                    let _ = writeln!(out, "{pad}- {s}");
+                } else {
+                    let _ = writeln!(out, "{pad}-");
+                    text(item, indent + 2, out);
                 }
             }
         }
