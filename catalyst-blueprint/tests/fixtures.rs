@@ -1,0 +1,70 @@
+//! Every real blueprint.yaml of the platform parses (SPEC BP-1), with the true warnings.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use catalyst_blueprint::{ApiVersion, HeaderError, parse_header};
+
+/// `../shared/fixtures` beside the repository; a missing folder fails the test.
+fn fixtures() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures");
+    assert!(dir.is_dir(), "fixtures not found at {}: clone the repository beside shared/", dir.display());
+    dir
+}
+
+#[test]
+fn bp_1_all_fixture_blueprints_parse() {
+    let platform = fixtures().join("openova/blueprints/platform");
+    let mut count = 0;
+    let (mut alpha, mut v1, mut bare) = (0, 0, 0);
+    for entry in std::fs::read_dir(&platform).unwrap() {
+        let dir = entry.unwrap().path();
+        let folder = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let yaml = std::fs::read_to_string(dir.join("blueprint.yaml")).unwrap();
+        let h = parse_header(&yaml, Some(&folder)).unwrap_or_else(|e| panic!("{folder}: {e}"));
+        assert_eq!(h.name.as_str(), format!("bp-{folder}"));
+        match h.api_version {
+            ApiVersion::V1Alpha1 => alpha += 1,
+            ApiVersion::V1 => v1 += 1,
+        }
+        if !h.warnings.is_empty() {
+            bare += 1;
+            // The only warning real files earn here is the bare v1 name.
+            assert_eq!(h.api_version, ApiVersion::V1, "{folder}: {:?}", h.warnings);
+        }
+        count += 1;
+    }
+    // Counts measured in shared/fixtures/README.md.
+    assert_eq!((count, alpha, v1, bare), (48, 29, 19, 19));
+}
+
+#[test]
+fn bp_1_documented_example_uses_metadata_version() {
+    let path = fixtures().join("openova/crds/doc-examples/docs/BLUEPRINT-AUTHORING.md.L84-L188.Blueprint.yaml");
+    let h = parse_header(&std::fs::read_to_string(path).unwrap(), Some("wordpress")).unwrap();
+    assert_eq!((h.name.as_str(), h.version.as_str()), ("bp-wordpress", "1.3.0"));
+    assert_eq!(h.warnings, ["metadata.version: the version belongs in spec.version"]);
+}
+
+#[test]
+fn bp_1_rejections_name_the_yaml_path() {
+    let doc = |api: &str, kind: &str, name: &str, version: &str| {
+        format!("apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n  version: {version}\n")
+    };
+    let v1 = "catalyst.openova.io/v1";
+    let err = parse_header(&doc("apps/v1", "Blueprint", "x1", "1.0.0"), None).unwrap_err();
+    assert_eq!(err.to_string(), "apiVersion: \"apps/v1\" is not catalyst.openova.io/v1alpha1 or catalyst.openova.io/v1");
+    let err = parse_header(&doc(v1, "Deployment", "x1", "1.0.0"), None).unwrap_err();
+    assert_eq!(err, HeaderError::WrongKind { found: "Deployment".into() });
+    let err = parse_header(&doc(v1, "Blueprint", "Harbor", "1.0.0"), None).unwrap_err();
+    assert!(err.to_string().starts_with("metadata.name: invalid Blueprint name \"Harbor\""), "{err}");
+    let err = parse_header(&doc(v1, "Blueprint", "harbor", "1.0.0"), Some("gitea")).unwrap_err();
+    assert_eq!(err.to_string(), "metadata.name: \"bp-harbor\" does not match its folder \"gitea\" (expected bp-gitea)");
+    let err = parse_header(&doc(v1, "Blueprint", "harbor", "1.0"), None).unwrap_err();
+    assert!(err.to_string().starts_with("spec.version: invalid Blueprint version \"1.0\""), "{err}");
+    let err = parse_header("apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: x1}\n", None).unwrap_err();
+    assert_eq!(err, HeaderError::MissingVersion);
+    let err = parse_header("kind: [", None).unwrap_err();
+    assert!(matches!(err, HeaderError::Yaml { .. }), "{err:?}");
+}
