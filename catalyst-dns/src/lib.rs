@@ -1,1 +1,31 @@
-//! wip
+//! DNS for OpenOva Catalyst: PowerDNS record sets, lua records, a Sovereign's canonical
+//! records and orphan audits (SPEC DNS-*).
+//!
+//! This first part holds the pure pieces every PowerDNS call is built from: name
+//! canonicalization, the PATCH body shape, and the Sovereign's canonical subdomain list.
+//! The HTTP client, plan/diff/apply and lua-record synthesis follow.
+//!
+//! ```
+//! use catalyst_dns::{RrSet, ZonePatch, SOVEREIGN_SUBDOMAINS};
+//!
+//! // The seed-003 record set of a Sovereign: one A record per subdomain, TTL 60.
+//! let patch = ZonePatch {
+//!     rrsets: SOVEREIGN_SUBDOMAINS.iter()
+//!         .map(|sub| RrSet::replace(&format!("{sub}.t111.omani.works"), "A", 60, ["127.0.0.10"]))
+//!         .collect(),
+//! };
+//! assert_eq!(patch.rrsets.len(), 13);
+//! assert!(patch.to_json().starts_with(r#"{"rrsets":[{"name":"console.t111.omani.works.","type":"A","ttl":60,"changetype":"REPLACE","records":[{"content":"127.0.0.10","disabled":false}]}"#));
+//! ```
+//!
+//! # Crate features
+//!
+//! None yet.
+
+mod rrset;
+mod subdomains;
+
+pub use rrset::{ChangeType, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
+pub use subdomains::{
+    LATER_SUBDOMAINS, SOVEREIGN_SUBDOMAINS, SUBDOMAINS_ENV, SubdomainError, extended_subdomains, parse_subdomains,
+};
