@@ -10,7 +10,8 @@
 use std::error::Error;
 
 use catalyst_naming::{
-    BuildingBlock, EnvType, EnvironmentName, Fqdn, LabelsBuilder, Location, ManagedBy, OrgSlug, Provider, Region,
+    BuildingBlock, EnvType, EnvironmentName, Fqdn, LabelsBuilder, Location, ManagedBy, OrgSlug, Provider,
+    Region,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -121,11 +121,14 @@ struct RawSpec {
 /// # Ok::<(), catalyst_blueprint::HeaderError>(())
 /// ```
 pub fn parse_header(yaml: &str, folder: Option<&str>) -> Result<BlueprintHeader, HeaderError> {
-    let raw: RawHeader = serde_saphyr::from_str(yaml).map_err(|e| HeaderError::Yaml { message: e.to_string() })?;
+    let raw: RawHeader =
+        serde_saphyr::from_str(yaml).map_err(|e| HeaderError::Yaml { message: e.to_string() })?;
     let api_version = match raw.api_version.as_str() {
         "catalyst.openova.io/v1alpha1" => ApiVersion::V1Alpha1,
         "catalyst.openova.io/v1" => ApiVersion::V1,
-        _ => return Err(HeaderError::UnsupportedApiVersion { found: raw.api_version }),
+        _ => {
+            return Err(HeaderError::UnsupportedApiVersion { found: raw.api_version });
+        }
     };
     if raw.kind != "Blueprint" {
         return Err(HeaderError::WrongKind { found: raw.kind });
@@ -133,7 +136,10 @@ pub fn parse_header(yaml: &str, folder: Option<&str>) -> Result<BlueprintHeader,
     let mut warnings = Vec::new();
     let name = BlueprintName::parse(&raw.metadata.name).map_err(HeaderError::InvalidName)?;
     if name.as_str() != raw.metadata.name {
-        warnings.push(format!("metadata.name: {:?} has no bp- prefix; the canonical name is {name}", raw.metadata.name));
+        warnings.push(format!(
+            "metadata.name: {:?} has no bp- prefix; the canonical name is {name}",
+            raw.metadata.name
+        ));
     }
     if let Some(folder) = folder
         && name.short() != folder
@@ -148,6 +154,7 @@ pub fn parse_header(yaml: &str, folder: Option<&str>) -> Result<BlueprintHeader,
         }
         (None, None) => return Err(HeaderError::MissingVersion),
     };
-    let version = BlueprintVersion::parse(&version).map_err(|error| HeaderError::InvalidVersion { path, error })?;
+    let version =
+        BlueprintVersion::parse(&version).map_err(|error| HeaderError::InvalidVersion { path, error })?;
     Ok(BlueprintHeader { api_version, name, version, warnings })
 }

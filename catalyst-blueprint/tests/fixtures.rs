@@ -41,7 +41,8 @@ fn bp_1_all_fixture_blueprints_parse() {
 
 #[test]
 fn bp_1_documented_example_uses_metadata_version() {
-    let path = fixtures().join("openova/crds/doc-examples/docs/BLUEPRINT-AUTHORING.md.L84-L188.Blueprint.yaml");
+    let path =
+        fixtures().join("openova/crds/doc-examples/docs/BLUEPRINT-AUTHORING.md.L84-L188.Blueprint.yaml");
     let h = parse_header(&std::fs::read_to_string(path).unwrap(), Some("wordpress")).unwrap();
     assert_eq!((h.name.as_str(), h.version.as_str()), ("bp-wordpress", "1.3.0"));
     assert_eq!(h.warnings, ["metadata.version: the version belongs in spec.version"]);
@@ -54,16 +55,24 @@ fn bp_1_rejections_name_the_yaml_path() {
     };
     let v1 = "catalyst.openova.io/v1";
     let err = parse_header(&doc("apps/v1", "Blueprint", "x1", "1.0.0"), None).unwrap_err();
-    assert_eq!(err.to_string(), "apiVersion: \"apps/v1\" is not catalyst.openova.io/v1alpha1 or catalyst.openova.io/v1");
+    assert_eq!(
+        err.to_string(),
+        "apiVersion: \"apps/v1\" is not catalyst.openova.io/v1alpha1 or catalyst.openova.io/v1"
+    );
     let err = parse_header(&doc(v1, "Deployment", "x1", "1.0.0"), None).unwrap_err();
     assert_eq!(err, HeaderError::WrongKind { found: "Deployment".into() });
     let err = parse_header(&doc(v1, "Blueprint", "Harbor", "1.0.0"), None).unwrap_err();
     assert!(err.to_string().starts_with("metadata.name: invalid Blueprint name \"Harbor\""), "{err}");
     let err = parse_header(&doc(v1, "Blueprint", "harbor", "1.0.0"), Some("gitea")).unwrap_err();
-    assert_eq!(err.to_string(), "metadata.name: \"bp-harbor\" does not match its folder \"gitea\" (expected bp-gitea)");
+    assert_eq!(
+        err.to_string(),
+        "metadata.name: \"bp-harbor\" does not match its folder \"gitea\" (expected bp-gitea)"
+    );
     let err = parse_header(&doc(v1, "Blueprint", "harbor", "1.0"), None).unwrap_err();
     assert!(err.to_string().starts_with("spec.version: invalid Blueprint version \"1.0\""), "{err}");
-    let err = parse_header("apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: x1}\n", None).unwrap_err();
+    let err =
+        parse_header("apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: x1}\n", None)
+            .unwrap_err();
     assert_eq!(err, HeaderError::MissingVersion);
     let err = parse_header("kind: [", None).unwrap_err();
     assert!(matches!(err, HeaderError::Yaml { .. }), "{err:?}");

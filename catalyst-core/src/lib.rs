@@ -31,6 +31,6 @@
 mod phase1;
 
 pub use phase1::{
-    Classification, ComponentState, DeploymentStatus, GateConfig, Outcome, ReadyCondition, UnknownOutcome, classify,
-    component_id, component_state, deadline_outcome, terminate_gate,
+    Classification, ComponentState, DeploymentStatus, GateConfig, Outcome, ReadyCondition, UnknownOutcome,
+    classify, component_id, component_state, deadline_outcome, terminate_gate,
 };

@@ -62,7 +62,9 @@ impl fmt::Display for Outcome {
 
 /// A string that is not one of the outcome wire strings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Phase-1 outcome {0:?}; known: ready, failed, timeout, flux-not-reconciling, kubeconfig-missing, watcher-start-failed, flux-crds-absent")]
+#[error(
+    "unknown Phase-1 outcome {0:?}; known: ready, failed, timeout, flux-not-reconciling, kubeconfig-missing, watcher-start-failed, flux-crds-absent"
+)]
 pub struct UnknownOutcome(pub String);
 
 impl FromStr for Outcome {
@@ -122,7 +124,8 @@ pub struct ReadyCondition<'a> {
     pub message: &'a str,
 }
 
-const FAILED_REASONS: [&str; 5] = ["InstallFailed", "UpgradeFailed", "ChartPullError", "ChartLoadError", "ArtifactFailed"];
+const FAILED_REASONS: [&str; 5] =
+    ["InstallFailed", "UpgradeFailed", "ChartPullError", "ChartLoadError", "ArtifactFailed"];
 const INSTALLING_REASONS: [&str; 3] = ["Progressing", "ReconcileStarted", "DependencyNotReady"];
 
 /// The component state of a HelmRelease from its `Ready` condition (CORE-15).
@@ -134,7 +137,9 @@ const INSTALLING_REASONS: [&str; 3] = ["Progressing", "ReconcileStarted", "Depen
 /// assert_eq!(component_state(Some(failed)), ComponentState::Failed);
 /// ```
 pub fn component_state(ready: Option<ReadyCondition<'_>>) -> ComponentState {
-    let Some(c) = ready else { return ComponentState::Pending };
+    let Some(c) = ready else {
+        return ComponentState::Pending;
+    };
     match c.status {
         "True" => ComponentState::Installed,
         "False" => {
@@ -190,7 +195,11 @@ impl GateConfig {
 ///
 /// It may finish only when the initial list has synced, at least one `bp-*` release was
 /// seen, at least `min_bootstrap_kit_hrs` were observed and every one is terminal.
-pub fn terminate_gate(synced: bool, states: &BTreeMap<String, ComponentState>, config: GateConfig) -> Option<Outcome> {
+pub fn terminate_gate(
+    synced: bool,
+    states: &BTreeMap<String, ComponentState>,
+    config: GateConfig,
+) -> Option<Outcome> {
     if !synced || states.is_empty() || states.len() < config.min_bootstrap_kit_hrs {
         return None;
     }

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use catalyst_core::{
-    ComponentState, DeploymentStatus, GateConfig, Outcome, ReadyCondition, classify, component_id, component_state,
-    deadline_outcome, terminate_gate,
+    ComponentState, DeploymentStatus, GateConfig, Outcome, ReadyCondition, classify, component_id,
+    component_state, deadline_outcome, terminate_gate,
 };
 use proptest::prelude::*;
 
@@ -70,7 +70,11 @@ fn core_16_terminate_gate() {
     assert_eq!(terminate_gate(false, &all_ok, cfg), None, "not synced");
     assert_eq!(terminate_gate(true, &BTreeMap::new(), cfg), None, "nothing seen");
     assert_eq!(terminate_gate(true, &all_ok, cfg), Some(Outcome::Ready));
-    assert_eq!(terminate_gate(true, &all_ok, GateConfig::default().with_min_bootstrap_kit_hrs(3)), None, "below the floor");
+    assert_eq!(
+        terminate_gate(true, &all_ok, GateConfig::default().with_min_bootstrap_kit_hrs(3)),
+        None,
+        "below the floor"
+    );
     assert_eq!(terminate_gate(true, &states(&[("a", Installed), ("b", Installing)]), cfg), None);
     assert_eq!(terminate_gate(true, &states(&[("a", Installed), ("b", Failed)]), cfg), Some(Outcome::Failed));
     assert_eq!(deadline_outcome(false), Outcome::FluxNotReconciling);
@@ -92,12 +96,27 @@ fn core_17_rules_in_order() {
     let ok = states(&[("cilium", Installed)]);
     let cases: Vec<(Option<Outcome>, BTreeMap<String, ComponentState>, DeploymentStatus, &str)> = vec![
         (Some(Outcome::WatcherStartFailed), ok.clone(), DeploymentStatus::Failed, "could not start"),
-        (Some(Outcome::FluxNotReconciling), BTreeMap::new(), DeploymentStatus::Failed, "bootstrap-kit Kustomization"),
+        (
+            Some(Outcome::FluxNotReconciling),
+            BTreeMap::new(),
+            DeploymentStatus::Failed,
+            "bootstrap-kit Kustomization",
+        ),
         (Some(Outcome::FluxCrdsAbsent), BTreeMap::new(), DeploymentStatus::Failed, "Flux CRDs"),
-        (Some(Outcome::Ready), states(&[("a", Installed), ("b", Failed)]), DeploymentStatus::Failed, "1 of 2 components failed: b"),
+        (
+            Some(Outcome::Ready),
+            states(&[("a", Installed), ("b", Failed)]),
+            DeploymentStatus::Failed,
+            "1 of 2 components failed: b",
+        ),
         (None, BTreeMap::new(), DeploymentStatus::Failed, "programming error"),
         (Some(Outcome::Ready), ok.clone(), DeploymentStatus::Ready, ""),
-        (Some(Outcome::Timeout), states(&[("a", Installed), ("b", Pending)]), DeploymentStatus::Failed, "still waiting on: b (pending)"),
+        (
+            Some(Outcome::Timeout),
+            states(&[("a", Installed), ("b", Pending)]),
+            DeploymentStatus::Failed,
+            "still waiting on: b (pending)",
+        ),
         (None, ok, DeploymentStatus::Failed, "outcome none"),
     ];
     for (outcome, st, want, needle) in cases {

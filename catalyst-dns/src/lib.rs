@@ -27,5 +27,6 @@ mod subdomains;
 
 pub use rrset::{ChangeType, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
 pub use subdomains::{
-    LATER_SUBDOMAINS, SOVEREIGN_SUBDOMAINS, SUBDOMAINS_ENV, SubdomainError, extended_subdomains, parse_subdomains,
+    LATER_SUBDOMAINS, SOVEREIGN_SUBDOMAINS, SUBDOMAINS_ENV, SubdomainError, extended_subdomains,
+    parse_subdomains,
 };

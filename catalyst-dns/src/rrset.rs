@@ -69,7 +69,12 @@ pub struct RrSet {
 
 impl RrSet {
     /// A `REPLACE` of (name, type) with these contents, all enabled; names are canonicalised.
-    pub fn replace<S: Into<String>>(name: &str, rtype: &str, ttl: u32, contents: impl IntoIterator<Item = S>) -> Self {
+    pub fn replace<S: Into<String>>(
+        name: &str,
+        rtype: &str,
+        ttl: u32,
+        contents: impl IntoIterator<Item = S>,
+    ) -> Self {
         Self {
             name: canonical_name(name),
             rtype: rtype.trim().to_ascii_uppercase(),

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use catalyst_dns::{
-    RrSet, SOVEREIGN_SUBDOMAINS, SubdomainError, ZonePatch, canonical_name, canonical_nameservers, extended_subdomains,
-    parse_subdomains,
+    RrSet, SOVEREIGN_SUBDOMAINS, SubdomainError, ZonePatch, canonical_name, canonical_nameservers,
+    extended_subdomains, parse_subdomains,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -20,13 +20,19 @@ fn dns_3_canonical_names() {
     ] {
         assert_eq!(canonical_name(input), want, "{input:?}");
     }
-    assert_eq!(canonical_nameservers(&["NS1.openova.io", "", " ns2.openova.io."]), ["ns1.openova.io.", "ns2.openova.io."]);
+    assert_eq!(
+        canonical_nameservers(&["NS1.openova.io", "", " ns2.openova.io."]),
+        ["ns1.openova.io.", "ns2.openova.io."]
+    );
 }
 
 #[test]
 fn dns_4_replace_and_delete_bodies() {
     let patch = ZonePatch {
-        rrsets: vec![RrSet::replace("www.example.test", "a", 300, ["127.0.0.1", "127.0.0.2"]), RrSet::delete("old.example.test", "CNAME")],
+        rrsets: vec![
+            RrSet::replace("www.example.test", "a", 300, ["127.0.0.1", "127.0.0.2"]),
+            RrSet::delete("old.example.test", "CNAME"),
+        ],
     };
     let body: serde_json::Value = serde_json::from_str(&patch.to_json()).unwrap();
     assert_eq!(
@@ -60,7 +66,11 @@ fn dns_11_override_rules() {
     assert_eq!(parse_subdomains("a, b ,a,, c").unwrap(), ["a", "b", "c"]);
     assert_eq!(
         parse_subdomains("console, Admin").unwrap_err(),
-        SubdomainError::InvalidSubdomain { index: 2, value: "Admin".into(), reason: "uppercase letter 'A' at position 1".into() }
+        SubdomainError::InvalidSubdomain {
+            index: 2,
+            value: "Admin".into(),
+            reason: "uppercase letter 'A' at position 1".into()
+        }
     );
     assert_eq!(
         parse_subdomains("*.x").unwrap_err().to_string(),

@@ -53,7 +53,8 @@ pub struct BaseUrl {
 impl BaseUrl {
     /// Parses and normalises a base URL: http or https, a host, no credentials, query or fragment.
     pub fn parse(input: &str) -> Result<Self, UrlError> {
-        let bad = |reason: &str| UrlError::InvalidBaseUrl { url: input.to_owned(), reason: reason.to_owned() };
+        let bad =
+            |reason: &str| UrlError::InvalidBaseUrl { url: input.to_owned(), reason: reason.to_owned() };
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(bad("it is empty"));

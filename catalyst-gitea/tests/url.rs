@@ -42,7 +42,10 @@ fn gitea_3_segments_escape_slashes_paths_keep_them() {
     assert_eq!(escape_segment("branch", "feature/x y").unwrap(), "feature%2Fx%20y");
     assert_eq!(escape_path("a b/c%d/e.yaml").unwrap(), "a%20b/c%25d/e.yaml");
     let base = BaseUrl::parse("http://gitea:3000").unwrap();
-    assert_eq!(base.contents("acme", "my repo", "x/y.yaml").unwrap(), "http://gitea:3000/api/v1/repos/acme/my%20repo/contents/x/y.yaml");
+    assert_eq!(
+        base.contents("acme", "my repo", "x/y.yaml").unwrap(),
+        "http://gitea:3000/api/v1/repos/acme/my%20repo/contents/x/y.yaml"
+    );
 }
 
 #[test]

@@ -15,8 +15,12 @@ fn format(c: &mut Criterion) {
     let mut g = c.benchmark_group("format");
     g.bench_function("host_cluster", |b| b.iter(|| black_box(&loc).host_cluster()));
     g.bench_function("location_code", |b| b.iter(|| black_box(&loc).location_code()));
-    g.bench_function("server", |b| b.iter(|| black_box(&loc).server(black_box(&app), 1)));
-    g.bench_function("vcluster_qualified", |b| b.iter(|| black_box(&loc).vcluster_qualified(black_box(&org))));
+    g.bench_function("server", |b| {
+        b.iter(|| black_box(&loc).server(black_box(&app), 1));
+    });
+    g.bench_function("vcluster_qualified", |b| {
+        b.iter(|| black_box(&loc).vcluster_qualified(black_box(&org)));
+    });
     g.bench_function("labels_14", |b| {
         b.iter(|| {
             LabelsBuilder::new()
@@ -33,15 +37,27 @@ fn format(c: &mut Criterion) {
 
 fn parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("parse");
-    g.bench_function("host_cluster", |b| b.iter(|| Location::from_host_cluster(black_box("hz-fsn-rtz-prod"))));
-    g.bench_function("location_code", |b| b.iter(|| Location::from_location_code(black_box("wprp"))));
-    g.bench_function("server", |b| b.iter(|| ServerName::parse(black_box("hzfsnr-k8s-1p"))));
+    g.bench_function("host_cluster", |b| {
+        b.iter(|| Location::from_host_cluster(black_box("hz-fsn-rtz-prod")));
+    });
+    g.bench_function("location_code", |b| {
+        b.iter(|| Location::from_location_code(black_box("wprp")));
+    });
+    g.bench_function("server", |b| {
+        b.iter(|| ServerName::parse(black_box("hzfsnr-k8s-1p")));
+    });
     g.bench_function("vcluster_qualified", |b| {
         b.iter(|| QualifiedVcluster::parse(black_box("hz-hel-rtz-prod-acme-pharmacy")));
     });
-    g.bench_function("org_slug", |b| b.iter(|| OrgSlug::parse(black_box("acme-pharmacy"))));
-    g.bench_function("org_slug_reserved", |b| b.iter(|| OrgSlug::parse(black_box("kube-system"))));
-    g.bench_function("sovereign_fqdn", |b| b.iter(|| Fqdn::sovereign(black_box("t38.omani.works"))));
+    g.bench_function("org_slug", |b| {
+        b.iter(|| OrgSlug::parse(black_box("acme-pharmacy")));
+    });
+    g.bench_function("org_slug_reserved", |b| {
+        b.iter(|| OrgSlug::parse(black_box("kube-system")));
+    });
+    g.bench_function("sovereign_fqdn", |b| {
+        b.iter(|| Fqdn::sovereign(black_box("t38.omani.works")));
+    });
     g.finish();
 }
 

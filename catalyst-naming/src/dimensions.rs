@@ -407,11 +407,8 @@ impl RegionTable {
         place: impl Into<String>,
     ) -> Result<Self, NamingError> {
         let code = code.into();
-        let reject = |reason: String| NamingError::InvalidRegionEntry {
-            provider,
-            code: code.clone(),
-            reason,
-        };
+        let reject =
+            |reason: String| NamingError::InvalidRegionEntry { provider, code: code.clone(), reason };
         let len = code.chars().count();
         if !(2..=4).contains(&len) {
             return Err(reject(format!("a region code has 2 to 4 characters, not {len}")));
@@ -432,10 +429,18 @@ impl RegionTable {
                 return Err(reject("the provider already has this region code".into()));
             }
             if r.code1 == code1 {
-                return Err(reject(format!("the 1-char code {code1:?} is already used by region {}", r.code)));
+                return Err(reject(format!(
+                    "the 1-char code {code1:?} is already used by region {}",
+                    r.code
+                )));
             }
         }
-        self.regions.push(Region { provider, code: Cow::Owned(code), code1, place: Cow::Owned(place.into()) });
+        self.regions.push(Region {
+            provider,
+            code: Cow::Owned(code),
+            code1,
+            place: Cow::Owned(place.into()),
+        });
         Ok(self)
     }
 

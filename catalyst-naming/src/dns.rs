@@ -60,7 +60,11 @@ pub fn check_dns_label(what: &str, value: &str) -> Result<(), NamingError> {
 
 /// Checks that a name composed from parts fits in one DNS-1123 label. `parts` names the
 /// variable parts (`("application", app)`) so the error can say which one is long.
-pub(crate) fn check_composed_label(what: &str, value: String, parts: &[(&str, &str)]) -> Result<String, NamingError> {
+pub(crate) fn check_composed_label(
+    what: &str,
+    value: String,
+    parts: &[(&str, &str)],
+) -> Result<String, NamingError> {
     let len = value.len();
     if len <= MAX_LABEL_LEN {
         return Ok(value);
@@ -77,7 +81,8 @@ pub(crate) fn check_composed_label(what: &str, value: String, parts: &[(&str, &s
 /// themselves are already valid because every part is.
 pub(crate) fn check_composed_name(what: &str, value: String) -> Result<String, NamingError> {
     if let Some(label) = value.split('.').find(|l| l.len() > MAX_LABEL_LEN) {
-        let detail = format!("its label {label:?} is {} characters, over the 63 a DNS label allows", label.len());
+        let detail =
+            format!("its label {label:?} is {} characters, over the 63 a DNS label allows", label.len());
         return Err(NamingError::DnsNameTooLong { what: what.into(), value, detail });
     }
     if value.len() > MAX_NAME_LEN {
@@ -140,7 +145,10 @@ impl Fqdn {
     /// Parses a Sovereign FQDN; errors are [`NamingError::InvalidSovereignFqdn`] or
     /// [`NamingError::DnsNameTooLong`].
     pub fn sovereign(s: &str) -> Result<Self, NamingError> {
-        Self::parse_as(s, "Sovereign FQDN", |value, reason| NamingError::InvalidSovereignFqdn { value, reason })
+        Self::parse_as(s, "Sovereign FQDN", |value, reason| NamingError::InvalidSovereignFqdn {
+            value,
+            reason,
+        })
     }
 
     /// Parses any domain (white-label Org domain, parent zone); errors are

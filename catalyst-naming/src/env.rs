@@ -33,8 +33,8 @@ pub const GITEA_ORG_SHARED_REPO: &str = "shared-blueprints";
 
 /// NAME-24: pool subdomains that pool-domain-manager never allocates.
 pub const RESERVED_POOL_SUBDOMAINS: [&str; 21] = [
-    "api", "admin", "console", "gitea", "harbor", "keycloak", "www", "mail", "smtp", "imap", "vpn", "openova",
-    "catalyst", "docs", "status", "app", "system", "openbao", "vault", "flux", "k8s",
+    "api", "admin", "console", "gitea", "harbor", "keycloak", "www", "mail", "smtp", "imap", "vpn",
+    "openova", "catalyst", "docs", "status", "app", "system", "openbao", "vault", "flux", "k8s",
 ];
 
 /// NAME-24: refuses a reserved pool subdomain (case-insensitive).

@@ -58,7 +58,9 @@ pub enum NamingError {
         input: String,
     },
     /// An organization slug that breaks the pattern `^[a-z][a-z0-9-]{2,31}$` (NAME-5).
-    #[error("invalid organization slug {slug:?}: {rule} (slugs match ^[a-z][a-z0-9-]{{2,31}}$ and do not end in '-')")]
+    #[error(
+        "invalid organization slug {slug:?}: {rule} (slugs match ^[a-z][a-z0-9-]{{2,31}}$ and do not end in '-')"
+    )]
     InvalidOrgSlug {
         /// What was given.
         slug: String,
@@ -74,7 +76,9 @@ pub enum NamingError {
         reason: String,
     },
     /// A name that must be a DNS-1123 label but has a bad character or shape (NAME-28).
-    #[error("invalid {what} {value:?}: {reason} (a DNS-1123 label is lowercase a-z, 0-9 and '-', starting and ending with a letter or digit)")]
+    #[error(
+        "invalid {what} {value:?}: {reason} (a DNS-1123 label is lowercase a-z, 0-9 and '-', starting and ending with a letter or digit)"
+    )]
     InvalidDnsLabel {
         /// What kind of name it is ("application name", …).
         what: String,
@@ -122,7 +126,9 @@ pub enum NamingError {
         reason: String,
     },
     /// A Blueprint name that does not match `^(bp-)?[a-z][a-z0-9-]{1,62}$` (NAME-13, NAME-28).
-    #[error("invalid Blueprint name {value:?}: {reason} (Blueprint names match ^(bp-)?[a-z][a-z0-9-]{{1,62}}$)")]
+    #[error(
+        "invalid Blueprint name {value:?}: {reason} (Blueprint names match ^(bp-)?[a-z][a-z0-9-]{{1,62}}$)"
+    )]
     InvalidBlueprintName {
         /// What was given.
         value: String,
@@ -152,7 +158,9 @@ pub enum NamingError {
         reason: String,
     },
     /// A string that is not a host-cluster / kube-context name (NAME-6).
-    #[error("invalid host-cluster name {input:?}: {reason} (expected {{provider}}-{{region}}-{{building-block}}-{{env-type}}, e.g. hz-fsn-rtz-prod)")]
+    #[error(
+        "invalid host-cluster name {input:?}: {reason} (expected {{provider}}-{{region}}-{{building-block}}-{{env-type}}, e.g. hz-fsn-rtz-prod)"
+    )]
     InvalidHostClusterName {
         /// What was given.
         input: String,
@@ -160,7 +168,9 @@ pub enum NamingError {
         reason: String,
     },
     /// A string that is not a qualified vCluster name (NAME-11).
-    #[error("invalid qualified vCluster name {input:?}: {reason} (expected {{host-cluster}}-{{org}}, e.g. hz-fsn-rtz-prod-acme)")]
+    #[error(
+        "invalid qualified vCluster name {input:?}: {reason} (expected {{host-cluster}}-{{org}}, e.g. hz-fsn-rtz-prod-acme)"
+    )]
     InvalidQualifiedVcluster {
         /// What was given.
         input: String,
@@ -168,7 +178,9 @@ pub enum NamingError {
         reason: String,
     },
     /// A string that is not a server / VM name (NAME-8).
-    #[error("invalid server name {input:?}: {reason} (expected {{provider}}{{region}}{{bb1}}-{{app}}-{{n}}{{env1}}, e.g. hzfsnr-k8s-1p)")]
+    #[error(
+        "invalid server name {input:?}: {reason} (expected {{provider}}{{region}}{{bb1}}-{{app}}-{{n}}{{env1}}, e.g. hzfsnr-k8s-1p)"
+    )]
     InvalidServerName {
         /// What was given.
         input: String,

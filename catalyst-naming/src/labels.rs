@@ -5,7 +5,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::dimensions::{BuildingBlock, EnvType, Provider, Region};
-use crate::{AppName, BlueprintName, BlueprintVersion, EnvironmentName, Fqdn, Location, NamingError, OrgSlug};
+use crate::{
+    AppName, BlueprintName, BlueprintVersion, EnvironmentName, Fqdn, Location, NamingError, OrgSlug,
+};
 
 /// Label keys, in the order of NAME-25.
 pub mod keys {
@@ -52,7 +54,8 @@ pub mod keys {
     pub const CATALYST_SECTION: &str = "catalyst.openova.io/section";
 
     /// Cluster-scope keys, in order.
-    pub const CLUSTER_SCOPE: [&str; 6] = [PROVIDER, REGION, BUILDING_BLOCK, ENV_TYPE, SOVEREIGN, HOST_CLUSTER];
+    pub const CLUSTER_SCOPE: [&str; 6] =
+        [PROVIDER, REGION, BUILDING_BLOCK, ENV_TYPE, SOVEREIGN, HOST_CLUSTER];
     /// Tenant-scope keys of an Org's resources, in order.
     pub const TENANT_SCOPE: [&str; 3] = [ORGANIZATION, ENVIRONMENT, VCLUSTER];
     /// Tenant-scope keys of an Application's resources, in order.
@@ -309,7 +312,9 @@ impl fmt::Display for LabelProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Missing { key } => write!(f, "missing required label {key}"),
-            Self::Malformed { key, value, reason } => write!(f, "label {key}: invalid value {value:?}: {reason}"),
+            Self::Malformed { key, value, reason } => {
+                write!(f, "label {key}: invalid value {value:?}: {reason}")
+            }
             Self::Inconsistent { key, value, expected } => {
                 write!(f, "label {key} is {value:?} but the other labels say it must be {expected:?}")
             }
@@ -333,111 +338,124 @@ impl fmt::Display for LabelProblem {
 /// assert_eq!(problems[0].to_string(), "missing required label openova.io/region");
 /// ```
 pub fn validate_labels(labels: &BTreeMap<String, String>, scope: LabelScope) -> Vec<LabelProblem> {
-    let mut problems = Vec::new();
+    let mut check = Checker { labels, problems: Vec::new() };
     for key in scope.required_keys() {
         if !labels.contains_key(key) {
-            problems.push(LabelProblem::Missing { key });
+            check.problems.push(LabelProblem::Missing { key });
         }
     }
-    let get = |k: &str| labels.get(k).map(String::as_str);
-    let mut malformed = |key: &str, value: &str, reason: String| {
-        problems.push(LabelProblem::Malformed { key: key.into(), value: value.into(), reason });
-    };
-
     for (key, value) in labels {
         if (key.starts_with("openova.io/") || key == keys::K8S_MANAGED_BY)
             && let Some(err) = label_value_problem(key, value)
         {
-            malformed(key, value, err.to_string());
+            check.malformed(key, value, err.to_string());
         }
+    }
+    let known = check.values();
+    check.consistency(&known);
+    check.problems
+}
+
+/// Dimensions read back from valid label values, for the consistency checks.
+struct Known {
+    region: Option<Region>,
+    building_block: Option<BuildingBlock>,
+    env_type: Option<EnvType>,
+    org: Option<OrgSlug>,
+}
+
+struct Checker<'a> {
+    labels: &'a BTreeMap<String, String>,
+    problems: Vec<LabelProblem>,
+}
+
+impl<'a> Checker<'a> {
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.labels.get(key).map(String::as_str)
     }
 
-    // Each known key's own rule. Parsed values feed the consistency checks below.
-    let provider = get(keys::PROVIDER).and_then(|v| {
-        let found = Provider::ALL.into_iter().find(|p| p.name() == v);
-        if found.is_none() {
-            malformed(keys::PROVIDER, v, format!("expected a provider's full name ({})", provider_names()));
-        }
-        found
-    });
-    let region = match (provider, get(keys::REGION)) {
-        (Some(p), Some(v)) => Region::parse(p, v).map_err(|e| malformed(keys::REGION, v, e.to_string())).ok(),
-        _ => None,
-    };
-    let bb = get(keys::BUILDING_BLOCK).and_then(|v| {
-        BuildingBlock::from_code(v).or_else(|| {
-            malformed(keys::BUILDING_BLOCK, v, "expected rtz, dmz or mgt".into());
-            None
-        })
-    });
-    let env = get(keys::ENV_TYPE).and_then(|v| {
-        EnvType::from_code(v).or_else(|| {
-            malformed(keys::ENV_TYPE, v, "expected prod, stg, uat, dev or poc".into());
-            None
-        })
-    });
-    if let Some(v) = get(keys::SOVEREIGN)
-        && let Err(e) = Fqdn::sovereign(v)
-    {
-        malformed(keys::SOVEREIGN, v, e.to_string());
-    }
-    let org = get(keys::ORGANIZATION).and_then(|v| OrgSlug::parse(v).map_err(|e| malformed(keys::ORGANIZATION, v, e.to_string())).ok());
-    if let Some(v) = get(keys::APPLICATION)
-        && let Err(e) = AppName::parse(v)
-    {
-        malformed(keys::APPLICATION, v, e.to_string());
-    }
-    if let Some(v) = get(keys::BLUEPRINT) {
-        match BlueprintName::parse(v) {
-            Ok(bp) if bp.as_str() == v => {}
-            Ok(bp) => malformed(keys::BLUEPRINT, v, format!("label values carry the bp- prefix ({bp})")),
-            Err(e) => malformed(keys::BLUEPRINT, v, e.to_string()),
-        }
-    }
-    if let Some(v) = get(keys::BLUEPRINT_VERSION)
-        && let Err(e) = BlueprintVersion::parse(v)
-    {
-        malformed(keys::BLUEPRINT_VERSION, v, e.to_string());
-    }
-    let managed_by = get(keys::MANAGED_BY);
-    if let Some(v) = managed_by
-        && v != "catalyst"
-        && v.parse::<ManagedBy>().is_err()
-    {
-        malformed(keys::MANAGED_BY, v, "expected flux, crossplane, opentofu or manual".into());
+    fn malformed(&mut self, key: &str, value: &str, reason: String) {
+        self.problems.push(LabelProblem::Malformed { key: key.into(), value: value.into(), reason });
     }
 
-    // Consistency between keys.
-    let mut inconsistent = |key: &'static str, value: &str, expected: String| {
+    /// Parses `key` with `parse`, reporting a malformed value; `None` when absent or bad.
+    fn parsed<T>(&mut self, key: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let value = self.get(key)?;
+        parse(value).map_err(|reason| self.malformed(key, value, reason)).ok()
+    }
+
+    /// Each known key's own rule.
+    fn values(&mut self) -> Known {
+        let provider = self.parsed(keys::PROVIDER, |v| {
+            Provider::ALL
+                .into_iter()
+                .find(|p| p.name() == v)
+                .ok_or_else(|| format!("expected a provider's full name ({})", provider_names()))
+        });
+        let region = match provider {
+            Some(p) => self.parsed(keys::REGION, |v| Region::parse(p, v).map_err(|e| e.to_string())),
+            None => None,
+        };
+        let building_block = self.parsed(keys::BUILDING_BLOCK, |v| {
+            BuildingBlock::from_code(v).ok_or_else(|| "expected rtz, dmz or mgt".to_owned())
+        });
+        let env_type = self.parsed(keys::ENV_TYPE, |v| {
+            EnvType::from_code(v).ok_or_else(|| "expected prod, stg, uat, dev or poc".to_owned())
+        });
+        self.parsed(keys::SOVEREIGN, |v| Fqdn::sovereign(v).map_err(|e| e.to_string()));
+        let org = self.parsed(keys::ORGANIZATION, |v| OrgSlug::parse(v).map_err(|e| e.to_string()));
+        self.parsed(keys::APPLICATION, |v| AppName::parse(v).map_err(|e| e.to_string()));
+        self.parsed(keys::BLUEPRINT, |v| match BlueprintName::parse(v) {
+            Ok(bp) if bp.as_str() == v => Ok(()),
+            Ok(bp) => Err(format!("label values carry the bp- prefix ({bp})")),
+            Err(e) => Err(e.to_string()),
+        });
+        self.parsed(keys::BLUEPRINT_VERSION, |v| BlueprintVersion::parse(v).map_err(|e| e.to_string()));
+        self.parsed(keys::MANAGED_BY, |v| {
+            if v == "catalyst" || v.parse::<ManagedBy>().is_ok() {
+                Ok(())
+            } else {
+                Err("expected flux, crossplane, opentofu or manual".to_owned())
+            }
+        });
+        Known { region, building_block, env_type, org }
+    }
+
+    fn inconsistent(&mut self, key: &'static str, value: &str, expected: String) {
         if value != expected {
-            problems.push(LabelProblem::Inconsistent { key, value: value.into(), expected });
-        }
-    };
-    if let (Some(region), Some(bb), Some(env), Some(hc)) = (region, bb, env, get(keys::HOST_CLUSTER)) {
-        let loc = Location::new(region, bb, env);
-        if hc != loc.host_cluster_verbatim() {
-            inconsistent(keys::HOST_CLUSTER, hc, loc.host_cluster());
+            self.problems.push(LabelProblem::Inconsistent { key, value: value.into(), expected });
         }
     }
-    if let Some(org) = &org {
-        if let (Some(env), Some(v)) = (env, get(keys::ENVIRONMENT)) {
-            inconsistent(keys::ENVIRONMENT, v, EnvironmentName::new(org.clone(), env).to_string());
+
+    /// Values that contradict each other.
+    fn consistency(&mut self, known: &Known) {
+        if let (Some(region), Some(bb), Some(env), Some(hc)) =
+            (&known.region, known.building_block, known.env_type, self.get(keys::HOST_CLUSTER))
+        {
+            let loc = Location::new(region.clone(), bb, env);
+            if hc != loc.host_cluster_verbatim() {
+                self.inconsistent(keys::HOST_CLUSTER, hc, loc.host_cluster());
+            }
         }
-        if let Some(v) = get(keys::VCLUSTER) {
-            inconsistent(keys::VCLUSTER, v, org.to_string());
+        if let Some(org) = &known.org {
+            if let (Some(env), Some(v)) = (known.env_type, self.get(keys::ENVIRONMENT)) {
+                self.inconsistent(keys::ENVIRONMENT, v, EnvironmentName::new(org.clone(), env).to_string());
+            }
+            if let Some(v) = self.get(keys::VCLUSTER) {
+                self.inconsistent(keys::VCLUSTER, v, org.to_string());
+            }
+        }
+        match (self.get(keys::MANAGED_BY), self.get(keys::K8S_MANAGED_BY)) {
+            (Some("flux"), Some(v)) => self.inconsistent(keys::K8S_MANAGED_BY, v, "flux".into()),
+            (Some("flux"), None) => self.problems.push(LabelProblem::Missing { key: keys::K8S_MANAGED_BY }),
+            (Some(_) | None, Some("flux")) => self.problems.push(LabelProblem::Inconsistent {
+                key: keys::K8S_MANAGED_BY,
+                value: "flux".into(),
+                expected: "absent unless openova.io/managed-by is flux".into(),
+            }),
+            _ => {}
         }
     }
-    match (managed_by, get(keys::K8S_MANAGED_BY)) {
-        (Some("flux"), Some(v)) => inconsistent(keys::K8S_MANAGED_BY, v, "flux".into()),
-        (Some("flux"), None) => problems.push(LabelProblem::Missing { key: keys::K8S_MANAGED_BY }),
-        (Some(_) | None, Some("flux")) => problems.push(LabelProblem::Inconsistent {
-            key: keys::K8S_MANAGED_BY,
-            value: "flux".into(),
-            expected: "absent unless openova.io/managed-by is flux".into(),
-        }),
-        _ => {}
-    }
-    problems
 }
 
 fn provider_names() -> String {

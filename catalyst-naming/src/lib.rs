@@ -64,14 +64,15 @@ mod org;
 pub use dimensions::{BuildingBlock, EnvType, Provider, Region, RegionTable};
 pub use dns::{AppName, Component, Fqdn, MAX_LABEL_LEN, MAX_NAME_LEN, check_dns_label};
 pub use env::{
-    AUDIT_SUBJECT, CONTROL_PLANE_COMPONENTS, DEFAULT_ENV_REPO_SUFFIX, GITEA_ORG_SHARED_REPO, GITEA_PLATFORM_ORGS,
-    GITEA_SYSTEM_REPOS, RESERVED_POOL_SUBDOMAINS, branch_for_env_type, check_pool_subdomain, env_repo,
+    AUDIT_SUBJECT, CONTROL_PLANE_COMPONENTS, DEFAULT_ENV_REPO_SUFFIX, GITEA_ORG_SHARED_REPO,
+    GITEA_PLATFORM_ORGS, GITEA_SYSTEM_REPOS, RESERVED_POOL_SUBDOMAINS, branch_for_env_type,
+    check_pool_subdomain, env_repo,
 };
 pub use error::{NamingError, SlugRule};
 pub use labels::{LabelProblem, LabelScope, LabelsBuilder, ManagedBy, keys, validate_labels};
 pub use names::{
     BLUEPRINT_NAMESPACE, BLUEPRINT_REGISTRY, BlueprintName, BlueprintVersion, EnvironmentName, Location,
-    QualifiedVcluster, ServerName, VCLUSTER_GITREPOSITORY, VCLUSTER_KUSTOMIZATION, cloud, control_plane_namespace,
-    dmz_vcluster,
+    QualifiedVcluster, ServerName, VCLUSTER_GITREPOSITORY, VCLUSTER_KUSTOMIZATION, cloud,
+    control_plane_namespace, dmz_vcluster,
 };
 pub use org::{OrgSlug, RESERVED_PLATFORM_SLUGS, RESERVED_SLUG_PREFIX};

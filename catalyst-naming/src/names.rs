@@ -35,7 +35,12 @@ impl Location {
     }
 
     /// A location from strings in any accepted spelling, against the built-in region table.
-    pub fn parse(provider: &str, region: &str, building_block: &str, env_type: &str) -> Result<Self, NamingError> {
+    pub fn parse(
+        provider: &str,
+        region: &str,
+        building_block: &str,
+        env_type: &str,
+    ) -> Result<Self, NamingError> {
         let provider: Provider = provider.parse()?;
         Ok(Self::new(Region::parse(provider, region)?, building_block.parse()?, env_type.parse()?))
     }
@@ -130,12 +135,16 @@ impl Location {
 
     /// NAME-14: control-plane DNS `{component}.{location-code}.{sovereign}` (`gitea.hfmp.omantel.biz`).
     pub fn control_plane_dns(&self, component: &Component, sovereign: &Fqdn) -> Result<String, NamingError> {
-        check_composed_name("control-plane DNS name", format!("{component}.{}.{sovereign}", self.location_code()))
+        check_composed_name(
+            "control-plane DNS name",
+            format!("{component}.{}.{sovereign}", self.location_code()),
+        )
     }
 
     /// NAME-16: Application Gitea repo `gitea.{location-code}.{sovereign}/{org}/{app}`.
     pub fn app_repo(&self, sovereign: &Fqdn, org: &OrgSlug, app: &AppName) -> Result<String, NamingError> {
-        let host = check_composed_name("Gitea host name", format!("gitea.{}.{sovereign}", self.location_code()))?;
+        let host =
+            check_composed_name("Gitea host name", format!("gitea.{}.{sovereign}", self.location_code()))?;
         Ok(format!("{host}/{org}/{app}"))
     }
 
@@ -175,7 +184,8 @@ impl Location {
             .clone();
         let building_block = BuildingBlock::from_code1(b)
             .ok_or_else(|| err(format!("{b:?} is not a building block's 1-char code")))?;
-        let env_type = EnvType::from_code1(e).ok_or_else(|| err(format!("{e:?} is not an env type's 1-char code")))?;
+        let env_type =
+            EnvType::from_code1(e).ok_or_else(|| err(format!("{e:?} is not an env type's 1-char code")))?;
         Ok(Self::new(region, building_block, env_type))
     }
 }
@@ -185,7 +195,8 @@ fn location_from_parts(table: &RegionTable, p: &str, r: &str, b: &str, e: &str) 
     let provider = Provider::from_name_or_short(p)
         .ok_or_else(|| format!("{p:?} is not a provider short code or name ({})", Provider::accepted()))?;
     let region = table.get(provider, r).map_err(|e| e.to_string())?;
-    let building_block = BuildingBlock::from_code(b).ok_or_else(|| format!("{b:?} is not rtz, dmz or mgt"))?;
+    let building_block =
+        BuildingBlock::from_code(b).ok_or_else(|| format!("{b:?} is not rtz, dmz or mgt"))?;
     let env_type = EnvType::from_code(e).ok_or_else(|| format!("{e:?} is not prod, stg, uat, dev or poc"))?;
     Ok(Location::new(region, building_block, env_type))
 }
@@ -230,7 +241,8 @@ impl ServerName {
     pub fn parse_with(table: &RegionTable, s: &str) -> Result<Self, NamingError> {
         let err = |reason: String| NamingError::InvalidServerName { input: s.to_owned(), reason };
         let (head, rest) = s.split_once('-').ok_or_else(|| err("it has no '-'".into()))?;
-        let (app, tail) = rest.rsplit_once('-').ok_or_else(|| err("it has fewer than 3 dash-separated parts".into()))?;
+        let (app, tail) =
+            rest.rsplit_once('-').ok_or_else(|| err("it has fewer than 3 dash-separated parts".into()))?;
         let provider = Provider::ALL
             .into_iter()
             .find(|p| head.starts_with(p.short()))
@@ -239,11 +251,12 @@ impl ServerName {
         let mut chars = after_provider.chars();
         let b1 = chars.next_back().ok_or_else(|| err("the region and building block are missing".into()))?;
         let region = table.get(provider, chars.as_str()).map_err(|e| err(e.to_string()))?;
-        let building_block =
-            BuildingBlock::from_code1(b1).ok_or_else(|| err(format!("{b1:?} is not a building block's 1-char code")))?;
+        let building_block = BuildingBlock::from_code1(b1)
+            .ok_or_else(|| err(format!("{b1:?} is not a building block's 1-char code")))?;
         let mut tail_chars = tail.chars();
         let e1 = tail_chars.next_back().ok_or_else(|| err("the index and env type are missing".into()))?;
-        let env_type = EnvType::from_code1(e1).ok_or_else(|| err(format!("{e1:?} is not an env type's 1-char code")))?;
+        let env_type =
+            EnvType::from_code1(e1).ok_or_else(|| err(format!("{e1:?} is not an env type's 1-char code")))?;
         let digits = tail_chars.as_str();
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
             return Err(err(format!("{digits:?} is not a positive integer without leading zeros")));
@@ -471,10 +484,15 @@ impl BlueprintName {
         if !first.is_ascii_lowercase() {
             return Err(err(format!("the name must start with a letter a-z, not {first:?}")));
         }
-        if let Some((i, c)) =
-            bare.chars().enumerate().find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        if let Some((i, c)) = bare
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
         {
-            return Err(err(format!("character {c:?} at position {} of {bare:?} is not a-z, 0-9 or '-'", i + 1)));
+            return Err(err(format!(
+                "character {c:?} at position {} of {bare:?} is not a-z, 0-9 or '-'",
+                i + 1
+            )));
         }
         let len = bare.len();
         if !(2..=63).contains(&len) {
@@ -550,7 +568,10 @@ impl BlueprintVersion {
             if pre.is_empty() {
                 return Err(err("the prerelease after '-' is empty".into()));
             }
-            if let Some(c) = pre.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-')) {
+            if let Some(c) = pre
+                .chars()
+                .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
+            {
                 return Err(err(format!("character {c:?} in the prerelease is not a-z, 0-9, '.' or '-'")));
             }
         }

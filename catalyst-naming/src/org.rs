@@ -49,7 +49,10 @@ impl OrgSlug {
     /// Lint warnings for a valid slug: a `--` is legal but confusing in composed names.
     pub fn warnings(&self) -> Vec<String> {
         if self.0.contains("--") {
-            vec![format!("organization slug {:?} contains '--', which reads as a separator in composed names", self.0)]
+            vec![format!(
+                "organization slug {:?} contains '--', which reads as a separator in composed names",
+                self.0
+            )]
         } else {
             Vec::new()
         }
@@ -89,7 +92,9 @@ fn reserved_reason(table: &RegionTable, s: &str) -> Option<String> {
         return Some(format!("{s:?} is a platform name ({})", RESERVED_PLATFORM_SLUGS.join(", ")));
     }
     if s.starts_with(RESERVED_SLUG_PREFIX) {
-        return Some(format!("slugs starting with {RESERVED_SLUG_PREFIX:?} are Kubernetes system namespaces"));
+        return Some(format!(
+            "slugs starting with {RESERVED_SLUG_PREFIX:?} are Kubernetes system namespaces"
+        ));
     }
     for p in Provider::ALL {
         if s == p.name() || s == p.short() {

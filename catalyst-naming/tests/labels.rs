@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use catalyst_naming::{
-    AppName, BlueprintName, BlueprintVersion, Fqdn, LabelProblem, LabelScope, LabelsBuilder, Location, ManagedBy,
-    NamingError, OrgSlug, keys, validate_labels,
+    AppName, BlueprintName, BlueprintVersion, Fqdn, LabelProblem, LabelScope, LabelsBuilder, Location,
+    ManagedBy, NamingError, OrgSlug, keys, validate_labels,
 };
 
 fn full_builder() -> LabelsBuilder {
@@ -15,7 +15,10 @@ fn full_builder() -> LabelsBuilder {
         .sovereign(Fqdn::sovereign("t38.omani.works").unwrap())
         .organization(OrgSlug::parse("acme").unwrap())
         .application(AppName::parse("wordpress").unwrap())
-        .blueprint(BlueprintName::parse("wordpress").unwrap(), Some(BlueprintVersion::parse("1.2.0").unwrap()))
+        .blueprint(
+            BlueprintName::parse("wordpress").unwrap(),
+            Some(BlueprintVersion::parse("1.2.0").unwrap()),
+        )
         .managed_by(ManagedBy::Flux)
 }
 
@@ -131,7 +134,10 @@ fn validator_host_cluster_accepts_both_provider_spellings() {
 fn validator_managed_by_rules() {
     let mut map = full_builder().build().unwrap();
     map.remove(keys::K8S_MANAGED_BY);
-    assert_eq!(validate_labels(&map, LabelScope::Application), [LabelProblem::Missing { key: keys::K8S_MANAGED_BY }]);
+    assert_eq!(
+        validate_labels(&map, LabelScope::Application),
+        [LabelProblem::Missing { key: keys::K8S_MANAGED_BY }]
+    );
     // `catalyst` is accepted on read (OP-12), without the flux mirror label.
     map.insert(keys::MANAGED_BY.into(), "catalyst".into());
     assert!(validate_labels(&map, LabelScope::Application).is_empty());
@@ -149,7 +155,9 @@ fn validator_flags_bad_label_values() {
     map.insert("openova.io/application".into(), "has space".into());
     let problems = validate_labels(&map, LabelScope::Application);
     assert!(
-        problems.iter().any(|p| matches!(p, LabelProblem::Malformed { key, .. } if key == "openova.io/application")),
+        problems
+            .iter()
+            .any(|p| matches!(p, LabelProblem::Malformed { key, .. } if key == "openova.io/application")),
         "{problems:?}"
     );
 }

@@ -4,14 +4,18 @@
 #![allow(clippy::unwrap_used)]
 
 use catalyst_naming::{
-    AppName, BlueprintName, BlueprintVersion, BuildingBlock, EnvType, EnvironmentName, Fqdn, Location, OrgSlug,
-    Provider, QualifiedVcluster, RegionTable, ServerName,
+    AppName, BlueprintName, BlueprintVersion, BuildingBlock, EnvType, EnvironmentName, Fqdn, Location,
+    OrgSlug, Provider, QualifiedVcluster, RegionTable, ServerName,
 };
 use proptest::prelude::*;
 
 fn arb_location() -> impl Strategy<Value = Location> {
     let regions: Vec<_> = RegionTable::builtin().all().cloned().collect();
-    (proptest::sample::select(regions), proptest::sample::select(BuildingBlock::ALL.to_vec()), proptest::sample::select(EnvType::ALL.to_vec()))
+    (
+        proptest::sample::select(regions),
+        proptest::sample::select(BuildingBlock::ALL.to_vec()),
+        proptest::sample::select(EnvType::ALL.to_vec()),
+    )
         .prop_map(|(r, b, e)| Location::new(r, b, e))
 }
 

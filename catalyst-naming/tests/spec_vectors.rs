@@ -6,9 +6,10 @@
 #![allow(clippy::unwrap_used)]
 
 use catalyst_naming::{
-    AppName, BlueprintName, BlueprintVersion, BuildingBlock, Component, EnvType, EnvironmentName, Fqdn, Location,
-    NamingError, OrgSlug, Provider, QualifiedVcluster, Region, RegionTable, ServerName, SlugRule, branch_for_env_type,
-    check_dns_label, check_pool_subdomain, cloud, control_plane_namespace, dmz_vcluster, env_repo,
+    AppName, BlueprintName, BlueprintVersion, BuildingBlock, Component, EnvType, EnvironmentName, Fqdn,
+    Location, NamingError, OrgSlug, Provider, QualifiedVcluster, Region, RegionTable, ServerName, SlugRule,
+    branch_for_env_type, check_dns_label, check_pool_subdomain, cloud, control_plane_namespace, dmz_vcluster,
+    env_repo,
 };
 
 fn loc(p: &str, r: &str, b: &str, e: &str) -> Location {
@@ -74,7 +75,8 @@ fn name_8_server() {
     assert_eq!((parsed.location(), parsed.app().as_str(), parsed.index()), (&l, "k8s", 1));
     // Multi-dash apps, 4-char regions and 3-char provider codes parse back too.
     for name in ["hwapser-web-proxy-12d", "ocisgd-k8s-3c", "awsuse1r-x-1p"] {
-        let table = RegionTable::builtin().clone().with_region(Provider::Aws, "use1", 'e', "US East 1").unwrap();
+        let table =
+            RegionTable::builtin().clone().with_region(Provider::Aws, "use1", 'e', "US East 1").unwrap();
         assert_eq!(ServerName::parse_with(&table, name).unwrap().to_string(), name);
     }
 }
@@ -99,7 +101,9 @@ fn name_10_11_vcluster() {
 
 #[test]
 fn name_12_environment() {
-    for (org, env, want) in [("acme", EnvType::Prod, "acme-prod"), ("bankdhofar", EnvType::Uat, "bankdhofar-uat")] {
+    for (org, env, want) in
+        [("acme", EnvType::Prod, "acme-prod"), ("bankdhofar", EnvType::Uat, "bankdhofar-uat")]
+    {
         let e = EnvironmentName::new(OrgSlug::parse(org).unwrap(), env);
         assert_eq!(e.to_string(), want);
         assert_eq!(EnvironmentName::parse(want).unwrap(), e);
@@ -124,7 +128,10 @@ fn name_14_control_plane_dns() {
     let openova = Fqdn::domain("openova.io").unwrap();
     let gitea = Component::parse("gitea").unwrap();
     let console = Component::parse("console").unwrap();
-    assert_eq!(loc("hz", "fsn", "mgt", "prod").control_plane_dns(&gitea, &openova).unwrap(), "gitea.hfmp.openova.io");
+    assert_eq!(
+        loc("hz", "fsn", "mgt", "prod").control_plane_dns(&gitea, &openova).unwrap(),
+        "gitea.hfmp.openova.io"
+    );
     assert_eq!(
         loc("hz", "nbg", "mgt", "prod").control_plane_dns(&console, &openova).unwrap(),
         "console.hnmp.openova.io"
@@ -257,8 +264,31 @@ fn org_charset_is_invalid() {
 #[test]
 fn org_reserved_words() {
     for s in [
-        "system", "flux", "crossplane", "catalyst", "gitea", "kube-foo", "kube-system", "fsn", "apse", "dxb", "prod",
-        "stg", "uat", "dev", "poc", "rtz", "dmz", "mgt", "oci", "aws", "gcp", "hetzner", "huawei", "azure", "contabo",
+        "system",
+        "flux",
+        "crossplane",
+        "catalyst",
+        "gitea",
+        "kube-foo",
+        "kube-system",
+        "fsn",
+        "apse",
+        "dxb",
+        "prod",
+        "stg",
+        "uat",
+        "dev",
+        "poc",
+        "rtz",
+        "dmz",
+        "mgt",
+        "oci",
+        "aws",
+        "gcp",
+        "hetzner",
+        "huawei",
+        "azure",
+        "contabo",
     ] {
         match OrgSlug::parse(s) {
             Err(NamingError::ReservedOrgSlug { slug, reason }) => {
@@ -295,7 +325,10 @@ fn org_region_added_by_configuration_is_reserved() {
 #[test]
 fn env_dr_is_a_placement() {
     for s in ["dr", "DR", "Dr"] {
-        assert_eq!(s.parse::<EnvType>().unwrap_err(), NamingError::DrIsPlacementNotEnvType { input: s.into() });
+        assert_eq!(
+            s.parse::<EnvType>().unwrap_err(),
+            NamingError::DrIsPlacementNotEnvType { input: s.into() }
+        );
     }
 }
 
@@ -322,7 +355,10 @@ fn provider_unknown_names_the_accepted_ones() {
 #[test]
 fn region_unknown_for_provider() {
     let err = Region::parse(Provider::Hetzner, "muc").unwrap_err();
-    assert_eq!(err.to_string(), "unknown region \"muc\" for provider hetzner; accepted: fsn, nbg, hel, ash, hil, sin");
+    assert_eq!(
+        err.to_string(),
+        "unknown region \"muc\" for provider hetzner; accepted: fsn, nbg, hel, ash, hil, sin"
+    );
     let err = Region::parse(Provider::Aws, "use1").unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -363,11 +399,20 @@ fn app_name_rules() {
     let long = "a".repeat(64);
     assert_eq!(
         AppName::parse(&long).unwrap_err(),
-        NamingError::DnsLabelTooLong { what: "application name".into(), value: long, len: 64, detail: String::new() }
+        NamingError::DnsLabelTooLong {
+            what: "application name".into(),
+            value: long,
+            len: 64,
+            detail: String::new()
+        }
     );
     assert!(AppName::parse(&"a".repeat(63)).is_ok());
     for bad in ["", "-a", "a-", "a.b"] {
-        assert_eq!(check_dns_label("application name", bad).unwrap_err().kind(), "InvalidDnsLabel", "{bad:?}");
+        assert_eq!(
+            check_dns_label("application name", bad).unwrap_err().kind(),
+            "InvalidDnsLabel",
+            "{bad:?}"
+        );
     }
 }
 
@@ -435,9 +480,13 @@ fn composed_names_say_which_part_is_too_long() {
     assert_eq!(err.kind(), "DnsNameTooLong");
     // A domain that fits alone overflows once the application and environment are prefixed.
     let tld = "c".repeat(59);
-    let domain = Fqdn::domain(&[label.as_str(), label.as_str(), label.as_str(), tld.as_str()].join(".")).unwrap();
+    let domain =
+        Fqdn::domain(&[label.as_str(), label.as_str(), label.as_str(), tld.as_str()].join(".")).unwrap();
     assert_eq!(domain.as_str().len(), 251);
-    let err = EnvironmentName::parse("acme-prod").unwrap().app_dns(&AppName::parse("blog").unwrap(), &domain).unwrap_err();
+    let err = EnvironmentName::parse("acme-prod")
+        .unwrap()
+        .app_dns(&AppName::parse("blog").unwrap(), &domain)
+        .unwrap_err();
     assert_eq!(err.kind(), "DnsNameTooLong");
     assert!(err.to_string().contains("over the 253 a DNS name allows"), "{err}");
 }

@@ -1,7 +1,11 @@
 //! The command-line grammar. Help texts that list accepted values are computed from the
 //! naming tables at start, so they cannot drift from what the parsers accept.
 
-#![allow(clippy::doc_markdown, reason = "doc comments here are clap help text, shown verbatim to users")]
+#![allow(
+    clippy::doc_markdown,
+    rustdoc::broken_intra_doc_links,
+    reason = "doc comments here are clap help text, shown verbatim to users"
+)]
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use catalyst_naming::{BuildingBlock, CONTROL_PLANE_COMPONENTS, EnvType, Provider, RegionTable};
@@ -150,10 +154,7 @@ fn region_help() -> String {
         .filter(|p| table.regions(**p).next().is_some())
         .map(|p| format!("{}: {}", p.name(), table.accepted(*p)))
         .collect();
-    format!(
-        "Region code of the provider [{}; aws, gcp and azure have none yet]",
-        per_provider.join("; ")
-    )
+    format!("Region code of the provider [{}; aws, gcp and azure have none yet]", per_provider.join("; "))
 }
 
 /// The full command with help texts computed from the naming tables.

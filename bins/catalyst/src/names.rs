@@ -54,34 +54,66 @@ struct Names {
     labels: Map<String, Value>,
 }
 
-fn derive(args: &NamesArgs, format: Output) -> Result<(), Failure> {
+/// The validated inputs of `catalyst names`.
+struct Inputs {
+    loc: Location,
+    org: Option<OrgSlug>,
+    sovereign: Option<Fqdn>,
+    app: Option<AppName>,
+    index: u32,
+    app_domain: Option<Fqdn>,
+    blueprint: Option<BlueprintName>,
+    version: Option<BlueprintVersion>,
+    managed_by: ManagedBy,
+    components: Vec<Component>,
+}
+
+/// Parses every flag, naming the flag whose value breaks a rule.
+fn inputs(args: &NamesArgs) -> Result<Inputs, Failure> {
     // clap enforces presence of the four dimensions when no subcommand is given.
     let dim = |v: &Option<String>| v.clone().unwrap_or_default();
     let provider = dim(&args.provider).parse().map_err(flag("provider"))?;
     let region = Region::parse(provider, &dim(&args.region)).map_err(flag("region"))?;
     let building_block = dim(&args.building_block).parse().map_err(flag("building-block"))?;
     let env_type = dim(&args.env_type).parse().map_err(flag("env-type"))?;
-    let loc = Location::new(region, building_block, env_type);
-
-    let org = args.org.as_deref().map(OrgSlug::parse).transpose().map_err(flag("org"))?;
-    let sovereign = args.sovereign.as_deref().map(Fqdn::sovereign).transpose().map_err(flag("sovereign"))?;
-    let app = args.app.as_deref().map(AppName::parse).transpose().map_err(flag("app"))?;
-    let app_domain = args.app_domain.as_deref().map(Fqdn::domain).transpose().map_err(flag("app-domain"))?;
-    let blueprint = args.blueprint.as_deref().map(BlueprintName::parse).transpose().map_err(flag("blueprint"))?;
-    let version = args
-        .blueprint_version
-        .as_deref()
-        .map(BlueprintVersion::parse)
-        .transpose()
-        .map_err(flag("blueprint-version"))?;
-    let managed_by: ManagedBy = args.managed_by.parse().map_err(flag("managed-by"))?;
+    let index = match args.index.parse::<u32>() {
+        Ok(n) if n > 0 => n,
+        _ => return Err(flag("index")(NamingError::InvalidIndex { value: args.index.clone() })),
+    };
     let components = if args.components.is_empty() {
         CONTROL_PLANE_COMPONENTS.iter().map(|c| Component::parse(c)).collect::<Result<Vec<_>, _>>()
     } else {
         args.components.iter().map(|c| Component::parse(c)).collect()
     }
     .map_err(flag("component"))?;
+    Ok(Inputs {
+        loc: Location::new(region, building_block, env_type),
+        org: args.org.as_deref().map(OrgSlug::parse).transpose().map_err(flag("org"))?,
+        sovereign: args.sovereign.as_deref().map(Fqdn::sovereign).transpose().map_err(flag("sovereign"))?,
+        app: args.app.as_deref().map(AppName::parse).transpose().map_err(flag("app"))?,
+        index,
+        app_domain: args.app_domain.as_deref().map(Fqdn::domain).transpose().map_err(flag("app-domain"))?,
+        blueprint: args
+            .blueprint
+            .as_deref()
+            .map(BlueprintName::parse)
+            .transpose()
+            .map_err(flag("blueprint"))?,
+        version: args
+            .blueprint_version
+            .as_deref()
+            .map(BlueprintVersion::parse)
+            .transpose()
+            .map_err(flag("blueprint-version"))?,
+        managed_by: args.managed_by.parse().map_err(flag("managed-by"))?,
+        components,
+    })
+}
 
+fn derive(args: &NamesArgs, format: Output) -> Result<(), Failure> {
+    let Inputs { loc, org, sovereign, app, index, app_domain, blueprint, version, managed_by, components } =
+        inputs(args)?;
+    let env_type = loc.env_type();
     let mut names = Names {
         cluster_context: loc.host_cluster(),
         location_code: loc.location_code(),
@@ -89,10 +121,6 @@ fn derive(args: &NamesArgs, format: Output) -> Result<(), Failure> {
         ..Names::default()
     };
     if let Some(app) = &app {
-        let index = match args.index.parse::<u32>() {
-            Ok(n) if n > 0 => n,
-            _ => return Err(flag("index")(NamingError::InvalidIndex { value: args.index.clone() })),
-        };
         names.server = Some(loc.server(app, index).map_err(flag("app"))?);
     }
     if let Some(org) = &org {
@@ -107,7 +135,10 @@ fn derive(args: &NamesArgs, format: Output) -> Result<(), Failure> {
     if let Some(sov) = &sovereign {
         let mut dns = Map::new();
         for c in &components {
-            dns.insert(c.to_string(), Value::String(loc.control_plane_dns(c, sov).map_err(flag("sovereign"))?));
+            dns.insert(
+                c.to_string(),
+                Value::String(loc.control_plane_dns(c, sov).map_err(flag("sovereign"))?),
+            );
         }
         names.control_plane_dns = Some(dns);
     }
@@ -190,7 +221,11 @@ fn parse_as(kind: NameKind, name: &str) -> Result<Parsed, NamingError> {
         }
         NameKind::Server => {
             let s = ServerName::parse(name)?;
-            Parsed { app: Some(s.app().to_string()), index: Some(s.index()), ..Parsed::location(kind, s.location()) }
+            Parsed {
+                app: Some(s.app().to_string()),
+                index: Some(s.index()),
+                ..Parsed::location(kind, s.location())
+            }
         }
         NameKind::Environment => {
             let e = EnvironmentName::parse(name)?;
@@ -271,8 +306,13 @@ fn check_org(slug: &str, format: Output) -> Result<(), Failure> {
         Err(e) if format == Output::Text => Err(Failure::invalid(e)),
         Err(e) => {
             eprintln!("error: {e}");
-            let check =
-                OrgCheck { slug, valid: false, rule: Some(e.kind()), message: Some(e.to_string()), warnings: vec![] };
+            let check = OrgCheck {
+                slug,
+                valid: false,
+                rule: Some(e.kind()),
+                message: Some(e.to_string()),
+                warnings: vec![],
+            };
             output::print(&check, format).map_err(Failure::invalid)?;
             Err(Failure::reported())
         }

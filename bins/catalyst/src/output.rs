@@ -44,7 +44,11 @@ fn scalar(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::String(s) => Some(s.clone()),
         Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
-            Some(if items.is_empty() { "-".into() } else { items.iter().filter_map(scalar).collect::<Vec<_>>().join(", ") })
+            Some(if items.is_empty() {
+                "-".into()
+            } else {
+                items.iter().filter_map(scalar).collect::<Vec<_>>().join(", ")
+            })
         }
         Value::Array(_) | Value::Object(_) => None,
     }
@@ -55,7 +59,8 @@ fn text(value: &Value, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     match value {
         Value::Object(map) => {
-            let width = map.iter().filter(|(_, v)| scalar(v).is_some()).map(|(k, _)| k.len()).max().unwrap_or(0);
+            let width =
+                map.iter().filter(|(_, v)| scalar(v).is_some()).map(|(k, _)| k.len()).max().unwrap_or(0);
             for (k, v) in map {
                 if let Some(s) = scalar(v) {
                     let _ = writeln!(out, "{pad}{k:width$}  {s}");

@@ -11,9 +11,8 @@ fn catalyst(args: &[&str]) -> Output {
 }
 
 fn stdout_json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn stderr(out: &Output) -> String {
@@ -21,7 +20,17 @@ fn stderr(out: &Output) -> String {
 }
 
 const SHORT: [&str; 12] = [
-    "names", "--provider", "hz", "--region", "fsn", "--building-block", "rtz", "--env-type", "prod", "--org", "acme",
+    "names",
+    "--provider",
+    "hz",
+    "--region",
+    "fsn",
+    "--building-block",
+    "rtz",
+    "--env-type",
+    "prod",
+    "--org",
+    "acme",
     "--sovereign",
 ];
 
@@ -88,23 +97,25 @@ fn long_codes_give_the_same_result() {
 
 #[test]
 fn names_with_app_and_blueprint() {
-    let out = catalyst(&[
-        &SHORT[..],
+    let out = catalyst(
         &[
-            "t38.omani.works",
-            "--app",
-            "store-frontend",
-            "--index",
-            "2",
-            "--blueprint",
-            "wordpress",
-            "--blueprint-version",
-            "1.2.0",
-            "-o",
-            "json",
-        ],
-    ]
-    .concat());
+            &SHORT[..],
+            &[
+                "t38.omani.works",
+                "--app",
+                "store-frontend",
+                "--index",
+                "2",
+                "--blueprint",
+                "wordpress",
+                "--blueprint-version",
+                "1.2.0",
+                "-o",
+                "json",
+            ],
+        ]
+        .concat(),
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = stdout_json(&out);
     assert_eq!(v["server"], "hzfsnr-store-frontend-2p");
@@ -131,21 +142,54 @@ fn yaml_and_text_carry_the_same_keys() {
 
 #[test]
 fn bad_dimension_exits_1_naming_the_flag() {
-    let out = catalyst(&["names", "--provider", "ibm", "--region", "fsn", "--building-block", "rtz", "--env-type", "prod"]);
+    let out = catalyst(&[
+        "names",
+        "--provider",
+        "ibm",
+        "--region",
+        "fsn",
+        "--building-block",
+        "rtz",
+        "--env-type",
+        "prod",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
         "error: --provider: unknown provider \"ibm\"; accepted: hetzner|hz|h, huawei|hw|w, oci|o, aws|a, gcp|g, azure|az|z, contabo|ct|c\n"
     );
-    let out = catalyst(&["names", "--provider", "hz", "--region", "muc", "--building-block", "rtz", "--env-type", "prod"]);
+    let out = catalyst(&[
+        "names",
+        "--provider",
+        "hz",
+        "--region",
+        "muc",
+        "--building-block",
+        "rtz",
+        "--env-type",
+        "prod",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
         "error: --region: unknown region \"muc\" for provider hetzner; accepted: fsn, nbg, hel, ash, hil, sin\n"
     );
-    let out = catalyst(&["names", "--provider", "hz", "--region", "fsn", "--building-block", "rtz", "--env-type", "dr"]);
+    let out = catalyst(&[
+        "names",
+        "--provider",
+        "hz",
+        "--region",
+        "fsn",
+        "--building-block",
+        "rtz",
+        "--env-type",
+        "dr",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).starts_with("error: --env-type: \"dr\" is not an env type: disaster recovery is a Placement"));
+    assert!(
+        stderr(&out)
+            .starts_with("error: --env-type: \"dr\" is not an env type: disaster recovery is a Placement")
+    );
     let out = catalyst(&[&SHORT[..9], &["--app", "k8s", "--index", "0"]].concat());
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).starts_with("error: --index: invalid server index \"0\""), "{}", stderr(&out));
