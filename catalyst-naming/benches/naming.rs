@@ -21,7 +21,7 @@ fn format(c: &mut Criterion) {
     g.bench_function("vcluster_qualified", |b| {
         b.iter(|| black_box(&loc).vcluster_qualified(black_box(&org)));
     });
-    g.bench_function("labels_14", |b| {
+    g.bench_function("labels_11", |b| {
         b.iter(|| {
             LabelsBuilder::new()
                 .location(loc.clone())

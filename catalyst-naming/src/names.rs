@@ -67,25 +67,17 @@ impl Location {
 
     /// NAME-6: host cluster / kube context `{prov2}-{reg}-{bb3}-{env3}` (`hz-fsn-rtz-prod`).
     pub fn host_cluster(&self) -> String {
-        format!(
-            "{}-{}-{}-{}",
-            self.provider().short(),
-            self.region.code(),
-            self.building_block.code(),
-            self.env_type.code()
-        )
+        self.cluster_name(self.provider().short())
     }
 
     /// The host-cluster name with the provider's full name (`hetzner-fsn-rtz-prod`), as the
     /// platform's environment-controller builds it from an Environment's spec (SPEC OP-2).
     pub fn host_cluster_verbatim(&self) -> String {
-        format!(
-            "{}-{}-{}-{}",
-            self.provider().name(),
-            self.region.code(),
-            self.building_block.code(),
-            self.env_type.code()
-        )
+        self.cluster_name(self.provider().name())
+    }
+
+    fn cluster_name(&self, provider: &str) -> String {
+        format!("{provider}-{}-{}-{}", self.region.code(), self.building_block.code(), self.env_type.code())
     }
 
     /// NAME-7: DNS location code `{p1}{r1}{b1}{e1}`, exactly 4 chars (`hfrp`).
