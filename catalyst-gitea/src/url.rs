@@ -73,11 +73,12 @@ impl BaseUrl {
         if url.query().is_some() || url.fragment().is_some() {
             return Err(bad("it has a query or fragment"));
         }
-        let mut root = url.as_str().trim_end_matches('/').to_owned();
-        if let Some(stripped) = root.strip_suffix("/api/v1") {
-            root = stripped.to_owned();
-        }
-        Ok(Self { root })
+        // NB: strip `/api/v1` from the path only; on the whole string it could cut into
+        // the host (`http://api/v1` is host `api`, path `/v1`; found by fuzzing).
+        let mut url = url;
+        let path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(path.strip_suffix("/api/v1").unwrap_or(&path));
+        Ok(Self { root: url.as_str().trim_end_matches('/').to_owned() })
     }
 
     /// The root URL, without a trailing slash.

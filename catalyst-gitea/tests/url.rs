@@ -20,6 +20,20 @@ fn gitea_1_both_base_forms_normalise() {
     assert_eq!(sub.api("/version"), "https://example.test/gitea/api/v1/version");
 }
 
+/// Regression (fuzz `gitea_paths`): `/api/v1` is stripped from the path, never across the
+/// host: in `http://api/v1` the host is `api` and the path `/v1`.
+#[test]
+fn gitea_1_api_suffix_is_a_path_suffix() {
+    for input in ["http:/api/v1", "http://api/v1", "http://api/v1/"] {
+        let base = BaseUrl::parse(input).unwrap();
+        assert_eq!(base.root(), "http://api/v1", "{input}");
+        assert_eq!(BaseUrl::parse(base.root()).unwrap(), base);
+    }
+    assert_eq!(BaseUrl::parse("http://api/api/v1").unwrap().root(), "http://api");
+    let odd = BaseUrl::parse("http:/api/v1\0\0\u{ff}F").unwrap();
+    assert_eq!(BaseUrl::parse(odd.root()).unwrap(), odd);
+}
+
 #[test]
 fn gitea_1_unusable_base_urls() {
     for (input, reason) in [
