@@ -23,12 +23,6 @@ impl Failure {
         Self { code: 1, error: error.into() }
     }
 
-    /// The command line is wrong in a way clap could not see (exit 2).
-    #[allow(dead_code, reason = "used once commands with cross-argument rules land")]
-    pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Self {
-        Self { code: 2, error: error.into() }
-    }
-
     /// The input was judged wrong and the judgement is already printed (exit 1, no message).
     pub(crate) fn reported() -> Self {
         Self { code: 1, error: anyhow::Error::msg(String::new()) }
