@@ -3,7 +3,7 @@
 use std::fmt;
 
 use catalyst_naming::{BlueprintName, BlueprintVersion, NamingError};
-use serde::Deserialize;
+use serde_json::Value;
 
 /// The two apiVersions in use (29 fixture files are `v1alpha1`, 19 are `v1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,27 +89,6 @@ pub struct BlueprintHeader {
     pub warnings: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawHeader {
-    api_version: String,
-    kind: String,
-    metadata: RawMetadata,
-    #[serde(default)]
-    spec: RawSpec,
-}
-
-#[derive(Deserialize)]
-struct RawMetadata {
-    name: String,
-    version: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct RawSpec {
-    version: Option<String>,
-}
-
 /// Parses the identity of a blueprint.yaml. `folder`, when known, must agree with the name
 /// (`platform/harbor/blueprint.yaml` must be `harbor` or `bp-harbor`).
 ///
@@ -121,36 +100,74 @@ struct RawSpec {
 /// # Ok::<(), catalyst_blueprint::HeaderError>(())
 /// ```
 pub fn parse_header(yaml: &str, folder: Option<&str>) -> Result<BlueprintHeader, HeaderError> {
-    let raw: RawHeader =
+    let doc: Value =
         serde_saphyr::from_str(yaml).map_err(|e| HeaderError::Yaml { message: e.to_string() })?;
-    let api_version = match raw.api_version.as_str() {
+    identity(&doc, folder)
+}
+
+/// A string at `key` of a mapping, `None` when absent, an error naming `path` otherwise.
+fn string_at<'a>(map: Option<&'a Value>, key: &str, path: &str) -> Result<Option<&'a str>, HeaderError> {
+    match map.and_then(|m| m.get(key)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => {
+            Err(HeaderError::Yaml { message: format!("{path}: expected a string, found {}", kind_of(other)) })
+        }
+    }
+}
+
+/// The JSON kind of a value, for messages.
+pub(crate) fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The identity of a parsed blueprint.yaml document (SPEC BP-1).
+pub(crate) fn identity(doc: &Value, folder: Option<&str>) -> Result<BlueprintHeader, HeaderError> {
+    if !doc.is_object() {
+        return Err(HeaderError::Yaml {
+            message: format!("the document is {}, not a mapping", kind_of(doc)),
+        });
+    }
+    let api = string_at(Some(doc), "apiVersion", "apiVersion")?.unwrap_or_default();
+    let api_version = match api {
         "catalyst.openova.io/v1alpha1" => ApiVersion::V1Alpha1,
         "catalyst.openova.io/v1" => ApiVersion::V1,
-        _ => {
-            return Err(HeaderError::UnsupportedApiVersion { found: raw.api_version });
-        }
+        _ => return Err(HeaderError::UnsupportedApiVersion { found: api.to_owned() }),
     };
-    if raw.kind != "Blueprint" {
-        return Err(HeaderError::WrongKind { found: raw.kind });
+    let kind = string_at(Some(doc), "kind", "kind")?.unwrap_or_default();
+    if kind != "Blueprint" {
+        return Err(HeaderError::WrongKind { found: kind.to_owned() });
     }
+    let metadata = doc.get("metadata");
+    let raw_name = string_at(metadata, "name", "metadata.name")?.unwrap_or_default();
+    let meta_version = string_at(metadata, "version", "metadata.version")?;
+    let spec_version = match doc.get("spec").and_then(|s| s.get("version")) {
+        // NB: YAML reads `version: 1.0` as a number; keep its text so the error shows it.
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => string_at(doc.get("spec"), "version", "spec.version")?.map(str::to_owned),
+    };
     let mut warnings = Vec::new();
-    let name = BlueprintName::parse(&raw.metadata.name).map_err(HeaderError::InvalidName)?;
-    if name.as_str() != raw.metadata.name {
-        warnings.push(format!(
-            "metadata.name: {:?} has no bp- prefix; the canonical name is {name}",
-            raw.metadata.name
-        ));
+    let name = BlueprintName::parse(raw_name).map_err(HeaderError::InvalidName)?;
+    if name.as_str() != raw_name {
+        warnings.push(format!("metadata.name: {raw_name:?} has no bp- prefix; the canonical name is {name}"));
     }
     if let Some(folder) = folder
         && name.short() != folder
     {
         return Err(HeaderError::NameFolderMismatch { name: name.to_string(), folder: folder.to_owned() });
     }
-    let (path, version) = match (raw.spec.version, raw.metadata.version) {
+    let (path, version) = match (spec_version, meta_version) {
         (Some(v), _) => ("spec.version", v),
         (None, Some(v)) => {
             warnings.push("metadata.version: the version belongs in spec.version".to_owned());
-            ("metadata.version", v)
+            ("metadata.version", v.to_owned())
         }
         (None, None) => return Err(HeaderError::MissingVersion),
     };

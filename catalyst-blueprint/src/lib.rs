@@ -2,25 +2,28 @@
 //!
 //! A Blueprint is a folder with a `blueprint.yaml` and a Helm chart, published as
 //! `ghcr.io/openova-io/bp-<name>:<semver>`. This crate reads every `blueprint.yaml` shape in
-//! use (SPEC BP-*). This first part parses a Blueprint's identity: both apiVersions, the
-//! bare and `bp-` name forms, and the version in `spec` or `metadata`; dependency
-//! constraints, version solving and install plans follow.
+//! use and documented (SPEC BP-1 … BP-7) into one model, solves versions with PubGrub,
+//! explains conflicts the way cargo and uv do, and turns a solution into a petgraph DAG and
+//! an install plan in dependency order (SPEC BP-8 … BP-11). It also checks a bootstrap
+//! kit's Flux HelmRelease `dependsOn` DAG (SPEC BK-*).
 //!
 //! ```
-//! use catalyst_blueprint::{parse_header, ApiVersion};
+//! use catalyst_blueprint::{resolve, Blueprint, Catalog, ResolveError, ResolveOptions};
 //!
-//! let yaml = r"
-//! apiVersion: catalyst.openova.io/v1alpha1
-//! kind: Blueprint
-//! metadata:
-//!   name: bp-cilium
-//! spec:
-//!   version: 1.1.1
-//! ";
-//! let header = parse_header(yaml, Some("cilium"))?;
-//! assert_eq!(header.api_version, ApiVersion::V1Alpha1);
-//! assert_eq!(header.name.oci_ref(&header.version), "ghcr.io/openova-io/bp-cilium:1.1.1");
-//! # Ok::<(), catalyst_blueprint::HeaderError>(())
+//! let bp = |name: &str, deps: &str| Blueprint::parse(&format!(
+//!     "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {name}}}\n\
+//!      spec: {{version: 1.0.0, card: {{title: x}}, visibility: listed, depends: [{deps}]}}\n"), None).unwrap();
+//! let mut catalog = Catalog::default();
+//! catalog.insert(bp("bp-alpha", "{blueprint: bp-gamma, version: ^1}"), None);
+//! catalog.insert(bp("bp-beta", "{blueprint: bp-gamma, version: ^2}"), None);
+//! catalog.insert(bp("bp-gamma", ""), None);
+//!
+//! // A needs C ^1 and B needs C ^2: the explanation names all three and both constraints.
+//! let err = resolve(&catalog, &["bp-alpha".parse()?, "bp-beta".parse()?], &ResolveOptions::default()).unwrap_err();
+//! let ResolveError::Unsatisfiable { explanation } = err else { panic!() };
+//! assert!(explanation.contains("bp-alpha 1.0.0 requires bp-gamma ^1"));
+//! assert!(explanation.contains("bp-beta 1.0.0 requires bp-gamma ^2"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Crate features
@@ -28,6 +31,22 @@
 //! None yet. The default build is pure: no tokio, no network. Signed OCI push/pull will
 //! come behind `oci`.
 
+mod bootstrap;
+mod catalog;
+mod constraint;
 mod header;
+mod model;
+mod plan;
+mod solve;
+mod when;
 
+pub use bootstrap::{KitCheck, KitError, KitRelease, check_kit, check_kit_dir};
+pub use catalog::{Catalog, CatalogError, Entry, Loaded, MAX_BLUEPRINT_BYTES};
+pub use constraint::{Constraint, InvalidRange, Pin, Request, RequestError};
 pub use header::{ApiVersion, BlueprintHeader, HeaderError, parse_header};
+pub use model::{
+    Blueprint, Card, Dependency, Diagnostic, PLACEMENT_TOKENS, PlacementSchema, Severity, Visibility,
+};
+pub use plan::{Dag, InstallPlan, PlanDependency, PlanItem};
+pub use solve::{Resolution, ResolveError, ResolveOptions, resolve};
+pub use when::{When, WhenParseError};

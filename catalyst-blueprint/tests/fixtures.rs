@@ -77,3 +77,61 @@ fn bp_1_rejections_name_the_yaml_path() {
     let err = parse_header("kind: [", None).unwrap_err();
     assert!(matches!(err, HeaderError::Yaml { .. }), "{err:?}");
 }
+
+#[test]
+fn bp_11_lint_on_the_fixture_catalog_reports_the_true_findings() {
+    let root = fixtures().join("openova/blueprints");
+    let loaded = catalyst_blueprint::Catalog::load_dir(&root).unwrap();
+    assert_eq!(loaded.catalog.len(), 48);
+    let mut findings = loaded.diagnostics;
+    findings.extend(loaded.catalog.lint());
+    assert!(findings.iter().all(|d| !d.is_error()), "{findings:#?}");
+    // Paths relative to the catalog, so the snapshot does not depend on the checkout.
+    let lines: Vec<String> = findings
+        .iter()
+        .map(|d| {
+            let file = d.file.as_deref().unwrap_or_default();
+            let rel = file.strip_prefix(root.to_str().unwrap()).unwrap_or(file);
+            format!(
+                "{}[{}] {rel}: {}: {}",
+                if d.is_error() { "error" } else { "warning" },
+                d.code,
+                d.path,
+                d.message
+            )
+        })
+        .collect();
+    let mut counts = std::collections::BTreeMap::new();
+    for d in &findings {
+        *counts.entry(d.code).or_insert(0) += 1;
+    }
+    // 16 files without visibility, 19 v1 files with bare names, 3 bare-string depends
+    // (shared/fixtures/README.md), and nothing else.
+    assert_eq!(
+        counts,
+        [("BareStringDepends", 3), ("MissingVisibility", 16), ("NameWithoutPrefix", 19)].into()
+    );
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn fixture_plan_respects_every_edge() {
+    let loaded = catalyst_blueprint::Catalog::load_dir(&fixtures().join("openova/blueprints")).unwrap();
+    let every: Vec<catalyst_blueprint::Request> =
+        loaded.catalog.names().map(|n| n.as_str().parse().unwrap()).collect();
+    let res =
+        catalyst_blueprint::resolve(&loaded.catalog, &every, &catalyst_blueprint::ResolveOptions::default())
+            .unwrap();
+    assert_eq!(res.plan.install_order.len(), 48);
+    let pos: std::collections::BTreeMap<&str, usize> =
+        res.plan.install_order.iter().enumerate().map(|(i, it)| (it.name.as_str(), i)).collect();
+    let mut edges = 0;
+    for item in &res.plan.install_order {
+        for dep in &item.depends_on {
+            assert!(pos[dep.as_str()] < pos[item.name.as_str()], "{} before {dep}", item.name);
+            edges += 1;
+        }
+    }
+    // 40 dependency references in 21 files (shared/fixtures/README.md).
+    assert_eq!(edges, 40);
+}

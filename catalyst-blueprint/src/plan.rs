@@ -1,0 +1,222 @@
+//! The resolved dependency DAG and the install plan (SPEC BP-9 step 4–5, BP-10).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use catalyst_naming::BlueprintName;
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use semver::Version;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One dependency edge of a plan item, as the dependent's blueprint.yaml wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanDependency {
+    /// The Blueprint depended on.
+    pub name: String,
+    /// The alias the dependent's chart reads it under.
+    pub alias: String,
+    /// The install-time predicate, verbatim, for the caller to evaluate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// The values template, verbatim, for the caller to render.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<Value>,
+}
+
+/// One Blueprint to install.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanItem {
+    /// Canonical name.
+    pub name: String,
+    /// Chosen version.
+    pub version: String,
+    /// The Application name: the alias a dependent gave it, else the name without `bp-`.
+    pub application: String,
+    /// Whether the installed version is reused (no new Application, SPEC BP-8).
+    pub reuse: bool,
+    /// What must be ready first: the names Flux's `Kustomization.dependsOn` needs.
+    pub depends_on: Vec<String>,
+    /// Those dependencies with their alias, `when` and `values`.
+    pub dependencies: Vec<PlanDependency>,
+}
+
+/// Blueprints in dependency order: every item comes after everything it depends on; ties
+/// are broken by name, so the same input always gives the same plan (SPEC BP-10).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstallPlan {
+    /// The items, dependencies first.
+    pub install_order: Vec<PlanItem>,
+}
+
+/// The DAG of a resolution: nodes are chosen versions, an edge runs from a dependency to its
+/// dependent (install direction).
+#[derive(Debug, Clone)]
+pub struct Dag {
+    pub(crate) graph: DiGraph<(BlueprintName, Version), PlanDependency>,
+}
+
+impl Dag {
+    /// The petgraph graph (edge dependency → dependent).
+    pub fn graph(&self) -> &DiGraph<(BlueprintName, Version), PlanDependency> {
+        &self.graph
+    }
+
+    /// Topological order, ties broken by name (Kahn's algorithm with a sorted ready set).
+    /// `None` when the graph has a cycle.
+    pub(crate) fn order(&self) -> Option<Vec<NodeIndex>> {
+        let g = &self.graph;
+        let mut indegree: Vec<usize> =
+            g.node_indices().map(|n| g.neighbors_directed(n, Direction::Incoming).count()).collect();
+        let mut ready: BTreeSet<(&BlueprintName, NodeIndex)> =
+            g.node_indices().filter(|n| indegree[n.index()] == 0).map(|n| (&g[n].0, n)).collect();
+        let mut order = Vec::with_capacity(g.node_count());
+        while let Some(first) = ready.pop_first() {
+            let n = first.1;
+            order.push(n);
+            for next in g.neighbors_directed(n, Direction::Outgoing) {
+                indegree[next.index()] -= 1;
+                if indegree[next.index()] == 0 {
+                    ready.insert((&g[next].0, next));
+                }
+            }
+        }
+        (order.len() == g.node_count()).then_some(order)
+    }
+
+    /// The install plan; `installed` marks reused versions.
+    pub(crate) fn plan(
+        &self,
+        order: &[NodeIndex],
+        installed: &BTreeMap<BlueprintName, Version>,
+    ) -> InstallPlan {
+        let g = &self.graph;
+        let items = order
+            .iter()
+            .map(|&n| {
+                let (name, version) = &g[n];
+                let mut dependencies: Vec<PlanDependency> =
+                    g.edges_directed(n, Direction::Incoming).map(|e| e.weight().clone()).collect();
+                dependencies.sort_by(|a, b| a.name.cmp(&b.name));
+                // The alias given by the first dependent (by name), else the short name.
+                let mut given: Vec<(&BlueprintName, &str)> = g
+                    .edges_directed(n, Direction::Outgoing)
+                    .map(|e| {
+                        use petgraph::visit::EdgeRef;
+                        (&g[e.target()].0, e.weight().alias.as_str())
+                    })
+                    .collect();
+                given.sort_unstable();
+                PlanItem {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                    application: given
+                        .first()
+                        .map_or_else(|| name.short().to_owned(), |(_, a)| (*a).to_owned()),
+                    reuse: installed.get(name) == Some(version),
+                    depends_on: dependencies.iter().map(|d| d.name.clone()).collect(),
+                    dependencies,
+                }
+            })
+            .collect();
+        InstallPlan { install_order: items }
+    }
+
+    /// Graphviz DOT: an arrow from each dependent to what it depends on.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph blueprints {\n  rankdir=LR;\n  node [shape=box];\n");
+        for (name, version) in self.sorted_nodes() {
+            let _ = writeln!(out, "  \"{name}\" [label=\"{name}\\n{version}\"];");
+        }
+        for (from, to, label) in self.sorted_edges() {
+            let _ = writeln!(out, "  \"{from}\" -> \"{to}\" [label=\"{label}\"];");
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// A Mermaid flowchart with the same arrows as [`Dag::to_dot`].
+    pub fn to_mermaid(&self) -> String {
+        let mut out = String::from("flowchart LR\n");
+        for (name, version) in self.sorted_nodes() {
+            let _ = writeln!(out, "  {}[\"{name} {version}\"]", mermaid_id(name.as_str()));
+        }
+        for (from, to, label) in self.sorted_edges() {
+            let _ = writeln!(out, "  {} -->|{label}| {}", mermaid_id(&from), mermaid_id(&to));
+        }
+        out
+    }
+
+    fn sorted_nodes(&self) -> Vec<&(BlueprintName, Version)> {
+        let mut nodes: Vec<_> = self.graph.node_weights().collect();
+        nodes.sort();
+        nodes
+    }
+
+    /// (dependent, dependency, alias), sorted.
+    fn sorted_edges(&self) -> Vec<(String, String, String)> {
+        use petgraph::visit::EdgeRef;
+        let mut edges: Vec<_> = self
+            .graph
+            .edge_references()
+            .map(|e| {
+                (
+                    self.graph[e.target()].0.to_string(),
+                    self.graph[e.source()].0.to_string(),
+                    e.weight().alias.clone(),
+                )
+            })
+            .collect();
+        edges.sort();
+        edges
+    }
+}
+
+/// Mermaid node ids may not contain `-`.
+fn mermaid_id(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// One cycle per strongly connected component that has one (self-loops included), each as
+/// the full path back to its first node: `[a, b, c, a]`. Components and paths are ordered
+/// so the output is deterministic.
+pub(crate) fn cycle_paths<N: Clone + Ord, E>(graph: &DiGraph<N, E>) -> Vec<Vec<N>> {
+    let mut out = Vec::new();
+    for scc in petgraph::algo::tarjan_scc(graph) {
+        let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
+        let Some(&start) = scc.iter().min_by(|a, b| graph[**a].cmp(&graph[**b])) else { continue };
+        if scc.len() == 1 && graph.find_edge(start, start).is_none() {
+            continue;
+        }
+        // Walk from `start`, always taking the smallest next member not yet on the path;
+        // inside a strongly connected component this closes a cycle.
+        let mut path = vec![start];
+        let mut on_path: BTreeSet<NodeIndex> = BTreeSet::from([start]);
+        let mut current = start;
+        loop {
+            let mut next: Vec<NodeIndex> = graph.neighbors(current).filter(|n| members.contains(n)).collect();
+            next.sort_by(|a, b| graph[*a].cmp(&graph[*b]));
+            if next.contains(&start) && (path.len() > 1 || current == start) {
+                path.push(start);
+                break;
+            }
+            let Some(&step) = next.iter().find(|n| !on_path.contains(n)) else {
+                // Closed a loop not through `start`: cut the path to that loop.
+                if let Some(&back) = next.first()
+                    && let Some(pos) = path.iter().position(|n| *n == back)
+                {
+                    path.drain(..pos);
+                    path.push(back);
+                }
+                break;
+            };
+            path.push(step);
+            on_path.insert(step);
+            current = step;
+        }
+        out.push(path.into_iter().map(|n| graph[n].clone()).collect());
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,281 @@
+//! BP-8 … BP-10: version solving, conflict explanations, the DAG and install plans.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use catalyst_blueprint::{Blueprint, Catalog, Entry, Request, ResolveError, ResolveOptions, resolve};
+use proptest::prelude::*;
+use semver::Version;
+
+fn bp(name: &str, version: &str, deps: &str) -> Blueprint {
+    let yaml = format!(
+        "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {name}}}\n\
+         spec: {{version: {version}, card: {{title: {name}}}, visibility: listed, depends: [{deps}]}}\n"
+    );
+    Blueprint::parse(&yaml, None).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+fn catalog(items: &[(&str, &str, &str)]) -> Catalog {
+    let mut c = Catalog::default();
+    for (n, v, d) in items {
+        c.insert(bp(n, v, d), None);
+    }
+    c
+}
+
+fn req(list: &[&str]) -> Vec<Request> {
+    list.iter().map(|r| r.parse().unwrap()).collect()
+}
+
+fn order(c: &Catalog, r: &[&str], o: &ResolveOptions) -> Vec<String> {
+    let res = resolve(c, &req(r), o).unwrap_or_else(|e| panic!("{e}"));
+    res.plan.install_order.iter().map(|i| format!("{}@{}", i.name, i.version)).collect()
+}
+
+#[test]
+fn conflict_names_both_sides_and_their_constraints() {
+    let c = catalog(&[
+        ("bp-alpha", "1.0.0", "{blueprint: bp-gamma, version: ^1}"),
+        ("bp-beta", "1.0.0", "{blueprint: bp-gamma, version: ^2}"),
+        ("bp-gamma", "1.0.0", ""),
+        ("bp-gamma", "2.0.0", ""),
+    ]);
+    let err = resolve(&c, &req(&["bp-alpha", "bp-beta"]), &ResolveOptions::default()).unwrap_err();
+    let ResolveError::Unsatisfiable { explanation } = &err else { panic!("{err:?}") };
+    assert!(
+        explanation.starts_with("no set of Blueprint versions satisfies the request:\n"),
+        "{explanation}"
+    );
+    for needle in [
+        "bp-alpha depends on bp-gamma >=1.0.0, <2.0.0",
+        "bp-beta 1.0.0 depends on bp-gamma >=2.0.0, <3.0.0",
+        "  bp-gamma (available: 1.0.0, 2.0.0)\n    bp-alpha 1.0.0 requires bp-gamma ^1\n    bp-beta 1.0.0 requires bp-gamma ^2",
+        "the request asks for bp-alpha *",
+    ] {
+        assert!(explanation.contains(needle), "missing {needle:?} in:\n{explanation}");
+    }
+    assert!(!explanation.contains("0.0.0"), "the synthetic root version leaks:\n{explanation}");
+}
+
+#[test]
+fn deep_conflict_explains_the_chain() {
+    // a -> x -> y -> c ^1 ; b -> c ^2
+    let c = catalog(&[
+        ("bp-alpha", "1.0.0", "{blueprint: bp-xray}"),
+        ("bp-xray", "1.0.0", "{blueprint: bp-yank}"),
+        ("bp-yank", "1.0.0", "{blueprint: bp-gamma, version: ^1}"),
+        ("bp-beta", "1.0.0", "{blueprint: bp-gamma, version: ^2}"),
+        ("bp-gamma", "1.5.0", ""),
+        ("bp-gamma", "2.1.0", ""),
+    ]);
+    let err =
+        resolve(&c, &req(&["bp-alpha", "bp-beta"]), &ResolveOptions::default()).unwrap_err().to_string();
+    for needle in [
+        "bp-alpha depends on bp-xray",
+        "bp-xray 1.0.0 depends on bp-yank",
+        "bp-yank 1.0.0 requires bp-gamma ^1",
+        "bp-beta 1.0.0 requires bp-gamma ^2",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn highest_version_then_backtracking() {
+    // The highest bp-app needs bp-lib ^3, which does not exist: the solver backs off to 1.1.0.
+    let c = catalog(&[
+        ("bp-app", "1.1.0", "{blueprint: bp-lib, version: ^2}"),
+        ("bp-app", "1.2.0", "{blueprint: bp-lib, version: ^3}"),
+        ("bp-lib", "2.0.0", ""),
+        ("bp-lib", "2.4.1", ""),
+    ]);
+    assert_eq!(order(&c, &["bp-app"], &ResolveOptions::default()), ["bp-lib@2.4.1", "bp-app@1.1.0"]);
+}
+
+#[test]
+fn bp_8_installed_versions_are_preferred_and_reused() {
+    let c = catalog(&[
+        ("bp-wordpress", "1.0.0", "{blueprint: bp-postgres, version: ^1.4}"),
+        ("bp-postgres", "1.5.0", ""),
+        ("bp-postgres", "1.9.0", ""),
+    ]);
+    let o = ResolveOptions::default().with_installed("bp-postgres".parse().unwrap(), Version::new(1, 5, 0));
+    let res = resolve(&c, &req(&["bp-wordpress"]), &o).unwrap();
+    let pg = &res.plan.install_order[0];
+    assert_eq!((pg.name.as_str(), pg.version.as_str(), pg.reuse), ("bp-postgres", "1.5.0", true));
+    assert!(!res.plan.install_order[1].reuse);
+    // An installed version outside the constraint is not chosen.
+    let o = ResolveOptions::default().with_installed("bp-postgres".parse().unwrap(), Version::new(1, 3, 0));
+    assert_eq!(order(&c, &["bp-wordpress"], &o), ["bp-postgres@1.9.0", "bp-wordpress@1.0.0"]);
+}
+
+#[test]
+fn prereleases_are_excluded_unless_asked() {
+    let c = catalog(&[("bp-xray", "1.0.0", ""), ("bp-xray", "1.1.0-rc.1", "")]);
+    assert_eq!(order(&c, &["bp-xray"], &ResolveOptions::default()), ["bp-xray@1.0.0"]);
+    assert_eq!(
+        order(&c, &["bp-xray"], &ResolveOptions::default().with_prerelease(true)),
+        ["bp-xray@1.1.0-rc.1"]
+    );
+    assert_eq!(order(&c, &["bp-xray@>=1.1.0-rc.1"], &ResolveOptions::default()), ["bp-xray@1.1.0-rc.1"]);
+    let only_pre = catalog(&[("bp-yank", "2.0.0-beta.1", "")]);
+    assert!(matches!(
+        resolve(&only_pre, &req(&["bp-yank"]), &ResolveOptions::default()).unwrap_err(),
+        ResolveError::Unsatisfiable { .. }
+    ));
+}
+
+#[test]
+fn unknown_and_missing_blueprints() {
+    let c = catalog(&[("bp-alpha", "1.0.0", "{blueprint: bp-gone, version: ^1}")]);
+    assert_eq!(
+        resolve(&c, &req(&["bp-nope"]), &ResolveOptions::default()).unwrap_err(),
+        ResolveError::UnknownBlueprint { name: "bp-nope".into(), required_by: "the request".into() }
+    );
+    let err = resolve(&c, &req(&["bp-alpha"]), &ResolveOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("bp-gone (not in the catalog)"), "{err}");
+    assert!(err.contains("bp-alpha 1.0.0 requires bp-gone ^1"), "{err}");
+}
+
+#[test]
+fn digest_pins_need_a_known_digest() {
+    let mut c = Catalog::default();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    c.insert_entry(Entry {
+        blueprint: bp("bp-xray", "1.0.0", ""),
+        source: None,
+        digest: Some(digest.clone()),
+    });
+    c.insert(bp("bp-xray", "1.1.0", ""), None);
+    assert_eq!(order(&c, &[&format!("bp-xray@{digest}")], &ResolveOptions::default()), ["bp-xray@1.0.0"]);
+    let other = format!("bp-xray@sha256:{}", "cd".repeat(32));
+    assert!(matches!(
+        resolve(&c, &req(&[&other]), &ResolveOptions::default()).unwrap_err(),
+        ResolveError::UnknownDigest { .. }
+    ));
+}
+
+#[test]
+fn cycles_are_reported_with_the_full_path() {
+    let c = catalog(&[
+        ("bp-alpha", "1.0.0", "{blueprint: bp-beta}"),
+        ("bp-beta", "1.0.0", "{blueprint: bp-gamma}"),
+        ("bp-gamma", "1.0.0", "{blueprint: bp-alpha}"),
+    ]);
+    assert_eq!(
+        resolve(&c, &req(&["bp-alpha"]), &ResolveOptions::default()).unwrap_err().to_string(),
+        "dependency cycle: bp-alpha -> bp-beta -> bp-gamma -> bp-alpha"
+    );
+    let lint: Vec<String> = c.lint().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lint,
+        [
+            "error[DependencyCycle]: spec.depends: dependency cycle: bp-alpha -> bp-beta -> bp-gamma -> bp-alpha"
+        ]
+    );
+}
+
+#[test]
+fn self_dependency_is_a_cycle() {
+    let yaml = "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-alpha}\n\
+                spec: {version: 1.0.0, card: {title: a}, visibility: listed, depends: [bp-alpha]}\n";
+    let errors = Blueprint::parse(yaml, None).unwrap_err();
+    assert_eq!(
+        errors.iter().filter(|d| d.is_error()).map(ToString::to_string).collect::<Vec<_>>(),
+        ["error[DependencyCycle]: spec.depends[0]: bp-alpha depends on itself (bp-alpha -> bp-alpha)"]
+    );
+}
+
+#[test]
+fn bp_10_plan_carries_alias_when_and_values() {
+    let c = catalog(&[
+        (
+            "bp-wordpress",
+            "1.3.0",
+            "{blueprint: bp-postgres, version: ^1.4, alias: db, when: \"{{ .config.database.mode == 'managed' }}\", \
+             values: {database: '{{ .application.name }}-db'}}, {blueprint: bp-redis}",
+        ),
+        ("bp-postgres", "1.4.0", ""),
+        ("bp-redis", "7.0.0", ""),
+    ]);
+    let res = resolve(&c, &req(&["bp-wordpress"]), &ResolveOptions::default()).unwrap();
+    let items = &res.plan.install_order;
+    let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["bp-postgres", "bp-redis", "bp-wordpress"]);
+    assert_eq!(items[0].application, "db");
+    assert_eq!(items[1].application, "redis");
+    let wp = &items[2];
+    assert_eq!(wp.depends_on, ["bp-postgres", "bp-redis"]);
+    assert_eq!(wp.dependencies[0].alias, "db");
+    assert_eq!(wp.dependencies[0].when.as_deref(), Some("{{ .config.database.mode == 'managed' }}"));
+    assert_eq!(
+        wp.dependencies[0].values,
+        Some(serde_json::json!({"database": "{{ .application.name }}-db"}))
+    );
+    let json = serde_json::to_value(&res.plan).unwrap();
+    assert_eq!(json["install_order"][2]["depends_on"], serde_json::json!(["bp-postgres", "bp-redis"]));
+    assert!(res.dag.to_dot().contains("\"bp-wordpress\" -> \"bp-postgres\" [label=\"db\"];"));
+    assert!(res.dag.to_mermaid().contains("bp_wordpress -->|db| bp_postgres"));
+}
+
+#[test]
+fn same_input_same_plan() {
+    let c = catalog(&[
+        ("bp-top", "1.0.0", "{blueprint: bp-m1}, {blueprint: bp-m2}, {blueprint: bp-m3}"),
+        ("bp-m1", "1.0.0", "{blueprint: bp-base}"),
+        ("bp-m2", "1.0.0", "{blueprint: bp-base}"),
+        ("bp-m3", "1.0.0", ""),
+        ("bp-base", "1.0.0", ""),
+    ]);
+    let first = order(&c, &["bp-top"], &ResolveOptions::default());
+    assert_eq!(first, ["bp-base@1.0.0", "bp-m1@1.0.0", "bp-m2@1.0.0", "bp-m3@1.0.0", "bp-top@1.0.0"]);
+    for _ in 0..5 {
+        assert_eq!(order(&c, &["bp-top"], &ResolveOptions::default()), first);
+    }
+}
+
+/// A random layered catalog: package i may depend on packages j > i (no cycles), with
+/// caret constraints on random majors.
+fn arb_catalog() -> impl Strategy<Value = Catalog> {
+    let pkg = (1u64..4, proptest::collection::vec((1usize..8, 1u64..4), 0..3));
+    proptest::collection::vec(proptest::collection::vec(pkg, 1..3), 2..8).prop_map(|layers| {
+        let n = layers.len();
+        let mut c = Catalog::default();
+        for (i, versions) in layers.into_iter().enumerate() {
+            for (vi, (major, deps)) in versions.into_iter().enumerate() {
+                let deps: BTreeMap<usize, u64> =
+                    deps.into_iter().filter(|(off, _)| i + off < n).map(|(off, m)| (i + off, m)).collect();
+                let deps: Vec<String> =
+                    deps.into_iter().map(|(j, m)| format!("{{blueprint: bp-p{j}, version: ^{m}}}")).collect();
+                let version = format!("{major}.{vi}.0");
+                c.insert(bp(&format!("bp-p{i}"), &version, &deps.join(", ")), None);
+            }
+        }
+        c
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any solution satisfies every constraint of every chosen Blueprint, and the install
+    /// order puts each Blueprint after everything it depends on.
+    #[test]
+    fn solutions_satisfy_constraints_and_order_respects_edges(c in arb_catalog()) {
+        let Ok(res) = resolve(&c, &["bp-p0".parse().unwrap()], &ResolveOptions::default()) else { return Ok(()) };
+        let pos: BTreeMap<&str, usize> = res.plan.install_order.iter().enumerate().map(|(i, it)| (it.name.as_str(), i)).collect();
+        prop_assert_eq!(pos.len(), res.versions.len());
+        for (name, version) in &res.versions {
+            let entry = c.get(name, version).unwrap();
+            for d in &entry.blueprint.depends {
+                let chosen = res.versions.get(&d.blueprint);
+                prop_assert!(chosen.is_some_and(|v| d.constraint.matches(v)), "{} {} needs {} {}", name, version, d.blueprint, d.constraint);
+                prop_assert!(pos[d.blueprint.as_str()] < pos[name.as_str()]);
+            }
+        }
+        // Deterministic.
+        let again = resolve(&c, &["bp-p0".parse().unwrap()], &ResolveOptions::default()).unwrap();
+        prop_assert_eq!(again.plan, res.plan);
+    }
+}
