@@ -41,6 +41,98 @@ pub(crate) enum Command {
     /// Accepts long or short codes (`hetzner`/`hz`, `prod`/`p`). Keys whose dimensions were
     /// not given are omitted. Exit 1 when a value breaks a naming rule, 2 on usage errors.
     Names(NamesArgs),
+    /// Lint, resolve and graph Blueprint catalogs (SPEC §4).
+    #[command(subcommand)]
+    Blueprint(BlueprintCommand),
+    /// Check a bootstrap kit: the Flux HelmRelease dependsOn DAG of a kit folder (SPEC BK-*).
+    #[command(subcommand)]
+    BootstrapKit(KitCommand),
+}
+
+/// `catalyst blueprint …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BlueprintCommand {
+    /// Parse every blueprint.yaml under a catalog folder and report what is wrong.
+    ///
+    /// Errors: YAML that does not parse, bad names, versions and constraints, missing card
+    /// titles, invalid placement schemas, duplicate aliases, dependencies on Blueprints not in
+    /// the catalog, constraints no version satisfies, and dependency cycles. Warnings:
+    /// missing visibility, metadata.version, bare-string depends, names without bp-, unknown
+    /// fields (kept). Exit 1 when there is an error.
+    Lint {
+        /// The catalog folder (searched recursively for blueprint.yaml).
+        #[arg(long, value_name = "DIR")]
+        catalog: std::path::PathBuf,
+    },
+    /// Choose one version per Blueprint and print the install plan in dependency order.
+    ///
+    /// Versions are chosen by PubGrub, preferring --installed versions, then the highest.
+    /// A conflict exits 1 with the chain of requirements on both sides.
+    Resolve {
+        /// The catalog folder.
+        #[arg(long, value_name = "DIR")]
+        catalog: std::path::PathBuf,
+        /// What to install: NAME, NAME@CONSTRAINT (^1.4, ~1.2, >=1.2 <2, 1.2.x, *) or
+        /// NAME@sha256:<digest>.
+        #[arg(value_name = "NAME[@CONSTRAINT]", required = true)]
+        requests: Vec<String>,
+        /// A version already installed (reused when it satisfies every constraint); repeat.
+        #[arg(long, value_name = "NAME@VERSION")]
+        installed: Vec<String>,
+        /// Consider prerelease versions (otherwise only when a constraint names one).
+        #[arg(long)]
+        allow_prerelease: bool,
+    },
+    /// Print the resolved dependency graph of one Blueprint.
+    Graph {
+        /// The catalog folder.
+        #[arg(long, value_name = "DIR")]
+        catalog: std::path::PathBuf,
+        /// The Blueprint, optionally with a constraint.
+        #[arg(value_name = "NAME[@CONSTRAINT]")]
+        request: String,
+        /// Graph language.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+}
+
+/// `catalyst bootstrap-kit …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KitCommand {
+    /// Check the HelmReleases of a kit folder (NN-<name>.yaml files and kustomization.yaml).
+    ///
+    /// Reports duplicate releases, dependsOn entries naming releases not in the folder, a
+    /// release depending on a higher slot, dependency cycles (with their path) and a
+    /// kustomization.yaml resources list that misses files or is out of slot order; prints the
+    /// install order. Exit 1 when anything is wrong.
+    Check {
+        /// The kit folder.
+        dir: std::path::PathBuf,
+        /// Print the install order (text) or the graph (dot, mermaid).
+        #[arg(long, value_enum, default_value_t = KitFormat::Text)]
+        format: KitFormat,
+    },
+}
+
+/// Graph languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
+
+/// `bootstrap-kit check` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KitFormat {
+    /// The install order (or -o json|yaml for everything).
+    Text,
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
 }
 
 /// `catalyst names`.

@@ -4,6 +4,7 @@
 //! Exit codes (DESIGN.md): 0 ok; 1 the input or the remote state is wrong; 2 usage;
 //! 3 a remote service failed or could not be reached.
 
+mod blueprint;
 mod cli;
 mod names;
 mod output;
@@ -33,6 +34,8 @@ fn main() -> ExitCode {
     let cli = cli::parse();
     let result = match cli.command {
         cli::Command::Names(args) => names::run(&args, cli.output),
+        cli::Command::Blueprint(cmd) => blueprint::run(cmd, cli.output),
+        cli::Command::BootstrapKit(cmd) => blueprint::kit(cmd, cli.output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

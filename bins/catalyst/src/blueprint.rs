@@ -1,0 +1,159 @@
+//! `catalyst blueprint lint|resolve|graph` and `catalyst bootstrap-kit check`: thin wrappers
+//! over catalyst-blueprint.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, anyhow};
+use catalyst_blueprint::{Catalog, Diagnostic, Loaded, Request, ResolveOptions, check_kit_dir, resolve};
+use catalyst_naming::BlueprintName;
+use serde::Serialize;
+
+use crate::Failure;
+use crate::cli::{BlueprintCommand, GraphFormat, KitCommand, KitFormat, Output};
+use crate::output;
+
+/// Runs a `blueprint` subcommand.
+pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> {
+    match cmd {
+        BlueprintCommand::Lint { catalog } => lint(&catalog, format),
+        BlueprintCommand::Resolve { catalog, requests, installed, allow_prerelease } => {
+            let loaded = load(&catalog)?;
+            let requests = parse_requests(&requests)?;
+            let mut options = ResolveOptions::default().with_prerelease(allow_prerelease);
+            for i in &installed {
+                let (name, version) = parse_installed(i)?;
+                options = options.with_installed(name, version);
+            }
+            let res = resolve(&loaded.catalog, &requests, &options).map_err(Failure::invalid)?;
+            if format == Output::Text {
+                print_text(&plan_text(&res.plan));
+                Ok(())
+            } else {
+                output::print(&res.plan, format).map_err(Failure::invalid)
+            }
+        }
+        BlueprintCommand::Graph { catalog, request, format: graph } => {
+            let loaded = load(&catalog)?;
+            let requests = parse_requests(std::slice::from_ref(&request))?;
+            let res = resolve(&loaded.catalog, &requests, &ResolveOptions::default()).map_err(Failure::invalid)?;
+            print_text(&match graph {
+                GraphFormat::Dot => res.dag.to_dot(),
+                GraphFormat::Mermaid => res.dag.to_mermaid(),
+            });
+            Ok(())
+        }
+    }
+}
+
+fn print_text(s: &str) {
+    #[expect(clippy::print_stdout, reason = "the CLI owns stdout")]
+    {
+        print!("{s}");
+    }
+}
+
+fn load(dir: &Path) -> Result<Loaded, Failure> {
+    let loaded = Catalog::load_dir(dir).map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
+    let broken = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    if broken > 0 {
+        eprintln!(
+            "warning: {broken} error(s) in the catalog at {}; those files were skipped (see `catalyst blueprint lint --catalog {}`)",
+            dir.display(),
+            dir.display()
+        );
+    }
+    if loaded.catalog.is_empty() {
+        return Err(Failure::invalid(anyhow!("--catalog {}: no blueprint.yaml parsed under this folder", dir.display())));
+    }
+    Ok(loaded)
+}
+
+fn parse_requests(raw: &[String]) -> Result<Vec<Request>, Failure> {
+    raw.iter().map(|r| r.parse::<Request>().map_err(Failure::invalid)).collect()
+}
+
+fn parse_installed(raw: &str) -> Result<(BlueprintName, semver::Version), Failure> {
+    let (name, version) =
+        raw.split_once('@').ok_or_else(|| Failure::invalid(anyhow!("--installed {raw:?}: expected NAME@VERSION")))?;
+    let name = BlueprintName::parse(name).map_err(|e| Failure::invalid(anyhow!("--installed {raw:?}: {e}")))?;
+    let version = semver::Version::parse(version)
+        .with_context(|| format!("--installed {raw:?}: {version:?} is not a version"))
+        .map_err(Failure::invalid)?;
+    Ok((name, version))
+}
+
+fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
+    let mut out = String::new();
+    let width = plan.install_order.iter().map(|i| i.name.len() + i.version.len() + 1).max().unwrap_or(0);
+    for (n, item) in plan.install_order.iter().enumerate() {
+        let id = format!("{} {}", item.name, item.version);
+        let after = if item.depends_on.is_empty() { "-".to_owned() } else { item.depends_on.join(", ") };
+        let reuse = if item.reuse { "  (installed, reused)" } else { "" };
+        let _ = writeln!(out, "{:>3}. {id:width$}  app={:<20} after: {after}{reuse}", n + 1, item.application);
+    }
+    let _ = writeln!(out, "{} Blueprints to install", plan.install_order.len());
+    out
+}
+
+#[derive(Serialize)]
+struct LintReport<'a> {
+    blueprints: usize,
+    errors: usize,
+    warnings: usize,
+    findings: &'a [Diagnostic],
+}
+
+fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
+    let loaded = Catalog::load_dir(dir).map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
+    let mut findings = loaded.diagnostics;
+    findings.extend(loaded.catalog.lint());
+    let errors = findings.iter().filter(|d| d.is_error()).count();
+    let report =
+        LintReport { blueprints: loaded.catalog.len(), errors, warnings: findings.len() - errors, findings: &findings };
+    if format == Output::Text {
+        let mut out = String::new();
+        for d in &findings {
+            let _ = writeln!(out, "{d}");
+        }
+        let _ = writeln!(out, "{} Blueprints, {} errors, {} warnings", report.blueprints, report.errors, report.warnings);
+        print_text(&out);
+    } else {
+        output::print(&report, format).map_err(Failure::invalid)?;
+    }
+    if errors > 0 { Err(Failure::reported()) } else { Ok(()) }
+}
+
+/// Runs a `bootstrap-kit` subcommand.
+pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
+    let KitCommand::Check { dir, format: kit_format } = cmd;
+    let check = check_kit_dir(&dir).map_err(Failure::invalid)?;
+    match (kit_format, format) {
+        (KitFormat::Dot, _) => print_text(&check.to_dot()),
+        (KitFormat::Mermaid, _) => print_text(&check.to_mermaid()),
+        (KitFormat::Text, Output::Text) => {
+            let mut out = String::new();
+            for (n, name) in check.order.iter().enumerate() {
+                let r = check.releases.iter().find(|r| &r.name == name);
+                let slot = r.map_or("", |r| r.slot.as_str());
+                let deps = r.map_or_else(String::new, |r| r.depends_on.join(", "));
+                let _ = writeln!(out, "{:>3}. [{slot:>3}] {name:<24} after: {}", n + 1, if deps.is_empty() { "-" } else { &deps });
+            }
+            let edges: usize = check.releases.iter().map(|r| r.depends_on.len()).sum();
+            let errors = check.findings.iter().filter(|d| d.is_error()).count();
+            let _ = writeln!(
+                out,
+                "{} releases, {edges} dependsOn edges, longest chain {} ({}), {errors} errors",
+                check.releases.len(),
+                check.longest_chain.len(),
+                check.longest_chain.join(" -> ")
+            );
+            print_text(&out);
+        }
+        (KitFormat::Text, format) => output::print(&check, format).map_err(Failure::invalid)?,
+    }
+    for d in &check.findings {
+        eprintln!("{d}");
+    }
+    if check.has_errors() { Err(Failure::reported()) } else { Ok(()) }
+}

@@ -1,0 +1,163 @@
+//! `catalyst blueprint …` and `catalyst bootstrap-kit check` as a user runs them.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn catalyst(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_catalyst")).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixtures() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/openova");
+    assert!(dir.is_dir(), "fixtures not found at {}: clone the repository beside shared/", dir.display());
+    dir
+}
+
+/// A scratch folder removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("catalyst-cli-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn write(&self, rel: &str, content: &str) {
+        let path = self.0.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn blueprint(name: &str, version: &str, deps: &str) -> String {
+    format!(
+        "apiVersion: catalyst.openova.io/v1alpha1\nkind: Blueprint\nmetadata:\n  name: bp-{name}\nspec:\n  version: {version}\n  \
+         card: {{title: {name}}}\n  visibility: listed\n  depends: [{deps}]\n"
+    )
+}
+
+#[test]
+fn conflict_exits_1_naming_both_sides() {
+    let dir = Scratch::new("conflict");
+    dir.write("alpha/blueprint.yaml", &blueprint("alpha", "1.0.0", "{blueprint: bp-gamma, version: ^1}"));
+    dir.write("beta/blueprint.yaml", &blueprint("beta", "1.0.0", "{blueprint: bp-gamma, version: ^2}"));
+    dir.write("gamma/1.4.0/blueprint.yaml", &blueprint("gamma", "1.4.0", ""));
+    dir.write("gamma/2.0.0/blueprint.yaml", &blueprint("gamma", "2.0.0", ""));
+    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "alpha", "beta"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: no set of Blueprint versions satisfies the request:"), "{err}");
+    for needle in ["bp-alpha", "bp-beta", "bp-gamma (available: 1.4.0, 2.0.0)", "requires bp-gamma ^1 (", "requires bp-gamma ^2 ("] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert!(err.contains(&format!("{}", Path::new("alpha").join("blueprint.yaml").display())), "{err}");
+    // Either side alone resolves.
+    let ok = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "alpha", "-o", "json"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(plan["install_order"][0]["name"], "bp-gamma");
+    assert_eq!(plan["install_order"][0]["version"], "1.4.0");
+    assert_eq!(plan["install_order"][1]["depends_on"], serde_json::json!(["bp-gamma"]));
+}
+
+#[test]
+fn resolve_prefers_installed_and_reports_bad_input() {
+    let dir = Scratch::new("installed");
+    dir.write("app/blueprint.yaml", &blueprint("app", "1.0.0", "{blueprint: bp-db, version: ^1}"));
+    dir.write("db/1.0.0/blueprint.yaml", &blueprint("db", "1.0.0", ""));
+    dir.write("db/1.2.0/blueprint.yaml", &blueprint("db", "1.2.0", ""));
+    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app", "--installed", "bp-db@1.0.0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("bp-db 1.0.0"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("(installed, reused)"));
+    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app@^9"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "nothere"]);
+    assert_eq!(text(&out.stderr), "error: bp-nothere is not in the catalog (required by the request)\n");
+    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app@^1.x.2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("component 3 follows a wildcard"), "{}", text(&out.stderr));
+    let out = catalyst(&["blueprint", "resolve", "--catalog", "/nonexistent/catalog", "app"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("error: --catalog /nonexistent/catalog: cannot read /nonexistent/catalog"));
+}
+
+#[test]
+fn lint_fixture_catalog_and_a_broken_one() {
+    let out = catalyst(&["blueprint", "lint", "--catalog", fixtures().join("blueprints").to_str().unwrap(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["blueprints"].as_u64(), report["errors"].as_u64(), report["warnings"].as_u64()), (Some(48), Some(0), Some(38)));
+
+    let dir = Scratch::new("lint");
+    dir.write("one/blueprint.yaml", &blueprint("one", "1.0.0", "{blueprint: bp-two, version: ^1, alias: Two}"));
+    dir.write("two/blueprint.yaml", &blueprint("two", "1.0", ""));
+    let out = catalyst(&["blueprint", "lint", "--catalog", dir.path()]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(report.contains("error[InvalidAlias]:") && report.contains("one/blueprint.yaml: spec.depends[0].alias:"), "{report}");
+    assert!(report.contains("error[InvalidVersion]:") && report.contains("two/blueprint.yaml: spec.version: invalid Blueprint version \"1.0\""), "{report}");
+    assert!(report.ends_with("0 Blueprints, 2 errors, 0 warnings\n"), "{report}");
+}
+
+#[test]
+fn graph_formats() {
+    let catalog = fixtures().join("blueprints");
+    let out = catalyst(&["blueprint", "graph", "--catalog", catalog.to_str().unwrap(), "harbor", "--format", "dot"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let dot = text(&out.stdout);
+    assert!(dot.starts_with("digraph blueprints {"));
+    assert!(dot.contains("\"bp-harbor\" -> \"bp-seaweedfs\""), "{dot}");
+}
+
+#[test]
+fn bootstrap_kit_fixture_passes_and_injected_faults_fail() {
+    let kit = fixtures().join("bootstrap-kit/_template");
+    let out = catalyst(&["bootstrap-kit", "check", kit.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let order: Vec<&str> = v["order"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+    assert_eq!(order.len(), 35);
+    for r in v["releases"].as_array().unwrap() {
+        let me = order.iter().position(|o| *o == r["name"]).unwrap();
+        for d in r["depends_on"].as_array().unwrap() {
+            assert!(order.iter().position(|o| *o == d).unwrap() < me, "{} before {d}", r["name"]);
+        }
+    }
+
+    // Copy the kit, then make bp-cert-manager depend on bp-grafana (a cycle) and on bp-ghost.
+    let dir = Scratch::new("kit");
+    for entry in std::fs::read_dir(&kit).unwrap() {
+        let p = entry.unwrap().path();
+        dir.write(p.file_name().unwrap().to_str().unwrap(), &std::fs::read_to_string(&p).unwrap());
+    }
+    let cm = dir.0.join("02-cert-manager.yaml");
+    let original = std::fs::read_to_string(&cm).unwrap();
+    let patched = original.replacen("    - name: bp-cilium", "    - name: bp-cilium\n    - name: bp-grafana\n    - name: bp-ghost", 1);
+    assert_ne!(patched, original, "the fixture changed shape");
+    std::fs::write(&cm, patched).unwrap();
+    let out = catalyst(&["bootstrap-kit", "check", dir.path()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("error[DanglingDependency]: 02-cert-manager.yaml: spec.dependsOn: bp-cert-manager depends on bp-ghost, which is not a HelmRelease of this kit"), "{err}");
+    assert!(err.contains("error[DependencyCycle]: spec.dependsOn: dependency cycle: bp-cert-manager -> bp-grafana -> "), "{err}");
+    assert!(err.contains("error[SlotOrder]: 02-cert-manager.yaml: spec.dependsOn: bp-cert-manager (slot 02) depends on bp-grafana (slot 25), a higher slot"), "{err}");
+}
