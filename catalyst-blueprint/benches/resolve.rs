@@ -57,15 +57,22 @@ fn bench(c: &mut Criterion) {
     let catalog = catalog();
     assert_eq!(catalog.len(), GROUPS * LEVELS * VERSIONS.len() + 1);
     let ok: Vec<Request> = vec!["bp-g0-l0".parse().expect("request")];
-    let conflict: Vec<Request> = vec!["bp-g0-l0@^1".parse().expect("request"), "bp-spoiler".parse().expect("request")];
+    let conflict: Vec<Request> =
+        vec!["bp-g0-l0@^1".parse().expect("request"), "bp-spoiler".parse().expect("request")];
     let options = ResolveOptions::default();
     let solved = resolve(&catalog, &ok, &options).expect("satisfiable");
-    assert!(solved.plan.install_order.len() > 200, "the request reaches {} Blueprints", solved.plan.install_order.len());
+    assert!(
+        solved.plan.install_order.len() > 200,
+        "the request reaches {} Blueprints",
+        solved.plan.install_order.len()
+    );
     assert!(resolve(&catalog, &conflict, &options).is_err());
 
     let mut g = c.benchmark_group("resolve");
     g.sample_size(20);
-    g.bench_function("10k-x5/satisfiable", |b| b.iter(|| resolve(black_box(&catalog), black_box(&ok), &options)));
+    g.bench_function("10k-x5/satisfiable", |b| {
+        b.iter(|| resolve(black_box(&catalog), black_box(&ok), &options));
+    });
     g.bench_function("10k-x5/conflict-explained", |b| {
         b.iter(|| {
             let err = resolve(black_box(&catalog), black_box(&conflict), &options).expect_err("conflict");
@@ -76,14 +83,17 @@ fn bench(c: &mut Criterion) {
 }
 
 fn parse(c: &mut Criterion) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openova/blueprints/platform");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/openova/blueprints/platform");
     let mut texts = Vec::new();
     for entry in std::fs::read_dir(&root).expect("fixtures beside the repository") {
         let dir = entry.expect("entry").path();
         texts.push(std::fs::read_to_string(dir.join("blueprint.yaml")).expect("blueprint.yaml"));
     }
     c.bench_function("parse/48-fixture-blueprints", |b| {
-        b.iter(|| texts.iter().map(|t| Blueprint::parse(black_box(t), None).is_ok()).filter(|ok| *ok).count());
+        b.iter(|| {
+            texts.iter().map(|t| Blueprint::parse(black_box(t), None).is_ok()).filter(|ok| *ok).count()
+        });
     });
 }
 

@@ -36,7 +36,8 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
         BlueprintCommand::Graph { catalog, request, format: graph } => {
             let loaded = load(&catalog)?;
             let requests = parse_requests(std::slice::from_ref(&request))?;
-            let res = resolve(&loaded.catalog, &requests, &ResolveOptions::default()).map_err(Failure::invalid)?;
+            let res =
+                resolve(&loaded.catalog, &requests, &ResolveOptions::default()).map_err(Failure::invalid)?;
             print_text(&match graph {
                 GraphFormat::Dot => res.dag.to_dot(),
                 GraphFormat::Mermaid => res.dag.to_mermaid(),
@@ -54,7 +55,8 @@ fn print_text(s: &str) {
 }
 
 fn load(dir: &Path) -> Result<Loaded, Failure> {
-    let loaded = Catalog::load_dir(dir).map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
+    let loaded = Catalog::load_dir(dir)
+        .map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
     let broken = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     if broken > 0 {
         eprintln!(
@@ -64,7 +66,10 @@ fn load(dir: &Path) -> Result<Loaded, Failure> {
         );
     }
     if loaded.catalog.is_empty() {
-        return Err(Failure::invalid(anyhow!("--catalog {}: no blueprint.yaml parsed under this folder", dir.display())));
+        return Err(Failure::invalid(anyhow!(
+            "--catalog {}: no blueprint.yaml parsed under this folder",
+            dir.display()
+        )));
     }
     Ok(loaded)
 }
@@ -74,9 +79,11 @@ fn parse_requests(raw: &[String]) -> Result<Vec<Request>, Failure> {
 }
 
 fn parse_installed(raw: &str) -> Result<(BlueprintName, semver::Version), Failure> {
-    let (name, version) =
-        raw.split_once('@').ok_or_else(|| Failure::invalid(anyhow!("--installed {raw:?}: expected NAME@VERSION")))?;
-    let name = BlueprintName::parse(name).map_err(|e| Failure::invalid(anyhow!("--installed {raw:?}: {e}")))?;
+    let (name, version) = raw
+        .split_once('@')
+        .ok_or_else(|| Failure::invalid(anyhow!("--installed {raw:?}: expected NAME@VERSION")))?;
+    let name =
+        BlueprintName::parse(name).map_err(|e| Failure::invalid(anyhow!("--installed {raw:?}: {e}")))?;
     let version = semver::Version::parse(version)
         .with_context(|| format!("--installed {raw:?}: {version:?} is not a version"))
         .map_err(Failure::invalid)?;
@@ -90,7 +97,8 @@ fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
         let id = format!("{} {}", item.name, item.version);
         let after = if item.depends_on.is_empty() { "-".to_owned() } else { item.depends_on.join(", ") };
         let reuse = if item.reuse { "  (installed, reused)" } else { "" };
-        let _ = writeln!(out, "{:>3}. {id:width$}  app={:<20} after: {after}{reuse}", n + 1, item.application);
+        let _ =
+            writeln!(out, "{:>3}. {id:width$}  app={:<20} after: {after}{reuse}", n + 1, item.application);
     }
     let _ = writeln!(out, "{} Blueprints to install", plan.install_order.len());
     out
@@ -105,18 +113,27 @@ struct LintReport<'a> {
 }
 
 fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
-    let loaded = Catalog::load_dir(dir).map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
+    let loaded = Catalog::load_dir(dir)
+        .map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
     let mut findings = loaded.diagnostics;
     findings.extend(loaded.catalog.lint());
     let errors = findings.iter().filter(|d| d.is_error()).count();
-    let report =
-        LintReport { blueprints: loaded.catalog.len(), errors, warnings: findings.len() - errors, findings: &findings };
+    let report = LintReport {
+        blueprints: loaded.catalog.len(),
+        errors,
+        warnings: findings.len() - errors,
+        findings: &findings,
+    };
     if format == Output::Text {
         let mut out = String::new();
         for d in &findings {
             let _ = writeln!(out, "{d}");
         }
-        let _ = writeln!(out, "{} Blueprints, {} errors, {} warnings", report.blueprints, report.errors, report.warnings);
+        let _ = writeln!(
+            out,
+            "{} Blueprints, {} errors, {} warnings",
+            report.blueprints, report.errors, report.warnings
+        );
         print_text(&out);
     } else {
         output::print(&report, format).map_err(Failure::invalid)?;
@@ -137,7 +154,12 @@ pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
                 let r = check.releases.iter().find(|r| &r.name == name);
                 let slot = r.map_or("", |r| r.slot.as_str());
                 let deps = r.map_or_else(String::new, |r| r.depends_on.join(", "));
-                let _ = writeln!(out, "{:>3}. [{slot:>3}] {name:<24} after: {}", n + 1, if deps.is_empty() { "-" } else { &deps });
+                let _ = writeln!(
+                    out,
+                    "{:>3}. [{slot:>3}] {name:<24} after: {}",
+                    n + 1,
+                    if deps.is_empty() { "-" } else { &deps }
+                );
             }
             let edges: usize = check.releases.iter().map(|r| r.depends_on.len()).sum();
             let errors = check.findings.iter().filter(|d| d.is_error()).count();

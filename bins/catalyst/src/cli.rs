@@ -4,6 +4,7 @@
 #![allow(
     clippy::doc_markdown,
     rustdoc::broken_intra_doc_links,
+    rustdoc::invalid_html_tags,
     reason = "doc comments here are clap help text, shown verbatim to users"
 )]
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -35,6 +36,7 @@ pub(crate) enum Output {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "built once per process; boxing buys nothing")]
 pub(crate) enum Command {
     /// Compute every derived name of the naming table and the label set (SPEC §2).
     ///

@@ -65,7 +65,13 @@ fn conflict_exits_1_naming_both_sides() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let err = text(&out.stderr);
     assert!(err.starts_with("error: no set of Blueprint versions satisfies the request:"), "{err}");
-    for needle in ["bp-alpha", "bp-beta", "bp-gamma (available: 1.4.0, 2.0.0)", "requires bp-gamma ^1 (", "requires bp-gamma ^2 ("] {
+    for needle in [
+        "bp-alpha",
+        "bp-beta",
+        "bp-gamma (available: 1.4.0, 2.0.0)",
+        "requires bp-gamma ^1 (",
+        "requires bp-gamma ^2 (",
+    ] {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
     assert!(err.contains(&format!("{}", Path::new("alpha").join("blueprint.yaml").display())), "{err}");
@@ -84,7 +90,8 @@ fn resolve_prefers_installed_and_reports_bad_input() {
     dir.write("app/blueprint.yaml", &blueprint("app", "1.0.0", "{blueprint: bp-db, version: ^1}"));
     dir.write("db/1.0.0/blueprint.yaml", &blueprint("db", "1.0.0", ""));
     dir.write("db/1.2.0/blueprint.yaml", &blueprint("db", "1.2.0", ""));
-    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app", "--installed", "bp-db@1.0.0"]);
+    let out =
+        catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app", "--installed", "bp-db@1.0.0"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("bp-db 1.0.0"), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("(installed, reused)"));
@@ -97,31 +104,63 @@ fn resolve_prefers_installed_and_reports_bad_input() {
     assert!(text(&out.stderr).contains("component 3 follows a wildcard"), "{}", text(&out.stderr));
     let out = catalyst(&["blueprint", "resolve", "--catalog", "/nonexistent/catalog", "app"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).starts_with("error: --catalog /nonexistent/catalog: cannot read /nonexistent/catalog"));
+    assert!(
+        text(&out.stderr)
+            .starts_with("error: --catalog /nonexistent/catalog: cannot read /nonexistent/catalog")
+    );
 }
 
 #[test]
 fn lint_fixture_catalog_and_a_broken_one() {
-    let out = catalyst(&["blueprint", "lint", "--catalog", fixtures().join("blueprints").to_str().unwrap(), "-o", "json"]);
+    let out = catalyst(&[
+        "blueprint",
+        "lint",
+        "--catalog",
+        fixtures().join("blueprints").to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((report["blueprints"].as_u64(), report["errors"].as_u64(), report["warnings"].as_u64()), (Some(48), Some(0), Some(38)));
+    assert_eq!(
+        (report["blueprints"].as_u64(), report["errors"].as_u64(), report["warnings"].as_u64()),
+        (Some(48), Some(0), Some(38))
+    );
 
     let dir = Scratch::new("lint");
-    dir.write("one/blueprint.yaml", &blueprint("one", "1.0.0", "{blueprint: bp-two, version: ^1, alias: Two}"));
+    dir.write(
+        "one/blueprint.yaml",
+        &blueprint("one", "1.0.0", "{blueprint: bp-two, version: ^1, alias: Two}"),
+    );
     dir.write("two/blueprint.yaml", &blueprint("two", "1.0", ""));
     let out = catalyst(&["blueprint", "lint", "--catalog", dir.path()]);
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stdout);
-    assert!(report.contains("error[InvalidAlias]:") && report.contains("one/blueprint.yaml: spec.depends[0].alias:"), "{report}");
-    assert!(report.contains("error[InvalidVersion]:") && report.contains("two/blueprint.yaml: spec.version: invalid Blueprint version \"1.0\""), "{report}");
+    assert!(
+        report.contains("error[InvalidAlias]:")
+            && report.contains("one/blueprint.yaml: spec.depends[0].alias:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("error[InvalidVersion]:")
+            && report.contains("two/blueprint.yaml: spec.version: invalid Blueprint version \"1.0\""),
+        "{report}"
+    );
     assert!(report.ends_with("0 Blueprints, 2 errors, 0 warnings\n"), "{report}");
 }
 
 #[test]
 fn graph_formats() {
     let catalog = fixtures().join("blueprints");
-    let out = catalyst(&["blueprint", "graph", "--catalog", catalog.to_str().unwrap(), "harbor", "--format", "dot"]);
+    let out = catalyst(&[
+        "blueprint",
+        "graph",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "harbor",
+        "--format",
+        "dot",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let dot = text(&out.stdout);
     assert!(dot.starts_with("digraph blueprints {"));
@@ -151,13 +190,22 @@ fn bootstrap_kit_fixture_passes_and_injected_faults_fail() {
     }
     let cm = dir.0.join("02-cert-manager.yaml");
     let original = std::fs::read_to_string(&cm).unwrap();
-    let patched = original.replacen("    - name: bp-cilium", "    - name: bp-cilium\n    - name: bp-grafana\n    - name: bp-ghost", 1);
+    let patched = original.replacen(
+        "    - name: bp-cilium",
+        "    - name: bp-cilium\n    - name: bp-grafana\n    - name: bp-ghost",
+        1,
+    );
     assert_ne!(patched, original, "the fixture changed shape");
     std::fs::write(&cm, patched).unwrap();
     let out = catalyst(&["bootstrap-kit", "check", dir.path()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("error[DanglingDependency]: 02-cert-manager.yaml: spec.dependsOn: bp-cert-manager depends on bp-ghost, which is not a HelmRelease of this kit"), "{err}");
-    assert!(err.contains("error[DependencyCycle]: spec.dependsOn: dependency cycle: bp-cert-manager -> bp-grafana -> "), "{err}");
+    assert!(
+        err.contains(
+            "error[DependencyCycle]: spec.dependsOn: dependency cycle: bp-cert-manager -> bp-grafana -> "
+        ),
+        "{err}"
+    );
     assert!(err.contains("error[SlotOrder]: 02-cert-manager.yaml: spec.dependsOn: bp-cert-manager (slot 02) depends on bp-grafana (slot 25), a higher slot"), "{err}");
 }
