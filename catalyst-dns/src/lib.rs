@@ -22,10 +22,20 @@
 //!
 //! None yet.
 
+mod client;
+mod desired;
+mod lua;
+mod plan;
 mod rrset;
 mod subdomains;
 
-pub use rrset::{ChangeType, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
+pub use client::{ApiKey, Applied, Client, Config, CryptoKey, PdnsError, ServerInfo, Stats, ZoneSummary};
+pub use desired::{DesiredZone, FileError, RecordSet, check_content, parse_desired};
+pub use lua::{IfPortUp, IfUrlUp, LuaError, LuaOption, LuaRecord, Weighted, lint_lua};
+pub use plan::{
+    ActualSet, Change, DEFAULT_MAX_BODY, OWNER_ACCOUNT, OWNER_COMMENT, Refused, ZonePlan, plan_zone,
+};
+pub use rrset::{ChangeType, Comment, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
 pub use subdomains::{
     LATER_SUBDOMAINS, SOVEREIGN_SUBDOMAINS, SUBDOMAINS_ENV, SubdomainError, extended_subdomains,
     parse_subdomains,

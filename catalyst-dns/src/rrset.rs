@@ -65,6 +65,31 @@ pub struct RrSet {
     /// The records (empty for `DELETE`).
     #[serde(default)]
     pub records: Vec<Record>,
+    /// Comments of the set; a `REPLACE` that carries them replaces the old ones.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub comments: Vec<Comment>,
+}
+
+/// An rrset comment; catalyst marks the sets it owns with one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// The text.
+    pub content: String,
+    /// Who wrote it.
+    #[serde(default)]
+    pub account: String,
+}
+
+impl Comment {
+    /// The ownership marker ([`crate::OWNER_COMMENT`]).
+    pub fn owner() -> Self {
+        Self { content: crate::OWNER_COMMENT.to_owned(), account: crate::OWNER_ACCOUNT.to_owned() }
+    }
+
+    /// Whether this is the ownership marker.
+    pub fn is_owner(&self) -> bool {
+        self.content == crate::OWNER_COMMENT
+    }
 }
 
 impl RrSet {
@@ -81,6 +106,7 @@ impl RrSet {
             ttl: Some(ttl),
             changetype: ChangeType::Replace,
             records: contents.into_iter().map(|c| Record { content: c.into(), disabled: false }).collect(),
+            comments: Vec::new(),
         }
     }
 
@@ -92,6 +118,7 @@ impl RrSet {
             ttl: None,
             changetype: ChangeType::Delete,
             records: Vec::new(),
+            comments: Vec::new(),
         }
     }
 }

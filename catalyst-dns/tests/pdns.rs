@@ -1,0 +1,180 @@
+//! Against a real PowerDNS on loopback: zones, one-PATCH apply, lua records over DNS,
+//! ownership, DNSSEC.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use catalyst_dns::{PdnsError, RrSet, ZonePatch, parse_desired};
+use hickory_proto::rr::RecordType;
+use support::{Health, Pdns, free_port_on};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+async fn apply(pdns: &Pdns, yaml: &str, force: bool) -> Result<Vec<catalyst_dns::Applied>, PdnsError> {
+    let zones = parse_desired(yaml).unwrap();
+    let client = pdns.client();
+    let plans = client.plan(&zones, force).await?;
+    client.apply_all(&plans).await
+}
+
+#[tokio::test]
+async fn apply_creates_the_zone_answers_over_dns_and_reapply_sends_nothing() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    let info = client.server_info().await.unwrap();
+    assert_eq!(info.daemon_type, "authoritative");
+    let yaml = "zones:\n  - name: example.test\n    records:\n      - {name: www, type: A, ttl: 300, content: [127.0.0.1, 127.0.0.2]}\n      - {name: '@', type: TXT, ttl: 60, content: '\"v=catalyst\"'}\n      - {name: docs, type: CNAME, ttl: 60, content: www.example.test}\n";
+    let zones = parse_desired(yaml).unwrap();
+    let plans = client.plan(&zones, false).await.unwrap();
+    assert!(plans[0].create_zone);
+    assert_eq!(plans[0].changes.len(), 3);
+    let applied = client.apply_all(&plans).await.unwrap();
+    assert_eq!((applied[0].changes, applied[0].patches), (3, 1));
+    assert_eq!(pdns.addresses("www.example.test.", RecordType::A), [ip("127.0.0.1"), ip("127.0.0.2")]);
+
+    // A second run: one GET, no write at all.
+    let patches_before = client.stats().patches.load(Ordering::Relaxed);
+    let writes_before = client.stats().other_writes.load(Ordering::Relaxed);
+    let plans = client.plan(&zones, false).await.unwrap();
+    assert!(plans[0].changes.is_empty(), "{:?}", plans[0].changes);
+    let applied = client.apply_all(&plans).await.unwrap();
+    assert_eq!((applied[0].changes, applied[0].patches), (0, 0));
+    assert_eq!(client.stats().patches.load(Ordering::Relaxed), patches_before);
+    assert_eq!(client.stats().other_writes.load(Ordering::Relaxed), writes_before);
+}
+
+#[tokio::test]
+async fn only_owned_record_sets_are_changed_or_deleted() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    apply(&pdns, "zones:\n  - name: own.test\n    records:\n      - {name: a, type: A, ttl: 60, content: 127.0.0.1}\n      - {name: b, type: A, ttl: 60, content: 127.0.0.2}\n", false).await.unwrap();
+    // Someone else writes `manual` (no ownership comment).
+    client
+        .patch(
+            "own.test",
+            &ZonePatch { rrsets: vec![RrSet::replace("manual.own.test", "A", 60, ["127.0.0.9"])] },
+        )
+        .await
+        .unwrap();
+
+    // Dropping `b` from the file deletes it; `manual` is not ours and stays.
+    apply(
+        &pdns,
+        "zones:\n  - name: own.test\n    records:\n      - {name: a, type: A, ttl: 60, content: 127.0.0.1}\n",
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(pdns.addresses("b.own.test.", RecordType::A).is_empty());
+    assert_eq!(pdns.addresses("manual.own.test.", RecordType::A), [ip("127.0.0.9")]);
+
+    // Changing `manual` is refused without --force, and nothing is written.
+    let want = "zones:\n  - name: own.test\n    records:\n      - {name: a, type: A, ttl: 60, content: 127.0.0.1}\n      - {name: manual, type: A, ttl: 60, content: 127.0.0.8}\n";
+    let patches = client.stats().patches.load(Ordering::Relaxed);
+    let err = apply(&pdns, want, false).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("zone own.test.: 1 record set(s) exist, are not managed by catalyst"),
+        "{err}"
+    );
+    assert_eq!(pdns.addresses("manual.own.test.", RecordType::A), [ip("127.0.0.9")]);
+    assert_eq!(client.stats().patches.load(Ordering::Relaxed), patches);
+    // With --force it is adopted, and from then on owned.
+    apply(&pdns, want, true).await.unwrap();
+    assert_eq!(pdns.addresses("manual.own.test.", RecordType::A), [ip("127.0.0.8")]);
+    let sets = client.rrsets("own.test").await.unwrap().unwrap();
+    assert!(sets.iter().find(|s| s.set.name == "manual.own.test.").unwrap().owned);
+}
+
+#[tokio::test]
+async fn lua_ifurlup_falls_back_to_the_backup_pool() {
+    let pdns = Pdns::start();
+    let port = free_port_on(&["127.0.0.2", "127.0.0.3"]);
+    let primary = Health::start("127.0.0.2", port);
+    let _backup = Health::start("127.0.0.3", port);
+    let yaml = format!(
+        "zones:\n  - name: lua.test\n    records:\n      - name: app\n        type: LUA\n        ttl: 1\n        lua:\n          ifurlup:\n            url: http://127.0.0.1:{port}/\n            pools: [[127.0.0.2], [127.0.0.3]]\n      - {{name: geo, type: LUA, ttl: 1, lua: {{pickclosest: [127.0.0.10, 127.0.0.20]}}}}\n"
+    );
+    apply(&pdns, &yaml, false).await.unwrap();
+    let settle = |want: IpAddr| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut streak = 0;
+        while Instant::now() < deadline {
+            let got = pdns.addresses("app.lua.test.", RecordType::A);
+            streak = if got == [want] { streak + 1 } else { 0 };
+            if streak >= 5 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("app.lua.test never settled on {want}");
+    };
+    settle(ip("127.0.0.2"));
+    drop(primary);
+    settle(ip("127.0.0.3"));
+    // pickclosest without a GeoIP backend answers one of its addresses.
+    for _ in 0..5 {
+        let got = pdns.addresses("geo.lua.test.", RecordType::A);
+        assert_eq!(got.len(), 1);
+        assert!([ip("127.0.0.10"), ip("127.0.0.20")].contains(&got[0]), "{got:?}");
+    }
+}
+
+#[tokio::test]
+async fn dnssec_zone_answers_with_rrsigs() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    apply(&pdns, "zones:\n  - name: signed.test\n    records:\n      - {name: www, type: A, ttl: 60, content: 127.0.0.5}\n", false).await.unwrap();
+    client.enable_dnssec("signed.test").await.unwrap();
+    client.enable_dnssec("signed.test").await.unwrap(); // idempotent
+    let keys = client.cryptokeys("signed.test").await.unwrap();
+    assert!(keys.iter().any(|k| k.active), "{keys:?}");
+    let answer = pdns.query("www.signed.test.", RecordType::A, true);
+    let types: Vec<RecordType> = answer.answers.iter().map(hickory_proto::rr::Record::record_type).collect();
+    assert!(types.contains(&RecordType::A) && types.contains(&RecordType::RRSIG), "{types:?}");
+    let plain = pdns.query("www.signed.test.", RecordType::A, false);
+    assert!(!plain.answers.iter().any(|r| r.record_type() == RecordType::RRSIG));
+}
+
+#[tokio::test]
+async fn errors_are_typed() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    assert!(client.rrsets("absent.test").await.unwrap().is_none());
+    let bad_key =
+        catalyst_dns::Client::new(catalyst_dns::Config::new(pdns.url()), catalyst_dns::ApiKey::new("wrong"))
+            .unwrap();
+    assert!(matches!(bad_key.zones().await.unwrap_err(), PdnsError::Unauthorized));
+    assert!(client.create_zone("dup.test", &[], false).await.unwrap());
+    assert!(!client.create_zone("dup.test", &[], false).await.unwrap(), "409 counts as success");
+    // A 422 is not retried and carries PowerDNS's message.
+    let gets = client.stats().patches.load(Ordering::Relaxed);
+    let err = client
+        .patch(
+            "dup.test",
+            &ZonePatch { rrsets: vec![RrSet::replace("x.other.test", "A", 60, ["127.0.0.1"])] },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PdnsError::Api { status: 422, message, .. } if message.contains("out of zone")),
+        "{err}"
+    );
+    assert_eq!(client.stats().patches.load(Ordering::Relaxed), gets + 1, "4xx must not be retried");
+    client.delete_zone("dup.test").await.unwrap();
+    client.delete_zone("dup.test").await.unwrap();
+    // Nothing listens here: transport errors are retried, then reported.
+    let dead = catalyst_dns::Client::new(
+        catalyst_dns::Config::new("http://127.0.0.1:9"),
+        catalyst_dns::ApiKey::new("k"),
+    )
+    .unwrap();
+    assert!(matches!(dead.zones().await.unwrap_err(), PdnsError::Transport { .. }));
+    assert_eq!(dead.stats().gets.load(Ordering::Relaxed), 3);
+}

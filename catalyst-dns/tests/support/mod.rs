@@ -1,0 +1,211 @@
+//! Real PowerDNS for tests: started on free loopback ports, stopped on drop
+//! (shared/REAL-COMPONENTS.md). Also a loopback HTTP health endpoint and a DNS query helper.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use catalyst_dns::{ApiKey, Client, Config};
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, RData, RecordType};
+
+const SCHEMA: &str = "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql";
+pub const API_KEY: &str = "test-key-not-secret";
+
+/// A port free on 127.0.0.1 for both TCP and UDP at the time of the call.
+fn free_port() -> u16 {
+    loop {
+        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn pdns_binary() -> PathBuf {
+    for p in ["/usr/sbin/pdns_server", "/usr/bin/pdns_server"] {
+        if std::path::Path::new(p).exists() {
+            return p.into();
+        }
+    }
+    panic!(
+        "pdns_server is not installed: run scripts/test, which installs pdns-server and pdns-backend-sqlite3"
+    );
+}
+
+/// A running PowerDNS Authoritative server.
+pub struct Pdns {
+    child: Child,
+    dir: PathBuf,
+    pub api_port: u16,
+    pub dns_port: u16,
+}
+
+impl Pdns {
+    pub fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("catalyst-pdns-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let schema = std::fs::read_to_string(SCHEMA)
+            .unwrap_or_else(|e| panic!("{SCHEMA}: {e}: install pdns-backend-sqlite3"));
+        let db = dir.join("pdns.sqlite3");
+        let mut sqlite =
+            Command::new("sqlite3").arg(&db).stdin(Stdio::piped()).spawn().expect("sqlite3 is installed");
+        sqlite.stdin.take().unwrap().write_all(schema.as_bytes()).unwrap();
+        assert!(sqlite.wait().unwrap().success(), "sqlite3 schema load failed");
+        let (api_port, dns_port) = (free_port(), free_port());
+        let conf = format!(
+            "launch=gsqlite3\ngsqlite3-database={db}\ngsqlite3-dnssec=yes\napi=yes\napi-key={API_KEY}\nwebserver=yes\n\
+             webserver-address=127.0.0.1\nwebserver-port={api_port}\nwebserver-allow-from=127.0.0.0/8,::1\n\
+             local-address=127.0.0.1\nlocal-port={dns_port}\nenable-lua-records=yes\nlua-health-checks-interval=1\n\
+             daemon=no\nguardian=no\ndisable-syslog=yes\nsocket-dir={dir}\nsecurity-poll-suffix=\nquery-local-address=127.0.0.1\n",
+            db = db.display(),
+            dir = dir.display()
+        );
+        std::fs::write(dir.join("pdns.conf"), conf).unwrap();
+        let log = std::fs::File::create(dir.join("pdns.log")).unwrap();
+        let child = Command::new(pdns_binary())
+            .arg(format!("--config-dir={}", dir.display()))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let pdns = Self { child, dir, api_port, dns_port };
+        pdns.wait_ready();
+        pdns
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.api_port)) {
+                let req = format!("GET /api/v1/servers/localhost HTTP/1.0\r\nX-API-Key: {API_KEY}\r\n\r\n");
+                let mut resp = String::new();
+                if s.write_all(req.as_bytes()).is_ok()
+                    && s.read_to_string(&mut resp).is_ok()
+                    && resp.starts_with("HTTP/1.1 200")
+                {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "PowerDNS did not become ready; log:\n{}",
+            std::fs::read_to_string(self.dir.join("pdns.log")).unwrap_or_default()
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api_port)
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(Config::new(self.url()), ApiKey::new(API_KEY)).unwrap()
+    }
+
+    /// Sends one query; `dnssec_ok` sets the EDNS DO bit.
+    pub fn query(&self, name: &str, rtype: RecordType, dnssec_ok: bool) -> Message {
+        let mut msg = Message::new(rand_id(), MessageType::Query, OpCode::Query);
+        msg.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+        let mut edns = Edns::new();
+        edns.set_max_payload(4096);
+        edns.set_dnssec_ok(dnssec_ok);
+        msg.set_edns(edns);
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        sock.send_to(&msg.to_vec().unwrap(), ("127.0.0.1", self.dns_port)).unwrap();
+        let mut buf = [0u8; 4096];
+        let (n, _) = sock.recv_from(&mut buf).unwrap();
+        Message::from_vec(&buf[..n]).unwrap()
+    }
+
+    /// The A/AAAA addresses answered for `name`.
+    pub fn addresses(&self, name: &str, rtype: RecordType) -> Vec<IpAddr> {
+        let mut out: Vec<IpAddr> = self
+            .query(name, rtype, false)
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(IpAddr::V4(a.0)),
+                RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+fn rand_id() -> u16 {
+    (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() % 65_535)
+        as u16
+}
+
+impl Drop for Pdns {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A minimal HTTP endpoint on one loopback address that answers 200 to everything.
+pub struct Health {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+    pub addr: SocketAddr,
+}
+
+impl Health {
+    pub fn start(ip: &str, port: u16) -> Self {
+        let listener = TcpListener::bind((ip, port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        s.set_nonblocking(false).unwrap();
+                        s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+                        let mut buf = [0u8; 1024];
+                        let _ = s.read(&mut buf);
+                        let _ = s.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Self { stop, handle: Some(handle), addr }
+    }
+}
+
+impl Drop for Health {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// A port free on both loopback addresses given.
+pub fn free_port_on(ips: &[&str]) -> u16 {
+    loop {
+        let port = free_port();
+        if ips.iter().all(|ip| TcpListener::bind((*ip, port)).is_ok()) {
+            return port;
+        }
+    }
+}
