@@ -27,6 +27,7 @@ mod desired;
 mod lua;
 mod plan;
 mod rrset;
+mod sovereign;
 mod subdomains;
 
 pub use client::{ApiKey, Applied, Client, Config, CryptoKey, PdnsError, ServerInfo, Stats, ZoneSummary};
@@ -36,6 +37,7 @@ pub use plan::{
     ActualSet, Change, DEFAULT_MAX_BODY, OWNER_ACCOUNT, OWNER_COMMENT, Refused, ZonePlan, plan_zone,
 };
 pub use rrset::{ChangeType, Comment, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
+pub use sovereign::{AuditFinding, SOVEREIGN_TTL, audit, default_parent_zone, sovereign_records};
 pub use subdomains::{
     LATER_SUBDOMAINS, SOVEREIGN_SUBDOMAINS, SUBDOMAINS_ENV, SubdomainError, extended_subdomains,
     parse_subdomains,

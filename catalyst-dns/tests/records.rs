@@ -1,0 +1,248 @@
+//! Pure record logic: the desired-state file, lua synthesis and linting, the plan, the
+//! Sovereign records and the audit (DNS-10 … DNS-18).
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+
+use catalyst_dns::{
+    ActualSet, AuditFinding, Change, LuaRecord, RecordSet, audit, check_content, default_parent_zone,
+    lint_lua, parse_desired, plan_zone, sovereign_records,
+};
+use catalyst_naming::Fqdn;
+use proptest::prelude::*;
+
+fn set(name: &str, rtype: &str, ttl: u32, contents: &[&str]) -> RecordSet {
+    RecordSet {
+        name: name.into(),
+        rtype: rtype.into(),
+        ttl,
+        contents: contents.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn dns_16_doc_forms_render_exactly() {
+    let ips = |v: &[&str]| v.iter().map(|s| s.parse().unwrap()).collect::<Vec<std::net::IpAddr>>();
+    let yaml_lua = |y: &str| serde_saphyr::from_str::<LuaRecord>(y).unwrap().content().unwrap();
+    // Rendering only: these documentation addresses are never loaded into a server.
+    assert_eq!(
+        yaml_lua(
+            "ifurlup: {url: 'https://primary.example.com/healthz', addresses: [5.161.42.18, 95.217.189.42], options: {selector: all}}"
+        ),
+        r#"A "ifurlup('https://primary.example.com/healthz', {'5.161.42.18', '95.217.189.42'}, {selector='all'})""#
+    );
+    assert_eq!(
+        yaml_lua(
+            "ifurlup: {url: 'https://primary.example.com/healthz', pools: [[5.161.42.18, 95.217.189.42]], options: {selector: pickclosest}}"
+        ),
+        r#"A "ifurlup('https://primary.example.com/healthz', {{'5.161.42.18', '95.217.189.42'}}, {selector='pickclosest'})""#
+    );
+    assert_eq!(
+        LuaRecord::Pickclosest(ips(&["5.161.42.18", "95.217.189.42"])).content().unwrap(),
+        r#"A "pickclosest({'5.161.42.18', '95.217.189.42'})""#
+    );
+    assert_eq!(
+        yaml_lua("ifportup: {port: 587, addresses: [5.161.42.18, 95.217.189.42]}"),
+        r#"A "ifportup(587, {'5.161.42.18', '95.217.189.42'})""#
+    );
+    assert_eq!(
+        yaml_lua("pickwhashed: [{weight: 80, address: 5.161.42.18}, {weight: 20, address: 95.217.189.42}]"),
+        r#"A "pickwhashed({{80, '5.161.42.18'}, {20, '95.217.189.42'}})""#
+    );
+    assert_eq!(
+        LuaRecord::Pickrandom(ips(&["::1", "::2"])).content().unwrap(),
+        r#"AAAA "pickrandom({'::1', '::2'})""#
+    );
+    // Quotes in a URL are escaped for lua and for the record string; the result still lints.
+    let tricky = yaml_lua(r#"ifurlup: {url: "http://127.0.0.1:9/a'b\"c", addresses: [127.0.0.1]}"#);
+    assert_eq!(tricky, r#"A "ifurlup('http://127.0.0.1:9/a\\'b\"c', {'127.0.0.1'})""#);
+    lint_lua(&tricky).unwrap();
+    assert_eq!(
+        LuaRecord::Pickrandom(ips(&["127.0.0.1", "::1"])).content().unwrap_err(),
+        "IPv4 and IPv6 addresses are mixed in one record"
+    );
+}
+
+#[test]
+fn lua_linter_uses_a_real_parser() {
+    for ok in [
+        r#"A "ifurlup('http://127.0.0.1:9/', {{'127.0.0.10'}, {'127.0.0.20'}})""#,
+        r#"A ";if country('NL') then return '127.0.0.1' else return '127.0.0.2' end""#,
+        r#"TXT "'hello' .. 'world'""#,
+    ] {
+        lint_lua(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    for (bad, reason) in [
+        (r#"A "ifurlup('http://x/', {'127.0.0.1'}""#, "the lua does not parse"),
+        (r#"A "pickrandom({'127.0.0.1',})) ""#, "the lua does not parse"),
+        (r#"a "pickrandom({})""#, "\"a\" is not a record type"),
+        (r"A pickrandom({})", "the lua must be one double-quoted string"),
+        (r#"A "x" "y""#, "an unescaped '\"' ends the string early"),
+        ("A", "expected <TYPE> \"<lua>\""),
+    ] {
+        let err = lint_lua(bad).unwrap_err();
+        assert!(err.reason.starts_with(reason), "{bad}: {}", err.reason);
+    }
+}
+
+#[test]
+fn bad_files_are_refused_with_every_path() {
+    let yaml = r#"
+zones:
+  - name: example.test
+    records:
+      - {name: www, type: A, ttl: 300, content: [127.0.0.1, not-an-ip]}
+      - {name: v6, type: AAAA, ttl: 300, content: 127.0.0.1}
+      - {name: docs, type: CNAME, ttl: 60, content: www.example.test}
+      - {name: docs, type: TXT, ttl: 60, content: '"x"'}
+      - {name: app, type: LUA, ttl: 30, content: ['A "ifurlup(''http://x/'', {''127.0.0.1''}"']}
+      - {name: out.other.test., type: A, ttl: 60, content: 127.0.0.1}
+      - {name: t, type: TXT, ttl: 60, content: unquoted}
+      - {name: www, type: A, ttl: 60, content: 127.0.0.3}
+"#;
+    let errors: Vec<String> = parse_desired(yaml).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+    for needle in [
+        "zones[0].records[0].content[1]: \"not-an-ip\" is not an IPv4 address",
+        "zones[0].records[1].content[0]: \"127.0.0.1\" is not an IPv6 address",
+        "zones[0].records[4].content[0]: the lua does not parse",
+        "zones[0].records[5].name: out.other.test. is outside the zone example.test.",
+        "zones[0].records[6].content[0]: \"unquoted\" must be a double-quoted string",
+        "zones[0]: docs.example.test. has a CNAME beside other data",
+    ] {
+        assert!(errors.iter().any(|e| e.starts_with(needle)), "missing {needle:?} in {errors:#?}");
+    }
+    let dup = parse_desired("zones: [{name: a.test, records: [{name: x, type: A, ttl: 1, content: 127.0.0.1}, {name: x, type: A, ttl: 1, content: 127.0.0.2}]}]").unwrap_err();
+    assert_eq!(
+        dup[0].to_string(),
+        "zones[0].records[1]: x.a.test. A is defined twice; list all contents in one entry"
+    );
+    let unknown = parse_desired(
+        "zones: [{name: a.test, records: [{name: x, type: A, ttl: 1, contents: [127.0.0.1]}]}]",
+    )
+    .unwrap_err();
+    assert!(unknown[0].message.contains("contents"), "{unknown:?}");
+}
+
+#[test]
+fn content_is_normalised_like_powerdns_stores_it() {
+    assert_eq!(check_content("AAAA", "0:0:0:0:0:0:0:1").unwrap(), "::1");
+    assert_eq!(check_content("CNAME", "WWW.Example.test").unwrap(), "www.example.test.");
+    assert_eq!(check_content("MX", "10 Mail.example.test").unwrap(), "10 mail.example.test.");
+    assert_eq!(check_content("SRV", "0 5 5060 sip.example.test.").unwrap(), "0 5 5060 sip.example.test.");
+}
+
+#[test]
+fn plan_respects_ownership_and_splits_bodies() {
+    let zone = parse_desired("zones: [{name: z.test, records: [{name: a, type: A, ttl: 60, content: 127.0.0.1}, {name: b, type: A, ttl: 60, content: 127.0.0.2}]}]").unwrap().remove(0);
+    let actual = vec![
+        ActualSet { set: set("a.z.test.", "A", 60, &["127.0.0.1"]), owned: true, all_enabled: true },
+        ActualSet { set: set("b.z.test.", "A", 60, &["127.0.0.9"]), owned: false, all_enabled: true },
+        ActualSet { set: set("old.z.test.", "A", 60, &["127.0.0.3"]), owned: true, all_enabled: true },
+        ActualSet {
+            set: set("z.test.", "SOA", 3600, &["ns1.z.test. x 1 2 3 4 5"]),
+            owned: false,
+            all_enabled: true,
+        },
+    ];
+    let plan = plan_zone(&zone, Some(&actual), false);
+    assert_eq!(plan.changes, [Change::Delete { from: set("old.z.test.", "A", 60, &["127.0.0.3"]) }]);
+    assert_eq!(plan.refused.len(), 1);
+    let forced = plan_zone(&zone, Some(&actual), true);
+    assert_eq!(forced.changes.len(), 2);
+    assert!(forced.refused.is_empty());
+    assert!(plan_zone(&zone, None, false).create_zone);
+
+    // 1,000 creates: one body by default, several under a small cap, none lost.
+    let records: Vec<String> = (0..1000)
+        .map(|i| format!("{{name: h{i}, type: A, ttl: 60, content: 127.0.{}.{}}}", i / 250, i % 250 + 1))
+        .collect();
+    let big = parse_desired(&format!("zones: [{{name: big.test, records: [{}]}}]", records.join(", ")))
+        .unwrap()
+        .remove(0);
+    let plan = plan_zone(&big, Some(&[]), false);
+    assert_eq!(plan.patches(catalyst_dns::DEFAULT_MAX_BODY).len(), 1);
+    let split = plan.patches(20_000);
+    assert!(split.len() > 1);
+    assert!(split.iter().all(|p| serde_json::to_string(p).unwrap().len() <= 20_000));
+    assert_eq!(split.iter().map(|p| p.rrsets.len()).sum::<usize>(), 1000);
+}
+
+#[test]
+fn dns_12_13_sovereign_records() {
+    let fqdn = Fqdn::sovereign("t111.omani.works").unwrap();
+    assert_eq!(default_parent_zone(&fqdn), "omani.works.");
+    assert_eq!(default_parent_zone(&Fqdn::sovereign("acme.com").unwrap()), "acme.com.");
+    let zone = sovereign_records(&fqdn, None, "127.0.0.7".parse().unwrap(), None, true).unwrap();
+    assert_eq!(zone.rrsets.len(), 14);
+    assert!(
+        zone.rrsets.values().all(|s| s.ttl == 60 && s.contents == ["127.0.0.7"] && !s.name.starts_with('*'))
+    );
+    assert!(zone.rrsets.contains_key(&("t111.omani.works.".into(), "A".into())));
+    let custom = ["console".to_owned(), "api".to_owned()];
+    let zone = sovereign_records(
+        &fqdn,
+        Some("t111.omani.works"),
+        "127.0.0.7".parse().unwrap(),
+        Some(&custom),
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        zone.rrsets.keys().map(|k| k.0.as_str()).collect::<Vec<_>>(),
+        ["api.t111.omani.works.", "console.t111.omani.works."]
+    );
+    assert!(sovereign_records(&fqdn, Some("other.test"), "127.0.0.7".parse().unwrap(), None, true).is_err());
+}
+
+#[test]
+fn dns_15_audit_finds_wildcards_and_stray_addresses() {
+    let sets = vec![
+        ActualSet { set: set("*.omani.works.", "A", 300, &["127.0.0.66"]), owned: false, all_enabled: true },
+        ActualSet {
+            set: set("console.t1.omani.works.", "A", 60, &["127.0.0.7"]),
+            owned: true,
+            all_enabled: true,
+        },
+        ActualSet { set: set("old.omani.works.", "A", 60, &["127.0.0.99"]), owned: false, all_enabled: true },
+        ActualSet {
+            set: set("omani.works.", "NS", 3600, &["ns1.omani.works."]),
+            owned: false,
+            all_enabled: true,
+        },
+    ];
+    let findings = audit(&sets, &["127.0.0.7".parse().unwrap()]);
+    assert_eq!(findings.len(), 3);
+    assert!(matches!(&findings[0], AuditFinding::Wildcard { set } if set.name == "*.omani.works."));
+    assert_eq!(
+        findings[2].to_string(),
+        "old.omani.works. A points at 127.0.0.99, which is not an expected address"
+    );
+    assert_eq!(audit(&sets, &[]).len(), 1, "without expected IPs only wildcards are reported");
+}
+
+proptest! {
+    /// Built lua always lints, whatever the URL text.
+    #[test]
+    fn built_lua_always_parses(url_tail in "[ -~]{0,40}", a in 1u8..255, b in 1u8..255, weights in proptest::collection::vec(1u32..100, 1..4)) {
+        let url = format!("http://127.0.0.1:9/{url_tail}");
+        let yaml = format!("ifurlup: {{url: {}, pools: [[127.0.0.{a}], [127.0.0.{b}]]}}", serde_json::to_string(&url).unwrap());
+        let rec: LuaRecord = serde_saphyr::from_str(&yaml).unwrap();
+        prop_assert!(lint_lua(&rec.content().unwrap()).is_ok());
+        let w: Vec<String> = weights.iter().enumerate().map(|(i, w)| format!("{{weight: {w}, address: 127.0.0.{}}}", i + 1)).collect();
+        let rec: LuaRecord = serde_saphyr::from_str(&format!("pickwhashed: [{}]", w.join(", "))).unwrap();
+        prop_assert!(lint_lua(&rec.content().unwrap()).is_ok());
+    }
+
+    /// Plans are stable: planning the desired state against itself (owned) changes nothing.
+    #[test]
+    fn plan_against_itself_is_empty(n in 1usize..30) {
+        let records: Vec<String> = (0..n).map(|i| format!("{{name: h{i}, type: A, ttl: 60, content: 127.0.0.{}}}", i + 1)).collect();
+        let zone = parse_desired(&format!("zones: [{{name: p.test, records: [{}]}}]", records.join(", "))).unwrap().remove(0);
+        let actual: Vec<ActualSet> = zone.rrsets.values().map(|s| ActualSet { set: s.clone(), owned: true, all_enabled: true }).collect();
+        let plan = plan_zone(&zone, Some(&actual), false);
+        prop_assert!(plan.changes.is_empty() && plan.refused.is_empty());
+        let _ = BTreeMap::<u8, u8>::new();
+    }
+}
