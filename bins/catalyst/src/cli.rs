@@ -49,6 +49,90 @@ pub(crate) enum Command {
     /// Check a bootstrap kit: the Flux HelmRelease dependsOn DAG of a kit folder (SPEC BK-*).
     #[command(subcommand)]
     BootstrapKit(KitCommand),
+    /// Plan and apply PowerDNS record sets, write Sovereign records, audit zones (SPEC §6).
+    ///
+    /// The API key is read from PDNS_API_KEY (never from the command line). Exit 1 when the
+    /// file or the zone is wrong, 3 when PowerDNS fails or cannot be reached.
+    #[command(subcommand)]
+    Dns(DnsCommand),
+}
+
+/// Where PowerDNS is.
+#[derive(Debug, Args)]
+pub(crate) struct PdnsServer {
+    /// PowerDNS API base URL, e.g. http://127.0.0.1:8081 (the API key comes from PDNS_API_KEY).
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    /// PowerDNS server ID.
+    #[arg(long, value_name = "ID", default_value = "localhost")]
+    pub server_id: String,
+}
+
+/// `catalyst dns …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DnsCommand {
+    /// Show what apply would change: + create, ~ update, - delete, ! refused (not managed by catalyst).
+    Plan {
+        /// The desired-state file (zones: [{name, records: [{name, type, ttl, content|lua}]}]).
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        server: PdnsServer,
+        /// Adopt record sets that exist but are not managed by catalyst.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Apply the plan: one PATCH per zone carrying every change; a second run sends nothing.
+    Apply {
+        /// The desired-state file.
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        server: PdnsServer,
+        /// Create zones that do not exist yet (Native, ns1..3.<zone>).
+        #[arg(long)]
+        create_zones: bool,
+        /// Adopt and change record sets that exist but are not managed by catalyst.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a Sovereign's canonical A records (console, auth, gitea, … and the apex) into its parent zone.
+    SovereignRecords {
+        /// The parent zone (default: the Sovereign FQDN minus its first label).
+        #[arg(long, value_name = "ZONE")]
+        parent_zone: Option<String>,
+        /// The Sovereign FQDN.
+        #[arg(long, value_name = "FQDN")]
+        sovereign: String,
+        /// The primary load-balancer IPv4 address.
+        #[arg(long, value_name = "IP")]
+        lb_ip: String,
+        /// Comma-separated subdomains instead of the canonical list.
+        #[arg(long, value_name = "A,B")]
+        subdomains: Option<String>,
+        /// Do not write the apex record.
+        #[arg(long)]
+        no_apex: bool,
+        #[command(flatten)]
+        server: PdnsServer,
+        /// Print the plan only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Adopt existing records not managed by catalyst.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Report wildcard records and A/AAAA records pointing at addresses not expected.
+    Audit {
+        /// The zone.
+        #[arg(long, value_name = "ZONE")]
+        zone: String,
+        #[command(flatten)]
+        server: PdnsServer,
+        /// An expected address; repeat. Without any, only wildcards are reported.
+        #[arg(long = "expect-ip", value_name = "IP")]
+        expect_ip: Vec<std::net::IpAddr>,
+    },
 }
 
 /// `catalyst blueprint …`.

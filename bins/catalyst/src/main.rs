@@ -6,6 +6,7 @@
 
 mod blueprint;
 mod cli;
+mod dns;
 mod names;
 mod output;
 
@@ -24,6 +25,16 @@ impl Failure {
         Self { code: 1, error: error.into() }
     }
 
+    /// The command line or the environment is wrong (exit 2).
+    pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Self { code: 2, error: error.into() }
+    }
+
+    /// A remote service failed or could not be reached (exit 3).
+    pub(crate) fn remote(error: impl Into<anyhow::Error>) -> Self {
+        Self { code: 3, error: error.into() }
+    }
+
     /// The input was judged wrong and the judgement is already printed (exit 1, no message).
     pub(crate) fn reported() -> Self {
         Self { code: 1, error: anyhow::Error::msg(String::new()) }
@@ -36,6 +47,7 @@ fn main() -> ExitCode {
         cli::Command::Names(args) => names::run(&args, cli.output),
         cli::Command::Blueprint(cmd) => blueprint::run(cmd, cli.output),
         cli::Command::BootstrapKit(cmd) => blueprint::kit(cmd, cli.output),
+        cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,166 @@
+//! `catalyst dns …` against a real PowerDNS on loopback.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../../catalyst-dns/tests/support/mod.rs"]
+mod support;
+
+use std::net::IpAddr;
+use std::process::{Command, Output};
+
+use hickory_proto::rr::RecordType;
+use support::{API_KEY, Pdns};
+
+fn catalyst(args: &[&str], key: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_catalyst"));
+    cmd.args(args).env_remove("PDNS_API_KEY");
+    if let Some(k) = key {
+        cmd.env("PDNS_API_KEY", k);
+    }
+    cmd.output().unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn file(tag: &str, content: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("catalyst-dns-{tag}-{}.yaml", std::process::id()));
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+#[test]
+fn apply_plan_and_reapply() {
+    let pdns = Pdns::start();
+    let url = pdns.url();
+    let f = file(
+        "apply",
+        "zones:\n  - name: cli.test\n    records:\n      - {name: www, type: A, ttl: 300, content: [127.0.0.1, 127.0.0.2]}\n      - {name: app, type: LUA, ttl: 30, lua: {pickrandom: [127.0.0.5]}}\n",
+    );
+    let f = f.to_str().unwrap();
+
+    let out = catalyst(&["dns", "apply", "-f", f, "--server", &url], Some(API_KEY));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: zone cli.test. does not exist; pass --create-zones to create it\n"
+    );
+
+    let out =
+        catalyst(&["dns", "apply", "-f", f, "--server", &url, "--create-zones", "-o", "json"], Some(API_KEY));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    assert_eq!(
+        (
+            v["zones"][0]["zone"].as_str(),
+            v["zones"][0]["changes"].as_u64(),
+            v["zones"][0]["patches"].as_u64()
+        ),
+        (Some("cli.test."), Some(2), Some(1))
+    );
+    assert_eq!(
+        pdns.addresses("www.cli.test.", RecordType::A),
+        ["127.0.0.1".parse::<IpAddr>().unwrap(), "127.0.0.2".parse().unwrap()]
+    );
+    assert_eq!(pdns.addresses("app.cli.test.", RecordType::A), ["127.0.0.5".parse::<IpAddr>().unwrap()]);
+
+    let again = catalyst(&["dns", "apply", "-f", f, "--server", &url, "-o", "json"], Some(API_KEY));
+    let v = json(&again);
+    assert_eq!((v["zones"][0]["changes"].as_u64(), v["zones"][0]["patches"].as_u64()), (Some(0), Some(0)));
+    let plan = catalyst(&["dns", "plan", "-f", f, "--server", &url], Some(API_KEY));
+    assert_eq!(
+        String::from_utf8_lossy(&plan.stdout),
+        "zone cli.test.\n  (no changes)\n0 to add, 0 to change, 0 to delete, 0 refused\n"
+    );
+}
+
+#[test]
+fn bad_file_sends_nothing_and_exit_codes() {
+    let pdns = Pdns::start();
+    let url = pdns.url();
+    let f = file(
+        "bad",
+        "zones:\n  - name: bad.test\n    records:\n      - {name: www, type: A, ttl: 300, content: not-an-ip}\n      - {name: app, type: LUA, ttl: 30, content: 'A \"pickrandom({\"'}\n",
+    );
+    let out = catalyst(
+        &["dns", "apply", "-f", f.to_str().unwrap(), "--server", &url, "--create-zones"],
+        Some(API_KEY),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 problem(s); nothing was sent"), "{err}");
+    assert!(err.contains("zones[0].records[0].content[0]: \"not-an-ip\" is not an IPv4 address"), "{err}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert!(rt.block_on(pdns.client().rrsets("bad.test")).unwrap().is_none(), "the zone must not exist");
+
+    let good = file("good", "zones: [{name: ok.test, records: []}]\n");
+    let out = catalyst(&["dns", "plan", "-f", good.to_str().unwrap(), "--server", &url], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: PowerDNS client configuration: PDNS_API_KEY is not set\n"
+    );
+    let out = catalyst(&["dns", "plan", "-f", good.to_str().unwrap(), "--server", &url], Some("wrong"));
+    assert_eq!(out.status.code(), Some(3));
+    let out = catalyst(
+        &["dns", "plan", "-f", good.to_str().unwrap(), "--server", "http://127.0.0.1:9"],
+        Some(API_KEY),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .starts_with("error: could not reach PowerDNS for GET /api/v1/servers/localhost/zones/ok.test.")
+    );
+}
+
+#[test]
+fn sovereign_records_then_audit() {
+    let pdns = Pdns::start();
+    let url = pdns.url();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(pdns.client().create_zone("omani.test", &[], false)).unwrap();
+    let args = [
+        "dns",
+        "sovereign-records",
+        "--sovereign",
+        "t111.omani.test",
+        "--lb-ip",
+        "127.0.0.7",
+        "--server",
+        &url,
+        "-o",
+        "json",
+    ];
+    let out = catalyst(&args, Some(API_KEY));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["zones"][0]["changes"].as_u64(), Some(14));
+    assert_eq!(
+        pdns.addresses("console.t111.omani.test.", RecordType::A),
+        ["127.0.0.7".parse::<IpAddr>().unwrap()]
+    );
+    assert_eq!(pdns.addresses("t111.omani.test.", RecordType::A), ["127.0.0.7".parse::<IpAddr>().unwrap()]);
+    let out = catalyst(&args, Some(API_KEY));
+    assert_eq!(json(&out)["zones"][0]["patches"].as_u64(), Some(0), "idempotent");
+
+    let audit = ["dns", "audit", "--zone", "omani.test", "--server", &url, "--expect-ip", "127.0.0.7"];
+    let out = catalyst(&audit, Some(API_KEY));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    // A stale wildcard pointing elsewhere: both findings.
+    rt.block_on(pdns.client().patch(
+        "omani.test",
+        &catalyst_dns::ZonePatch {
+            rrsets: vec![catalyst_dns::RrSet::replace("*.omani.test", "A", 300, ["127.0.0.66"])],
+        },
+    ))
+    .unwrap();
+    let out = catalyst(&audit, Some(API_KEY));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("wildcard *.omani.test. 300 A [127.0.0.66]"), "{text}");
+    assert!(
+        text.contains("*.omani.test. A points at 127.0.0.66, which is not an expected address"),
+        "{text}"
+    );
+}
