@@ -93,6 +93,8 @@ fn lua_str(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\'' => out.push_str("\\'"),
             '\n' => out.push_str("\\n"),
+            // NB: never emit a raw backtick; see `lint_lua`.
+            '`' => out.push_str("\\96"),
             c => out.push(c),
         }
     }
@@ -218,6 +220,12 @@ pub fn lint_lua(content: &str) -> Result<(), LuaError> {
         return Err(err(format!("{qtype:?} is not a record type")));
     }
     let lua = unquote(rest.trim()).map_err(err)?;
+    // NB: full_moon 3.0's lexer panics on a backtick outside a string (it only knows
+    // backtick strings with its cfxlua feature; found by fuzzing). A raw backtick is never
+    // needed: inside a string write it as \96, as the builder does.
+    if let Some(pos) = lua.find('`') {
+        return Err(err(format!("a raw backtick at byte {pos} of the lua; write it as \\96 inside strings")));
+    }
     let chunk = match lua.strip_prefix(';') {
         Some(body) => body.to_owned(),
         None => format!("return {lua}"),

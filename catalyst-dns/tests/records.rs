@@ -246,3 +246,16 @@ proptest! {
         let _ = BTreeMap::<u8, u8>::new();
     }
 }
+
+/// Regression (fuzz `dns_desired`): a backtick made the `full_moon` lexer panic. The linter
+/// refuses raw backticks; the builder escapes them.
+#[test]
+fn backticks_are_refused_not_panicked_on() {
+    let err = lint_lua("80 \"Y\n^\n2 ` 2 \"").unwrap_err();
+    assert!(err.reason.starts_with("a raw backtick at byte"), "{}", err.reason);
+    let rec: LuaRecord =
+        serde_saphyr::from_str("ifurlup: {url: 'http://127.0.0.1:9/a`b', addresses: [127.0.0.1]}").unwrap();
+    let content = rec.content().unwrap();
+    assert_eq!(content, r#"A "ifurlup('http://127.0.0.1:9/a\\96b', {'127.0.0.1'})""#);
+    lint_lua(&content).unwrap();
+}

@@ -1,0 +1,32 @@
+//! Resolve an install plan from the platform's real Blueprint catalog, as a third-party
+//! tool embedding catalyst-blueprint would.
+//!
+//! ```text
+//! cargo run -p catalyst-examples --example resolve-fixture-catalog -- bp-librechat
+//! ```
+
+#![allow(clippy::print_stdout, reason = "an example prints its result")]
+
+use std::error::Error;
+use std::path::PathBuf;
+
+use catalyst_blueprint::{Catalog, Request, ResolveOptions, resolve};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let request: Request = std::env::args().nth(1).as_deref().unwrap_or("bp-librechat").parse()?;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openova/blueprints");
+    let loaded = Catalog::load_dir(&dir)?;
+    println!("catalog: {} Blueprint versions, {} findings", loaded.catalog.len(), loaded.diagnostics.len());
+    let resolution = resolve(&loaded.catalog, &[request], &ResolveOptions::default())?;
+    for (i, item) in resolution.plan.install_order.iter().enumerate() {
+        println!(
+            "{:>2}. {} {} (app {}) after [{}]",
+            i + 1,
+            item.name,
+            item.version,
+            item.application,
+            item.depends_on.join(", ")
+        );
+    }
+    Ok(())
+}
