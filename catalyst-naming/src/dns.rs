@@ -1,8 +1,5 @@
 //! DNS-1123 labels, FQDNs and the Kubernetes length limits (NAME-28).
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::NamingError;
 
 /// Longest DNS-1123 label (and Kubernetes label value).
@@ -188,26 +185,7 @@ impl Fqdn {
     }
 }
 
-impl FromStr for Fqdn {
-    type Err = NamingError;
-
-    /// Same as [`Fqdn::domain`].
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::domain(s)
-    }
-}
-
-impl fmt::Display for Fqdn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Fqdn {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+str_newtype!(Fqdn, domain);
 
 /// Declares a `String` newtype validated as a DNS-1123 label.
 macro_rules! dns_label_newtype {
@@ -228,24 +206,7 @@ macro_rules! dns_label_newtype {
             }
         }
 
-        impl FromStr for $name {
-            type Err = NamingError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
+        str_newtype!($name);
     };
 }
 

@@ -53,6 +53,8 @@
 //!
 //! None. The crate depends on `std` and `thiserror` only: no IO, no async.
 
+#[macro_use]
+mod newtype;
 mod dimensions;
 mod dns;
 mod env;

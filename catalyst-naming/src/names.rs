@@ -512,25 +512,6 @@ impl BlueprintName {
     }
 }
 
-impl FromStr for BlueprintName {
-    type Err = NamingError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl fmt::Display for BlueprintName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for BlueprintName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 /// A Blueprint version: `X.Y.Z` or `X.Y.Z-prerelease` with a prerelease of `[a-z0-9.-]`
 /// (BP-1); no leading zeros in X, Y, Z (semver). Usable as an OCI tag and label value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -581,18 +562,8 @@ impl BlueprintVersion {
     }
 }
 
-impl FromStr for BlueprintVersion {
-    type Err = NamingError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl fmt::Display for BlueprintVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+str_newtype!(BlueprintName);
+str_newtype!(BlueprintVersion);
 
 /// NAME-18: the control-plane namespace `catalyst-{component}`.
 pub fn control_plane_namespace(component: &Component) -> Result<String, NamingError> {

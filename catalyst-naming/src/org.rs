@@ -1,8 +1,5 @@
 //! Organization slugs (NAME-5).
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::dimensions::{BuildingBlock, EnvType, Provider, RegionTable};
 use crate::{NamingError, SlugRule};
 
@@ -113,21 +110,4 @@ fn reserved_reason(table: &RegionTable, s: &str) -> Option<String> {
     None
 }
 
-impl FromStr for OrgSlug {
-    type Err = NamingError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl fmt::Display for OrgSlug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for OrgSlug {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
+str_newtype!(OrgSlug);
