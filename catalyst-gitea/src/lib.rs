@@ -19,8 +19,15 @@
 //!
 //! # Crate features
 //!
-//! None yet; a Gitea-compatible `test-server` will come behind its own feature.
+//! - `test-server`: [`server::TestServer`], a Gitea-compatible HTTP server for tests backed
+//!   by real git repositories (needs the `git` CLI).
 
+mod client;
+#[cfg(feature = "test-server")]
+pub mod server;
 mod url;
 
+pub use crate::client::{
+    Branch, BranchCommit, Client, File, GiteaError, Hook, Identity, Org, Repo, Target, Token, Upsert,
+};
 pub use crate::url::{BaseUrl, UrlError, escape_path, escape_segment};

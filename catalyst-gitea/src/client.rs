@@ -1,0 +1,683 @@
+//! The Gitea REST client (SPEC GITEA-1 … GITEA-7): typed requests and errors, bounded
+//! retries on 5xx and timeouts, and idempotent, conflict-safe file writes.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{BaseUrl, UrlError, escape_path, escape_segment};
+
+/// A Gitea token; `Debug` never shows it.
+#[derive(Clone, Default)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token (empty means anonymous).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// Reads `GITEA_TOKEN` (empty when unset).
+    pub fn from_env() -> Self {
+        Self(std::env::var("GITEA_TOKEN").unwrap_or_default().trim().to_owned())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "Token(<none>)" } else { "Token(<redacted>)" })
+    }
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GiteaError {
+    /// A bad argument or address, found before any request.
+    #[error(transparent)]
+    InvalidArgument(#[from] UrlError),
+    /// The organization does not exist.
+    #[error("organization {org} does not exist")]
+    OrgNotFound {
+        /// The org.
+        org: String,
+    },
+    /// The repository does not exist.
+    #[error("repository {owner}/{repo} does not exist")]
+    RepoNotFound {
+        /// The owner.
+        owner: String,
+        /// The repo.
+        repo: String,
+    },
+    /// The file does not exist on that branch.
+    #[error("{path} does not exist in {owner}/{repo} on {branch}")]
+    FileNotFound {
+        /// The owner.
+        owner: String,
+        /// The repo.
+        repo: String,
+        /// The branch.
+        branch: String,
+        /// The file.
+        path: String,
+    },
+    /// A directory where a file was expected.
+    #[error("{path} in {owner}/{repo} is a directory, not a file")]
+    NotAFile {
+        /// The owner.
+        owner: String,
+        /// The repo.
+        repo: String,
+        /// The path.
+        path: String,
+    },
+    /// The file changed between our read and our write; nothing was overwritten.
+    #[error(
+        "{path} in {owner}/{repo} changed since it was read (someone else wrote it); not overwritten: {message}"
+    )]
+    Conflict {
+        /// The owner.
+        owner: String,
+        /// The repo.
+        repo: String,
+        /// The file.
+        path: String,
+        /// Gitea's message.
+        message: String,
+    },
+    /// 401: no or a wrong token.
+    #[error("Gitea refused the token (401) for {method} {path}")]
+    Unauthorized {
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+    },
+    /// 403: the token may not do this.
+    #[error("Gitea forbids {method} {path} (403): {message}")]
+    Forbidden {
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// Gitea's message.
+        message: String,
+    },
+    /// 422 (and 400/409): Gitea rejected the request.
+    #[error("Gitea rejected {method} {path} ({status}): {message}")]
+    Validation {
+        /// HTTP status.
+        status: u16,
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// Gitea's message.
+        message: String,
+    },
+    /// Any other non-success answer (5xx after retries, unexpected 404).
+    #[error("Gitea answered {status} to {method} {path}: {message}")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// Gitea's message or the body (at most 256 chars).
+        message: String,
+    },
+    /// Gitea could not be reached (after retries).
+    #[error("could not reach Gitea for {method} {path}")]
+    Transport {
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The answer did not have the expected shape.
+    #[error("unexpected answer to {method} {path}: {message}")]
+    Decode {
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// What did not fit.
+        message: String,
+    },
+}
+
+impl GiteaError {
+    /// Whether a retry may help: 5xx and transport errors (timeouts included); never 4xx.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transport { .. } | Self::Http { status: 500.., .. })
+    }
+}
+
+/// The commit author (and committer) of writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+}
+
+/// An organization.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Org {
+    /// ID.
+    pub id: i64,
+    /// The org name.
+    pub username: String,
+}
+
+/// A repository.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Repo {
+    /// ID.
+    pub id: i64,
+    /// `owner/name`.
+    pub full_name: String,
+    /// The default branch.
+    #[serde(default)]
+    pub default_branch: String,
+}
+
+/// A branch.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Branch {
+    /// Name.
+    pub name: String,
+    /// Head commit.
+    pub commit: BranchCommit,
+}
+
+/// The head commit of a branch.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct BranchCommit {
+    /// Commit SHA.
+    pub id: String,
+}
+
+/// A webhook.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Hook {
+    /// ID.
+    pub id: i64,
+    /// `gitea`, `gitea` compatible type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether it fires.
+    pub active: bool,
+    /// Its configuration (`url`, `content_type`).
+    #[serde(default)]
+    pub config: std::collections::BTreeMap<String, String>,
+}
+
+/// A file read from a branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// The decoded bytes.
+    pub content: Vec<u8>,
+    /// The blob SHA (what an update must send back).
+    pub sha: String,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Upsert {
+    /// The file did not exist; one commit created it.
+    Created,
+    /// The file differed; one commit updated it (with the SHA that was read).
+    Updated,
+    /// Identical bytes: no write, no commit.
+    Unchanged,
+}
+
+impl fmt::Display for Upsert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Unchanged => "unchanged",
+        })
+    }
+}
+
+/// Where a write goes and who makes it.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// Owner (org).
+    pub owner: &'a str,
+    /// Repository.
+    pub repo: &'a str,
+    /// Branch.
+    pub branch: &'a str,
+    /// Commit message.
+    pub message: &'a str,
+    /// Author and committer.
+    pub author: &'a Identity,
+}
+
+#[derive(Deserialize)]
+struct ContentsEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    sha: String,
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiMessage {
+    message: String,
+}
+
+/// The Gitea client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: BaseUrl,
+    token: Token,
+    attempts: u32,
+}
+
+impl Client {
+    /// A client for `base` (root or `…/api/v1`), 30 s timeout, 3 attempts on 5xx/timeouts.
+    pub fn new(base: &str, token: Token) -> Result<Self, GiteaError> {
+        let base = BaseUrl::parse(base)?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("catalyst-gitea/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|source| GiteaError::Transport { method: Method::GET, path: String::new(), source })?;
+        Ok(Self { http, base, token, attempts: 3 })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Vec<u8>), GiteaError> {
+        let url = self.base.api(path);
+        let mut attempt = 0;
+        loop {
+            let mut req = self.http.request(method.clone(), &url).header("Accept", "application/json");
+            if !self.token.0.is_empty() {
+                req = req.header("Authorization", format!("token {}", self.token.0));
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let err = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    match resp.bytes().await {
+                        Ok(bytes) if status.is_success() || status.is_client_error() => {
+                            return Ok((status, bytes.to_vec()));
+                        }
+                        Ok(bytes) => http_error(status, &method, path, &bytes),
+                        Err(source) => {
+                            GiteaError::Transport { method: method.clone(), path: path.to_owned(), source }
+                        }
+                    }
+                }
+                Err(source) => {
+                    GiteaError::Transport { method: method.clone(), path: path.to_owned(), source }
+                }
+            };
+            attempt += 1;
+            if !err.is_transient() || attempt >= self.attempts {
+                return Err(err);
+            }
+            let wait = Duration::from_millis(200 * 4u64.pow(attempt - 1));
+            tracing::debug!(%err, ?wait, "retrying Gitea call");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Sends and maps 4xx: 401, 403 and 400/409/422 are typed; 404 is left to `not_found`.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        not_found: impl FnOnce(&[u8]) -> GiteaError,
+    ) -> Result<T, GiteaError> {
+        let (status, bytes) = self.send(method.clone(), path, body).await?;
+        if status.is_success() {
+            let bytes = if bytes.is_empty() { b"null".to_vec() } else { bytes };
+            return serde_json::from_slice(&bytes).map_err(|e| GiteaError::Decode {
+                method,
+                path: path.to_owned(),
+                message: e.to_string(),
+            });
+        }
+        let message = message_of(&bytes);
+        Err(match status.as_u16() {
+            401 => GiteaError::Unauthorized { method, path: path.to_owned() },
+            403 => GiteaError::Forbidden { method, path: path.to_owned(), message },
+            404 => not_found(&bytes),
+            s @ (400 | 409 | 422) => {
+                GiteaError::Validation { status: s, method, path: path.to_owned(), message }
+            }
+            s => GiteaError::Http { status: s, method, path: path.to_owned(), message },
+        })
+    }
+
+    /// `GET /version`.
+    pub async fn version(&self) -> Result<String, GiteaError> {
+        #[derive(Deserialize)]
+        struct V {
+            version: String,
+        }
+        let v: V = self.call(Method::GET, "/version", None, |b| plain_404("/version", b)).await?;
+        Ok(v.version)
+    }
+
+    /// `GET /orgs/{org}` (GITEA-4).
+    pub async fn get_org(&self, org: &str) -> Result<Org, GiteaError> {
+        let path = format!("/orgs/{}", escape_segment("org", org)?);
+        self.call(Method::GET, &path, None, |_| GiteaError::OrgNotFound { org: org.to_owned() }).await
+    }
+
+    /// `POST /orgs`.
+    pub async fn create_org(&self, org: &str) -> Result<Org, GiteaError> {
+        escape_segment("org", org)?;
+        self.call(Method::POST, "/orgs", Some(&json!({"username": org})), |b| plain_404("/orgs", b)).await
+    }
+
+    /// `GET /repos/{owner}/{repo}`.
+    pub async fn get_repo(&self, owner: &str, repo: &str) -> Result<Repo, GiteaError> {
+        let path = repo_path(owner, repo)?;
+        self.call(Method::GET, &path, None, |_| repo_missing(owner, repo)).await
+    }
+
+    /// `POST /orgs/{org}/repos`, with an initial commit on `default_branch`.
+    pub async fn create_repo(&self, org: &str, repo: &str, default_branch: &str) -> Result<Repo, GiteaError> {
+        let path = format!("/orgs/{}/repos", escape_segment("org", org)?);
+        escape_segment("repo", repo)?;
+        let body =
+            json!({"name": repo, "auto_init": true, "default_branch": default_branch, "private": true});
+        self.call(Method::POST, &path, Some(&body), |_| GiteaError::OrgNotFound { org: org.to_owned() }).await
+    }
+
+    /// `DELETE /repos/{owner}/{repo}`.
+    pub async fn delete_repo(&self, owner: &str, repo: &str) -> Result<(), GiteaError> {
+        let path = repo_path(owner, repo)?;
+        self.call::<Value>(Method::DELETE, &path, None, |_| repo_missing(owner, repo)).await.map(drop)
+    }
+
+    /// The file at `path` on `branch` (GITEA-5): decoded content and blob SHA.
+    pub async fn get_file(
+        &self,
+        owner: &str,
+        repo: &str,
+        branch: &str,
+        path: &str,
+    ) -> Result<File, GiteaError> {
+        let api = format!(
+            "{}/contents/{}?ref={}",
+            repo_path(owner, repo)?,
+            escape_path(path)?,
+            escape_segment("branch", branch)?
+        );
+        let value: Value = self
+            .call(Method::GET, &api, None, |body| {
+                if String::from_utf8_lossy(body).to_ascii_lowercase().contains("repository") {
+                    repo_missing(owner, repo)
+                } else {
+                    GiteaError::FileNotFound {
+                        owner: owner.into(),
+                        repo: repo.into(),
+                        branch: branch.into(),
+                        path: path.into(),
+                    }
+                }
+            })
+            .await?;
+        if value.is_array() {
+            return Err(GiteaError::NotAFile { owner: owner.into(), repo: repo.into(), path: path.into() });
+        }
+        let entry: ContentsEntry = serde_json::from_value(value).map_err(|e| GiteaError::Decode {
+            method: Method::GET,
+            path: api.clone(),
+            message: e.to_string(),
+        })?;
+        if entry.kind != "file" {
+            return Err(GiteaError::NotAFile { owner: owner.into(), repo: repo.into(), path: path.into() });
+        }
+        let text: String = entry.content.unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
+        let content = B64.decode(text).map_err(|e| GiteaError::Decode {
+            method: Method::GET,
+            path: api,
+            message: format!("content is not base64: {e}"),
+        })?;
+        Ok(File { content, sha: entry.sha })
+    }
+
+    /// The file, or `None` when it does not exist on the branch.
+    async fn read(&self, t: &Target<'_>, path: &str) -> Result<Option<File>, GiteaError> {
+        match self.get_file(t.owner, t.repo, t.branch, path).await {
+            Ok(f) => Ok(Some(f)),
+            Err(GiteaError::FileNotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes one file unless it already holds `content` (GITEA-6): identical bytes make no
+    /// request that writes; a different file is updated with the SHA that was read, and if
+    /// Gitea says that SHA is stale the result is [`GiteaError::Conflict`]: someone else's
+    /// change is never overwritten and never retried over.
+    pub async fn upsert_file(
+        &self,
+        t: &Target<'_>,
+        path: &str,
+        content: &[u8],
+    ) -> Result<Upsert, GiteaError> {
+        check_target(t)?;
+        let api = format!("{}/contents/{}", repo_path(t.owner, t.repo)?, escape_path(path)?);
+        let mut body = json!({
+            "content": B64.encode(content),
+            "message": t.message,
+            "branch": t.branch,
+            "author": t.author,
+            "committer": t.author,
+        });
+        let (method, result) = match self.read(t, path).await? {
+            Some(current) if current.content == content => return Ok(Upsert::Unchanged),
+            Some(current) => {
+                body["sha"] = Value::String(current.sha);
+                (Method::PUT, Upsert::Updated)
+            }
+            None => (Method::POST, Upsert::Created),
+        };
+        let written: Result<Value, _> =
+            self.call(method, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
+        written.map(|_| result).map_err(|e| conflict_of(e, t, path))
+    }
+
+    /// Writes several files in one commit (GITEA-7): only files whose bytes differ are
+    /// sent, each update carrying the SHA that was read; no commit when none differ.
+    /// Returns each path's result, in input order.
+    pub async fn upsert_files(
+        &self,
+        t: &Target<'_>,
+        files: &[(&str, &[u8])],
+    ) -> Result<Vec<(String, Upsert)>, GiteaError> {
+        check_target(t)?;
+        let mut ops = Vec::new();
+        let mut results = Vec::with_capacity(files.len());
+        for (path, content) in files {
+            escape_path(path)?;
+            let (op, result) = match self.read(t, path).await? {
+                Some(current) if current.content == *content => (None, Upsert::Unchanged),
+                Some(current) => (
+                    Some(
+                        json!({"operation": "update", "path": path, "content": B64.encode(content), "sha": current.sha}),
+                    ),
+                    Upsert::Updated,
+                ),
+                None => (
+                    Some(json!({"operation": "create", "path": path, "content": B64.encode(content)})),
+                    Upsert::Created,
+                ),
+            };
+            ops.extend(op);
+            results.push(((*path).to_owned(), result));
+        }
+        if ops.is_empty() {
+            return Ok(results);
+        }
+        let api = format!("{}/contents", repo_path(t.owner, t.repo)?);
+        let body = json!({"files": ops, "message": t.message, "branch": t.branch, "author": t.author, "committer": t.author});
+        let written: Result<Value, _> =
+            self.call(Method::POST, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
+        let joined: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+        written.map(|_| results).map_err(|e| conflict_of(e, t, &joined.join(", ")))
+    }
+
+    /// `GET /repos/{o}/{r}/branches`.
+    pub async fn branches(&self, owner: &str, repo: &str) -> Result<Vec<Branch>, GiteaError> {
+        let path = format!("{}/branches", repo_path(owner, repo)?);
+        self.call(Method::GET, &path, None, |_| repo_missing(owner, repo)).await
+    }
+
+    /// `GET /repos/{o}/{r}/branches/{b}`, `None` when it does not exist.
+    pub async fn get_branch(
+        &self,
+        owner: &str,
+        repo: &str,
+        branch: &str,
+    ) -> Result<Option<Branch>, GiteaError> {
+        let path = format!("{}/branches/{}", repo_path(owner, repo)?, escape_segment("branch", branch)?);
+        match self
+            .call(Method::GET, &path, None, |_| GiteaError::FileNotFound {
+                owner: owner.into(),
+                repo: repo.into(),
+                branch: branch.into(),
+                path: String::new(),
+            })
+            .await
+        {
+            Ok(b) => Ok(Some(b)),
+            Err(GiteaError::FileNotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /repos/{o}/{r}/branches`: `new` from the head of `from`.
+    pub async fn create_branch(
+        &self,
+        owner: &str,
+        repo: &str,
+        new: &str,
+        from: &str,
+    ) -> Result<Branch, GiteaError> {
+        let path = format!("{}/branches", repo_path(owner, repo)?);
+        escape_segment("branch", new)?;
+        let body = json!({"new_branch_name": new, "old_branch_name": from});
+        self.call(Method::POST, &path, Some(&body), |_| repo_missing(owner, repo)).await
+    }
+
+    /// `POST /repos/{o}/{r}/branch_protections`: pushes to `branch` need a pull request.
+    pub async fn protect_branch(&self, owner: &str, repo: &str, branch: &str) -> Result<(), GiteaError> {
+        let path = format!("{}/branch_protections", repo_path(owner, repo)?);
+        let body = json!({"rule_name": branch, "enable_push": false});
+        self.call::<Value>(Method::POST, &path, Some(&body), |_| repo_missing(owner, repo)).await.map(drop)
+    }
+
+    /// `GET /repos/{o}/{r}/hooks`.
+    pub async fn hooks(&self, owner: &str, repo: &str) -> Result<Vec<Hook>, GiteaError> {
+        let path = format!("{}/hooks", repo_path(owner, repo)?);
+        self.call(Method::GET, &path, None, |_| repo_missing(owner, repo)).await
+    }
+
+    /// `POST /repos/{o}/{r}/hooks`: a push webhook to `url`.
+    pub async fn create_hook(&self, owner: &str, repo: &str, url: &str) -> Result<Hook, GiteaError> {
+        let path = format!("{}/hooks", repo_path(owner, repo)?);
+        let body = json!({"type": "gitea", "active": true, "events": ["push"], "config": {"url": url, "content_type": "json"}});
+        self.call(Method::POST, &path, Some(&body), |_| repo_missing(owner, repo)).await
+    }
+
+    /// `PATCH /repos/{o}/{r}/hooks/{id}`: turns a hook on or off.
+    pub async fn set_hook_active(
+        &self,
+        owner: &str,
+        repo: &str,
+        id: i64,
+        active: bool,
+    ) -> Result<Hook, GiteaError> {
+        let path = format!("{}/hooks/{id}", repo_path(owner, repo)?);
+        self.call(Method::PATCH, &path, Some(&json!({"active": active})), |_| repo_missing(owner, repo)).await
+    }
+}
+
+fn repo_path(owner: &str, repo: &str) -> Result<String, UrlError> {
+    Ok(format!("/repos/{}/{}", escape_segment("owner", owner)?, escape_segment("repo", repo)?))
+}
+
+fn repo_missing(owner: &str, repo: &str) -> GiteaError {
+    GiteaError::RepoNotFound { owner: owner.into(), repo: repo.into() }
+}
+
+fn plain_404(path: &str, body: &[u8]) -> GiteaError {
+    GiteaError::Http { status: 404, method: Method::GET, path: path.into(), message: message_of(body) }
+}
+
+fn message_of(body: &[u8]) -> String {
+    serde_json::from_slice::<ApiMessage>(body).map_or_else(
+        |_| String::from_utf8_lossy(body).chars().take(256).collect::<String>().trim().to_owned(),
+        |m| m.message,
+    )
+}
+
+fn http_error(status: StatusCode, method: &Method, path: &str, body: &[u8]) -> GiteaError {
+    GiteaError::Http {
+        status: status.as_u16(),
+        method: method.clone(),
+        path: path.to_owned(),
+        message: message_of(body),
+    }
+}
+
+fn check_target(t: &Target<'_>) -> Result<(), GiteaError> {
+    let empty = |what: &'static str, v: &str| -> Result<(), GiteaError> {
+        if v.trim().is_empty() {
+            return Err(UrlError::InvalidArgument { what, value: v.to_owned(), reason: "it is empty" }.into());
+        }
+        Ok(())
+    };
+    empty("commit message", t.message)?;
+    empty("author name", &t.author.name)?;
+    empty("author email", &t.author.email)?;
+    escape_segment("branch", t.branch)?;
+    Ok(())
+}
+
+/// A stale-SHA answer (422 naming the SHA, or 409) becomes [`GiteaError::Conflict`].
+fn conflict_of(e: GiteaError, t: &Target<'_>, path: &str) -> GiteaError {
+    match e {
+        GiteaError::Validation { status, message, .. }
+            if status == 409
+                || message.to_ascii_lowercase().contains("sha")
+                || message.to_ascii_lowercase().contains("already exists") =>
+        {
+            GiteaError::Conflict { owner: t.owner.into(), repo: t.repo.into(), path: path.into(), message }
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,704 @@
+//! A Gitea-compatible HTTP server for tests (feature `test-server`): the subset of the Gitea
+//! API the client uses, backed by a real bare git repository per repo, so commits, blob
+//! SHAs and branch heads are real. Every exchange is logged so tests can check requests and
+//! answers against Gitea's swagger.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+
+/// One request and its answer, with the route template (`/repos/{owner}/{repo}`).
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// HTTP method.
+    pub method: String,
+    /// The swagger path template of the route.
+    pub route: &'static str,
+    /// The request body, if JSON.
+    pub request: Option<Value>,
+    /// The status answered.
+    pub status: u16,
+    /// The answer body, if JSON.
+    pub response: Option<Value>,
+}
+
+/// Every route served, as (method, swagger path template).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/version"),
+    ("POST", "/orgs"),
+    ("GET", "/orgs/{org}"),
+    ("POST", "/orgs/{org}/repos"),
+    ("GET", "/repos/{owner}/{repo}"),
+    ("DELETE", "/repos/{owner}/{repo}"),
+    ("GET", "/repos/{owner}/{repo}/contents/{filepath}"),
+    ("POST", "/repos/{owner}/{repo}/contents/{filepath}"),
+    ("PUT", "/repos/{owner}/{repo}/contents/{filepath}"),
+    ("DELETE", "/repos/{owner}/{repo}/contents/{filepath}"),
+    ("POST", "/repos/{owner}/{repo}/contents"),
+    ("GET", "/repos/{owner}/{repo}/branches"),
+    ("POST", "/repos/{owner}/{repo}/branches"),
+    ("GET", "/repos/{owner}/{repo}/branches/{branch}"),
+    ("POST", "/repos/{owner}/{repo}/branch_protections"),
+    ("GET", "/repos/{owner}/{repo}/hooks"),
+    ("POST", "/repos/{owner}/{repo}/hooks"),
+    ("PATCH", "/repos/{owner}/{repo}/hooks/{id}"),
+];
+
+#[derive(Default)]
+struct Inner {
+    orgs: BTreeMap<String, i64>,
+    repos: BTreeMap<(String, String), (i64, String)>,
+    hooks: BTreeMap<(String, String), Vec<Value>>,
+    next_id: i64,
+    log: Vec<Exchange>,
+    /// A change another writer makes just before the next contents write.
+    inject: Option<(String, String, String, Vec<u8>)>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    root: PathBuf,
+    token: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// A running test server; stops when dropped.
+pub struct TestServer {
+    addr: SocketAddr,
+    shared: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+type Answer = (StatusCode, Value);
+
+fn err(status: StatusCode, message: impl Into<String>) -> Answer {
+    (status, json!({"message": message.into(), "url": "https://docs.gitea.com/api"}))
+}
+
+impl TestServer {
+    /// Starts on a free 127.0.0.1 port with repositories under `root` (created if needed);
+    /// requests must carry `Authorization: token <token>`.
+    pub async fn start(root: &Path, token: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root)?;
+        let shared = Shared { root: root.to_owned(), token: token.to_owned(), inner: Arc::default() };
+        let app = Router::new()
+            .route("/api/v1/{*rest}", get(handle).post(handle).put(handle).delete(handle).patch(handle))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, shared, task })
+    }
+
+    /// The base URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every exchange so far.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.shared.inner.lock().map(|i| i.log.clone()).unwrap_or_default()
+    }
+
+    /// Number of commits on a branch (0 when it does not exist).
+    pub fn commit_count(&self, owner: &str, repo: &str, branch: &str) -> usize {
+        git(
+            &self.shared.repo_dir(owner, repo),
+            &["rev-list", "--count", &format!("refs/heads/{branch}")],
+            None,
+            &[],
+        )
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+    }
+
+    /// The file's bytes on a branch, read straight from git.
+    pub fn read_file(&self, owner: &str, repo: &str, branch: &str, path: &str) -> Option<Vec<u8>> {
+        let dir = self.shared.repo_dir(owner, repo);
+        let (kind, sha) = lookup(&dir, branch, path)?;
+        (kind == "blob").then(|| git_bytes(&dir, &["cat-file", "blob", &sha]).ok()).flatten()
+    }
+
+    /// Commits `content` to `path` directly in git, as another writer would (drift).
+    pub fn commit_file(
+        &self,
+        owner: &str,
+        repo: &str,
+        branch: &str,
+        path: &str,
+        content: &[u8],
+    ) -> std::io::Result<String> {
+        commit(
+            &self.shared.repo_dir(owner, repo),
+            branch,
+            &[(path.to_owned(), Some(content.to_vec()))],
+            "out-of-band edit",
+            ("someone", "someone@example.test"),
+        )
+    }
+
+    /// Makes another writer commit `content` to `path` right before the next contents
+    /// write is handled, so that write carries a stale SHA.
+    pub fn change_before_next_write(&self, owner: &str, repo: &str, path: &str, content: &[u8]) {
+        if let Ok(mut i) = self.shared.inner.lock() {
+            i.inject = Some((owner.into(), repo.into(), path.into(), content.to_vec()));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Shared {
+    fn repo_dir(&self, owner: &str, repo: &str) -> PathBuf {
+        self.root.join(owner).join(format!("{repo}.git"))
+    }
+}
+
+fn git_cmd(
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    env: &[(&str, &str)],
+) -> std::io::Result<Vec<u8>> {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(dir).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn()?;
+    if let Some(input) = stdin {
+        use std::io::Write as _;
+        child.stdin.take().map(|mut s| s.write_all(input)).transpose()?;
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output()?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(std::io::Error::other(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        )))
+    }
+}
+
+fn git_bytes(dir: &Path, args: &[&str]) -> std::io::Result<Vec<u8>> {
+    git_cmd(dir, args, None, &[])
+}
+
+fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> std::io::Result<String> {
+    git_cmd(dir, args, stdin, env).map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+}
+
+/// (`blob`|`tree`, sha) of `path` on `branch`.
+fn lookup(dir: &Path, branch: &str, path: &str) -> Option<(String, String)> {
+    let out = git(dir, &["ls-tree", &format!("refs/heads/{branch}"), "--", path], None, &[]).ok()?;
+    let line = out.lines().next()?;
+    let (meta, _) = line.split_once('\t')?;
+    let mut parts = meta.split_whitespace();
+    let _mode = parts.next()?;
+    Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+}
+
+/// One commit on `branch` applying `ops` (path, Some(bytes) to write / None to delete),
+/// with a compare-and-swap of the branch head. Returns the commit SHA.
+fn commit(
+    dir: &Path,
+    branch: &str,
+    ops: &[(String, Option<Vec<u8>>)],
+    message: &str,
+    who: (&str, &str),
+) -> std::io::Result<String> {
+    let head = git(dir, &["rev-parse", "--verify", "-q", &format!("refs/heads/{branch}")], None, &[]).ok();
+    let index = dir.join(format!("index-{}", std::process::id()));
+    let index_s = index.to_string_lossy().into_owned();
+    let env = [
+        ("GIT_INDEX_FILE", index_s.as_str()),
+        ("GIT_AUTHOR_NAME", who.0),
+        ("GIT_AUTHOR_EMAIL", who.1),
+        ("GIT_COMMITTER_NAME", who.0),
+        ("GIT_COMMITTER_EMAIL", who.1),
+    ];
+    let _ = std::fs::remove_file(&index);
+    if let Some(h) = &head {
+        git(dir, &["read-tree", h], None, &env)?;
+    } else {
+        git(dir, &["read-tree", "--empty"], None, &env)?;
+    }
+    for (path, content) in ops {
+        match content {
+            Some(bytes) => {
+                let blob = git(dir, &["hash-object", "-w", "--stdin"], Some(bytes), &env)?;
+                git(
+                    dir,
+                    &["update-index", "--add", "--cacheinfo", &format!("100644,{blob},{path}")],
+                    None,
+                    &env,
+                )?;
+            }
+            None => {
+                git(dir, &["update-index", "--force-remove", path], None, &env)?;
+            }
+        }
+    }
+    let tree = git(dir, &["write-tree"], None, &env)?;
+    let mut args = vec!["commit-tree", tree.as_str(), "-m", message];
+    if let Some(h) = &head {
+        args.extend(["-p", h.as_str()]);
+    }
+    let sha = git(dir, &args, None, &env)?;
+    let old = head.unwrap_or_else(|| "0".repeat(40));
+    git(dir, &["update-ref", &format!("refs/heads/{branch}"), &sha, &old], None, &env)?;
+    let _ = std::fs::remove_file(&index);
+    Ok(sha)
+}
+
+fn contents_json(path: &str, sha: &str, bytes: Option<&[u8]>, kind: &str) -> Value {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    json!({
+        "name": name, "path": path, "sha": sha, "type": kind,
+        "size": bytes.map_or(0, <[u8]>::len),
+        "encoding": bytes.map(|_| "base64"), "content": bytes.map(|b| B64.encode(b)),
+        "last_commit_sha": "", "url": "", "html_url": "", "git_url": "", "download_url": "",
+        "_links": {"self": "", "git": "", "html": ""}
+    })
+}
+
+fn commit_json(sha: &str, message: &str) -> Value {
+    json!({"sha": sha, "url": "", "html_url": "", "message": message,
+           "author": {"name": "", "email": "", "date": "2026-01-01T00:00:00Z"},
+           "committer": {"name": "", "email": "", "date": "2026-01-01T00:00:00Z"},
+           "parents": [], "tree": {"sha": "", "url": "", "created": "2026-01-01T00:00:00Z"}})
+}
+
+fn verification() -> Value {
+    json!({"verified": false, "reason": "gpg.error.not_signed_commit", "signature": "", "payload": ""})
+}
+
+fn repo_json(id: i64, owner: &str, repo: &str, default_branch: &str) -> Value {
+    json!({"id": id, "name": repo, "full_name": format!("{owner}/{repo}"), "default_branch": default_branch,
+           "private": true, "empty": false, "owner": {"id": 1, "login": owner, "full_name": ""}})
+}
+
+/// Matches `rest` (after `/api/v1/`) against the route templates.
+fn route_of(method: &Method, segments: &[String]) -> Option<&'static str> {
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = method.as_str();
+    let t = match (m, s.as_slice()) {
+        ("GET", ["version"]) => "/version",
+        ("POST", ["orgs"]) => "/orgs",
+        ("GET", ["orgs", _]) => "/orgs/{org}",
+        ("POST", ["orgs", _, "repos"]) => "/orgs/{org}/repos",
+        ("GET" | "DELETE", ["repos", _, _]) => "/repos/{owner}/{repo}",
+        ("POST", ["repos", _, _, "contents"]) => "/repos/{owner}/{repo}/contents",
+        (_, ["repos", _, _, "contents", _, ..]) => "/repos/{owner}/{repo}/contents/{filepath}",
+        ("GET" | "POST", ["repos", _, _, "branches"]) => "/repos/{owner}/{repo}/branches",
+        ("GET", ["repos", _, _, "branches", _]) => "/repos/{owner}/{repo}/branches/{branch}",
+        ("POST", ["repos", _, _, "branch_protections"]) => "/repos/{owner}/{repo}/branch_protections",
+        ("GET" | "POST", ["repos", _, _, "hooks"]) => "/repos/{owner}/{repo}/hooks",
+        ("PATCH", ["repos", _, _, "hooks", _]) => "/repos/{owner}/{repo}/hooks/{id}",
+        _ => return None,
+    };
+    ROUTES.iter().any(|(rm, rt)| *rm == m && *rt == t).then_some(t)
+}
+
+async fn handle(
+    State(shared): State<Shared>,
+    method: Method,
+    UrlPath(rest): UrlPath<String>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let _ = uri;
+    let segments: Vec<String> = rest.split('/').map(str::to_owned).collect();
+    let request: Option<Value> = serde_json::from_slice(&body).ok();
+    let route = route_of(&method, &segments);
+    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("token {}", shared.token));
+    let (status, answer) = match route {
+        None => err(StatusCode::NOT_FOUND, "not found"),
+        Some(_) if !authorized => err(StatusCode::UNAUTHORIZED, "token is required"),
+        Some(r) => {
+            let shared2 = shared.clone();
+            let m = method.clone();
+            let req = request.clone();
+            tokio::task::spawn_blocking(move || serve(&shared2, &m, r, &segments, &query, req.as_ref()))
+                .await
+                .unwrap_or_else(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+        }
+    };
+    if let (Some(r), Ok(mut inner)) = (route, shared.inner.lock()) {
+        inner.log.push(Exchange {
+            method: method.to_string(),
+            route: r,
+            request,
+            status: status.as_u16(),
+            response: (!answer.is_null()).then(|| answer.clone()),
+        });
+    }
+    if answer.is_null() { status.into_response() } else { (status, axum::Json(answer)).into_response() }
+}
+
+#[allow(clippy::too_many_lines, reason = "one match arm per Gitea route keeps the mapping readable")]
+fn serve(
+    shared: &Shared,
+    method: &Method,
+    route: &str,
+    seg: &[String],
+    query: &BTreeMap<String, String>,
+    body: Option<&Value>,
+) -> Answer {
+    let Ok(mut inner) = shared.inner.lock() else {
+        return err(StatusCode::INTERNAL_SERVER_ERROR, "poisoned");
+    };
+    let field = |k: &str| body.and_then(|b| b.get(k)).and_then(Value::as_str).map(str::to_owned);
+    let who = body.and_then(|b| b.get("author")).map_or(
+        ("catalyst".to_owned(), "catalyst@example.test".to_owned()),
+        |a| {
+            (
+                a.get("name").and_then(Value::as_str).unwrap_or("x").to_owned(),
+                a.get("email").and_then(Value::as_str).unwrap_or("x").to_owned(),
+            )
+        },
+    );
+    let internal = |e: std::io::Error| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    match (method.as_str(), route) {
+        ("GET", "/version") => (StatusCode::OK, json!({"version": "1.22.0"})),
+        ("POST", "/orgs") => {
+            let Some(name) = field("username") else {
+                return err(StatusCode::UNPROCESSABLE_ENTITY, "username is required");
+            };
+            if inner.orgs.contains_key(&name) {
+                return err(StatusCode::UNPROCESSABLE_ENTITY, format!("user already exists [name: {name}]"));
+            }
+            inner.next_id += 1;
+            let id = inner.next_id;
+            inner.orgs.insert(name.clone(), id);
+            (
+                StatusCode::CREATED,
+                json!({"id": id, "username": name, "name": name, "full_name": "", "visibility": "public"}),
+            )
+        }
+        ("GET", "/orgs/{org}") => match inner.orgs.get(&seg[1]) {
+            Some(id) => (
+                StatusCode::OK,
+                json!({"id": id, "username": seg[1], "name": seg[1], "full_name": "", "visibility": "public"}),
+            ),
+            None => err(StatusCode::NOT_FOUND, "org does not exist"),
+        },
+        ("POST", "/orgs/{org}/repos") => {
+            if !inner.orgs.contains_key(&seg[1]) {
+                return err(StatusCode::NOT_FOUND, "org does not exist");
+            }
+            let Some(name) = field("name") else { return err(StatusCode::BAD_REQUEST, "name is required") };
+            let branch = field("default_branch").unwrap_or_else(|| "main".into());
+            let key = (seg[1].clone(), name.clone());
+            if inner.repos.contains_key(&key) {
+                return err(StatusCode::CONFLICT, "The repository with the same name already exists.");
+            }
+            let dir = shared.repo_dir(&seg[1], &name);
+            if let Err(e) = std::fs::create_dir_all(&dir)
+                .and_then(|()| git(&dir, &["init", "--bare", "-q", "-b", &branch], None, &[]).map(drop))
+            {
+                return internal(e);
+            }
+            if body.and_then(|b| b.get("auto_init")).and_then(Value::as_bool) == Some(true)
+                && let Err(e) = commit(
+                    &dir,
+                    &branch,
+                    &[("README.md".into(), Some(format!("# {name}\n").into_bytes()))],
+                    "Initial commit",
+                    ("Gitea", "gitea@example.test"),
+                )
+            {
+                return internal(e);
+            }
+            inner.next_id += 1;
+            let id = inner.next_id;
+            inner.repos.insert(key, (id, branch.clone()));
+            (StatusCode::CREATED, repo_json(id, &seg[1], &name, &branch))
+        }
+        (_, r) if r.starts_with("/repos/") => {
+            let key = (seg[1].clone(), seg[2].clone());
+            let Some((id, default_branch)) = inner.repos.get(&key).cloned() else {
+                return err(
+                    StatusCode::NOT_FOUND,
+                    "repository does not exist [name: …]: GetRepositoryByName",
+                );
+            };
+            let dir = shared.repo_dir(&seg[1], &seg[2]);
+            match (method.as_str(), r) {
+                ("GET", "/repos/{owner}/{repo}") => {
+                    (StatusCode::OK, repo_json(id, &seg[1], &seg[2], &default_branch))
+                }
+                ("DELETE", "/repos/{owner}/{repo}") => {
+                    inner.repos.remove(&key);
+                    let _ = std::fs::remove_dir_all(&dir);
+                    (StatusCode::NO_CONTENT, Value::Null)
+                }
+                ("GET", "/repos/{owner}/{repo}/contents/{filepath}") => {
+                    let path = seg[4..].join("/");
+                    let branch = query.get("ref").cloned().unwrap_or(default_branch);
+                    match lookup(&dir, &branch, &path) {
+                        Some((kind, sha)) if kind == "blob" => {
+                            match git_bytes(&dir, &["cat-file", "blob", &sha]) {
+                                Ok(bytes) => {
+                                    (StatusCode::OK, contents_json(&path, &sha, Some(&bytes), "file"))
+                                }
+                                Err(e) => internal(e),
+                            }
+                        }
+                        Some((_, sha)) => (StatusCode::OK, json!([contents_json(&path, &sha, None, "dir")])),
+                        None => err(StatusCode::NOT_FOUND, "object does not exist [id: , rel_path: ]"),
+                    }
+                }
+                ("POST" | "PUT" | "DELETE", "/repos/{owner}/{repo}/contents/{filepath}") => {
+                    let path = seg[4..].join("/");
+                    let branch = field("branch").unwrap_or(default_branch);
+                    let message = field("message").unwrap_or_else(|| format!("Update {path}"));
+                    if let Some((o, rp, p, c)) = inner.inject.take() {
+                        let _ = commit(
+                            &shared.repo_dir(&o, &rp),
+                            &branch,
+                            &[(p, Some(c))],
+                            "concurrent change",
+                            ("someone", "someone@example.test"),
+                        );
+                    }
+                    let current = lookup(&dir, &branch, &path).map(|(_, sha)| sha);
+                    let content = match method.as_str() {
+                        "DELETE" => None,
+                        _ => match field("content").map(|c| B64.decode(c)) {
+                            Some(Ok(bytes)) => Some(bytes),
+                            _ => return err(StatusCode::UNPROCESSABLE_ENTITY, "content is not base64"),
+                        },
+                    };
+                    match (method.as_str(), &current, field("sha")) {
+                        ("POST", Some(_), _) => {
+                            return err(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                format!("repository file already exists [path: {path}]"),
+                            );
+                        }
+                        ("PUT" | "DELETE", None, _) => {
+                            return err(StatusCode::NOT_FOUND, "file does not exist");
+                        }
+                        ("PUT" | "DELETE", Some(cur), Some(given)) if *cur != given => {
+                            return err(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                format!("sha does not match [given: {given}, expected: {cur}]"),
+                            );
+                        }
+                        ("PUT" | "DELETE", Some(_), None) => {
+                            return err(StatusCode::UNPROCESSABLE_ENTITY, "sha is required");
+                        }
+                        _ => {}
+                    }
+                    match commit(
+                        &dir,
+                        &branch,
+                        &[(path.clone(), content.clone())],
+                        &message,
+                        (&who.0, &who.1),
+                    ) {
+                        Ok(sha) => {
+                            let blob = lookup(&dir, &branch, &path).map(|(_, s)| s).unwrap_or_default();
+                            let status =
+                                if method == Method::POST { StatusCode::CREATED } else { StatusCode::OK };
+                            let content_json = content
+                                .as_deref()
+                                .map_or(Value::Null, |c| contents_json(&path, &blob, Some(c), "file"));
+                            (
+                                status,
+                                json!({"content": content_json, "commit": commit_json(&sha, &message), "verification": verification()}),
+                            )
+                        }
+                        Err(e) => internal(e),
+                    }
+                }
+                ("POST", "/repos/{owner}/{repo}/contents") => {
+                    let branch = field("branch").unwrap_or(default_branch);
+                    let message = field("message").unwrap_or_else(|| "Update files".into());
+                    let Some(files) = body.and_then(|b| b.get("files")).and_then(Value::as_array) else {
+                        return err(StatusCode::UNPROCESSABLE_ENTITY, "files is required");
+                    };
+                    let mut ops = Vec::new();
+                    for f in files {
+                        let path = f.get("path").and_then(Value::as_str).unwrap_or_default().to_owned();
+                        let op = f.get("operation").and_then(Value::as_str).unwrap_or_default();
+                        let current = lookup(&dir, &branch, &path).map(|(_, s)| s);
+                        let given = f.get("sha").and_then(Value::as_str);
+                        match (op, &current) {
+                            ("create", Some(_)) => {
+                                return err(
+                                    StatusCode::UNPROCESSABLE_ENTITY,
+                                    format!("repository file already exists [path: {path}]"),
+                                );
+                            }
+                            ("update" | "delete", None) => {
+                                return err(
+                                    StatusCode::NOT_FOUND,
+                                    format!("file does not exist [path: {path}]"),
+                                );
+                            }
+                            ("update" | "delete", Some(cur)) if Some(cur.as_str()) != given => {
+                                return err(
+                                    StatusCode::UNPROCESSABLE_ENTITY,
+                                    format!(
+                                        "sha does not match [given: {}, expected: {cur}]",
+                                        given.unwrap_or("")
+                                    ),
+                                );
+                            }
+                            ("create" | "update" | "delete", _) => {}
+                            _ => {
+                                return err(
+                                    StatusCode::UNPROCESSABLE_ENTITY,
+                                    format!("unknown operation {op:?}"),
+                                );
+                            }
+                        }
+                        let content = match op {
+                            "delete" => None,
+                            _ => match f.get("content").and_then(Value::as_str).map(|c| B64.decode(c)) {
+                                Some(Ok(b)) => Some(b),
+                                _ => return err(StatusCode::UNPROCESSABLE_ENTITY, "content is not base64"),
+                            },
+                        };
+                        ops.push((path, content));
+                    }
+                    match commit(&dir, &branch, &ops, &message, (&who.0, &who.1)) {
+                        Ok(sha) => {
+                            let files: Vec<Value> = ops
+                                .iter()
+                                .map(|(p, c)| {
+                                    let blob = lookup(&dir, &branch, p).map(|(_, s)| s).unwrap_or_default();
+                                    c.as_deref()
+                                        .map_or(Value::Null, |c| contents_json(p, &blob, Some(c), "file"))
+                                })
+                                .collect();
+                            (
+                                StatusCode::CREATED,
+                                json!({"files": files, "commit": commit_json(&sha, &message), "verification": verification()}),
+                            )
+                        }
+                        Err(e) => internal(e),
+                    }
+                }
+                ("GET", "/repos/{owner}/{repo}/branches") => {
+                    let out = git(
+                        &dir,
+                        &["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"],
+                        None,
+                        &[],
+                    )
+                    .unwrap_or_default();
+                    let list: Vec<Value> = out
+                        .lines()
+                        .filter_map(|l| l.split_once(' '))
+                        .map(|(n, s)| json!({"name": n, "commit": {"id": s, "message": ""}, "protected": false}))
+                        .collect();
+                    (StatusCode::OK, Value::Array(list))
+                }
+                ("GET", "/repos/{owner}/{repo}/branches/{branch}") => {
+                    match git(
+                        &dir,
+                        &["rev-parse", "--verify", "-q", &format!("refs/heads/{}", seg[4])],
+                        None,
+                        &[],
+                    ) {
+                        Ok(sha) => (
+                            StatusCode::OK,
+                            json!({"name": seg[4], "commit": {"id": sha, "message": ""}, "protected": false}),
+                        ),
+                        Err(_) => err(StatusCode::NOT_FOUND, "branch does not exist"),
+                    }
+                }
+                ("POST", "/repos/{owner}/{repo}/branches") => {
+                    let Some(new) = field("new_branch_name") else {
+                        return err(StatusCode::UNPROCESSABLE_ENTITY, "new_branch_name is required");
+                    };
+                    let from = field("old_branch_name").unwrap_or(default_branch);
+                    let Ok(sha) =
+                        git(&dir, &["rev-parse", "--verify", "-q", &format!("refs/heads/{from}")], None, &[])
+                    else {
+                        return err(StatusCode::NOT_FOUND, "The old branch does not exist");
+                    };
+                    if git(&dir, &["rev-parse", "--verify", "-q", &format!("refs/heads/{new}")], None, &[])
+                        .is_ok()
+                    {
+                        return err(StatusCode::CONFLICT, "The branch already exists.");
+                    }
+                    match git(
+                        &dir,
+                        &["update-ref", &format!("refs/heads/{new}"), &sha, &"0".repeat(40)],
+                        None,
+                        &[],
+                    ) {
+                        Ok(_) => (
+                            StatusCode::CREATED,
+                            json!({"name": new, "commit": {"id": sha, "message": ""}, "protected": false}),
+                        ),
+                        Err(e) => internal(e),
+                    }
+                }
+                ("POST", "/repos/{owner}/{repo}/branch_protections") => {
+                    let rule = field("rule_name").or_else(|| field("branch_name")).unwrap_or_default();
+                    (
+                        StatusCode::CREATED,
+                        json!({"rule_name": rule, "branch_name": rule, "enable_push": false}),
+                    )
+                }
+                ("GET", "/repos/{owner}/{repo}/hooks") => {
+                    (StatusCode::OK, Value::Array(inner.hooks.get(&key).cloned().unwrap_or_default()))
+                }
+                ("POST", "/repos/{owner}/{repo}/hooks") => {
+                    inner.next_id += 1;
+                    let hook = json!({"id": inner.next_id, "type": field("type").unwrap_or_else(|| "gitea".into()),
+                        "active": body.and_then(|b| b.get("active")).and_then(Value::as_bool).unwrap_or(true),
+                        "events": body.and_then(|b| b.get("events")).cloned().unwrap_or(json!([])),
+                        "config": body.and_then(|b| b.get("config")).cloned().unwrap_or(json!({}))});
+                    inner.hooks.entry(key).or_default().push(hook.clone());
+                    (StatusCode::CREATED, hook)
+                }
+                ("PATCH", "/repos/{owner}/{repo}/hooks/{id}") => {
+                    let id: i64 = seg[4].parse().unwrap_or(-1);
+                    let active = body.and_then(|b| b.get("active")).and_then(Value::as_bool);
+                    match inner.hooks.get_mut(&key).and_then(|hs| hs.iter_mut().find(|h| h["id"] == id)) {
+                        Some(h) => {
+                            if let Some(a) = active {
+                                h["active"] = Value::Bool(a);
+                            }
+                            (StatusCode::OK, h.clone())
+                        }
+                        None => err(StatusCode::NOT_FOUND, "hook does not exist"),
+                    }
+                }
+                _ => err(StatusCode::NOT_FOUND, "not found"),
+            }
+        }
+        _ => err(StatusCode::NOT_FOUND, "not found"),
+    }
+}

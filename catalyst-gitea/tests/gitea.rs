@@ -1,0 +1,288 @@
+//! The client against the Gitea-compatible test server on real git (GITEA-4 … GITEA-7), and
+//! every exchange checked against Gitea's swagger.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use catalyst_gitea::server::{ROUTES, TestServer};
+use catalyst_gitea::{Client, GiteaError, Identity, Target, Token, Upsert};
+use serde_json::Value;
+
+const TOKEN: &str = "test-token";
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("catalyst-gitea-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn author() -> Identity {
+    Identity { name: "environment-controller".into(), email: "environment-controller@openova.io".into() }
+}
+
+async fn setup(tag: &str) -> (TestServer, Client) {
+    let server = TestServer::start(&scratch(tag), TOKEN).await.unwrap();
+    let client = Client::new(&format!("{}/api/v1", server.url()), Token::new(TOKEN)).unwrap();
+    client.create_org("acme").await.unwrap();
+    client.create_repo("acme", "acme-environment", "main").await.unwrap();
+    (server, client)
+}
+
+const PATH: &str = "clusters/hz-fsn-rtz-prod/environments/acme-prod/gitrepository.yaml";
+
+#[tokio::test]
+async fn create_unchanged_drift_and_conflict() {
+    let (server, client) = setup("upsert").await;
+    let who = author();
+    let t = Target {
+        owner: "acme",
+        repo: "acme-environment",
+        branch: "main",
+        message: "render acme-prod",
+        author: &who,
+    };
+    let commits = || server.commit_count("acme", "acme-environment", "main");
+    assert_eq!(commits(), 1, "auto_init makes one commit");
+
+    assert_eq!(client.upsert_file(&t, PATH, b"kind: GitRepository\n").await.unwrap(), Upsert::Created);
+    assert_eq!(commits(), 2);
+    assert_eq!(server.read_file("acme", "acme-environment", "main", PATH).unwrap(), b"kind: GitRepository\n");
+
+    // Identical bytes: no write request, no commit.
+    let writes_before = server.exchanges().iter().filter(|e| e.method != "GET").count();
+    assert_eq!(client.upsert_file(&t, PATH, b"kind: GitRepository\n").await.unwrap(), Upsert::Unchanged);
+    assert_eq!(commits(), 2);
+    assert_eq!(server.exchanges().iter().filter(|e| e.method != "GET").count(), writes_before);
+
+    // Drift: someone edited the file; the desired bytes win with exactly one commit.
+    server.commit_file("acme", "acme-environment", "main", PATH, b"drifted\n").unwrap();
+    assert_eq!(commits(), 3);
+    assert_eq!(client.upsert_file(&t, PATH, b"kind: GitRepository\n").await.unwrap(), Upsert::Updated);
+    assert_eq!(commits(), 4);
+
+    // A change lands between our read and our write: Conflict, and the other change survives.
+    server.change_before_next_write("acme", "acme-environment", PATH, b"their change\n");
+    let err = client.upsert_file(&t, PATH, b"our change\n").await.unwrap_err();
+    assert!(matches!(&err, GiteaError::Conflict { path, .. } if path == PATH), "{err:?}");
+    assert!(err.to_string().contains("changed since it was read"), "{err}");
+    assert_eq!(server.read_file("acme", "acme-environment", "main", PATH).unwrap(), b"their change\n");
+    assert_eq!(commits(), 5, "only their commit");
+}
+
+#[tokio::test]
+async fn multi_file_commit_only_when_needed() {
+    let (server, client) = setup("multi").await;
+    let who = author();
+    let t =
+        Target { owner: "acme", repo: "acme-environment", branch: "main", message: "render", author: &who };
+    let files: [(&str, &[u8]); 3] = [("a/one.yaml", b"1"), ("b/two.yaml", b"2"), ("c d/three#.yaml", b"3")];
+    let r = client.upsert_files(&t, &files).await.unwrap();
+    assert!(r.iter().all(|(_, u)| *u == Upsert::Created), "{r:?}");
+    assert_eq!(server.commit_count("acme", "acme-environment", "main"), 2, "three files, one commit");
+    assert_eq!(server.read_file("acme", "acme-environment", "main", "c d/three#.yaml").unwrap(), b"3");
+
+    let r = client.upsert_files(&t, &files).await.unwrap();
+    assert!(r.iter().all(|(_, u)| *u == Upsert::Unchanged));
+    assert_eq!(server.commit_count("acme", "acme-environment", "main"), 2, "nothing differs, no commit");
+
+    let changed: [(&str, &[u8]); 3] =
+        [("a/one.yaml", b"1"), ("b/two.yaml", b"22"), ("c d/three#.yaml", b"33")];
+    let r = client.upsert_files(&t, &changed).await.unwrap();
+    assert_eq!(
+        r.iter().map(|(_, u)| *u).collect::<Vec<_>>(),
+        [Upsert::Unchanged, Upsert::Updated, Upsert::Updated]
+    );
+    assert_eq!(server.commit_count("acme", "acme-environment", "main"), 3);
+}
+
+#[tokio::test]
+async fn typed_errors() {
+    let (server, client) = setup("errors").await;
+    assert!(
+        matches!(client.get_org("nobody").await.unwrap_err(), GiteaError::OrgNotFound { org } if org == "nobody")
+    );
+    assert!(matches!(client.get_repo("acme", "missing").await.unwrap_err(), GiteaError::RepoNotFound { .. }));
+    assert!(matches!(
+        client.get_file("acme", "missing", "main", "x").await.unwrap_err(),
+        GiteaError::RepoNotFound { .. }
+    ));
+    assert!(matches!(
+        client.get_file("acme", "acme-environment", "main", "nope.yaml").await.unwrap_err(),
+        GiteaError::FileNotFound { .. }
+    ));
+    assert!(matches!(
+        client.get_file("acme", "acme-environment", "main", "").await.unwrap_err(),
+        GiteaError::InvalidArgument(_)
+    ));
+    let who = author();
+    let t = Target { owner: "acme", repo: "acme-environment", branch: "main", message: "m", author: &who };
+    client.upsert_file(&t, "dir/file.yaml", b"x").await.unwrap();
+    assert!(matches!(
+        client.get_file("acme", "acme-environment", "main", "dir").await.unwrap_err(),
+        GiteaError::NotAFile { .. }
+    ));
+    let anonymous = Client::new(&server.url(), Token::new("wrong")).unwrap();
+    assert!(matches!(anonymous.get_org("acme").await.unwrap_err(), GiteaError::Unauthorized { .. }));
+    let empty = Identity { name: String::new(), email: "x@y".into() };
+    let bad = Target { author: &empty, ..t.clone() };
+    assert!(matches!(client.upsert_file(&bad, "f", b"x").await.unwrap_err(), GiteaError::InvalidArgument(_)));
+    assert!(matches!(
+        client.create_org("acme").await.unwrap_err(),
+        GiteaError::Validation { status: 422, .. }
+    ));
+}
+
+#[tokio::test]
+async fn branches_and_hooks() {
+    let (_server, client) = setup("branches").await;
+    let main = client.get_branch("acme", "acme-environment", "main").await.unwrap().unwrap();
+    let develop = client.create_branch("acme", "acme-environment", "develop", "main").await.unwrap();
+    assert_eq!(develop.commit.id, main.commit.id);
+    assert!(client.get_branch("acme", "acme-environment", "nope").await.unwrap().is_none());
+    let names: Vec<String> =
+        client.branches("acme", "acme-environment").await.unwrap().into_iter().map(|b| b.name).collect();
+    assert_eq!(names, ["develop", "main"]);
+    client.protect_branch("acme", "acme-environment", "main").await.unwrap();
+    let hook = client.create_hook("acme", "acme-environment", "http://127.0.0.1:9/hook").await.unwrap();
+    assert!(hook.active);
+    assert!(!client.set_hook_active("acme", "acme-environment", hook.id, false).await.unwrap().active);
+    assert_eq!(client.hooks("acme", "acme-environment").await.unwrap().len(), 1);
+    assert_eq!(client.version().await.unwrap(), "1.22.0");
+}
+
+// ---- The swagger check ----
+
+fn swagger() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/gitea/swagger.v1.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}: clone the repository beside shared/", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let mut node = spec;
+            for part in r.trim_start_matches("#/").split('/') {
+                node = &node[part];
+            }
+            resolve(spec, node)
+        }
+        None => schema,
+    }
+}
+
+/// Checks `value` against a swagger 2.0 schema: `$ref`, `type`, `required`, `properties`,
+/// `items`. Returns every mismatch with its JSON path.
+fn validate(spec: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    if value.is_null() {
+        return; // Gitea's schemas do not mark nullability; null is accepted everywhere.
+    }
+    let ok = match schema.get("type").and_then(Value::as_str) {
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        _ => true,
+    };
+    if !ok {
+        out.push(format!("{at}: expected {}, found {value}", schema["type"]));
+        return;
+    }
+    if let Some(req) = schema.get("required").and_then(Value::as_array) {
+        for r in req.iter().filter_map(Value::as_str) {
+            if value.get(r).is_none() {
+                out.push(format!("{at}: missing required {r}"));
+            }
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(Value::as_object), value.as_object())
+    {
+        for (k, v) in obj {
+            match props.get(k) {
+                Some(s) => validate(spec, s, v, &format!("{at}.{k}"), out),
+                None => out.push(format!("{at}: {k} is not a property of the schema")),
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            validate(spec, items, v, &format!("{at}[{i}]"), out);
+        }
+    }
+}
+
+#[test]
+fn every_route_served_exists_in_swagger() {
+    let spec = swagger();
+    for (method, route) in ROUTES {
+        let op = &spec["paths"][route][method.to_ascii_lowercase()];
+        assert!(op.is_object(), "{method} {route} is not in Gitea's swagger");
+    }
+}
+
+#[tokio::test]
+async fn every_exchange_matches_swagger() {
+    // Drive every route through the client, including error answers.
+    let (server, client) = setup("swagger").await;
+    let who = author();
+    let t = Target { owner: "acme", repo: "acme-environment", branch: "main", message: "m", author: &who };
+    client.upsert_file(&t, PATH, b"a").await.unwrap();
+    client.upsert_file(&t, PATH, b"b").await.unwrap();
+    server.change_before_next_write("acme", "acme-environment", PATH, b"theirs");
+    let _ = client.upsert_file(&t, PATH, b"c").await;
+    client.upsert_files(&t, &[("x.yaml", b"1"), (PATH, b"d")]).await.unwrap();
+    let _ = client.get_file("acme", "acme-environment", "main", "clusters").await;
+    let _ = client.get_org("nobody").await;
+    let _ = client.get_repo("acme", "missing").await;
+    client.create_branch("acme", "acme-environment", "develop", "main").await.unwrap();
+    client.branches("acme", "acme-environment").await.unwrap();
+    client.get_branch("acme", "acme-environment", "develop").await.unwrap();
+    client.protect_branch("acme", "acme-environment", "main").await.unwrap();
+    let hook = client.create_hook("acme", "acme-environment", "http://127.0.0.1:9/h").await.unwrap();
+    client.set_hook_active("acme", "acme-environment", hook.id, false).await.unwrap();
+    client.hooks("acme", "acme-environment").await.unwrap();
+    client.version().await.unwrap();
+    client.delete_repo("acme", "acme-environment").await.unwrap();
+
+    let spec = swagger();
+    let exchanges = server.exchanges();
+    let mut routes_seen = std::collections::BTreeSet::new();
+    let mut problems = Vec::new();
+    for ex in &exchanges {
+        routes_seen.insert((ex.method.clone(), ex.route));
+        let op = &spec["paths"][ex.route][ex.method.to_ascii_lowercase()];
+        let at = format!("{} {} -> {}", ex.method, ex.route, ex.status);
+        let Some(answer) = op["responses"].get(ex.status.to_string()) else {
+            problems.push(format!("{at}: status not documented"));
+            continue;
+        };
+        if let (Some(schema), Some(body)) = (resolve(&spec, answer).get("schema"), &ex.response) {
+            match body {
+                // The swagger types this route as one ContentsResponse; its description says a
+                // directory answers a list of them, which is what Gitea sends.
+                Value::Array(items) if ex.route == "/repos/{owner}/{repo}/contents/{filepath}" => {
+                    for (i, item) in items.iter().enumerate() {
+                        validate(&spec, schema, item, &format!("{at} response[{i}]"), &mut problems);
+                    }
+                }
+                _ => validate(&spec, schema, body, &format!("{at} response"), &mut problems),
+            }
+        }
+        if let (Some(req), Some(param)) =
+            (&ex.request, op["parameters"].as_array().and_then(|ps| ps.iter().find(|p| p["in"] == "body")))
+        {
+            validate(&spec, &param["schema"], req, &format!("{at} request"), &mut problems);
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    let all_routes: std::collections::BTreeSet<(String, &str)> =
+        ROUTES.iter().map(|(m, r)| ((*m).to_owned(), *r)).collect();
+    let missing: Vec<_> = all_routes.difference(&routes_seen).collect();
+    // Single-file DELETE is served for completeness; the client never deletes files.
+    assert_eq!(missing, [&("DELETE".to_owned(), "/repos/{owner}/{repo}/contents/{filepath}")]);
+}
