@@ -510,6 +510,18 @@ impl Client {
         written.map(|_| result).map_err(|e| conflict_of(e, t, path))
     }
 
+    /// Deletes a file with the SHA that was read; `false` when it was already absent. A change
+    /// between the read and the delete is a [`GiteaError::Conflict`].
+    pub async fn delete_file(&self, t: &Target<'_>, path: &str) -> Result<bool, GiteaError> {
+        check_target(t)?;
+        let Some(current) = self.read(t, path).await? else { return Ok(false) };
+        let api = format!("{}/contents/{}", repo_path(t.owner, t.repo)?, escape_path(path)?);
+        let body = json!({"sha": current.sha, "message": t.message, "branch": t.branch, "author": t.author, "committer": t.author});
+        let done: Result<Value, _> =
+            self.call(Method::DELETE, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
+        done.map(|_| true).map_err(|e| conflict_of(e, t, path))
+    }
+
     /// Writes several files in one commit (GITEA-7): only files whose bytes differ are
     /// sent, each update carrying the SHA that was read; no commit when none differ.
     /// Returns each path's result, in input order.

@@ -246,20 +246,16 @@ fn commit(
         git(dir, &["read-tree", "--empty"], None, &env)?;
     }
     for (path, content) in ops {
-        match content {
-            Some(bytes) => {
-                let blob = git(dir, &["hash-object", "-w", "--stdin"], Some(bytes), &env)?;
-                git(
-                    dir,
-                    &["update-index", "--add", "--cacheinfo", &format!("100644,{blob},{path}")],
-                    None,
-                    &env,
-                )?;
-            }
-            None => {
-                git(dir, &["update-index", "--force-remove", path], None, &env)?;
-            }
-        }
+        // `--index-info` lines: mode 100644 writes a blob, mode 0 removes the path; neither
+        // needs a work tree, so this works in the bare repository.
+        let line = match content {
+            Some(bytes) => format!(
+                "100644 {}\t{path}\n",
+                git(dir, &["hash-object", "-w", "--stdin"], Some(bytes), &env)?
+            ),
+            None => format!("0 {}\t{path}\n", "0".repeat(40)),
+        };
+        git(dir, &["update-index", "--index-info"], Some(line.as_bytes()), &env)?;
     }
     let tree = git(dir, &["write-tree"], None, &env)?;
     let mut args = vec!["commit-tree", tree.as_str(), "-m", message];

@@ -55,6 +55,10 @@ fn gitea_1_unusable_base_urls() {
 fn gitea_3_segments_escape_slashes_paths_keep_them() {
     assert_eq!(escape_segment("branch", "feature/x y").unwrap(), "feature%2Fx%20y");
     assert_eq!(escape_path("a b/c%d/e.yaml").unwrap(), "a%20b/c%25d/e.yaml");
+    assert_eq!(
+        escape_path("q?x=1/#frag/ümlaut-日本.yaml").unwrap(),
+        "q%3Fx%3D1/%23frag/%C3%BCmlaut-%E6%97%A5%E6%9C%AC.yaml"
+    );
     let base = BaseUrl::parse("http://gitea:3000").unwrap();
     assert_eq!(
         base.contents("acme", "my repo", "x/y.yaml").unwrap(),

@@ -55,6 +55,50 @@ pub(crate) enum Command {
     /// file or the zone is wrong, 3 when PowerDNS fails or cannot be reached.
     #[command(subcommand)]
     Dns(DnsCommand),
+    /// Write files to Gitea without empty commits and without overwriting concurrent changes (SPEC §7).
+    ///
+    /// The token is read from GITEA_TOKEN (never from the command line).
+    #[command(subcommand)]
+    Gitea(GiteaCommand),
+}
+
+/// `catalyst gitea …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GiteaCommand {
+    /// Create or update one file; prints created, updated or unchanged (no commit).
+    ///
+    /// The current file is read first: identical bytes make no commit; different bytes are
+    /// written with the SHA that was read. If someone changed the file in between, nothing is
+    /// overwritten and the command exits 1.
+    PutFile {
+        /// Gitea URL (root, or ending in /api/v1).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// Organization (owner).
+        #[arg(long, value_name = "O")]
+        org: String,
+        /// Repository.
+        #[arg(long, value_name = "R")]
+        repo: String,
+        /// Branch.
+        #[arg(long, value_name = "B")]
+        branch: String,
+        /// Path of the file in the repository.
+        #[arg(long, value_name = "P")]
+        path: String,
+        /// Local file with the new content.
+        #[arg(long, value_name = "F")]
+        file: std::path::PathBuf,
+        /// Commit message.
+        #[arg(long, value_name = "M", default_value = "Update via catalyst")]
+        message: String,
+        /// Commit author name.
+        #[arg(long, value_name = "NAME", default_value = "catalyst")]
+        author_name: String,
+        /// Commit author email.
+        #[arg(long, value_name = "EMAIL", default_value = "catalyst@openova.io")]
+        author_email: String,
+    },
 }
 
 /// Where PowerDNS is.

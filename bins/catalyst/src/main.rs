@@ -7,6 +7,7 @@
 mod blueprint;
 mod cli;
 mod dns;
+mod gitea;
 mod names;
 mod output;
 
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         cli::Command::Blueprint(cmd) => blueprint::run(cmd, cli.output),
         cli::Command::BootstrapKit(cmd) => blueprint::kit(cmd, cli.output),
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
+        cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
