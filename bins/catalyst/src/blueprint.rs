@@ -27,7 +27,7 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
             }
             let res = resolve(&loaded.catalog, &requests, &options).map_err(Failure::invalid)?;
             if format == Output::Text {
-                print_text(&plan_text(&res.plan));
+                output::raw(&plan_text(&res.plan));
                 Ok(())
             } else {
                 output::print(&res.plan, format).map_err(Failure::invalid)
@@ -38,19 +38,12 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
             let requests = parse_requests(std::slice::from_ref(&request))?;
             let res =
                 resolve(&loaded.catalog, &requests, &ResolveOptions::default()).map_err(Failure::invalid)?;
-            print_text(&match graph {
+            output::raw(&match graph {
                 GraphFormat::Dot => res.dag.to_dot(),
                 GraphFormat::Mermaid => res.dag.to_mermaid(),
             });
             Ok(())
         }
-    }
-}
-
-fn print_text(s: &str) {
-    #[expect(clippy::print_stdout, reason = "the CLI owns stdout")]
-    {
-        print!("{s}");
     }
 }
 
@@ -134,7 +127,7 @@ fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
             "{} Blueprints, {} errors, {} warnings",
             report.blueprints, report.errors, report.warnings
         );
-        print_text(&out);
+        output::raw(&out);
     } else {
         output::print(&report, format).map_err(Failure::invalid)?;
     }
@@ -146,8 +139,8 @@ pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
     let KitCommand::Check { dir, format: kit_format } = cmd;
     let check = check_kit_dir(&dir).map_err(Failure::invalid)?;
     match (kit_format, format) {
-        (KitFormat::Dot, _) => print_text(&check.to_dot()),
-        (KitFormat::Mermaid, _) => print_text(&check.to_mermaid()),
+        (KitFormat::Dot, _) => output::raw(&check.to_dot()),
+        (KitFormat::Mermaid, _) => output::raw(&check.to_mermaid()),
         (KitFormat::Text, Output::Text) => {
             let mut out = String::new();
             for (n, name) in check.order.iter().enumerate() {
@@ -170,7 +163,7 @@ pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
                 check.longest_chain.len(),
                 check.longest_chain.join(" -> ")
             );
-            print_text(&out);
+            output::raw(&out);
         }
         (KitFormat::Text, format) => output::print(&check, format).map_err(Failure::invalid)?,
     }

@@ -96,13 +96,6 @@ fn plan_text(plans: &[ZonePlan]) -> String {
     out
 }
 
-fn print(s: &str) {
-    #[expect(clippy::print_stdout, reason = "the CLI owns stdout")]
-    {
-        print!("{s}");
-    }
-}
-
 /// Runs a `dns` subcommand.
 pub(crate) fn run(cmd: DnsCommand, format: Output) -> Result<(), Failure> {
     let rt = runtime()?;
@@ -163,7 +156,7 @@ pub(crate) fn run(cmd: DnsCommand, format: Output) -> Result<(), Failure> {
                     let _ = writeln!(out, "{f}");
                 }
                 let _ = writeln!(out, "{} record sets audited, {} findings", sets.len(), findings.len());
-                print(&out);
+                output::raw(&out);
             } else {
                 output::print(&serde_json::json!({"zone": zone, "findings": findings}), format)
                     .map_err(Failure::invalid)?;
@@ -189,7 +182,7 @@ fn load(file: &std::path::Path) -> Result<Vec<catalyst_dns::DesiredZone>, Failur
 
 fn show(plans: &[ZonePlan], patches: &[usize], format: Output) -> Result<(), Failure> {
     if format == Output::Text {
-        print(&plan_text(plans));
+        output::raw(&plan_text(plans));
         Ok(())
     } else {
         output::print(&report(plans, patches), format).map_err(Failure::invalid)

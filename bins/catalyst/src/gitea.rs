@@ -29,10 +29,7 @@ pub(crate) fn run(cmd: GiteaCommand, format: Output) -> Result<(), Failure> {
         _ => Failure::invalid(e),
     })?;
     if format == Output::Text {
-        #[expect(clippy::print_stdout, reason = "the CLI owns stdout")]
-        {
-            println!("{result}");
-        }
+        output::raw(&format!("{result}\n"));
         Ok(())
     } else {
         output::print(&serde_json::json!({"result": result, "path": path}), format).map_err(Failure::invalid)

@@ -293,10 +293,7 @@ fn check_org(slug: &str, format: Output) -> Result<(), Failure> {
                 for w in &warnings {
                     eprintln!("warning: {w}");
                 }
-                #[expect(clippy::print_stdout, reason = "the CLI owns stdout")]
-                {
-                    println!("{slug:?} is a valid organization slug");
-                }
+                output::raw(&format!("{slug:?} is a valid organization slug\n"));
                 Ok(())
             } else {
                 let check = OrgCheck { slug, valid: true, rule: None, message: None, warnings };

@@ -29,12 +29,16 @@ pub(crate) fn render(value: &impl Serialize, format: Output) -> anyhow::Result<S
 
 /// Prints `value` to stdout in `format`.
 pub(crate) fn print(value: &impl Serialize, format: Output) -> anyhow::Result<()> {
-    let s = render(value, format)?;
+    raw(&render(value, format)?);
+    Ok(())
+}
+
+/// Prints text to stdout as it is (the one place the CLI writes to stdout).
+pub(crate) fn raw(text: &str) {
     #[expect(clippy::print_stdout, reason = "the CLI owns stdout")]
     {
-        print!("{s}");
+        print!("{text}");
     }
-    Ok(())
 }
 
 fn scalar(v: &Value) -> Option<String> {
