@@ -43,6 +43,9 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
+    // One rustls crypto provider for every HTTPS client of the process (DESIGN.md). An
+    // error only means one is installed already, which is what we want.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = cli::parse();
     let result = match cli.command {
         cli::Command::Names(args) => names::run(&args, cli.output),
