@@ -259,3 +259,15 @@ fn backticks_are_refused_not_panicked_on() {
     assert_eq!(content, r#"A "ifurlup('http://127.0.0.1:9/a\\96b', {'127.0.0.1'})""#);
     lint_lua(&content).unwrap();
 }
+
+/// The example in README.md is a valid desired-state file.
+#[test]
+fn readme_example_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("### The DNS desired-state file").nth(1).expect("README section");
+    let yaml = section.split("```yaml\n").nth(1).and_then(|s| s.split("```").next()).expect("yaml block");
+    let zones = parse_desired(yaml).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(zones[0].rrsets.len(), 4);
+    let geo = &zones[0].rrsets[&("geo.example.test.".to_owned(), "LUA".to_owned())];
+    assert_eq!(geo.contents, [r#"A "pickclosest({'127.0.0.30', '127.0.0.40'})""#]);
+}
