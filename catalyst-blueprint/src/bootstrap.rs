@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Diagnostic;
-use crate::plan::cycle_paths;
+use crate::plan::{cycle_paths, topo_order};
 
 /// Largest kit file read; larger files are an error.
 const MAX_KIT_FILE_BYTES: u64 = 1024 * 1024;
@@ -317,25 +317,16 @@ impl KitCheck {
     }
 }
 
-/// Kahn's order with (slot, name) as tie-break, and the longest chain.
+/// The install order with (slot, name) as tie-break, and the longest chain. Call only on an
+/// acyclic graph.
 fn order_and_chain(graph: &DiGraph<(u32, String, String), ()>) -> (Vec<String>, Vec<String>) {
-    use petgraph::Direction::{Incoming, Outgoing};
-    let mut indegree: Vec<usize> =
-        graph.node_indices().map(|n| graph.neighbors_directed(n, Incoming).count()).collect();
-    let mut ready: BTreeSet<(&(u32, String, String), NodeIndex)> =
-        graph.node_indices().filter(|n| indegree[n.index()] == 0).map(|n| (&graph[n], n)).collect();
-    let mut order = Vec::new();
-    // Longest chain ending at each node: (length, predecessor).
+    let order = topo_order(graph, Clone::clone).unwrap_or_default();
+    // Longest chain ending at each node: (length, predecessor), relaxed in install order.
     let mut best: Vec<(usize, Option<NodeIndex>)> = vec![(1, None); graph.node_count()];
-    while let Some((_, n)) = ready.pop_first() {
-        order.push(n);
-        for next in graph.neighbors_directed(n, Outgoing) {
+    for &n in &order {
+        for next in graph.neighbors_directed(n, petgraph::Direction::Outgoing) {
             if best[n.index()].0 + 1 > best[next.index()].0 {
                 best[next.index()] = (best[n.index()].0 + 1, Some(n));
-            }
-            indegree[next.index()] -= 1;
-            if indegree[next.index()] == 0 {
-                ready.insert((&graph[next], next));
             }
         }
     }

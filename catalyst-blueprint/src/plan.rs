@@ -63,26 +63,9 @@ impl Dag {
         &self.graph
     }
 
-    /// Topological order, ties broken by name (Kahn's algorithm with a sorted ready set).
-    /// `None` when the graph has a cycle.
+    /// Topological order, ties broken by name. `None` when the graph has a cycle.
     pub(crate) fn order(&self) -> Option<Vec<NodeIndex>> {
-        let g = &self.graph;
-        let mut indegree: Vec<usize> =
-            g.node_indices().map(|n| g.neighbors_directed(n, Direction::Incoming).count()).collect();
-        let mut ready: BTreeSet<(&BlueprintName, NodeIndex)> =
-            g.node_indices().filter(|n| indegree[n.index()] == 0).map(|n| (&g[n].0, n)).collect();
-        let mut order = Vec::with_capacity(g.node_count());
-        while let Some(first) = ready.pop_first() {
-            let n = first.1;
-            order.push(n);
-            for next in g.neighbors_directed(n, Direction::Outgoing) {
-                indegree[next.index()] -= 1;
-                if indegree[next.index()] == 0 {
-                    ready.insert((&g[next].0, next));
-                }
-            }
-        }
-        (order.len() == g.node_count()).then_some(order)
+        topo_order(&self.graph, |(name, _)| name.clone())
     }
 
     /// The install plan; `installed` marks reused versions.
@@ -171,6 +154,30 @@ impl Dag {
         edges.sort();
         edges
     }
+}
+
+/// Kahn's algorithm with a sorted ready set: every node after its predecessors (edges run
+/// from the node that must come first), ties broken by `key`, so the order is deterministic.
+/// `None` when the graph has a cycle.
+pub(crate) fn topo_order<N, E, K: Ord>(
+    graph: &DiGraph<N, E>,
+    key: impl Fn(&N) -> K,
+) -> Option<Vec<NodeIndex>> {
+    let mut indegree: Vec<usize> =
+        graph.node_indices().map(|n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
+    let mut ready: BTreeSet<(K, NodeIndex)> =
+        graph.node_indices().filter(|n| indegree[n.index()] == 0).map(|n| (key(&graph[n]), n)).collect();
+    let mut order = Vec::with_capacity(graph.node_count());
+    while let Some((_, n)) = ready.pop_first() {
+        order.push(n);
+        for next in graph.neighbors_directed(n, Direction::Outgoing) {
+            indegree[next.index()] -= 1;
+            if indegree[next.index()] == 0 {
+                ready.insert((key(&graph[next]), next));
+            }
+        }
+    }
+    (order.len() == graph.node_count()).then_some(order)
 }
 
 /// Mermaid node ids may not contain `-`.

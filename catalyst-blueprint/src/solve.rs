@@ -4,6 +4,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::fmt;
+use std::fmt::Write as _;
 use std::ops::Bound;
 
 use catalyst_naming::BlueprintName;
@@ -421,7 +422,7 @@ fn explain(catalog: &Catalog, requests: &[Request], packages: &BTreeSet<Pkg>, re
             || "not in the catalog".to_owned(),
             |v| format!("available: {}", v.keys().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
         );
-        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("  {name} ({available})\n"));
+        let _ = writeln!(out, "  {name} ({available})");
         let extra = lines.len().saturating_sub(MAX_REQUIRERS);
         for line in lines.iter().take(MAX_REQUIRERS) {
             out.push_str("    ");
@@ -429,7 +430,7 @@ fn explain(catalog: &Catalog, requests: &[Request], packages: &BTreeSet<Pkg>, re
             out.push('\n');
         }
         if extra > 0 {
-            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("    … and {extra} more\n"));
+            let _ = writeln!(out, "    … and {extra} more");
         }
     }
     out.trim_end().to_owned()

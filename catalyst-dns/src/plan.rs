@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::desired::{DesiredZone, RecordSet};
-use crate::{Record, RrSet, ZonePatch};
+use crate::{RrSet, ZonePatch};
 
 /// The rrset comment that marks a record set as managed by this tool.
 pub const OWNER_COMMENT: &str = "managed-by: catalyst";
@@ -64,8 +64,6 @@ impl Change {
         match self {
             Self::Create { to } | Self::Update { to, .. } => {
                 let mut r = RrSet::replace(&to.name, &to.rtype, to.ttl, to.contents.iter().cloned());
-                r.records =
-                    to.contents.iter().map(|c| Record { content: c.clone(), disabled: false }).collect();
                 r.comments = vec![crate::rrset::Comment::owner()];
                 r
             }

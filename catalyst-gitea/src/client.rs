@@ -576,17 +576,9 @@ impl Client {
         branch: &str,
     ) -> Result<Option<Branch>, GiteaError> {
         let path = format!("{}/branches/{}", repo_path(owner, repo)?, escape_segment("branch", branch)?);
-        match self
-            .call(Method::GET, &path, None, |_| GiteaError::FileNotFound {
-                owner: owner.into(),
-                repo: repo.into(),
-                branch: branch.into(),
-                path: String::new(),
-            })
-            .await
-        {
+        match self.call(Method::GET, &path, None, |b| plain_404(&path, b)).await {
             Ok(b) => Ok(Some(b)),
-            Err(GiteaError::FileNotFound { .. }) => Ok(None),
+            Err(GiteaError::Http { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
@@ -324,10 +324,8 @@ async fn handle(
     UrlPath(rest): UrlPath<String>,
     Query(query): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
-    uri: Uri,
     body: Bytes,
 ) -> Response {
-    let _ = uri;
     let segments: Vec<String> = rest.split('/').map(str::to_owned).collect();
     let request: Option<Value> = serde_json::from_slice(&body).ok();
     let route = route_of(&method, &segments);

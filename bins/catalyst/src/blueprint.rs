@@ -47,9 +47,15 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
     }
 }
 
+/// Reads a catalog folder; an unreadable folder is an error naming `--catalog`.
+fn read_catalog(dir: &Path) -> Result<Loaded, Failure> {
+    Catalog::load_dir(dir)
+        .map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))
+}
+
+/// Reads a catalog for resolving: files with errors are skipped with a warning.
 fn load(dir: &Path) -> Result<Loaded, Failure> {
-    let loaded = Catalog::load_dir(dir)
-        .map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
+    let loaded = read_catalog(dir)?;
     let broken = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     if broken > 0 {
         eprintln!(
@@ -106,8 +112,7 @@ struct LintReport<'a> {
 }
 
 fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
-    let loaded = Catalog::load_dir(dir)
-        .map_err(|e| Failure::invalid(anyhow!(e).context(format!("--catalog {}", dir.display()))))?;
+    let loaded = read_catalog(dir)?;
     let mut findings = loaded.diagnostics;
     findings.extend(loaded.catalog.lint());
     let errors = findings.iter().filter(|d| d.is_error()).count();
