@@ -1,9 +1,17 @@
 //! What every Catalyst controller and tool shares about the platform's Kubernetes objects.
 //!
-//! This first part holds the Phase-1 deployment-outcome classifier (SPEC CORE-14 … CORE-17):
-//! from the HelmReleases of a new Sovereign's bootstrap kit it decides "ready" or "failed",
-//! and it can never report "ready" without evidence. The CRD types, validation, conditions
-//! helper and the cluster registry follow (SPEC CORE-1 … CORE-13).
+//! - [`crd`]: the ten Catalyst custom resources as kube `CustomResource` types with structural
+//!   schemas, and their CustomResourceDefinitions (SPEC CORE-1 … CORE-3).
+//! - [`validate`]: schema, naming and cross-field validation of documents, each finding with
+//!   the YAML path of the field (CORE-4, CORE-5; `catalyst validate`).
+//! - [`conditions`]: the status-conditions helper (CORE-2).
+//! - The Phase-1 deployment-outcome classifier (CORE-14 … CORE-17): from the HelmReleases of a
+//!   new Sovereign's bootstrap kit it decides "ready" or "failed", and it can never report
+//!   "ready" without evidence.
+//! - Next: the kubeconfig-directory cluster registry behind a `client` feature (CORE-6 … CORE-13).
+//!
+//! Like every kube-rs library, this crate does not pick a Kubernetes version: the binary that
+//! uses it enables one `k8s-openapi` version feature (e.g. `latest`).
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -26,9 +34,15 @@
 //!
 //! # Crate features
 //!
-//! None yet; the kubeconfig-directory cluster registry will come behind `client`.
+//! None yet. The cluster registry will come behind `client` (kube's client, tokio, TLS), so
+//! the default build stays free of them.
 
+pub mod conditions;
+pub mod crd;
 mod phase1;
+pub mod schema;
+pub mod text;
+pub mod validate;
 
 pub use phase1::{
     Classification, ComponentState, DeploymentStatus, GateConfig, Outcome, ReadyCondition, UnknownOutcome,

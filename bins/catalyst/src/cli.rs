@@ -43,6 +43,26 @@ pub(crate) enum Command {
     /// Accepts long or short codes (`hetzner`/`hz`, `prod`/`p`). Keys whose dimensions were
     /// not given are omitted. Exit 1 when a value breaks a naming rule, 2 on usage errors.
     Names(NamesArgs),
+    /// Print the CustomResourceDefinitions of the ten Catalyst kinds (SPEC CORE-1).
+    ///
+    /// Structural openAPIV3Schema per version, printer columns, short names and categories.
+    /// With --out, one file per CRD (`<plural>.<group>.yaml`) is written instead.
+    Crds {
+        /// Write one YAML file per CRD into DIR.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Validate Catalyst custom resources: schema, naming and cross-field rules.
+    ///
+    /// Reads YAML files (multi-document streams allowed) and walks directories for .yaml/.yml
+    /// files. Each finding names the file, the object and the YAML path of the field
+    /// (`spec.regions[1].region`). Documents of other kinds are skipped. Exit 1 when any
+    /// document is invalid or a file is not YAML, 2 when a path does not exist.
+    Validate {
+        /// Files or directories.
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<std::path::PathBuf>,
+    },
     /// Lint, resolve and graph Blueprint catalogs (SPEC §4).
     #[command(subcommand)]
     Blueprint(BlueprintCommand),

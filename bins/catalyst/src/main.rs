@@ -6,6 +6,7 @@
 
 mod blueprint;
 mod cli;
+mod core;
 mod dns;
 mod gitea;
 mod names;
@@ -49,6 +50,8 @@ fn main() -> ExitCode {
     let cli = cli::parse();
     let result = match cli.command {
         cli::Command::Names(args) => names::run(&args, cli.output),
+        cli::Command::Crds { out } => core::crds_command(out.as_deref(), cli.output),
+        cli::Command::Validate { paths } => core::validate_command(&paths, cli.output),
         cli::Command::Blueprint(cmd) => blueprint::run(cmd, cli.output),
         cli::Command::BootstrapKit(cmd) => blueprint::kit(cmd, cli.output),
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),

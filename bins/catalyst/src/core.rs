@@ -1,0 +1,219 @@
+//! `catalyst crds` and `catalyst validate`: the CRDs of the ten kinds, and validation of
+//! Catalyst custom resources (catalyst-core).
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+use catalyst_core::crd::{Kind, crds, crds_yaml};
+use catalyst_core::validate::{Checked, DocumentReport, Finding, MAX_STREAM_BYTES, Severity, validate_yaml};
+use serde::Serialize;
+
+use crate::Failure;
+use crate::cli::Output;
+use crate::output;
+
+/// `catalyst crds [--out DIR]`.
+pub(crate) fn crds_command(out: Option<&Path>, format: Output) -> Result<(), Failure> {
+    let Some(dir) = out else {
+        match format {
+            Output::Text | Output::Yaml => output::raw(&crds_yaml()),
+            Output::Json => output::print(&crds(), format).map_err(Failure::invalid)?,
+        }
+        return Ok(());
+    };
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display())).map_err(Failure::usage)?;
+    let mut written = Vec::new();
+    for kind in Kind::ALL {
+        let crd = kind.crd();
+        let name = crd.metadata.name.clone().unwrap_or_else(|| kind.name().to_lowercase());
+        let path = dir.join(format!("{name}.yaml"));
+        let yaml = serde_saphyr::to_string(&crd).context("rendering YAML").map_err(Failure::invalid)?;
+        fs::write(&path, yaml)
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(Failure::usage)?;
+        written.push(path.display().to_string());
+    }
+    output::print(&serde_json::json!({ "written": written }), format).map_err(Failure::invalid)
+}
+
+#[derive(Serialize)]
+struct FileReport {
+    file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    documents: Vec<DocReport>,
+}
+
+#[derive(Serialize)]
+struct DocReport {
+    index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<String>,
+    findings: Vec<Finding>,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    files: usize,
+    documents: usize,
+    skipped: usize,
+    invalid: usize,
+    errors: usize,
+    warnings: usize,
+}
+
+impl DocReport {
+    fn from_report(r: DocumentReport) -> Self {
+        let (status, skipped) = match &r.checked {
+            Checked::Skipped(why) => ("skipped", Some(why.clone())),
+            Checked::Kind(_) if r.is_valid() => ("valid", None),
+            Checked::Kind(_) => ("invalid", None),
+        };
+        Self { index: r.index, kind: r.kind, name: r.name, status, skipped, findings: r.findings }
+    }
+
+    fn label(&self) -> String {
+        match (&self.kind, &self.name) {
+            (Some(k), Some(n)) => format!("{k}/{n}"),
+            (Some(k), None) => format!("{k} (document {})", self.index + 1),
+            _ => format!("document {}", self.index + 1),
+        }
+    }
+}
+
+/// `catalyst validate PATH...`.
+pub(crate) fn validate_command(paths: &[PathBuf], format: Output) -> Result<(), Failure> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files).map_err(Failure::usage)?;
+    }
+    if files.is_empty() {
+        return Err(Failure::usage(anyhow!("no .yaml or .yml files under {}", join(paths))));
+    }
+    let mut reports = Vec::new();
+    let mut summary = Summary { files: files.len(), ..Summary::default() };
+    for file in &files {
+        let mut report = FileReport { file: file.display().to_string(), error: None, documents: Vec::new() };
+        match read_capped(file).and_then(|text| validate_yaml(&text).map_err(anyhow::Error::from)) {
+            Ok(docs) => report.documents = docs.into_iter().map(DocReport::from_report).collect(),
+            Err(e) => {
+                summary.errors += 1;
+                report.error = Some(format!("{e:#}"));
+            }
+        }
+        for d in &report.documents {
+            summary.documents += 1;
+            match d.status {
+                "skipped" => summary.skipped += 1,
+                "invalid" => summary.invalid += 1,
+                _ => {}
+            }
+            summary.errors += d.findings.iter().filter(|f| f.severity == Severity::Error).count();
+            summary.warnings += d.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        }
+        reports.push(report);
+    }
+    match format {
+        Output::Text => output::raw(&text(&reports, &summary)),
+        _ => output::print(&serde_json::json!({ "files": reports, "summary": summary }), format)
+            .map_err(Failure::invalid)?,
+    }
+    let broken_files = reports.iter().filter(|r| r.error.is_some()).count();
+    if summary.invalid > 0 || broken_files > 0 {
+        return Err(Failure::invalid(anyhow!(
+            "{} of {} documents invalid, {} of {} files unreadable",
+            summary.invalid,
+            summary.documents - summary.skipped,
+            broken_files,
+            summary.files
+        )));
+    }
+    Ok(())
+}
+
+fn text(reports: &[FileReport], summary: &Summary) -> String {
+    let mut out = String::new();
+    for r in reports {
+        if let Some(e) = &r.error {
+            let _ = writeln!(out, "{}: error: {e}", r.file);
+        }
+        for d in &r.documents {
+            match d.status {
+                "skipped" => {
+                    let _ = writeln!(
+                        out,
+                        "{}: {}: skipped ({})",
+                        r.file,
+                        d.label(),
+                        d.skipped.as_deref().unwrap_or("")
+                    );
+                }
+                status => {
+                    let errors = d.findings.iter().filter(|f| f.severity == Severity::Error).count();
+                    let head = if status == "valid" { "ok".to_owned() } else { format!("{errors} error(s)") };
+                    let _ = writeln!(out, "{}: {}: {head}", r.file, d.label());
+                    for f in &d.findings {
+                        let sev = if f.severity == Severity::Error { "error" } else { "warning" };
+                        let _ = writeln!(out, "  {sev}: {f}");
+                    }
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} documents in {} files: {} valid, {} invalid, {} skipped; {} errors, {} warnings",
+        summary.documents,
+        summary.files,
+        summary.documents - summary.invalid - summary.skipped,
+        summary.invalid,
+        summary.skipped,
+        summary.errors,
+        summary.warnings
+    );
+    out
+}
+
+fn read_capped(file: &Path) -> anyhow::Result<String> {
+    let size = fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
+    if size > MAX_STREAM_BYTES as u64 {
+        return Err(anyhow!("{size} bytes is more than the {MAX_STREAM_BYTES}-byte limit"));
+    }
+    fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// Files named on the command line are read whatever their name; directories are walked for
+/// `.yaml`/`.yml` files, skipping hidden entries, in sorted order.
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let meta = fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+    if !meta.is_dir() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(path)
+        .with_context(|| format!("reading directory {}", path.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect(&entry, files)?;
+        } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
+fn join(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,167 @@
+//! `catalyst crds` and `catalyst validate` as a user runs them.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn catalyst(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_catalyst")).args(args).output().unwrap()
+}
+
+fn crds_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/openova/crds");
+    assert!(dir.is_dir(), "fixtures missing at {}", dir.display());
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn crds_prints_ten_definitions_that_validate_as_yaml() {
+    let out = catalyst(&["crds"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text(&out.stdout)).unwrap();
+    let docs: Vec<&Value> = docs.iter().filter(|d| !d.is_null()).collect();
+    let names: Vec<&str> = docs.iter().map(|d| d["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "sovereigns.catalyst.openova.io",
+            "organizations.orgs.openova.io",
+            "environments.catalyst.openova.io",
+            "applications.apps.openova.io",
+            "blueprints.catalyst.openova.io",
+            "environmentpolicies.catalyst.openova.io",
+            "secretpolicies.catalyst.openova.io",
+            "runbooks.catalyst.openova.io",
+            "continuums.dr.openova.io",
+            "useraccesses.catalyst.openova.io",
+        ]
+    );
+    for d in docs {
+        assert_eq!(d["apiVersion"], "apiextensions.k8s.io/v1");
+        assert_eq!(d["kind"], "CustomResourceDefinition");
+        for v in d["spec"]["versions"].as_array().unwrap() {
+            let schema = &v["schema"]["openAPIV3Schema"];
+            assert_eq!(schema["type"], "object", "{}", d["metadata"]["name"]);
+            assert!(catalyst_core::crd::structural_problems(schema).is_empty());
+        }
+    }
+}
+
+#[test]
+fn crds_out_writes_one_file_per_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = catalyst(&["crds", "--out", dir.path().to_str().unwrap(), "-o", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(written["written"].as_array().unwrap().len(), 10);
+    assert!(dir.path().join("environments.catalyst.openova.io.yaml").is_file());
+}
+
+#[test]
+fn validate_accepts_the_valid_examples() {
+    let dir = crds_dir().join("tests");
+    let files: Vec<String> =
+        ["application", "continuum", "environment", "environmentpolicy", "organization", "sovereign"]
+            .iter()
+            .map(|k| dir.join(format!("{k}-sample-valid.yaml")).display().to_string())
+            .collect();
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let out = catalyst(&args);
+    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        text(&out.stdout).ends_with("valid, 0 invalid, 0 skipped; 0 errors, 3 warnings\n"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn validate_rejects_with_file_object_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("envs.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: catalyst.openova.io/v1
+kind: Environment
+metadata: {name: acme-prod}
+spec:
+  organizationRef: acme
+  envType: qa
+  placement: single-region
+  regions: [{provider: hetzner, region: fsn, buildingBlock: rtz}]
+---
+apiVersion: catalyst.openova.io/v1
+kind: Environment
+metadata: {name: kube-prod}
+spec:
+  organizationRef: kube-system
+  envType: prod
+  placement: single-region
+  regions: [{provider: hetzner, region: fsn, buildingBlock: rtz}]
+---
+apiVersion: catalyst.openova.io/v1
+kind: Environment
+metadata: {name: acme-dev}
+spec:
+  organizationRef: acme
+  envType: dev
+  placement: single-region
+  regions:
+    - {provider: hetzner, region: fsn, buildingBlock: rtz}
+    - {provider: hetzner, region: nbg, buildingBlock: rtz}
+",
+    )
+    .unwrap();
+    let out = catalyst(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let f = file.display();
+    for line in [
+        format!("{f}: Environment/acme-prod: 1 error(s)"),
+        r#"  error: spec.envType: "qa" is not one of "prod", "stg", "uat", "dev", "poc" [schema.enum]"#.to_owned(),
+        format!("{f}: Environment/kube-prod: 1 error(s)"),
+        r#"  error: spec.organizationRef: organization slug "kube-system" is reserved: slugs starting with "kube-" are Kubernetes system namespaces [NAME-5]"#.to_owned(),
+        format!("{f}: Environment/acme-dev: 1 error(s)"),
+        "  error: spec.regions: placement single-region needs exactly 1 region, found 2 [CORE-5]".to_owned(),
+        "3 documents in 1 files: 0 valid, 3 invalid, 0 skipped; 3 errors, 0 warnings".to_owned(),
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "missing {line:?} in\n{stdout}");
+    }
+    assert_eq!(text(&out.stderr), "error: 3 of 3 documents invalid, 0 of 1 files unreadable\n");
+
+    let json = catalyst(&["validate", file.to_str().unwrap(), "-o", "json"]);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let finding = &v["files"][0]["documents"][2]["findings"][0];
+    assert_eq!(finding["path"], "spec.regions");
+    assert_eq!(finding["rule"], "CORE-5");
+    assert_eq!(finding["severity"], "error");
+}
+
+#[test]
+fn validate_usage_errors() {
+    let out = catalyst(&["validate", "/nonexistent/x.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: /nonexistent/x.yaml: No such file"),
+        "{}",
+        text(&out.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "a: [1, 2").unwrap();
+    let out = catalyst(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).starts_with(&format!("{}: error: not valid YAML", bad.display())),
+        "{}",
+        text(&out.stdout)
+    );
+}

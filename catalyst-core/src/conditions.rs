@@ -1,0 +1,234 @@
+//! Status conditions shared by every Catalyst status type (SPEC CORE-2).
+//!
+//! A condition is `{type, status, reason, message, lastTransitionTime, observedGeneration}`.
+//! [`set_condition`] upserts by `type`: reason, message and observed generation are always
+//! overwritten, `lastTransitionTime` moves only when `status` changes, and a new type is
+//! appended so the order of first insertion is kept.
+//!
+//! Reasons are typed per controller: anything implementing [`ConditionReason`] can be used,
+//! and [`EnvironmentReason`] is the environment-controller's set (SPEC ENV-5 … ENV-12).
+
+use std::fmt;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The three condition statuses of Kubernetes API conventions (wire strings `True`, `False`,
+/// `Unknown`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum ConditionStatus {
+    /// The condition holds.
+    True,
+    /// The condition does not hold.
+    False,
+    /// The controller cannot tell (yet).
+    Unknown,
+}
+
+impl ConditionStatus {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::True => "True",
+            Self::False => "False",
+            Self::Unknown => "Unknown",
+        }
+    }
+}
+
+impl From<bool> for ConditionStatus {
+    fn from(value: bool) -> Self {
+        if value { Self::True } else { Self::False }
+    }
+}
+
+impl fmt::Display for ConditionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of `status.conditions[]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// The condition type, e.g. `Ready` (unique within one list).
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: ConditionStatus,
+    /// A machine-readable CamelCase reason.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// A human-readable explanation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// When `status` last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+    /// The `metadata.generation` the controller acted on when it set this condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+/// A reason string of one controller's vocabulary. Implement it on an enum so a controller
+/// cannot set a reason it never declared.
+pub trait ConditionReason {
+    /// The CamelCase wire string.
+    fn as_str(&self) -> &'static str;
+}
+
+/// What a controller wants a condition to say; [`set_condition`] applies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionUpdate {
+    /// The condition type.
+    pub type_: String,
+    /// The new status.
+    pub status: ConditionStatus,
+    /// The reason's wire string.
+    pub reason: &'static str,
+    /// The message.
+    pub message: String,
+    /// `metadata.generation` of the object acted on.
+    pub observed_generation: Option<i64>,
+}
+
+impl ConditionUpdate {
+    /// A condition update with a typed reason.
+    pub fn new(
+        type_: impl Into<String>,
+        status: impl Into<ConditionStatus>,
+        reason: &impl ConditionReason,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            type_: type_.into(),
+            status: status.into(),
+            reason: reason.as_str(),
+            message: message.into(),
+            observed_generation: None,
+        }
+    }
+
+    /// Records the generation this update was computed from.
+    #[must_use]
+    pub fn observed_generation(mut self, generation: Option<i64>) -> Self {
+        self.observed_generation = generation;
+        self
+    }
+}
+
+/// Upserts `update` into `conditions` by type (SPEC CORE-2) and returns whether anything changed.
+///
+/// `lastTransitionTime` becomes `now` for a new condition or when the status changes, and is
+/// kept otherwise (also when only the reason or message changed).
+///
+/// ```
+/// use catalyst_core::conditions::{set_condition, ConditionStatus, ConditionUpdate, EnvironmentReason};
+/// use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+///
+/// let t0 = Time("2026-11-23T10:00:00Z".parse().unwrap());
+/// let t1 = Time("2026-11-23T10:05:00Z".parse().unwrap());
+/// let mut conditions = Vec::new();
+/// set_condition(&mut conditions, ConditionUpdate::new("Ready", false, &EnvironmentReason::GiteaOrgMissing, "create the Organization first"), t0.clone());
+/// // Same status, new message: the transition time stays.
+/// set_condition(&mut conditions, ConditionUpdate::new("Ready", false, &EnvironmentReason::GiteaRepoMissing, "repo missing"), t1.clone());
+/// assert_eq!(conditions[0].last_transition_time, Some(t0));
+/// assert_eq!(conditions[0].reason, "GiteaRepoMissing");
+/// // Status flips: it moves.
+/// set_condition(&mut conditions, ConditionUpdate::new("Ready", true, &EnvironmentReason::Reconciled, ""), t1.clone());
+/// assert_eq!(conditions[0].status, ConditionStatus::True);
+/// assert_eq!(conditions[0].last_transition_time, Some(t1));
+/// ```
+pub fn set_condition(conditions: &mut Vec<Condition>, update: ConditionUpdate, now: Time) -> bool {
+    let ConditionUpdate { type_, status, reason, message, observed_generation } = update;
+    if let Some(existing) = conditions.iter_mut().find(|c| c.type_ == type_) {
+        let before = existing.clone();
+        if existing.status != status || existing.last_transition_time.is_none() {
+            existing.last_transition_time = Some(now);
+        }
+        existing.status = status;
+        reason.clone_into(&mut existing.reason);
+        existing.message = message;
+        existing.observed_generation = observed_generation;
+        return *existing != before;
+    }
+    conditions.push(Condition {
+        type_,
+        status,
+        reason: reason.to_owned(),
+        message,
+        last_transition_time: Some(now),
+        observed_generation,
+    });
+    true
+}
+
+/// The condition of `type_`, if present.
+pub fn find_condition<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+/// Whether the condition of `type_` is present with status `True`.
+pub fn is_true(conditions: &[Condition], type_: &str) -> bool {
+    find_condition(conditions, type_).is_some_and(|c| c.status == ConditionStatus::True)
+}
+
+/// The current time as a Kubernetes [`Time`].
+pub fn now() -> Time {
+    Time(jiff::Timestamp::now())
+}
+
+/// Condition types the environment-controller sets (SPEC ENV-9).
+pub mod types {
+    /// The overall readiness condition.
+    pub const READY: &str = "Ready";
+    /// The parent Organization's Gitea org exists.
+    pub const GITEA_ORG_READY: &str = "GiteaOrgReady";
+    /// Every region's GitRepository manifest is in Gitea.
+    pub const GIT_REPOSITORY_WRITTEN: &str = "GitRepositoryWritten";
+}
+
+/// The environment-controller's reasons (SPEC ENV-5 … ENV-12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EnvironmentReason {
+    /// The spec failed validation (ENV-5).
+    InvalidSpec,
+    /// The parent Organization has no Gitea org yet (ENV-7).
+    GiteaOrgMissing,
+    /// Looking up the Gitea org failed for another reason (ENV-7).
+    GiteaOrgLookupError,
+    /// The Gitea org exists (ENV-9).
+    OrgFound,
+    /// The environment repository does not exist yet (ENV-8).
+    GiteaRepoMissing,
+    /// A manifest could not be rendered (ENV-8).
+    RenderError,
+    /// Every region was written (ENV-9).
+    Reconciled,
+    /// At least one region failed (ENV-9).
+    PartialFailure,
+}
+
+impl ConditionReason for EnvironmentReason {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Self::InvalidSpec => "InvalidSpec",
+            Self::GiteaOrgMissing => "GiteaOrgMissing",
+            Self::GiteaOrgLookupError => "GiteaOrgLookupError",
+            Self::OrgFound => "OrgFound",
+            Self::GiteaRepoMissing => "GiteaRepoMissing",
+            Self::RenderError => "RenderError",
+            Self::Reconciled => "Reconciled",
+            Self::PartialFailure => "PartialFailure",
+        }
+    }
+}
+
+impl fmt::Display for EnvironmentReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

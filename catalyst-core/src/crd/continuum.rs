@@ -1,0 +1,260 @@
+//! `Continuum.dr.openova.io/v1` (SPEC CONT-1, CONT-2): an Application's hot-standby lease
+//! and switchover.
+
+use std::collections::BTreeMap;
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::Extra;
+use crate::conditions::Condition;
+
+/// Lease-based failover of an `active-hotstandby` Application.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "dr.openova.io",
+    version = "v1",
+    kind = "Continuum",
+    namespaced,
+    status = "ContinuumStatus",
+    derive = "PartialEq",
+    shortname = "dr",
+    category = "catalyst",
+    category = "openova",
+    doc = "Lease-based failover of an active-hotstandby Application: lease witness, lua record and switchover.",
+    printcolumn(name = "Application", type_ = "string", json_path = ".spec.applicationRef"),
+    printcolumn(name = "Primary", type_ = "string", json_path = ".status.primaryRegion"),
+    printcolumn(name = "Lease", type_ = "string", json_path = ".status.leaseHolder"),
+    printcolumn(name = "Lag", type_ = "string", json_path = ".status.maxReplicationLag", priority = "1"),
+    printcolumn(name = "RTO", type_ = "string", json_path = ".spec.rto", priority = "1"),
+    printcolumn(name = "RPO", type_ = "string", json_path = ".spec.rpo", priority = "1"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct ContinuumSpec {
+    /// The Application (must be `active-hotstandby`).
+    pub application_ref: String,
+    /// Host cluster of the primary.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+){3,}$"))]
+    pub primary_region: String,
+    /// Host clusters of the standbys (1–4).
+    #[schemars(length(min = 1, max = 4), inner(regex(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+){3,}$")))]
+    pub hot_standby_regions: Vec<String>,
+    /// The lease witness.
+    pub lease_client: LeaseClient,
+    /// The PowerDNS lua record steering traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lua_record: Option<LuaRecordSpec>,
+    /// Recovery time objective (`60s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+(s|m|h)$"))]
+    pub rto: Option<String>,
+    /// Recovery point objective (`5s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+(s|m|h)$"))]
+    pub rpo: Option<String>,
+    /// Fail over without a human (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_failover: Option<bool>,
+    /// How writes move (default `cnpg-pair`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switchover: Option<Switchover>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+/// The lease witness.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct LeaseClient {
+    /// Witness kind.
+    pub kind: LeaseKind,
+    /// Witness settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<LeaseConfig>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+/// Lease witness kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeaseKind {
+    /// Cloudflare Workers KV.
+    CloudflareKv,
+    /// A 2-of-3 quorum of public resolvers.
+    DnsQuorum,
+}
+
+/// Lease witness settings (per kind; validation checks the kind's required fields).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct LeaseConfig {
+    /// `cloudflare-kv`: KV namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_namespace_id: Option<String>,
+    /// `cloudflare-kv`: account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// `cloudflare-kv`: Secret holding the API token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_secret_ref: Option<SecretKeyRef>,
+    /// `dns-quorum`: 3–5 IPv4 resolvers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        length(min = 3, max = 5),
+        inner(regex(pattern = r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$"))
+    )]
+    pub resolvers: Vec<String>,
+    /// Lease TTL (5–600 s, default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 5, max = 600))]
+    pub ttl_seconds: Option<i64>,
+    /// Renewal interval (1–60 s, default 10; must be below `ttlSeconds / 2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 60))]
+    pub renew_seconds: Option<i64>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+/// A key of a Secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// Secret name.
+    pub name: String,
+    /// Key (default `token`).
+    #[schemars(extend("default" = "token"))]
+    pub key: String,
+}
+
+/// The lua record of a Continuum.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LuaRecordSpec {
+    /// Selector (default `ifurlup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "ifurlup"))]
+    pub selector: Option<LuaSelector>,
+    /// The probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<LuaHealthCheck>,
+}
+
+/// Lua record selectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LuaSelector {
+    /// First address whose URL answers.
+    Ifurlup,
+    /// Closest address.
+    Pickclosest,
+    /// First address.
+    Pickfirst,
+    /// Weighted hash.
+    Pickwhashed,
+}
+
+/// The lua record's probe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LuaHealthCheck {
+    /// Probe URL.
+    #[schemars(regex(pattern = r"^https?://.+"))]
+    pub url: String,
+    /// 1–60 s (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 60), extend("default" = 5))]
+    pub interval_seconds: Option<i64>,
+    /// 1–30 s (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 30), extend("default" = 2))]
+    pub timeout_seconds: Option<i64>,
+}
+
+/// How writes move on switchover.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct Switchover {
+    /// Mechanism (default `cnpg-pair`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "cnpg-pair"))]
+    pub mechanism: Option<SwitchoverMechanism>,
+    /// Settings of the `raft-transition` mechanism (namespace, pod selector, paths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+    pub raft_transition: Option<serde_json::Value>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+/// Switchover mechanisms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SwitchoverMechanism {
+    /// CloudNativePG demote/promote.
+    CnpgPair,
+    /// OpenBao raft snapshot transition.
+    RaftTransition,
+}
+
+/// What the continuum controller observed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct ContinuumStatus {
+    /// Phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<ContinuumPhase>,
+    /// Current primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_region: Option<String>,
+    /// Current lease holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_holder: Option<String>,
+    /// Replication lag per standby.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub replication_lag: BTreeMap<String, String>,
+    /// Conditions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The generation the status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Fields not modelled here (`lastSwitchover`, `lastLuaRecord`, …).
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+/// Continuum phases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum ContinuumPhase {
+    /// Not started.
+    Pending,
+    /// Primary and standbys healthy.
+    Healthy,
+    /// Something is wrong.
+    Degraded,
+    /// A switchover is running.
+    SwitchingOver,
+    /// A standby became primary.
+    FailedOver,
+    /// Cannot operate.
+    Failed,
+}

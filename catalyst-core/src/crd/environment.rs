@@ -1,0 +1,247 @@
+//! `Environment.catalyst.openova.io/v1` (SPEC CORE-3 … CORE-5).
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{EnvType, Extra, ProviderName};
+use crate::conditions::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+/// The user-facing scope Applications are installed into: one Organization's environment
+/// type, realised as vClusters on one or more host clusters.
+#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "catalyst.openova.io",
+    version = "v1",
+    kind = "Environment",
+    status = "EnvironmentStatus",
+    derive = "PartialEq",
+    shortname = "env",
+    shortname = "envs",
+    category = "catalyst",
+    category = "openova",
+    doc = "An Organization's environment ({organizationRef}-{envType}), realised as vClusters on one or more host clusters.",
+    printcolumn(name = "Org", type_ = "string", json_path = ".spec.organizationRef"),
+    printcolumn(name = "Type", type_ = "string", json_path = ".spec.envType"),
+    printcolumn(name = "Placement", type_ = "string", json_path = ".spec.placement"),
+    printcolumn(name = "Regions", type_ = "integer", json_path = ".status.regionCount", priority = "1"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct EnvironmentSpec {
+    /// Slug of the parent Organization (SPEC NAME-5).
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{2,31}$"))]
+    pub organization_ref: String,
+    /// The environment type (SPEC NAME-4); DR is a placement of Applications, not a type.
+    pub env_type: EnvType,
+    /// `single-region` (exactly one region) or `multi-region` (two or more).
+    pub placement: EnvironmentPlacement,
+    /// The host clusters this Environment is realised on.
+    #[schemars(length(min = 1, max = 5))]
+    pub regions: Vec<EnvironmentRegion>,
+    /// Name of the EnvironmentPolicy gating promotion into this Environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_ref: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+/// How an Environment spreads over regions (SPEC CORE-3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvironmentPlacement {
+    /// Exactly one region.
+    SingleRegion,
+    /// Two or more regions.
+    MultiRegion,
+}
+
+impl EnvironmentPlacement {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SingleRegion => "single-region",
+            Self::MultiRegion => "multi-region",
+        }
+    }
+}
+
+/// One host cluster of an Environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct EnvironmentRegion {
+    /// Cloud provider (full name).
+    pub provider: ProviderName,
+    /// Region code. The CRD pattern is looser than the naming table (SPEC OP-5).
+    #[schemars(regex(pattern = r"^[a-z]{3}[a-z0-9]?$"))]
+    pub region: String,
+    /// Building block: `rtz`, `dmz` or `mgt`.
+    pub building_block: EnvBuildingBlock,
+    /// Explicit host-cluster name; empty means derived from provider, region, building block
+    /// and env type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_cluster: Option<String>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+impl EnvironmentRegion {
+    /// The explicit host-cluster override, if set and non-empty.
+    pub fn host_cluster_override(&self) -> Option<&str> {
+        self.host_cluster.as_deref().filter(|h| !h.is_empty())
+    }
+
+    /// The host cluster, spec values verbatim (`hetzner-fsn-rtz-prod`, SPEC ENV-3 default).
+    pub fn host_cluster_verbatim(&self, env_type: EnvType) -> String {
+        match self.host_cluster_override() {
+            Some(h) => h.to_owned(),
+            None => format!(
+                "{}-{}-{}-{}",
+                self.provider.as_str(),
+                self.region,
+                self.building_block.as_str(),
+                env_type.as_str()
+            ),
+        }
+    }
+
+    /// The host cluster in canonical NAME-6 form (`hz-fsn-rtz-prod`); the region must be in
+    /// the naming table.
+    pub fn host_cluster_canonical(
+        &self,
+        env_type: EnvType,
+        table: &catalyst_naming::RegionTable,
+    ) -> Result<String, catalyst_naming::NamingError> {
+        if let Some(h) = self.host_cluster_override() {
+            return Ok(h.to_owned());
+        }
+        let region = table.get(self.provider.to_naming(), &self.region)?;
+        Ok(catalyst_naming::Location::new(region, self.building_block.to_naming(), env_type.to_naming())
+            .host_cluster())
+    }
+}
+
+/// The building blocks an Environment may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvBuildingBlock {
+    /// Restricted trust zone.
+    Rtz,
+    /// Demilitarised zone.
+    Dmz,
+    /// Management.
+    Mgt,
+}
+
+impl EnvBuildingBlock {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        self.to_naming().code()
+    }
+
+    /// The catalyst-naming building block.
+    pub fn to_naming(self) -> catalyst_naming::BuildingBlock {
+        match self {
+            Self::Rtz => catalyst_naming::BuildingBlock::Rtz,
+            Self::Dmz => catalyst_naming::BuildingBlock::Dmz,
+            Self::Mgt => catalyst_naming::BuildingBlock::Mgt,
+        }
+    }
+}
+
+/// What the environment-controller observed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
+pub struct EnvironmentStatus {
+    /// Lifecycle phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<EnvironmentPhase>,
+    /// `len(spec.regions)`, for the printer column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub region_count: Option<i64>,
+    /// Per-region vCluster summary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vclusters: Vec<VclusterStatus>,
+    /// The Gitea org and branch this Environment maps to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gitea_repo_ref: Option<GiteaRepoRef>,
+    /// `ws.{org}-{envType}.>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jetstream_subject_prefix: Option<String>,
+    /// Conditions (`Ready`, `GiteaOrgReady`, `GitRepositoryWritten`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The generation the status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Fields not modelled here.
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Extra,
+}
+
+/// Environment phases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum EnvironmentPhase {
+    /// Waiting on something outside the controller (Gitea org or repo).
+    Pending,
+    /// Manifests are written; Flux has to apply them.
+    Provisioning,
+    /// Every region succeeded.
+    Ready,
+    /// Some regions failed.
+    Degraded,
+    /// The spec is invalid.
+    Failed,
+}
+
+/// One region's vCluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VclusterStatus {
+    /// Host cluster name.
+    pub host: String,
+    /// vCluster name (the Organization slug).
+    pub name: String,
+    /// vCluster phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<VclusterPhase>,
+    /// When the phase last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+}
+
+/// vCluster phases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum VclusterPhase {
+    /// Not started.
+    Pending,
+    /// Manifest written.
+    Provisioning,
+    /// Running.
+    Ready,
+    /// Writing the manifest failed.
+    Failed,
+}
+
+/// The Gitea org and branch of an Environment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GiteaRepoRef {
+    /// Gitea org (the Organization slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    /// Branch (`main`, `staging`, `develop`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}
