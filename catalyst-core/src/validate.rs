@@ -210,7 +210,7 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
     }
     report.checked = Checked::Kind(kind);
     check_metadata(kind, obj.get("metadata"), &mut out);
-    schema::check(&kind.schema(), doc, &FieldPath::root(), &mut out);
+    schema::check(kind.schema(), doc, &FieldPath::root(), &mut out);
     let schema_errors = out.iter().any(|f| f.severity == Severity::Error);
     match kind {
         Kind::Sovereign => typed::<Sovereign>(doc, schema_errors, &mut out, check_sovereign),
@@ -355,17 +355,9 @@ fn check_sovereign(sov: &Sovereign, out: &mut Vec<Finding>) {
         BcpTopology::ActiveActive | BcpTopology::ActiveHotstandby if n < 2 => out.push(error(
             spec().key("regions"),
             "CORE-1",
-            format!("bcpTopology {} needs at least 2 regions, found {n}", bcp_name(topology)),
+            format!("bcpTopology {} needs at least 2 regions, found {n}", topology.as_str()),
         )),
         _ => {}
-    }
-}
-
-fn bcp_name(t: BcpTopology) -> &'static str {
-    match t {
-        BcpTopology::SingleRegion => "single-region",
-        BcpTopology::ActiveHotstandby => "active-hotstandby",
-        BcpTopology::ActiveActive => "active-active",
     }
 }
 
@@ -982,10 +974,10 @@ impl crate::crd::EnvironmentSpec {
     /// pattern, enum and count violation, each with its path.
     pub fn validate_schema(&self) -> Result<(), Vec<SpecError>> {
         let schema = Kind::Environment.schema();
-        let spec_schema = schema.pointer("/properties/spec").cloned().unwrap_or(Value::Null);
+        let spec_schema = schema.pointer("/properties/spec").unwrap_or(&Value::Null);
         let value = serde_json::to_value(self).unwrap_or(Value::Null);
         let mut out = Vec::new();
-        schema::check(&spec_schema, &value, &spec(), &mut out);
+        schema::check(spec_schema, &value, &spec(), &mut out);
         let errors: Vec<SpecError> = out
             .into_iter()
             .filter(|f| f.severity == Severity::Error)

@@ -48,6 +48,8 @@ struct FileReport {
 
 #[derive(Serialize)]
 struct DocReport {
+    #[serde(skip)]
+    label: String,
     index: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     kind: Option<String>,
@@ -76,14 +78,14 @@ impl DocReport {
             Checked::Kind(_) if r.is_valid() => ("valid", None),
             Checked::Kind(_) => ("invalid", None),
         };
-        Self { index: r.index, kind: r.kind, name: r.name, status, skipped, findings: r.findings }
-    }
-
-    fn label(&self) -> String {
-        match (&self.kind, &self.name) {
-            (Some(k), Some(n)) => format!("{k}/{n}"),
-            (Some(k), None) => format!("{k} (document {})", self.index + 1),
-            _ => format!("document {}", self.index + 1),
+        Self {
+            label: r.label(),
+            index: r.index,
+            kind: r.kind,
+            name: r.name,
+            status,
+            skipped,
+            findings: r.findings,
         }
     }
 }
@@ -151,14 +153,14 @@ fn text(reports: &[FileReport], summary: &Summary) -> String {
                         out,
                         "{}: {}: skipped ({})",
                         r.file,
-                        d.label(),
+                        d.label,
                         d.skipped.as_deref().unwrap_or("")
                     );
                 }
                 status => {
                     let errors = d.findings.iter().filter(|f| f.severity == Severity::Error).count();
                     let head = if status == "valid" { "ok".to_owned() } else { format!("{errors} error(s)") };
-                    let _ = writeln!(out, "{}: {}: {head}", r.file, d.label());
+                    let _ = writeln!(out, "{}: {}: {head}", r.file, d.label);
                     for f in &d.findings {
                         let sev = if f.severity == Severity::Error { "error" } else { "warning" };
                         let _ = writeln!(out, "  {sev}: {f}");

@@ -20,7 +20,9 @@ mod secret_policy;
 mod sovereign;
 mod user_access;
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::LazyLock;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
@@ -225,12 +227,19 @@ impl Kind {
         serde_json::from_value(value).expect("a structuralized CRD deserializes")
     }
 
-    /// The `openAPIV3Schema` of the current version, as JSON.
+    /// The `openAPIV3Schema` of the current version, as JSON. Built once per process: the
+    /// validator asks for it for every document.
     ///
     /// # Panics
     ///
     /// Never for the ten kinds: each CRD has a schema for its version (tests cover each).
-    pub fn schema(self) -> Value {
+    pub fn schema(self) -> &'static Value {
+        static SCHEMAS: LazyLock<BTreeMap<Kind, Value>> =
+            LazyLock::new(|| Kind::ALL.into_iter().map(|k| (k, k.build_schema())).collect());
+        &SCHEMAS[&self]
+    }
+
+    fn build_schema(self) -> Value {
         let crd = serde_json::to_value(self.crd()).expect("a CRD serializes");
         let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
         versions
@@ -254,8 +263,8 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
 
 /// Rewrites what schemars emits into a structural schema:
 /// - an unconstrained node (`true`, `{}` or only a description) preserves unknown fields;
-/// - `additionalProperties: true` next to `properties` becomes preserve-unknown-fields
-///   (structural schemas forbid the pair), and `additionalProperties: false` is dropped;
+/// - `additionalProperties: true` becomes preserve-unknown-fields (structural schemas forbid
+///   it next to `properties`), and `additionalProperties: false` is dropped;
 /// - `nullable: false` noise and an empty `required` are removed.
 fn structuralize(node: &mut Value) {
     if node == &Value::Bool(true) {
@@ -263,12 +272,7 @@ fn structuralize(node: &mut Value) {
         return;
     }
     let Value::Object(map) = node else { return };
-    let has_properties = map.contains_key("properties");
     match map.get("additionalProperties") {
-        Some(Value::Bool(true)) if has_properties => {
-            map.remove("additionalProperties");
-            map.insert("x-kubernetes-preserve-unknown-fields".into(), Value::Bool(true));
-        }
         Some(Value::Bool(true)) => {
             map.remove("additionalProperties");
             map.insert("x-kubernetes-preserve-unknown-fields".into(), Value::Bool(true));

@@ -75,6 +75,17 @@ pub enum BcpTopology {
     ActiveActive,
 }
 
+impl BcpTopology {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SingleRegion => "single-region",
+            Self::ActiveHotstandby => "active-hotstandby",
+            Self::ActiveActive => "active-active",
+        }
+    }
+}
+
 /// Keycloak realm layouts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
