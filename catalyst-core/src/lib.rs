@@ -8,7 +8,8 @@
 //! - The Phase-1 deployment-outcome classifier (CORE-14 … CORE-17): from the HelmReleases of a
 //!   new Sovereign's bootstrap kit it decides "ready" or "failed", and it can never report
 //!   "ready" without evidence.
-//! - Next: the kubeconfig-directory cluster registry behind a `client` feature (CORE-6 … CORE-13).
+//! - `registry` (feature `client`): clusters by ID from a directory of kubeconfigs, kept
+//!   current by a background rescan and self-registration of the home cluster (CORE-6 … CORE-13).
 //!
 //! Like every kube-rs library, this crate does not pick a Kubernetes version: the binary that
 //! uses it enables one `k8s-openapi` version feature (e.g. `latest`).
@@ -34,12 +35,14 @@
 //!
 //! # Crate features
 //!
-//! None yet. The cluster registry will come behind `client` (kube's client, tokio, TLS), so
-//! the default build stays free of them.
+//! - `client`: the `registry` module. It brings kube's client, tokio and rustls (on aws-lc-rs,
+//!   the workspace's one TLS stack); without it the crate has no I/O at all.
 
 pub mod conditions;
 pub mod crd;
 mod phase1;
+#[cfg(feature = "client")]
+pub mod registry;
 pub mod schema;
 pub mod text;
 pub mod validate;
