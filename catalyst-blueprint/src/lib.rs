@@ -28,14 +28,21 @@
 //!
 //! # Crate features
 //!
-//! None yet. The default build is pure: no tokio, no network. Signed OCI push/pull will
-//! come behind `oci`.
+//! The default build is pure: no tokio, no network. [`artifact`] (always on) packages,
+//! unpacks and parses artifacts offline.
+//!
+//! - `oci`: the `oci` module, push, pull and cosign verification of Blueprint OCI artifacts
+//!   against a registry (oci-client, sigstore, tokio, rustls).
+//! - `test-registry`: `oci::test_registry`, a `docker-registry` process on loopback for tests.
 
+pub mod artifact;
 mod bootstrap;
 mod catalog;
 mod constraint;
 mod header;
 mod model;
+#[cfg(feature = "oci")]
+pub mod oci;
 mod plan;
 mod solve;
 mod when;

@@ -1,0 +1,649 @@
+//! Packaging a Blueprint as a Helm chart layer, reproducibly, and unpacking one safely
+//! (SPEC OCI-5, OCI-7, BP-12).
+//!
+//! The artifact is the Blueprint's Helm chart, so Flux and Helm can install it as it is, with
+//! the Blueprint's `blueprint.yaml` at the chart root (`<chart>/blueprint.yaml`), where Helm
+//! treats it as a plain file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use serde_json::Value;
+
+use super::manifest::{Descriptor, HELM_CHART_LAYER, HELM_CONFIG, Manifest};
+use crate::catalog::MAX_BLUEPRINT_BYTES;
+use crate::model::{Blueprint, Severity};
+
+/// Annotation: the Blueprint name.
+pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
+/// Annotation: the Blueprint version.
+pub const ANNOTATION_VERSION: &str = "org.opencontainers.image.version";
+/// Annotation: where the Blueprint's source lives.
+pub const ANNOTATION_SOURCE: &str = "org.opencontainers.image.source";
+/// A `.tgz` given to [`Package::from_path`] larger than this is refused.
+pub const MAX_PACKAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Caps applied while reading an archive. The defaults suit Blueprint charts with vendored
+/// upstream charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Total bytes of all files once decompressed.
+    pub max_total_bytes: u64,
+    /// Bytes of one file.
+    pub max_file_bytes: u64,
+    /// Number of entries.
+    pub max_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_total_bytes: 256 * 1024 * 1024, max_file_bytes: 64 * 1024 * 1024, max_entries: 10_000 }
+    }
+}
+
+/// Why packaging or unpacking failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// An entry that would land outside the target, or that is a link or a device.
+    #[error("unsafe archive path {path:?}: {reason}")]
+    UnsafeArchivePath {
+        /// The entry's path as stored.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The archive is over a cap.
+    #[error("archive too large: {what} exceeds {limit}")]
+    TooLarge {
+        /// Which cap.
+        what: &'static str,
+        /// Its value.
+        limit: u64,
+    },
+    /// Not a gzip-compressed tar, or a truncated one.
+    #[error("not a valid tar+gzip archive: {0}")]
+    Corrupt(String),
+    /// The folder or archive is not a Blueprint chart.
+    #[error("{0}")]
+    NotABlueprint(String),
+    /// blueprint.yaml does not parse; every error is listed.
+    #[error("blueprint.yaml is invalid:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Blueprint(Vec<crate::model::Diagnostic>),
+    /// The chart does not vendor a dependency it declares (BP-12).
+    #[error("hollow chart: dependency {dep}: {reason} [BP-12]")]
+    HollowChart {
+        /// The dependency.
+        dep: String,
+        /// What is missing or differs.
+        reason: String,
+    },
+    /// The unpack target exists and is not an empty directory.
+    #[error("{} already exists and is not empty; nothing was written", .0.display())]
+    TargetExists(PathBuf),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
+    move |source| ArchiveError::Io { path: path.to_owned(), source }
+}
+
+/// A Blueprint packaged as an OCI artifact: Helm config, one chart layer, annotations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// The Blueprint name (`bp-cilium`), from blueprint.yaml (or the chart name).
+    pub name: String,
+    /// The Blueprint version: the tag it is pushed under.
+    pub version: String,
+    /// The chart's name: the archive's top directory.
+    pub chart: String,
+    /// The config blob (Chart.yaml as JSON).
+    pub config: Vec<u8>,
+    /// The chart layer (tar+gzip).
+    pub layer: Vec<u8>,
+    /// Manifest annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Package {
+    /// Packages a Blueprint folder (blueprint.yaml and its chart, `spec.manifests.chart`
+    /// or `chart/`) or takes a chart `.tgz` as it is. `source` becomes the
+    /// `org.opencontainers.image.source` annotation. The same input gives the same bytes.
+    pub fn from_path(src: &Path, source: Option<&str>) -> Result<Self, ArchiveError> {
+        let meta = fs::metadata(src).map_err(io_err(src))?;
+        let (layer, files) = if meta.is_dir() {
+            let files = collect_folder(src)?;
+            (write_tgz(&files)?, files)
+        } else {
+            if meta.len() > MAX_PACKAGE_BYTES {
+                return Err(ArchiveError::TooLarge { what: "the .tgz", limit: MAX_PACKAGE_BYTES });
+            }
+            let layer = fs::read(src).map_err(io_err(src))?;
+            let mut files = BTreeMap::new();
+            for_each_entry(&layer, Limits::default(), |path, data| {
+                files.insert(path.to_owned(), data.to_vec());
+                Ok(())
+            })?;
+            (layer, files)
+        };
+        Self::from_files(layer, &files, source)
+    }
+
+    fn from_files(
+        layer: Vec<u8>,
+        files: &BTreeMap<String, Vec<u8>>,
+        source: Option<&str>,
+    ) -> Result<Self, ArchiveError> {
+        let chart = single_root(files.keys().map(String::as_str))?;
+        let text = |name: &str| -> Result<Option<String>, ArchiveError> {
+            files
+                .get(&format!("{chart}/{name}"))
+                .map(|b| {
+                    String::from_utf8(b.clone())
+                        .map_err(|_| ArchiveError::NotABlueprint(format!("{chart}/{name} is not UTF-8")))
+                })
+                .transpose()
+        };
+        let chart_yaml = text("Chart.yaml")?
+            .ok_or_else(|| ArchiveError::NotABlueprint(format!("no {chart}/Chart.yaml: not a Helm chart")))?;
+        let chart_meta = parse_chart_yaml(&chart_yaml)?;
+        check_vendored(&chart_yaml, text("values.yaml")?.as_deref(), |p| {
+            files.contains_key(&format!("{chart}/{p}"))
+        })?;
+        let (name, version) = match text("blueprint.yaml")? {
+            Some(yaml) => {
+                let bp = parse_blueprint(&yaml)?;
+                (bp.name.to_string(), bp.version.to_string())
+            }
+            None => (chart_meta.name.clone(), chart_meta.version.clone()),
+        };
+        let mut annotations = BTreeMap::from([
+            (ANNOTATION_TITLE.to_owned(), name.clone()),
+            (ANNOTATION_VERSION.to_owned(), version.clone()),
+        ]);
+        if let Some(source) = source {
+            annotations.insert(ANNOTATION_SOURCE.to_owned(), source.to_owned());
+        }
+        Ok(Self { name, version, chart: chart.to_owned(), config: chart_meta.json, layer, annotations })
+    }
+
+    /// The artifact's manifest.
+    pub fn manifest(&self) -> Manifest {
+        Manifest::new(
+            Descriptor::of(HELM_CONFIG, &self.config),
+            vec![Descriptor::of(HELM_CHART_LAYER, &self.layer)],
+            self.annotations.clone(),
+        )
+    }
+}
+
+fn parse_blueprint(yaml: &str) -> Result<Blueprint, ArchiveError> {
+    Blueprint::parse(yaml, None).map_err(|all| {
+        ArchiveError::Blueprint(all.into_iter().filter(|d| d.severity == Severity::Error).collect())
+    })
+}
+
+struct ChartMeta {
+    name: String,
+    version: String,
+    json: Vec<u8>,
+}
+
+fn parse_chart_yaml(yaml: &str) -> Result<ChartMeta, ArchiveError> {
+    let doc: Value = serde_saphyr::from_str(yaml)
+        .map_err(|e| ArchiveError::NotABlueprint(format!("Chart.yaml does not parse: {e}")))?;
+    let field = |key: &str| {
+        doc.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned).ok_or_else(|| {
+            ArchiveError::NotABlueprint(format!("Chart.yaml: `{key}` is missing or not a string"))
+        })
+    };
+    let name = field("name")?;
+    let version = field("version")?;
+    let json =
+        serde_json::to_vec(&doc).map_err(|e| ArchiveError::NotABlueprint(format!("Chart.yaml: {e}")))?;
+    Ok(ChartMeta { name, version, json })
+}
+
+/// BP-12: every dependency in Chart.yaml is vendored under `charts/`, and the upstream
+/// version pinned in values.yaml (`catalystBlueprint.upstream.version`) is one of them.
+/// `has` answers whether a path relative to the chart root exists.
+pub fn check_vendored(
+    chart_yaml: &str,
+    values_yaml: Option<&str>,
+    has: impl Fn(&str) -> bool,
+) -> Result<(), ArchiveError> {
+    let doc: Value = serde_saphyr::from_str(chart_yaml)
+        .map_err(|e| ArchiveError::NotABlueprint(format!("Chart.yaml does not parse: {e}")))?;
+    let deps = doc.get("dependencies").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut versions = Vec::new();
+    for dep in &deps {
+        let name = dep.get("name").and_then(Value::as_str).unwrap_or_default();
+        let version = dep.get("version").and_then(Value::as_str).unwrap_or_default();
+        if name.is_empty() {
+            return Err(ArchiveError::NotABlueprint("Chart.yaml: a dependency has no name".into()));
+        }
+        if !has(&format!("charts/{name}-{version}.tgz")) && !has(&format!("charts/{name}/Chart.yaml")) {
+            return Err(ArchiveError::HollowChart {
+                dep: name.to_owned(),
+                reason: format!(
+                    "neither charts/{name}-{version}.tgz nor charts/{name}/Chart.yaml is in the chart"
+                ),
+            });
+        }
+        versions.push((name, version));
+    }
+    let pinned = values_yaml.and_then(|v| serde_saphyr::from_str::<Value>(v).ok()).and_then(|v| {
+        v.pointer("/catalystBlueprint/upstream/version").and_then(Value::as_str).map(str::to_owned)
+    });
+    if let Some(pinned) = pinned
+        && let Some((name, version)) = versions.first()
+        && !versions.iter().any(|(_, v)| *v == pinned)
+    {
+        return Err(ArchiveError::HollowChart {
+            dep: (*name).to_owned(),
+            reason: format!("values.yaml pins upstream version {pinned} but Chart.yaml vendors {version}"),
+        });
+    }
+    Ok(())
+}
+
+fn single_root<'a>(paths: impl Iterator<Item = &'a str>) -> Result<&'a str, ArchiveError> {
+    let roots: BTreeSet<&str> = paths.map(|p| p.split('/').next().unwrap_or(p)).collect();
+    match roots.len() {
+        1 => Ok(roots.into_iter().next().unwrap_or_default()),
+        0 => Err(ArchiveError::NotABlueprint("the archive is empty".into())),
+        _ => Err(ArchiveError::NotABlueprint(format!(
+            "a chart archive has one top directory; found {}",
+            roots.into_iter().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// The files of a Blueprint folder as archive paths (`<chart>/...`), sorted.
+fn collect_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ArchiveError> {
+    let bp_path = dir.join("blueprint.yaml");
+    let size = fs::metadata(&bp_path).map_err(io_err(&bp_path))?.len();
+    if size > MAX_BLUEPRINT_BYTES {
+        return Err(ArchiveError::TooLarge { what: "blueprint.yaml", limit: MAX_BLUEPRINT_BYTES });
+    }
+    let bp_yaml = fs::read(&bp_path).map_err(io_err(&bp_path))?;
+    let bp = parse_blueprint(&String::from_utf8_lossy(&bp_yaml))?;
+    let chart_rel = bp
+        .spec_extra
+        .get("manifests")
+        .and_then(|m| m.get("chart"))
+        .and_then(Value::as_str)
+        .unwrap_or("chart")
+        .to_owned();
+    let rel = Path::new(&chart_rel);
+    if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(ArchiveError::NotABlueprint(format!(
+            "spec.manifests.chart {chart_rel:?} must be a path inside the Blueprint folder"
+        )));
+    }
+    let chart_dir = dir.join(rel);
+    let chart_yaml_path = chart_dir.join("Chart.yaml");
+    let chart_yaml = fs::read_to_string(&chart_yaml_path).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            ArchiveError::NotABlueprint(format!(
+                "{} not found: only a Blueprint with a Helm chart can be published as an OCI artifact",
+                chart_yaml_path.display()
+            ))
+        } else {
+            ArchiveError::Io { path: chart_yaml_path.clone(), source: e }
+        }
+    })?;
+    let chart = parse_chart_yaml(&chart_yaml)?.name;
+    let mut files = BTreeMap::new();
+    let limits = Limits::default();
+    let mut total = 0u64;
+    walk(&chart_dir, &chart_dir, &mut |rel, path| {
+        let len = fs::symlink_metadata(path).map_err(io_err(path))?.len();
+        total += len;
+        if len > limits.max_file_bytes || total > limits.max_total_bytes || files.len() >= limits.max_entries
+        {
+            return Err(ArchiveError::TooLarge { what: "the chart folder", limit: limits.max_total_bytes });
+        }
+        files.insert(format!("{chart}/{rel}"), fs::read(path).map_err(io_err(path))?);
+        Ok(())
+    })?;
+    let key = format!("{chart}/blueprint.yaml");
+    if files.contains_key(&key) {
+        return Err(ArchiveError::NotABlueprint(format!(
+            "{} has its own blueprint.yaml; the Blueprint's goes there",
+            chart_dir.display()
+        )));
+    }
+    files.insert(key, bp_yaml);
+    Ok(files)
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    visit: &mut dyn FnMut(&str, &Path) -> Result<(), ArchiveError>,
+) -> Result<(), ArchiveError> {
+    let mut entries: Vec<_> =
+        fs::read_dir(dir).map_err(io_err(dir))?.collect::<Result<_, _>>().map_err(io_err(dir))?;
+    entries.sort_by_key(fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io_err(&path))?;
+        let rel = path.strip_prefix(root).unwrap_or(&path);
+        let rel = rel
+            .to_str()
+            .ok_or_else(|| ArchiveError::NotABlueprint(format!("{} is not a UTF-8 path", path.display())))?
+            .to_owned();
+        if kind.is_symlink() {
+            return Err(ArchiveError::NotABlueprint(format!(
+                "{} is a symbolic link; links are not packaged (copy the file instead)",
+                path.display()
+            )));
+        } else if kind.is_dir() {
+            walk(root, &path, visit)?;
+        } else if kind.is_file() {
+            visit(&rel, &path)?;
+        }
+    }
+    Ok(())
+}
+
+/// tar+gzip of `files` with fixed metadata: sorted, mtime 0, uid/gid 0, mode 0644.
+fn write_tgz(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, ArchiveError> {
+    let gz = flate2::GzBuilder::new().mtime(0).write(Vec::new(), Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    tar.mode(tar::HeaderMode::Deterministic);
+    for (path, data) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, path, data.as_slice()).map_err(io_err(Path::new(path)))?;
+    }
+    let gz = tar.into_inner().map_err(io_err(Path::new("<archive>")))?;
+    gz.finish().map_err(io_err(Path::new("<archive>")))
+}
+
+/// Reads every file of a tar+gzip `layer`, checking each entry before it is handed to
+/// `visit`: paths stay relative and inside the archive (no absolute paths, no `..`), links and
+/// devices are refused, duplicates are refused, and the caps of `limits` hold for the bytes
+/// actually decompressed (a header cannot lie its way past them).
+pub fn for_each_entry(
+    layer: &[u8],
+    limits: Limits,
+    mut visit: impl FnMut(&str, &[u8]) -> Result<(), ArchiveError>,
+) -> Result<(), ArchiveError> {
+    let mut archive = tar::Archive::new(GzDecoder::new(layer));
+    let mut seen = BTreeSet::new();
+    let mut total = 0u64;
+    let corrupt = |e: io::Error| ArchiveError::Corrupt(e.to_string());
+    for (count, entry) in archive.entries().map_err(corrupt)?.enumerate() {
+        if count >= limits.max_entries {
+            return Err(ArchiveError::TooLarge { what: "entry count", limit: limits.max_entries as u64 });
+        }
+        let mut entry = entry.map_err(corrupt)?;
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let path = safe_path(&raw)?;
+        let kind = entry.header().entry_type();
+        match kind {
+            tar::EntryType::Directory => continue,
+            tar::EntryType::Regular | tar::EntryType::Continuous => {}
+            tar::EntryType::Symlink | tar::EntryType::Link => {
+                return Err(ArchiveError::UnsafeArchivePath { path: raw, reason: "links are not unpacked" });
+            }
+            // PAX and GNU long-name records are consumed by the reader; anything else left
+            // (devices, FIFOs, sparse files) has no place in a chart.
+            _ => {
+                return Err(ArchiveError::UnsafeArchivePath {
+                    path: raw,
+                    reason: "not a regular file or directory",
+                });
+            }
+        }
+        if !seen.insert(path.clone()) {
+            return Err(ArchiveError::UnsafeArchivePath {
+                path: raw,
+                reason: "the archive holds this path twice",
+            });
+        }
+        let mut data = Vec::new();
+        (&mut entry).take(limits.max_file_bytes + 1).read_to_end(&mut data).map_err(corrupt)?;
+        if data.len() as u64 > limits.max_file_bytes {
+            return Err(ArchiveError::TooLarge { what: "one file", limit: limits.max_file_bytes });
+        }
+        total += data.len() as u64;
+        if total > limits.max_total_bytes {
+            return Err(ArchiveError::TooLarge { what: "decompressed size", limit: limits.max_total_bytes });
+        }
+        visit(&path, &data)?;
+    }
+    Ok(())
+}
+
+/// The normalised relative form of an entry path, or why it is unsafe.
+fn safe_path(raw: &str) -> Result<String, ArchiveError> {
+    let unsafe_path = |reason| ArchiveError::UnsafeArchivePath { path: raw.to_owned(), reason };
+    if raw.contains('\0') {
+        return Err(unsafe_path("contains a NUL byte"));
+    }
+    if raw.contains('\\') {
+        return Err(unsafe_path("contains a backslash"));
+    }
+    let mut parts = Vec::new();
+    for c in Path::new(raw).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str().ok_or_else(|| unsafe_path("not UTF-8"))?),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(unsafe_path("contains a `..` component")),
+            Component::RootDir | Component::Prefix(_) => return Err(unsafe_path("is absolute")),
+        }
+    }
+    if parts.is_empty() {
+        return Err(unsafe_path("is empty"));
+    }
+    Ok(parts.join("/"))
+}
+
+/// What [`unpack`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unpacked {
+    /// The chart's directory inside the target (`<target>/<chart>`).
+    pub chart_dir: PathBuf,
+    /// Files written.
+    pub files: usize,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// Unpacks a chart layer into `target` (which must not exist, or be an empty directory) and
+/// checks BP-12. Everything is first written to a sibling staging directory and moved into
+/// place only when the whole archive was good, so a failure leaves nothing at `target`.
+pub fn unpack(layer: &[u8], target: &Path, limits: Limits) -> Result<Unpacked, ArchiveError> {
+    match fs::read_dir(target) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(ArchiveError::TargetExists(target.to_owned()));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(ArchiveError::Io { path: target.to_owned(), source: e }),
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let staging =
+        tempfile::Builder::new().prefix(".catalyst-unpack-").tempdir_in(&parent).map_err(io_err(&parent))?;
+    let (mut files, mut bytes) = (0usize, 0u64);
+    let mut paths = Vec::new();
+    for_each_entry(layer, limits, |path, data| {
+        let dest = staging.path().join(path);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&dest).map_err(io_err(&dest))?;
+        f.write_all(data).map_err(io_err(&dest))?;
+        files += 1;
+        bytes += data.len() as u64;
+        paths.push(path.to_owned());
+        Ok(())
+    })?;
+    let chart = single_root(paths.iter().map(String::as_str))?.to_owned();
+    let chart_root = staging.path().join(&chart);
+    let read = |name: &str| fs::read_to_string(chart_root.join(name)).ok();
+    let chart_yaml = read("Chart.yaml")
+        .ok_or_else(|| ArchiveError::NotABlueprint(format!("no {chart}/Chart.yaml: not a Helm chart")))?;
+    check_vendored(&chart_yaml, read("values.yaml").as_deref(), |p| chart_root.join(p).is_file())?;
+    if target.exists() {
+        fs::remove_dir(target).map_err(io_err(target))?;
+    }
+    let staged = staging.keep();
+    fs::rename(&staged, target).map_err(|e| {
+        let _ = fs::remove_dir_all(&staged);
+        ArchiveError::Io { path: target.to_owned(), source: e }
+    })?;
+    Ok(Unpacked { chart_dir: target.join(chart), files, bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn tgz(entries: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (path, kind, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*kind);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            // Write the name bytes directly: set_path refuses `..` and absolute paths, which
+            // is exactly what these tests need to smuggle in.
+            let name = &mut h.as_old_mut().name;
+            name[..path.len()].copy_from_slice(path.as_bytes());
+            if *kind == tar::EntryType::Symlink {
+                h.set_link_name("/etc/passwd").unwrap();
+            }
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap()
+    }
+
+    fn err(layer: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out");
+        let e = unpack(layer, &target, Limits::default()).unwrap_err().to_string();
+        assert!(!target.exists(), "nothing at the target after {e}");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no staging left behind");
+        e
+    }
+
+    const CHART: &[u8] = b"apiVersion: v2\nname: x\nversion: 1.0.0\n";
+
+    #[test]
+    fn unsafe_entries_are_refused_and_nothing_is_left() {
+        let reg = tar::EntryType::Regular;
+        assert_eq!(
+            err(&tgz(&[("x/Chart.yaml", reg, CHART), ("../evil", reg, b"x")])),
+            "unsafe archive path \"../evil\": contains a `..` component"
+        );
+        assert_eq!(err(&tgz(&[("/etc/evil", reg, b"x")])), "unsafe archive path \"/etc/evil\": is absolute");
+        assert_eq!(
+            err(&tgz(&[("x/a/../../b", reg, b"x")])),
+            "unsafe archive path \"x/a/../../b\": contains a `..` component"
+        );
+        assert_eq!(
+            err(&tgz(&[("x/link", tar::EntryType::Symlink, b"")])),
+            "unsafe archive path \"x/link\": links are not unpacked"
+        );
+        assert_eq!(
+            err(&tgz(&[("x/f", reg, b"1"), ("x/f", reg, b"2")])),
+            "unsafe archive path \"x/f\": the archive holds this path twice"
+        );
+        assert_eq!(
+            err(&tgz(&[("x/fifo", tar::EntryType::Fifo, b"")])),
+            "unsafe archive path \"x/fifo\": not a regular file or directory"
+        );
+        assert!(err(b"not gzip").starts_with("not a valid tar+gzip archive"));
+        assert_eq!(err(&tgz(&[("x/values.yaml", reg, b"a: 1")])), "no x/Chart.yaml: not a Helm chart");
+    }
+
+    #[test]
+    fn caps_hold_for_decompressed_bytes() {
+        let big = vec![0u8; 2 * 1024 * 1024];
+        let layer = tgz(&[
+            ("x/Chart.yaml", tar::EntryType::Regular, CHART),
+            ("x/big", tar::EntryType::Regular, &big),
+        ]);
+        assert!(layer.len() < 64 * 1024, "compresses well: {}", layer.len());
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits { max_file_bytes: 1024 * 1024, ..Limits::default() };
+        let e = unpack(&layer, &dir.path().join("out"), limits).unwrap_err();
+        assert_eq!(e.to_string(), "archive too large: one file exceeds 1048576");
+        let limits = Limits { max_total_bytes: 1024 * 1024, ..Limits::default() };
+        let e = unpack(&layer, &dir.path().join("out"), limits).unwrap_err();
+        assert_eq!(e.to_string(), "archive too large: decompressed size exceeds 1048576");
+        let limits = Limits { max_entries: 1, ..Limits::default() };
+        let e = unpack(&layer, &dir.path().join("out"), limits).unwrap_err();
+        assert_eq!(e.to_string(), "archive too large: entry count exceeds 1");
+        assert!(!dir.path().join("out").exists());
+    }
+
+    #[test]
+    fn hollow_chart_is_refused() {
+        let chart = b"apiVersion: v2\nname: x\nversion: 1.0.0\ndependencies:\n- name: cilium\n  version: 1.16.5\n  repository: https://helm.cilium.io\n";
+        let reg = tar::EntryType::Regular;
+        assert_eq!(
+            err(&tgz(&[("x/Chart.yaml", reg, chart)])),
+            "hollow chart: dependency cilium: neither charts/cilium-1.16.5.tgz nor charts/cilium/Chart.yaml is in the chart [BP-12]"
+        );
+        let values = b"catalystBlueprint:\n  upstream:\n    version: 1.17.0\n";
+        assert_eq!(
+            err(&tgz(&[
+                ("x/Chart.yaml", reg, chart),
+                ("x/charts/cilium-1.16.5.tgz", reg, b"t"),
+                ("x/values.yaml", reg, values)
+            ])),
+            "hollow chart: dependency cilium: values.yaml pins upstream version 1.17.0 but Chart.yaml vendors 1.16.5 [BP-12]"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let ok = unpack(
+            &tgz(&[("x/Chart.yaml", reg, chart), ("x/charts/cilium/Chart.yaml", reg, b"name: cilium")]),
+            &dir.path().join("out"),
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!((ok.files, ok.chart_dir.clone()), (2, dir.path().join("out/x")));
+    }
+
+    #[test]
+    fn a_non_empty_target_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("keep"), "mine").unwrap();
+        let layer = tgz(&[("x/Chart.yaml", tar::EntryType::Regular, CHART)]);
+        let e = unpack(&layer, dir.path(), Limits::default()).unwrap_err();
+        assert!(e.to_string().ends_with("already exists and is not empty; nothing was written"));
+        assert_eq!(fs::read_to_string(dir.path().join("keep")).unwrap(), "mine");
+        // An empty directory is fine.
+        let empty = dir.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        assert_eq!(unpack(&layer, &empty, Limits::default()).unwrap().files, 1);
+    }
+}

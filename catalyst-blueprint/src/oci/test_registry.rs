@@ -1,0 +1,112 @@
+//! A real `docker-registry` (distribution 2.8) on a free loopback port, for tests. Feature
+//! `test-registry`. Started with [`TestRegistry::start`], killed on drop.
+
+use std::io::{self, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running registry process and its storage.
+#[derive(Debug)]
+pub struct TestRegistry {
+    child: Option<Child>,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl TestRegistry {
+    /// Starts `docker-registry serve` on 127.0.0.1 with filesystem storage in a temporary
+    /// directory and waits (up to 20 s) until `GET /v2/` answers 200. A missing binary is an
+    /// error naming the package to install.
+    pub fn start() -> io::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config)?;
+        let log = std::fs::File::create(dir.path().join("registry.log"))?;
+        let mut cmd = Command::new("docker-registry");
+        cmd.arg("serve").arg(&config_path).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+        // REGISTRY_<SECTION>_<KEY> variables override the file: none may leak in.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("REGISTRY_") {
+                cmd.env_remove(key);
+            }
+        }
+        let child = cmd.spawn().map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot start docker-registry ({e}); scripts/test installs it (apt-get install docker-registry)"),
+            )
+        })?;
+        let mut registry = Self { child: Some(child), addr, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !registry.ready() {
+            if let Some(status) = registry.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                return Err(io::Error::other(format!(
+                    "docker-registry exited with {status}: {}",
+                    registry.log()
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::other(format!(
+                    "docker-registry not ready after 20 s: {}",
+                    registry.log()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(registry)
+    }
+
+    fn ready(&self) -> bool {
+        let Ok(mut s) = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        if s.write_all(format!("GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr).as_bytes()).is_err() {
+            return false;
+        }
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).is_ok() && head.ends_with(b"200")
+    }
+
+    /// `127.0.0.1:<port>`, the registry part of references.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The storage directory (`docker/registry/v2/...` below it).
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The registry's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// Stops the process (the storage stays until drop).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The directory holding config, log and storage.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
