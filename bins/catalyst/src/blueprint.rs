@@ -17,6 +17,15 @@ use crate::output;
 pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> {
     match cmd {
         BlueprintCommand::Lint { catalog } => lint(&catalog, format),
+        BlueprintCommand::Push { src, reference, sign, source, registry } => {
+            crate::oci::push(&src, &reference, sign, source.as_deref(), &registry, format)
+        }
+        BlueprintCommand::Pull { reference, keys, out, insecure_skip_verify, registry } => {
+            crate::oci::pull(&reference, &keys, &out, insecure_skip_verify, &registry, format)
+        }
+        BlueprintCommand::Verify { reference, keys, registry } => {
+            crate::oci::verify(&reference, &keys, &registry, format)
+        }
         BlueprintCommand::Resolve { catalog, requests, installed, allow_prerelease } => {
             let loaded = load(&catalog)?;
             let requests = parse_requests(&requests)?;

@@ -10,6 +10,7 @@ mod core;
 mod dns;
 mod gitea;
 mod names;
+mod oci;
 mod output;
 
 use std::process::ExitCode;
