@@ -3,6 +3,8 @@
 //! layout (see BENCHMARKS.md). Needs `docker-registry`, `skopeo` and `openssl`:
 //! `cargo bench -p catalyst-blueprint --features test-registry --bench oci_pull`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::path::Path;
 use std::process::Command;
