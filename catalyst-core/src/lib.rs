@@ -5,6 +5,8 @@
 //! - [`validate`]: schema, naming and cross-field validation of documents, each finding with
 //!   the YAML path of the field (CORE-4, CORE-5; `catalyst validate`).
 //! - [`conditions`]: the status-conditions helper (CORE-2).
+//! - [`gitops`]: what the environment-controller writes to Gitea for an Environment, rendered
+//!   byte-for-byte as the platform's controller does (ENV-3, ENV-8, ENV-13).
 //! - The Phase-1 deployment-outcome classifier (CORE-14 … CORE-17): from the HelmReleases of a
 //!   new Sovereign's bootstrap kit it decides "ready" or "failed", and it can never report
 //!   "ready" without evidence.
@@ -40,6 +42,7 @@
 
 pub mod conditions;
 pub mod crd;
+pub mod gitops;
 mod phase1;
 #[cfg(feature = "client")]
 pub mod registry;

@@ -80,6 +80,33 @@ pub(crate) enum Command {
     /// The token is read from GITEA_TOKEN (never from the command line).
     #[command(subcommand)]
     Gitea(GiteaCommand),
+    /// What the environment-controller writes to Gitea for Environments, offline (SPEC ENV-*).
+    #[command(subcommand)]
+    Environment(EnvironmentCommand),
+}
+
+/// `catalyst environment …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum EnvironmentCommand {
+    /// Print the Flux GitRepository manifests the environment-controller would write.
+    ///
+    /// Reads every Environment of FILE (other kinds are skipped), validates it as the
+    /// controller does (schema and placement cardinality), and renders one manifest per
+    /// region at clusters/<host-cluster>/environments/<env>/gitrepository.yaml in the
+    /// Organization's environment repository, byte-for-byte what the controller commits.
+    /// The configuration comes from the controller's variables: GITEA_PUBLIC_URL (required),
+    /// GITEA_SECRET_REF (gitea-flux-token), FLUX_NAMESPACE (flux-system),
+    /// FLUX_INTERVAL_SECONDS (60), ENV_REPO_SUFFIX (-environment) and HOST_CLUSTER_NAMING
+    /// (verbatim | canonical). Exit 1 when an Environment is invalid, 2 when the
+    /// configuration or the file is missing.
+    Render {
+        /// A YAML file with one or more Environment documents.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// Render every region for this host cluster instead of the derived one.
+        #[arg(long, value_name = "NAME")]
+        host_cluster: Option<String>,
+    },
 }
 
 /// `catalyst gitea …`.

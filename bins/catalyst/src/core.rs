@@ -6,12 +6,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
-use catalyst_core::crd::{Kind, crds, crds_yaml};
+use catalyst_core::crd::{Environment, Kind, crds, crds_yaml};
+use catalyst_core::gitops::{EnvironmentPlan, PlannedFile, RenderConfig};
 use catalyst_core::validate::{Checked, DocumentReport, Finding, MAX_STREAM_BYTES, Severity, validate_yaml};
 use serde::Serialize;
 
 use crate::Failure;
-use crate::cli::Output;
+use crate::cli::{EnvironmentCommand, Output};
 use crate::output;
 
 /// `catalyst crds [--out DIR]`.
@@ -218,4 +219,63 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 
 fn join(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// `catalyst environment render`: the controller's files for every Environment of a file.
+pub(crate) fn environment(cmd: EnvironmentCommand, format: Output) -> Result<(), Failure> {
+    let EnvironmentCommand::Render { file, host_cluster } = cmd;
+    let (mut config, warnings) =
+        RenderConfig::from_vars(|k| std::env::var(k).ok()).map_err(Failure::usage)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    config.host_cluster_override = host_cluster;
+    if !file.exists() {
+        return Err(Failure::usage(anyhow!("{}: no such file", file.display())));
+    }
+    let name = file.display().to_string();
+    let text = read_capped(&file).map_err(Failure::invalid)?;
+    let reports = validate_yaml(&text).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(&text).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
+    let docs = docs.into_iter().filter(|d| !d.is_null());
+    let mut problems = Vec::new();
+    let mut files: Vec<PlannedFile> = Vec::new();
+    for (report, doc) in reports.iter().zip(docs) {
+        if report.checked != Checked::Kind(Kind::Environment) {
+            continue;
+        }
+        let label = report.label();
+        if !report.is_valid() {
+            problems.extend(report.errors().map(|f| format!("{name}: {label}: {f}")));
+            continue;
+        }
+        let plan = serde_json::from_value::<Environment>(doc)
+            .map_err(|e| anyhow!("{e}"))
+            .and_then(|env| EnvironmentPlan::new(&env, &config).map_err(anyhow::Error::from));
+        match plan {
+            Ok(plan) => files.extend(plan.files),
+            Err(e) => problems.push(format!("{name}: {label}: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        return Err(Failure::reported());
+    }
+    if files.is_empty() && reports.iter().all(|r| r.checked != Checked::Kind(Kind::Environment)) {
+        return Err(Failure::invalid(anyhow!("{name}: no Environment document")));
+    }
+    if format == Output::Text {
+        let mut out = String::new();
+        for f in &files {
+            let _ = writeln!(out, "==> {} <==", f.path);
+            out.push_str(&f.content);
+        }
+        output::raw(&out);
+        Ok(())
+    } else {
+        output::print(&serde_json::json!({ "files": files }), format).map_err(Failure::invalid)
+    }
 }

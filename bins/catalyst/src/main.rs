@@ -57,6 +57,7 @@ fn main() -> ExitCode {
         cli::Command::BootstrapKit(cmd) => blueprint::kit(cmd, cli.output),
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
         cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
+        cli::Command::Environment(cmd) => core::environment(cmd, cli.output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
