@@ -65,6 +65,8 @@ struct Inner {
     log: Vec<Exchange>,
     /// A change another writer makes just before the next contents write.
     inject: Option<(String, String, String, Vec<u8>)>,
+    /// File paths whose contents writes fail with a status.
+    failing: Vec<(String, StatusCode)>,
 }
 
 #[derive(Clone)]
@@ -157,6 +159,16 @@ impl TestServer {
     pub fn change_before_next_write(&self, owner: &str, repo: &str, path: &str, content: &[u8]) {
         if let Ok(mut i) = self.shared.inner.lock() {
             i.inject = Some((owner.into(), repo.into(), path.into(), content.to_vec()));
+        }
+    }
+}
+
+impl TestServer {
+    /// Makes every contents write (POST, PUT, DELETE) of `path` in any repository answer
+    /// `status` (e.g. 503), as a failing Gitea would; the repository is left unchanged.
+    pub fn fail_writes_to(&self, path: &str, status: u16) {
+        if let (Ok(mut i), Ok(status)) = (self.shared.inner.lock(), StatusCode::from_u16(status)) {
+            i.failing.push((path.to_owned(), status));
         }
     }
 }
@@ -331,9 +343,19 @@ async fn handle(
     let route = route_of(&method, &segments);
     let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
         == Some(&format!("token {}", shared.token));
+    let failing = (route == Some("/repos/{owner}/{repo}/contents/{filepath}") && method != Method::GET)
+        .then(|| {
+            let path = segments.get(4..).map(|p| p.join("/")).unwrap_or_default();
+            shared.inner.lock().ok()?.failing.iter().find(|(p, _)| *p == path).map(|(_, s)| *s)
+        })
+        .flatten();
     let (status, answer) = match route {
         None => err(StatusCode::NOT_FOUND, "not found"),
         Some(_) if !authorized => err(StatusCode::UNAUTHORIZED, "token is required"),
+        Some(_) if failing.is_some() => err(
+            failing.unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            "injected failure: the server is unavailable",
+        ),
         Some(r) => {
             let shared2 = shared.clone();
             let m = method.clone();

@@ -1,0 +1,237 @@
+//! The environment-controller (SPEC §8, seed 002) as a library, so every behaviour is testable
+//! without a cluster; `main.rs` only parses flags and calls [`run`].
+//!
+//! It watches cluster-scoped `Environment` resources (catalyst.openova.io/v1) and, for each,
+//! writes one Flux `GitRepository` manifest per region into the Organization's environment
+//! repository in Gitea (never to the cluster: Flux applies what it commits), then reports
+//! what it did in the Environment's status.
+//!
+//! - [`config`]: flags and environment variables with their defaults (ENV-2).
+//! - [`reconcile`]: one reconcile (ENV-4 … ENV-12); identical bytes make no commit, and the
+//!   status is written only when it changed.
+//! - [`leader`]: leader election on a Lease (ENV-1).
+//! - [`metrics`]: the counters and timings served on `/metrics`.
+//! - [`deploy`]: the RBAC and Deployment manifests shipped with the binary.
+//!
+//! ```
+//! use environment_controller::config::Settings;
+//!
+//! // ENV-T10: an empty configuration takes the documented defaults.
+//! let s = Settings::empty("https://gitea.example.test").with_defaults();
+//! assert_eq!(s.render.flux_namespace, "flux-system");
+//! assert_eq!(s.render.flux_interval_seconds, 60);
+//! assert_eq!(s.author.email, "environment-controller@openova.io");
+//! assert_eq!(s.requeue_after.as_secs(), 300);
+//! ```
+
+pub mod config;
+pub mod deploy;
+pub mod leader;
+pub mod metrics;
+pub mod reconcile;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use catalyst_core::crd::Environment;
+use futures::StreamExt as _;
+use kube::api::Api;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::{WatchStreamExt as _, predicates, reflector, watcher};
+use tracing::{Instrument as _, error, info, info_span, warn};
+
+use crate::config::Config;
+use crate::leader::{Elector, LEASE_NAME, LeaseTimings};
+use crate::metrics::Metrics;
+use crate::reconcile::{Context, Error, reconcile_environment};
+
+/// The controller's reconcile function for kube-runtime: one span per Environment.
+pub async fn reconcile(env: Arc<Environment>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let name = env.metadata.name.clone().ok_or(Error::Unnamed)?;
+    let span = info_span!("reconcile", environment = %name);
+    let outcome = reconcile_environment(&name, &ctx).instrument(span).await?;
+    Ok(outcome.requeue.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// Retries a failed reconcile after 10 s (kube-runtime adds no backoff of its own here; the
+/// failure is logged and counted).
+#[expect(clippy::needless_pass_by_value, reason = "kube-runtime's error_policy signature")]
+pub fn error_policy(env: Arc<Environment>, error: &Error, _ctx: Arc<Context>) -> Action {
+    warn!(environment = env.metadata.name.as_deref().unwrap_or_default(), error = %error, "reconcile failed; retrying");
+    Action::requeue(Duration::from_secs(10))
+}
+
+/// Runs the controller until SIGTERM/SIGINT or the loss of leadership.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (settings, warnings) = config.settings()?;
+    for w in warnings {
+        warn!("{w}");
+    }
+    let token = config.token()?;
+    let gitea = catalyst_gitea::Client::new(&config.gitea_api_url, token).context("--gitea-api-url")?;
+    let kube = kube::Client::try_default().await.context("connecting to the Kubernetes API")?;
+    let metrics = Metrics::new();
+    let ready = Arc::new(AtomicBool::new(false));
+    serve(config.metrics_addr, config.health_addr, metrics.clone(), ready.clone()).await?;
+    let shutdown = shutdown_signal();
+
+    let elector = if config.no_leader_election {
+        None
+    } else {
+        let identity = config
+            .identity
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| format!("environment-controller-{}", std::process::id()));
+        Some(Elector::new(
+            kube.clone(),
+            &config.leader_election_namespace,
+            LEASE_NAME,
+            &identity,
+            LeaseTimings::default(),
+        ))
+    };
+    // Ready means: configured, connected, serving probes; a standby replica is ready too.
+    ready.store(true, Ordering::SeqCst);
+    if let Some(elector) = &elector {
+        tokio::select! {
+            () = elector.acquire() => {}
+            () = shutdown.clone() => return Ok(()),
+        }
+        metrics.leader.set(1);
+    }
+
+    let ctx = Arc::new(Context::new(kube.clone(), gitea, settings, metrics.clone()));
+    let api: Api<Environment> = Api::all(kube);
+    let (reader, writer) = reflector::store();
+    // Reconcile on spec changes only: status writes bump resourceVersion, not generation.
+    let stream = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, kube::runtime::utils::PredicateConfig::default());
+    let lost = {
+        let elector = elector.clone();
+        async move {
+            match elector {
+                Some(e) => e.hold().await,
+                None => futures::future::pending::<()>().await,
+            }
+        }
+    };
+    let lost = futures::FutureExt::shared(Box::pin(lost));
+    let stop = {
+        let lost = lost.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = lost => {}
+            }
+        }
+    };
+    info!("environment-controller started");
+    Controller::for_stream(stream, reader)
+        .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
+        .graceful_shutdown_on(stop)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                match e {
+                    kube::runtime::controller::Error::ReconcilerFailed(..) => {}
+                    other => warn!(error = %other, "controller"),
+                }
+            }
+        })
+        .await;
+    if futures::FutureExt::now_or_never(lost).is_some() {
+        metrics.leader.set(0);
+        error!("leadership lost; exiting so a fresh process can campaign again");
+        anyhow::bail!("leadership lost");
+    }
+    if let Some(elector) = elector {
+        if let Err(e) = elector.release().await {
+            warn!(error = %e, "releasing the Lease failed; it expires on its own");
+        }
+        metrics.leader.set(0);
+    }
+    info!("environment-controller stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+fn shutdown_signal() -> futures::future::Shared<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> {
+    let fut: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            else {
+                let _ = ctrl_c.await;
+                return;
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+        info!("shutdown requested");
+    });
+    futures::FutureExt::shared(fut)
+}
+
+/// The probe and metrics router: `/metrics`, `/healthz`, `/readyz`.
+pub fn router(metrics: Metrics, ready: Arc<AtomicBool>) -> (Router, Router) {
+    let metrics_router = Router::new().route(
+        "/metrics",
+        get(move || {
+            let m = metrics.clone();
+            async move {
+                ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], m.render())
+            }
+        }),
+    );
+    let health_router = Router::new().route("/healthz", get(|| async { "ok" })).route(
+        "/readyz",
+        get(move || {
+            let ready = ready.clone();
+            async move {
+                if ready.load(Ordering::SeqCst) {
+                    (StatusCode::OK, "ok")
+                } else {
+                    (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+                }
+            }
+        }),
+    );
+    (metrics_router, health_router)
+}
+
+async fn serve(
+    metrics_addr: std::net::SocketAddr,
+    health_addr: std::net::SocketAddr,
+    metrics: Metrics,
+    ready: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    let (m, h) = router(metrics, ready);
+    for (addr, app, what) in [(metrics_addr, m, "metrics"), (health_addr, h, "health probes")] {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {what} on {addr}"))?;
+        info!(%addr, "serving {what}");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                error!(error = %e, "{what} server stopped");
+            }
+        });
+    }
+    Ok(())
+}

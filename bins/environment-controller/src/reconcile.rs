@@ -1,0 +1,346 @@
+//! One reconcile of one Environment (SPEC ENV-4 … ENV-12), testable without a cluster: it
+//! talks to the Kubernetes API through a [`kube::Client`] (any tower service) and to Gitea
+//! through catalyst-gitea.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use catalyst_core::conditions::{ConditionUpdate, EnvironmentReason, set_condition, types};
+use catalyst_core::crd::{
+    Environment, EnvironmentPhase, EnvironmentStatus, GiteaRepoRef, VclusterPhase, VclusterStatus,
+};
+use catalyst_core::gitops::{EnvironmentPlan, RenderError};
+use catalyst_gitea::{GiteaError, Target};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::json;
+use tracing::{debug, info, warn};
+
+use crate::config::Settings;
+use crate::metrics::Metrics;
+
+/// The field manager of the controller's status writes (server-side apply).
+pub const FIELD_MANAGER: &str = "environment-controller";
+
+/// What a reconcile needs; shared by every reconcile.
+pub struct Context {
+    /// The Kubernetes API.
+    pub kube: kube::Client,
+    /// Gitea.
+    pub gitea: catalyst_gitea::Client,
+    /// Configuration after defaults.
+    pub settings: Settings,
+    /// Counters and timings.
+    pub metrics: Metrics,
+    /// The clock of `lastTransitionTime` (tests fix it).
+    pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// A context on the real clock.
+    pub fn new(
+        kube: kube::Client,
+        gitea: catalyst_gitea::Client,
+        settings: Settings,
+        metrics: Metrics,
+    ) -> Self {
+        Self { kube, gitea, settings, metrics, clock: Arc::new(catalyst_core::conditions::now) }
+    }
+}
+
+/// What a reconcile decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The phase written, or `None` when the Environment no longer exists.
+    pub phase: Option<EnvironmentPhase>,
+    /// When to look again without a change; `None` waits for a spec change.
+    pub requeue: Option<Duration>,
+    /// Whether the status was written (it is only when something changed).
+    pub status_written: bool,
+    /// Regions whose manifest was committed (created or updated) by this reconcile.
+    pub commits: usize,
+}
+
+/// A reconcile that must be retried with backoff.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading the Environment or writing its status failed.
+    #[error("Environment {name}: {action}: {source}")]
+    Kube {
+        /// The Environment.
+        name: String,
+        /// What was being done.
+        action: &'static str,
+        /// The API error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The object has no name.
+    #[error("the Environment has no metadata.name")]
+    Unnamed,
+}
+
+/// Reconciles the Environment called `name` (ENV-4 … ENV-12).
+pub async fn reconcile_environment(name: &str, ctx: &Context) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let result = reconcile_inner(name, ctx).await;
+    ctx.metrics.observe(&result, started.elapsed());
+    result
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "the seed's algorithm step by step (ENV-4 … ENV-9), easier to check against SPEC in one piece"
+)]
+async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
+    let api: Api<Environment> = Api::all(ctx.kube.clone());
+    // ENV-4: read the object fresh; gone between queue and read is normal.
+    let env = match api.get_opt(name).await {
+        Ok(Some(env)) => env,
+        Ok(None) => {
+            debug!("Environment is gone; nothing to do");
+            return Ok(Outcome { phase: None, requeue: None, status_written: false, commits: 0 });
+        }
+        Err(source) => return Err(Error::Kube { name: name.to_owned(), action: "reading it", source }),
+    };
+    let old = env.status.clone().unwrap_or_default();
+    let mut next = old.clone();
+    let now = (ctx.clock)();
+    let generation = env.metadata.generation;
+    let settings = &ctx.settings;
+    let region_count = i64::try_from(env.spec.regions.len()).unwrap_or(i64::MAX);
+    next.region_count = Some(region_count);
+    next.observed_generation = generation;
+    let cond = |type_: &str, ok: bool, reason: EnvironmentReason, message: &str| {
+        ConditionUpdate::new(type_, ok, &reason, message).observed_generation(generation)
+    };
+
+    // ENV-5: an invalid spec is Failed until the spec changes; nothing is written to Gitea.
+    if let Err(message) = validate(&env, settings.strict) {
+        info!(%message, "invalid spec");
+        next.phase = Some(EnvironmentPhase::Failed);
+        set_condition(
+            &mut next.conditions,
+            cond(types::READY, false, EnvironmentReason::InvalidSpec, &message),
+            now,
+        );
+        let written = write_status(&api, name, &old, next).await?;
+        return Ok(Outcome {
+            phase: Some(EnvironmentPhase::Failed),
+            requeue: None,
+            status_written: written,
+            commits: 0,
+        });
+    }
+
+    // ENV-6: branch and subject prefix.
+    let org = env.spec.organization_ref.clone();
+    let branch = env.spec.env_type.to_naming().branch().to_owned();
+    next.gitea_repo_ref = Some(GiteaRepoRef { org: Some(org.clone()), branch: Some(branch.clone()) });
+    next.jetstream_subject_prefix = Some(format!("ws.{org}-{}.>", env.spec.env_type.as_str()));
+    let requeue = Some(settings.requeue_after);
+    let waiting = |mut next: EnvironmentStatus, phase, reason, message: String, org_condition: bool| {
+        next.phase = Some(phase);
+        if org_condition {
+            set_condition(
+                &mut next.conditions,
+                cond(types::GITEA_ORG_READY, false, reason, &message),
+                now.clone(),
+            );
+        }
+        set_condition(&mut next.conditions, cond(types::READY, false, reason, &message), now.clone());
+        next
+    };
+
+    // ENV-7: the Organization's Gitea org must exist.
+    match ctx.gitea.get_org(&org).await {
+        Ok(_) => {}
+        Err(GiteaError::OrgNotFound { .. }) => {
+            let message = format!(
+                "Gitea org {org:?} does not exist yet: create the parent Organization {org:?} first (organization-controller creates its Gitea org)"
+            );
+            info!(%org, "waiting for the Organization's Gitea org");
+            let next =
+                waiting(next, EnvironmentPhase::Pending, EnvironmentReason::GiteaOrgMissing, message, true);
+            let written = write_status(&api, name, &old, next).await?;
+            return Ok(Outcome {
+                phase: Some(EnvironmentPhase::Pending),
+                requeue,
+                status_written: written,
+                commits: 0,
+            });
+        }
+        Err(e) => {
+            warn!(%org, error = %e, "looking up the Gitea org failed");
+            let message = format!("looking up Gitea org {org:?} failed: {e}");
+            let next = waiting(
+                next,
+                EnvironmentPhase::Degraded,
+                EnvironmentReason::GiteaOrgLookupError,
+                message,
+                false,
+            );
+            let written = write_status(&api, name, &old, next).await?;
+            return Ok(Outcome {
+                phase: Some(EnvironmentPhase::Degraded),
+                requeue,
+                status_written: written,
+                commits: 0,
+            });
+        }
+    }
+
+    // ENV-8: render every region, then write each manifest.
+    let plan = match EnvironmentPlan::new(&env, &settings.render) {
+        Ok(plan) => plan,
+        Err(RenderError::Unnamed) => return Err(Error::Unnamed),
+        Err(e) => {
+            warn!(error = %e, "render failed");
+            let next = waiting(
+                next,
+                EnvironmentPhase::Degraded,
+                EnvironmentReason::RenderError,
+                e.to_string(),
+                false,
+            );
+            let written = write_status(&api, name, &old, next).await?;
+            return Ok(Outcome {
+                phase: Some(EnvironmentPhase::Degraded),
+                requeue,
+                status_written: written,
+                commits: 0,
+            });
+        }
+    };
+    let mut vclusters = Vec::with_capacity(plan.files.len());
+    let mut failures = Vec::new();
+    let mut commits = 0;
+    for file in &plan.files {
+        let message = format!("environment-controller: reconcile {name} on {}", file.host);
+        let target = Target {
+            owner: &plan.org,
+            repo: &plan.repo,
+            branch: &plan.branch,
+            message: &message,
+            author: &settings.author,
+        };
+        let phase = match ctx.gitea.upsert_file(&target, &file.path, file.content.as_bytes()).await {
+            Ok(result) => {
+                debug!(path = %file.path, %result, "manifest");
+                if result != catalyst_gitea::Upsert::Unchanged {
+                    commits += 1;
+                    ctx.metrics.committed();
+                    info!(path = %file.path, %result, "committed");
+                }
+                VclusterPhase::Provisioning
+            }
+            Err(GiteaError::RepoNotFound { .. }) => {
+                let message = format!(
+                    "repository {}/{} does not exist yet under Gitea org {org:?}; organization-controller creates it",
+                    plan.org, plan.repo
+                );
+                info!(repo = %plan.repo, "waiting for the environment repository");
+                let next = waiting(
+                    next,
+                    EnvironmentPhase::Pending,
+                    EnvironmentReason::GiteaRepoMissing,
+                    message,
+                    true,
+                );
+                let written = write_status(&api, name, &old, next).await?;
+                return Ok(Outcome {
+                    phase: Some(EnvironmentPhase::Pending),
+                    requeue,
+                    status_written: written,
+                    commits,
+                });
+            }
+            Err(e) => {
+                warn!(path = %file.path, error = %e, "writing the manifest failed; retried on the next reconcile");
+                failures.push(format!("{}: {e}", file.host));
+                VclusterPhase::Failed
+            }
+        };
+        let since = old
+            .vclusters
+            .iter()
+            .find(|v| v.host == file.host && v.name == plan.org && v.phase == Some(phase))
+            .and_then(|v| v.last_transition_time.clone())
+            .unwrap_or_else(|| now.clone());
+        vclusters.push(VclusterStatus {
+            host: file.host.clone(),
+            name: plan.org.clone(),
+            phase: Some(phase),
+            last_transition_time: Some(since),
+        });
+    }
+
+    // ENV-9: the final status.
+    let ok = failures.is_empty();
+    let (reason, message) = if ok {
+        (
+            EnvironmentReason::Reconciled,
+            format!("{} GitRepository manifest(s) in {}/{}", plan.files.len(), plan.org, plan.repo),
+        )
+    } else {
+        (
+            EnvironmentReason::PartialFailure,
+            format!("{} of {} region(s) failed: {}", failures.len(), plan.files.len(), failures.join("; ")),
+        )
+    };
+    let phase = if ok { EnvironmentPhase::Ready } else { EnvironmentPhase::Degraded };
+    next.phase = Some(phase);
+    next.vclusters = vclusters;
+    set_condition(
+        &mut next.conditions,
+        cond(types::GITEA_ORG_READY, true, EnvironmentReason::OrgFound, &format!("Gitea org {org:?} exists")),
+        now.clone(),
+    );
+    set_condition(
+        &mut next.conditions,
+        cond(types::GIT_REPOSITORY_WRITTEN, ok, reason, &message),
+        now.clone(),
+    );
+    set_condition(&mut next.conditions, cond(types::READY, ok, reason, &message), now);
+    let written = write_status(&api, name, &old, next).await?;
+    Ok(Outcome { phase: Some(phase), requeue, status_written: written, commits })
+}
+
+/// ENV-5: placement cardinality always, the CRD schema in strict mode.
+fn validate(env: &Environment, strict: bool) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if let Err(e) = env.spec.validate_placement() {
+        problems.push(e.to_string());
+    }
+    if strict && let Err(errors) = env.spec.validate_schema() {
+        problems.extend(errors.iter().map(ToString::to_string));
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+/// Writes `next` with server-side apply when it differs from `old`; returns whether it wrote.
+async fn write_status(
+    api: &Api<Environment>,
+    name: &str,
+    old: &EnvironmentStatus,
+    next: EnvironmentStatus,
+) -> Result<bool, Error> {
+    if *old == next {
+        return Ok(false);
+    }
+    let mut status = next;
+    // Fields other writers own stay theirs.
+    status.extra = catalyst_core::crd::Extra::default();
+    let patch = json!({"apiVersion": "catalyst.openova.io/v1", "kind": "Environment", "status": status});
+    api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch))
+        .await
+        .map_err(|source| Error::Kube { name: name.to_owned(), action: "writing its status", source })?;
+    Ok(true)
+}
