@@ -10,6 +10,11 @@ async fn main() -> ExitCode {
     // One rustls crypto provider for every HTTPS client of the process (DESIGN.md).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let config = Config::parse();
+    // Configuration mistakes are reported plainly, before any log line or connection.
+    if let Err(e) = config.settings().and_then(|_| config.token()) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
