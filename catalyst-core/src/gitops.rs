@@ -83,6 +83,9 @@ pub enum RenderError {
     /// The Environment has no `metadata.name`.
     #[error("the Environment has no metadata.name")]
     Unnamed,
+    /// The Environment's name is not a DNS label, so it cannot be a path segment.
+    #[error("metadata.name: {0}")]
+    Name(#[source] catalyst_naming::NamingError),
     /// A host-cluster name could not be derived or is not a DNS label.
     #[error("spec.regions[{index}]: {source}")]
     HostCluster {
@@ -328,6 +331,7 @@ impl EnvironmentPlan {
     /// caller's: this only needs a name, the org, the env type and the regions.
     pub fn new(env: &Environment, config: &RenderConfig) -> Result<Self, RenderError> {
         let name = env.metadata.name.as_deref().filter(|n| !n.is_empty()).ok_or(RenderError::Unnamed)?;
+        catalyst_naming::check_dns_label("Environment name", name).map_err(RenderError::Name)?;
         let spec = &env.spec;
         let org = spec.organization_ref.clone();
         let repo = format!("{org}{}", config.repo_suffix);

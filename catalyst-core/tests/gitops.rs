@@ -179,3 +179,13 @@ fn env_2_config_from_variables() {
         "HOST_CLUSTER_NAMING: \"short\" is not a host-cluster naming (verbatim, canonical)"
     );
 }
+
+#[test]
+fn a_name_that_is_not_a_dns_label_renders_nothing() {
+    let e = env(
+        "metadata: {name: ../../etc}\nspec: {organizationRef: acme, envType: dev, placement: single-region, regions: [{provider: hetzner, region: fsn, buildingBlock: rtz}]}\n",
+    );
+    let err = EnvironmentPlan::new(&e, &RenderConfig::new(PUBLIC)).unwrap_err();
+    assert!(matches!(err, RenderError::Name(_)), "{err}");
+    assert!(err.to_string().starts_with("metadata.name: "), "{err}");
+}

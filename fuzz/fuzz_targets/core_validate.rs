@@ -1,8 +1,11 @@
 //! `catalyst validate`'s YAML path on arbitrary text: a report or an error, never a panic;
 //! every finding names a rule and a message, and every error-free Catalyst document
-//! deserializes into its typed kind.
+//! deserializes into its typed kind. Every valid Environment renders (environment-controller's
+//! `catalyst environment render`) deterministically, to paths that stay under `clusters/`.
 #![no_main]
 
+use catalyst_core::crd::{Environment, Kind};
+use catalyst_core::gitops::{EnvironmentPlan, HostClusterNaming, RenderConfig};
 use catalyst_core::validate::{Checked, validate_yaml};
 use libfuzzer_sys::fuzz_target;
 
@@ -14,6 +17,25 @@ fuzz_target!(|s: &str| {
         }
         if matches!(r.checked, Checked::Skipped(_)) {
             assert!(r.findings.is_empty(), "a skipped document has findings: {r:?}");
+        }
+    }
+    let Ok(docs) = serde_saphyr::from_multiple::<serde_json::Value>(s) else { return };
+    let docs = docs.into_iter().filter(|d| !d.is_null());
+    for (r, doc) in reports.iter().zip(docs) {
+        if r.checked != Checked::Kind(Kind::Environment) || !r.is_valid() {
+            continue;
+        }
+        let Ok(env) = serde_json::from_value::<Environment>(doc) else { continue };
+        for naming in [HostClusterNaming::Verbatim, HostClusterNaming::Canonical] {
+            let mut config = RenderConfig::new("https://gitea.example.test");
+            config.host_cluster_naming = naming;
+            let Ok(plan) = EnvironmentPlan::new(&env, &config) else { continue };
+            assert_eq!(EnvironmentPlan::new(&env, &config).ok(), Some(plan.clone()), "not deterministic");
+            for f in &plan.files {
+                assert!(f.path.starts_with("clusters/") && f.path.ends_with("/gitrepository.yaml"), "{}", f.path);
+                assert!(!f.path.split('/').any(|seg| seg == ".." || seg.is_empty()), "{}", f.path);
+                assert!(f.content.ends_with('\n') && !f.content.ends_with("\n\n"), "{:?}", f.content);
+            }
         }
     }
 });

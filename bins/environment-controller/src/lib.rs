@@ -66,6 +66,18 @@ pub fn error_policy(env: Arc<Environment>, error: &Error, _ctx: Arc<Context>) ->
     Action::requeue(Duration::from_secs(10))
 }
 
+/// The reconcile triggers from a watch: applied objects whose generation (or UID) was not
+/// seen yet. The controller's own status writes change `resourceVersion`, never
+/// `generation`, so they do not trigger a reconcile; deletions need none (nothing to clean up
+/// in Gitea: the manifests stay until the Organization's repository goes).
+pub fn triggers(
+    events: impl futures::Stream<Item = Result<watcher::Event<Environment>, watcher::Error>> + Send + 'static,
+) -> impl futures::Stream<Item = Result<Environment, watcher::Error>> + Send + 'static {
+    events
+        .applied_objects()
+        .predicate_filter(predicates::generation, kube::runtime::utils::PredicateConfig::default())
+}
+
 /// Runs the controller until SIGTERM/SIGINT or the loss of leadership.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let (settings, warnings) = config.settings()?;
@@ -110,11 +122,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let api: Api<Environment> = Api::all(kube);
     let (reader, writer) = reflector::store();
     // Reconcile on spec changes only: status writes bump resourceVersion, not generation.
-    let stream = watcher(api, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects()
-        .predicate_filter(predicates::generation, kube::runtime::utils::PredicateConfig::default());
+    let stream =
+        triggers(watcher(api, watcher::Config::default().any_semantic()).default_backoff().reflect(writer));
     let lost = {
         let elector = elector.clone();
         async move {

@@ -301,3 +301,37 @@ async fn probes_and_metrics_are_served() {
     assert!(body.contains("environment_controller_leader 1\n"), "{body}");
     assert!(body.contains("# TYPE environment_controller_reconcile_duration_seconds histogram"), "{body}");
 }
+
+#[tokio::test]
+async fn reconciles_follow_generation_changes_not_status_writes() {
+    use futures::StreamExt as _;
+    use kube::runtime::watcher::Event;
+    let env = |generation: i64, rv: &str, phase: Option<&str>| {
+        let mut v: Value = serde_saphyr::from_str(&environment(
+            "acme-prod",
+            "acme",
+            "prod",
+            "single-region",
+            &[&hetzner("fsn")],
+        ))
+        .unwrap();
+        v["metadata"]["generation"] = generation.into();
+        v["metadata"]["resourceVersion"] = rv.into();
+        if let Some(p) = phase {
+            v["status"] = serde_json::json!({"phase": p});
+        }
+        serde_json::from_value::<catalyst_core::crd::Environment>(v).unwrap()
+    };
+    let events = vec![
+        Ok(Event::Apply(env(1, "1", None))),
+        Ok(Event::Apply(env(1, "2", Some("Ready")))), // our own status write
+        Ok(Event::Apply(env(1, "3", Some("Degraded")))), // and another
+        Ok(Event::Apply(env(2, "4", Some("Degraded")))), // a spec edit
+        Ok(Event::Delete(env(2, "5", None))),
+    ];
+    let seen: Vec<String> = environment_controller::triggers(futures::stream::iter(events))
+        .map(|r| r.unwrap().metadata.resource_version.unwrap())
+        .collect()
+        .await;
+    assert_eq!(seen, ["1", "4"]);
+}
