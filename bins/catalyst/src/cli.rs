@@ -80,6 +80,25 @@ pub(crate) enum Command {
     /// The token is read from GITEA_TOKEN (never from the command line).
     #[command(subcommand)]
     Gitea(GiteaCommand),
+    /// Plan a whole Sovereign offline: names, custom resources, bootstrap-kit order, Blueprint
+    /// install plans, DNS records and Gitea files.
+    ///
+    /// FILE describes the Sovereign (see --schema); with no FILE the embedded example
+    /// Sovereign is planned. Nothing is sent anywhere: no cluster, DNS server or Gitea is
+    /// needed. Every problem of every stage is listed with its path in the file; exit 1 when
+    /// there is any, 2 when FILE cannot be read or parsed as a Sovereign file.
+    Plan {
+        /// The Sovereign file (YAML).
+        #[arg(value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+        /// Also write the dependency picture (bootstrap kit and applications) to this file:
+        /// .dot (Graphviz), .mmd (Mermaid) or .svg (rendered with Graphviz's `dot`).
+        #[arg(long, value_name = "FILE")]
+        graph: Option<std::path::PathBuf>,
+        /// Print the JSON Schema of the Sovereign file and exit.
+        #[arg(long, conflicts_with_all = ["file", "graph"])]
+        schema: bool,
+    },
     /// What the environment-controller writes to Gitea for Environments, offline (SPEC ENV-*).
     #[command(subcommand)]
     Environment(EnvironmentCommand),

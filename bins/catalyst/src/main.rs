@@ -12,6 +12,7 @@ mod gitea;
 mod names;
 mod oci;
 mod output;
+mod plan;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,9 @@ fn main() -> ExitCode {
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
         cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
         cli::Command::Environment(cmd) => core::environment(cmd, cli.output),
+        cli::Command::Plan { file, graph, schema } => {
+            plan::run(file.as_deref(), graph.as_deref(), schema, cli.output)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

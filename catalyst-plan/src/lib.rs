@@ -1,0 +1,121 @@
+//! The whole Sovereign, planned offline from one file: what `catalyst plan` prints.
+//!
+//! A [`SovereignFile`](spec::SovereignFile) says what a Sovereign is: its FQDN and provider,
+//! its regions with building blocks and load-balancer IPs, its Organizations with their
+//! Environments and Applications, and where Blueprints come from. [`plan`](plan::plan) applies
+//! every crate of the SDK to it — names and labels (catalyst-naming), validated custom
+//! resources (catalyst-core), the bootstrap kit's order and each Application's resolved
+//! install plan (catalyst-blueprint), DNS record sets with lua records for multi-region
+//! Environments (catalyst-dns, validated, never sent), and the files the controllers write to
+//! Gitea — and collects every problem with its stage and path instead of stopping at the
+//! first. Nothing talks to a cluster, a DNS server or Gitea.
+//!
+//! ```
+//! use catalyst_plan::{example, plan::plan};
+//!
+//! let (file, inputs) = example();
+//! let p = plan(&file, &inputs);
+//! assert!(p.problems.is_empty(), "{:?}", p.problems);
+//! assert_eq!(p.sovereign["fqdn"], "omantel.biz");
+//! assert!(p.summary.applications >= 3);
+//! ```
+
+pub mod plan;
+pub mod spec;
+
+use std::path::Path;
+
+use crate::plan::Inputs;
+use crate::spec::{FileError, SovereignFile};
+
+include!(concat!(env!("OUT_DIR"), "/example_files.rs"));
+
+/// The embedded example Sovereign (two regions, two Organizations, several Environments and
+/// Applications) with the platform's Blueprint catalog and bootstrap kit.
+pub fn example() -> (SovereignFile, Inputs) {
+    let text = example_text();
+    // The embedded file is checked by this crate's tests; a failure here is a build defect.
+    let file =
+        SovereignFile::parse(text).unwrap_or_else(|e| unreachable!("the embedded example is valid: {e}"));
+    (file, embedded_inputs())
+}
+
+/// The embedded example's text.
+pub fn example_text() -> &'static str {
+    EXAMPLE_FILES.iter().find(|(p, _)| *p == "sovereign.yaml").map_or("", |(_, t)| t)
+}
+
+/// The embedded catalog and kit.
+pub fn embedded_inputs() -> Inputs {
+    let pick = |prefix: &str| -> Vec<(String, String)> {
+        EXAMPLE_FILES
+            .iter()
+            .filter_map(|(p, t)| p.strip_prefix(prefix).map(|rest| (rest.to_owned(), (*t).to_owned())))
+            .collect()
+    };
+    Inputs { catalog: pick("catalog/"), bootstrap_kit: pick("bootstrap-kit/") }
+}
+
+/// Reads a Sovereign file and what it points at: its catalog folder and kit folder are
+/// resolved relative to the file; absent ones are the embedded platform catalog and kit.
+pub fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
+    let io = |p: &Path, e: std::io::Error| FileError {
+        path: String::new(),
+        message: format!("{}: {e}", p.display()),
+    };
+    let size = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
+    if size > spec::MAX_FILE_BYTES as u64 {
+        return Err(FileError {
+            path: String::new(),
+            message: format!("{size} bytes is more than the {}-byte limit", spec::MAX_FILE_BYTES),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+    let file = SovereignFile::parse(&text)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut inputs = embedded_inputs();
+    if let Some(c) = &file.catalog {
+        let dir = base.join(&c.dir);
+        inputs.catalog = read_tree(&dir, "blueprint.yaml").map_err(|e| FileError {
+            path: "catalog.dir".into(),
+            message: format!("{}: {e}", dir.display()),
+        })?;
+    }
+    if let Some(k) = &file.bootstrap_kit {
+        let dir = base.join(k);
+        inputs.bootstrap_kit = read_tree(&dir, ".yaml")
+            .map_err(|e| FileError {
+                path: "bootstrapKit".into(),
+                message: format!("{}: {e}", dir.display()),
+            })?
+            .into_iter()
+            .filter(|(p, _)| !p.contains('/'))
+            .collect();
+    }
+    Ok((file, inputs))
+}
+
+/// Files below `dir` whose name ends with `suffix`, as (path relative to `dir`, text), sorted.
+fn read_tree(dir: &Path, suffix: &str) -> std::io::Result<Vec<(String, String)>> {
+    fn walk(root: &Path, dir: &Path, suffix: &str, out: &mut Vec<(String, String)>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() {
+                walk(root, &path, suffix, out)?;
+            } else if kind.is_file() && path.to_string_lossy().ends_with(suffix) {
+                if entry.metadata()?.len() > catalyst_blueprint::MAX_BLUEPRINT_BYTES {
+                    return Err(std::io::Error::other(format!("{} is too large", path.display())));
+                }
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                out.push((rel, std::fs::read_to_string(&path)?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, suffix, &mut out)?;
+    out.sort();
+    Ok(out)
+}
