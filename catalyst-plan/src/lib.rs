@@ -1,8 +1,8 @@
 //! The whole Sovereign, planned offline from one file: what `catalyst plan` prints.
 //!
-//! A [`SovereignFile`](spec::SovereignFile) says what a Sovereign is: its FQDN and provider,
+//! A [`spec::SovereignFile`] says what a Sovereign is: its FQDN and provider,
 //! its regions with building blocks and load-balancer IPs, its Organizations with their
-//! Environments and Applications, and where Blueprints come from. [`plan`](plan::plan) applies
+//! Environments and Applications, and where Blueprints come from. [`plan::plan`] applies
 //! every crate of the SDK to it — names and labels (catalyst-naming), validated custom
 //! resources (catalyst-core), the bootstrap kit's order and each Application's resolved
 //! install plan (catalyst-blueprint), DNS record sets with lua records for multi-region

@@ -7,7 +7,7 @@
 //! what it did in the Environment's status.
 //!
 //! - [`config`]: flags and environment variables with their defaults (ENV-2).
-//! - [`reconcile`]: one reconcile (ENV-4 … ENV-12); identical bytes make no commit, and the
+//! - [`mod@reconcile`]: one reconcile (ENV-4 … ENV-12); identical bytes make no commit, and the
 //!   status is written only when it changed.
 //! - [`leader`]: leader election on a Lease (ENV-1).
 //! - [`metrics`]: the counters and timings served on `/metrics`.
