@@ -75,11 +75,22 @@ pub fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut inputs = embedded_inputs();
     if let Some(c) = &file.catalog {
-        let dir = base.join(&c.dir);
-        inputs.catalog = read_tree(&dir, "blueprint.yaml").map_err(|e| FileError {
-            path: "catalog.dir".into(),
-            message: format!("{}: {e}", dir.display()),
-        })?;
+        inputs.catalog = match (&c.dir, &c.oci) {
+            (Some(dir), None) => {
+                let dir = base.join(dir);
+                read_tree(&dir, "blueprint.yaml").map_err(|e| FileError {
+                    path: "catalog.dir".into(),
+                    message: format!("{}: {e}", dir.display()),
+                })?
+            }
+            (None, Some(oci)) => pull_catalog(base, oci)?,
+            _ => {
+                return Err(FileError {
+                    path: "catalog".into(),
+                    message: "give exactly one of dir and oci".into(),
+                });
+            }
+        };
     }
     if let Some(k) = &file.bootstrap_kit {
         let dir = base.join(k);
@@ -93,6 +104,68 @@ pub fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
             .collect();
     }
     Ok((file, inputs))
+}
+
+/// Pulls and verifies every artifact of an OCI catalog, and returns the `blueprint.yaml` of
+/// each as (`REFERENCE/PATH`, text).
+#[cfg(feature = "oci")]
+fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, String)>, FileError> {
+    use catalyst_blueprint::artifact::ArtifactRef;
+    use catalyst_blueprint::oci::{Credentials, PublicKey, Registry, RegistryOptions, Verification};
+
+    let err = |path: String, message: String| FileError { path, message };
+    let mut keys = Vec::new();
+    for (i, k) in oci.keys.iter().enumerate() {
+        let file = base.join(k);
+        let pem = std::fs::read(&file)
+            .map_err(|e| err(format!("catalog.oci.keys[{i}]"), format!("{}: {e}", file.display())))?;
+        keys.push(
+            PublicKey::from_pem(&pem, &file.display().to_string())
+                .map_err(|e| err(format!("catalog.oci.keys[{i}]"), e.to_string()))?,
+        );
+    }
+    if keys.is_empty() {
+        return Err(err(
+            "catalog.oci.keys".into(),
+            "at least one public key is needed: artifacts are verified before use".into(),
+        ));
+    }
+    let registry = Registry::new(RegistryOptions {
+        plain_http: oci.plain_http,
+        credentials: Credentials::from_env(),
+        ..RegistryOptions::default()
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| err("catalog.oci".into(), e.to_string()))?;
+    let tmp = tempfile::tempdir().map_err(|e| err("catalog.oci".into(), e.to_string()))?;
+    let verification = Verification::Keys(keys);
+    let mut out = Vec::new();
+    for (i, r) in oci.blueprints.iter().enumerate() {
+        let at = format!("catalog.oci.blueprints[{i}]");
+        let reference: ArtifactRef = r
+            .parse()
+            .map_err(|e: catalyst_blueprint::artifact::ReferenceError| err(at.clone(), e.to_string()))?;
+        let dir = tmp.path().join(i.to_string());
+        runtime
+            .block_on(registry.pull(&reference, &verification, &dir))
+            .map_err(|e| err(at.clone(), format!("{r}: {e}")))?;
+        let found = read_tree(&dir, "blueprint.yaml").map_err(|e| err(at.clone(), e.to_string()))?;
+        if found.is_empty() {
+            return Err(err(at, format!("{r}: the artifact holds no blueprint.yaml")));
+        }
+        out.extend(found.into_iter().map(|(p, t)| (format!("{r}/{p}"), t)));
+    }
+    Ok(out)
+}
+
+#[cfg(not(feature = "oci"))]
+fn pull_catalog(_: &Path, _: &spec::OciCatalog) -> Result<Vec<(String, String)>, FileError> {
+    Err(FileError {
+        path: "catalog.oci".into(),
+        message: "this build cannot read OCI registries; build catalyst-plan with the `oci` feature".into(),
+    })
 }
 
 /// Files below `dir` whose name ends with `suffix`, as (path relative to `dir`, text), sorted.

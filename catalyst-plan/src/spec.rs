@@ -150,12 +150,32 @@ pub struct ApplicationSpec {
     pub environments: Option<Vec<String>>,
 }
 
-/// Where Blueprints are read from.
+/// Where Blueprints are read from: exactly one of `dir` and `oci`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CatalogSource {
     /// A folder of `blueprint.yaml` files, relative to the Sovereign file.
-    pub dir: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// Signed Blueprint artifacts in an OCI registry (needs the `oci` feature; the `catalyst`
+    /// binary has it). Each is verified before it is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci: Option<OciCatalog>,
+}
+
+/// Blueprints pulled from an OCI registry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OciCatalog {
+    /// Artifact references (`REGISTRY/REPOSITORY:TAG` or `…@sha256:…`), one per Blueprint
+    /// version.
+    pub blueprints: Vec<String>,
+    /// PEM public keys (relative to the Sovereign file); a cosign signature by any one of them
+    /// must exist for every artifact.
+    pub keys: Vec<PathBuf>,
+    /// Speak plain HTTP (loopback registries only).
+    #[serde(default)]
+    pub plain_http: bool,
 }
 
 /// A problem with the file itself: where and what.

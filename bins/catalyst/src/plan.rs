@@ -31,6 +31,10 @@ pub(crate) fn run(
             let shown = path.display();
             if e.path.is_empty() {
                 Failure::usage(anyhow!("{shown}: {}", e.message))
+            } else if e.path.starts_with("catalog.oci.blueprints") {
+                // The registry answered, and what it holds is refused (unsigned, wrong key,
+                // unsafe archive): the remote state is wrong, as for `blueprint pull`.
+                Failure::invalid(anyhow!("{shown}: {e}"))
             } else {
                 Failure::usage(anyhow!("{shown}: {e}"))
             }

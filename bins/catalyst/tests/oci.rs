@@ -335,3 +335,37 @@ async fn push_evil(w: &World) -> String {
         .unwrap();
     w.reference("9.0.0")
 }
+
+#[test]
+fn plan_reads_its_catalog_from_signed_artifacts() {
+    let w = World::new();
+    let digest = w.push("1.4.0", "1.4.0", Some("a"));
+    let sovereign = |key: &str| {
+        format!(
+            "sovereign: {{fqdn: t1.example.test, provider: hetzner}}\nregions: [{{region: fsn, buildingBlocks: [rtz], lbIps: [127.0.0.5]}}]\n\
+             catalog:\n  oci:\n    plainHttp: true\n    keys: [{key}.pub]\n    blueprints: [\"{}\"]\n\
+             organizations:\n  - slug: acme\n    owners: [{{email: a@b.example}}]\n    environments: [{{envType: dev, regions: [fsn]}}]\n    applications: [{{name: demo, blueprint: \"bp-demo@^1.4\"}}]\n",
+            w.reference("1.4.0")
+        )
+    };
+    fs::write(w.path("sovereign.yaml"), sovereign("a")).unwrap();
+    let o = catalyst(&["-o", "json", "plan", &w.s("sovereign.yaml")], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(plan["applications"][0]["install_order"][0]["name"], "bp-demo");
+    assert_eq!(plan["applications"][0]["install_order"][0]["version"], "1.4.0");
+    // Signed by a, verified against b only: refused before anything is read.
+    fs::write(w.path("sovereign.yaml"), sovereign("b")).unwrap();
+    let o = catalyst(&["plan", &w.s("sovereign.yaml")], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(&format!(
+            "error: {}: catalog.oci.blueprints[0]: {}: ",
+            w.s("sovereign.yaml"),
+            w.reference("1.4.0")
+        )),
+        "{e}"
+    );
+    assert!(e.contains(&digest[..19]) || e.contains("signature"), "{e}");
+}
