@@ -159,6 +159,19 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
         next
     };
 
+    // ENV-11/12: stop early with a waiting or degraded status.
+    let early = async |next: EnvironmentStatus,
+                       phase: EnvironmentPhase,
+                       reason: EnvironmentReason,
+                       message: String,
+                       org_condition: bool,
+                       commits: usize|
+           -> Result<Outcome, Error> {
+        let next = waiting(next, phase, reason, message, org_condition);
+        let written = write_status(&api, name, &old, next).await?;
+        Ok(Outcome { phase: Some(phase), requeue, status_written: written, commits })
+    };
+
     // ENV-7: the Organization's Gitea org must exist.
     match ctx.gitea.get_org(&org).await {
         Ok(_) => {}
@@ -167,33 +180,28 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
                 "Gitea org {org:?} does not exist yet: create the parent Organization {org:?} first (organization-controller creates its Gitea org)"
             );
             info!(%org, "waiting for the Organization's Gitea org");
-            let next =
-                waiting(next, EnvironmentPhase::Pending, EnvironmentReason::GiteaOrgMissing, message, true);
-            let written = write_status(&api, name, &old, next).await?;
-            return Ok(Outcome {
-                phase: Some(EnvironmentPhase::Pending),
-                requeue,
-                status_written: written,
-                commits: 0,
-            });
+            return early(
+                next,
+                EnvironmentPhase::Pending,
+                EnvironmentReason::GiteaOrgMissing,
+                message,
+                true,
+                0,
+            )
+            .await;
         }
         Err(e) => {
             warn!(%org, error = %e, "looking up the Gitea org failed");
             let message = format!("looking up Gitea org {org:?} failed: {e}");
-            let next = waiting(
+            return early(
                 next,
                 EnvironmentPhase::Degraded,
                 EnvironmentReason::GiteaOrgLookupError,
                 message,
                 false,
-            );
-            let written = write_status(&api, name, &old, next).await?;
-            return Ok(Outcome {
-                phase: Some(EnvironmentPhase::Degraded),
-                requeue,
-                status_written: written,
-                commits: 0,
-            });
+                0,
+            )
+            .await;
         }
     }
 
@@ -203,20 +211,15 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
         Err(RenderError::Unnamed) => return Err(Error::Unnamed),
         Err(e) => {
             warn!(error = %e, "render failed");
-            let next = waiting(
+            return early(
                 next,
                 EnvironmentPhase::Degraded,
                 EnvironmentReason::RenderError,
                 e.to_string(),
                 false,
-            );
-            let written = write_status(&api, name, &old, next).await?;
-            return Ok(Outcome {
-                phase: Some(EnvironmentPhase::Degraded),
-                requeue,
-                status_written: written,
-                commits: 0,
-            });
+                0,
+            )
+            .await;
         }
     };
     let mut vclusters = Vec::with_capacity(plan.files.len());
@@ -247,20 +250,15 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
                     plan.org, plan.repo
                 );
                 info!(repo = %plan.repo, "waiting for the environment repository");
-                let next = waiting(
+                return early(
                     next,
                     EnvironmentPhase::Pending,
                     EnvironmentReason::GiteaRepoMissing,
                     message,
                     true,
-                );
-                let written = write_status(&api, name, &old, next).await?;
-                return Ok(Outcome {
-                    phase: Some(EnvironmentPhase::Pending),
-                    requeue,
-                    status_written: written,
                     commits,
-                });
+                )
+                .await;
             }
             Err(e) => {
                 warn!(path = %file.path, error = %e, "writing the manifest failed; retried on the next reconcile");
