@@ -63,7 +63,8 @@ pub(crate) enum Command {
         #[arg(required = true, value_name = "FILE|DIR")]
         paths: Vec<std::path::PathBuf>,
     },
-    /// Lint, resolve and graph Blueprint catalogs (SPEC §4).
+    /// Lint, resolve and graph Blueprint catalogs; push, pull and verify signed Blueprint
+    /// artifacts (SPEC §4, §5).
     #[command(subcommand)]
     Blueprint(BlueprintCommand),
     /// Check a bootstrap kit: the Flux HelmRelease dependsOn DAG of a kit folder (SPEC BK-*).
@@ -85,8 +86,9 @@ pub(crate) enum Command {
     ///
     /// FILE describes the Sovereign (see --schema); with no FILE the embedded example
     /// Sovereign is planned. Nothing is sent anywhere: no cluster, DNS server or Gitea is
-    /// needed. Every problem of every stage is listed with its path in the file; exit 1 when
-    /// there is any, 2 when FILE cannot be read or parsed as a Sovereign file.
+    /// needed (a catalog given as `catalog.oci` is pulled, and verified, from its registry).
+    /// Every problem of every stage is listed with its path in the file; exit 1 when there is
+    /// any, 2 when FILE cannot be read or parsed as a Sovereign file.
     Plan {
         /// The Sovereign file (YAML).
         #[arg(value_name = "FILE")]
