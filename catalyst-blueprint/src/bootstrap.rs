@@ -107,7 +107,6 @@ pub fn check_kit_dir(dir: &Path) -> Result<KitCheck, KitError> {
         move |source| KitError::Io { path, source }
     };
     let mut files = Vec::new();
-    let mut kustomization = None;
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let path = entry.map_err(io(dir))?.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else { continue };
@@ -126,18 +125,24 @@ pub fn check_kit_dir(dir: &Path) -> Result<KitCheck, KitError> {
             });
         }
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        if name == "kustomization.yaml" || name == "kustomization.yml" {
-            kustomization = Some(text);
-        } else {
-            files.push((name, text));
-        }
+        files.push((name, text));
     }
-    files.sort();
-    let check = check_kit(&files, kustomization.as_deref());
+    let check = check_kit_files(files);
     if check.releases.is_empty() && !check.has_errors() {
         return Err(KitError::NoReleases { dir: dir.to_owned() });
     }
     Ok(check)
+}
+
+/// Checks a kit folder's files given as (file name, text), in any order: a
+/// `kustomization.yaml` (or `.yml`) among them is the resources list, every other file a
+/// release file. Pure: no IO.
+pub fn check_kit_files(files: Vec<(String, String)>) -> KitCheck {
+    let (kustomizations, mut files): (Vec<_>, Vec<_>) =
+        files.into_iter().partition(|(name, _)| name == "kustomization.yaml" || name == "kustomization.yml");
+    let kustomization = kustomizations.into_iter().next_back().map(|(_, text)| text);
+    files.sort();
+    check_kit(&files, kustomization.as_deref())
 }
 
 /// The slot of a kit file name: the leading digits and an optional letter (`06a-x.yaml`).

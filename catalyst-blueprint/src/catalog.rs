@@ -103,23 +103,46 @@ impl Catalog {
             }
             let text = std::fs::read_to_string(&file)
                 .map_err(|source| CatalogError::Io { path: file.clone(), source })?;
-            match Blueprint::parse(&text, folder_of(&file, &text).as_deref()) {
-                Ok(mut bp) => {
-                    diagnostics.extend(std::mem::take(&mut bp.warnings).into_iter().map(with_file));
-                    let (name, version) = (bp.name.clone(), bp.version.clone());
-                    if let Some(prev) = catalog.insert(bp, Some(file.clone())) {
-                        let other = prev.source.map(|p| p.display().to_string()).unwrap_or_default();
-                        diagnostics.push(with_file(Diagnostic::error(
-                            "DuplicateVersion",
-                            "spec.version",
-                            format!("{name} {version} is also defined by {other}"),
-                        )));
-                    }
-                }
-                Err(errors) => diagnostics.extend(errors.into_iter().map(with_file)),
-            }
+            catalog.add_text(file, &text, &mut diagnostics);
         }
         Ok(Loaded { catalog, diagnostics })
+    }
+
+    /// Builds a catalog from `blueprint.yaml` texts already read, each with the path it came
+    /// from (which names its folder), by the rules of [`Catalog::load_dir`]: files that do not
+    /// parse are reported and skipped, and a second file with the same name and version is a
+    /// `DuplicateVersion` error. Every diagnostic carries its file.
+    pub fn from_texts(files: impl IntoIterator<Item = (PathBuf, String)>) -> Loaded {
+        let mut catalog = Catalog::default();
+        let mut diagnostics = Vec::new();
+        for (file, text) in files {
+            catalog.add_text(file, &text, &mut diagnostics);
+        }
+        Loaded { catalog, diagnostics }
+    }
+
+    /// Parses one `blueprint.yaml` and adds it, reporting into `diagnostics`.
+    fn add_text(&mut self, file: PathBuf, text: &str, diagnostics: &mut Vec<Diagnostic>) {
+        let shown = file.display().to_string();
+        let with_file = |mut d: Diagnostic| {
+            d.file = Some(shown.clone());
+            d
+        };
+        match Blueprint::parse(text, folder_of(&file, text).as_deref()) {
+            Ok(mut bp) => {
+                diagnostics.extend(std::mem::take(&mut bp.warnings).into_iter().map(with_file));
+                let (name, version) = (bp.name.clone(), bp.version.clone());
+                if let Some(prev) = self.insert(bp, Some(file)) {
+                    let other = prev.source.map(|p| p.display().to_string()).unwrap_or_default();
+                    diagnostics.push(with_file(Diagnostic::error(
+                        "DuplicateVersion",
+                        "spec.version",
+                        format!("{name} {version} is also defined by {other}"),
+                    )));
+                }
+            }
+            Err(errors) => diagnostics.extend(errors.into_iter().map(with_file)),
+        }
     }
 
     /// The versions of `name`, lowest first.

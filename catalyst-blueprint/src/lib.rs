@@ -47,7 +47,7 @@ mod plan;
 mod solve;
 mod when;
 
-pub use bootstrap::{KitCheck, KitError, KitRelease, check_kit, check_kit_dir};
+pub use bootstrap::{KitCheck, KitError, KitRelease, check_kit, check_kit_dir, check_kit_files};
 pub use catalog::{Catalog, CatalogError, Entry, Loaded, MAX_BLUEPRINT_BYTES};
 pub use constraint::{Constraint, InvalidRange, Pin, Request, RequestError};
 pub use header::{ApiVersion, BlueprintHeader, HeaderError, parse_header};

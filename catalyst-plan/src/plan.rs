@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 
-use catalyst_blueprint::{Blueprint, Catalog, KitCheck, Request, ResolveOptions, check_kit, resolve};
+use catalyst_blueprint::{Catalog, KitCheck, Request, ResolveOptions, check_kit_files, resolve};
 use catalyst_core::crd::Environment;
 use catalyst_core::gitops::{EnvironmentPlan, RenderConfig};
 use catalyst_core::validate::validate_document;
@@ -283,9 +283,11 @@ pub fn plan(file: &SovereignFile, inputs: &Inputs) -> Plan {
         .map_err(|e| cx.problem(Stage::Naming, "sovereign.provider", e))
         .ok();
     out.sovereign.insert("fqdn".into(), file.sovereign.fqdn.clone());
-    if let Some(f) = &fqdn {
-        let zone = file.sovereign.parent_zone.clone().unwrap_or_else(|| catalyst_dns::default_parent_zone(f));
-        out.sovereign.insert("parent_zone".into(), zone);
+    let parent_zone = fqdn
+        .as_ref()
+        .map(|f| file.sovereign.parent_zone.clone().unwrap_or_else(|| catalyst_dns::default_parent_zone(f)));
+    if let Some(zone) = &parent_zone {
+        out.sovereign.insert("parent_zone".into(), zone.clone());
     }
     if let Some(p) = provider {
         out.sovereign.insert("provider".into(), p.name().to_owned());
@@ -360,8 +362,8 @@ pub fn plan(file: &SovereignFile, inputs: &Inputs) -> Plan {
             Err(e) => cx.problem(Stage::Dns, "sovereign", e),
         }
     }
-    if let Some(f) = &fqdn {
-        out.resources.push(sovereign_resource(file, f));
+    if let (Some(f), Some(zone)) = (&fqdn, &parent_zone) {
+        out.resources.push(sovereign_resource(file, f, zone, provider));
     }
     let mut slugs = BTreeSet::new();
     for (oi, org) in file.organizations.iter().enumerate() {
@@ -583,8 +585,9 @@ fn host_names(cx: &mut Ctx, loc: &Location, fqdn: Option<&Fqdn>, at: &str) -> Op
     }
 }
 
-fn sovereign_resource(file: &SovereignFile, fqdn: &Fqdn) -> Value {
-    let zone = file.sovereign.parent_zone.clone().unwrap_or_else(|| catalyst_dns::default_parent_zone(fqdn));
+fn sovereign_resource(file: &SovereignFile, fqdn: &Fqdn, zone: &str, provider: Option<Provider>) -> Value {
+    // An unknown provider is already a problem; the resource shows what was written.
+    let provider = provider.map_or_else(|| file.sovereign.provider.clone(), |p| p.name().to_owned());
     let regions: Vec<Value> = file
         .regions
         .iter()
@@ -596,28 +599,18 @@ fn sovereign_resource(file: &SovereignFile, fqdn: &Fqdn) -> Value {
     json!({
         "apiVersion": "catalyst.openova.io/v1", "kind": "Sovereign",
         "metadata": {"name": fqdn.as_str().replace('.', "-")},
-        "spec": {"fqdn": fqdn.as_str(), "bcpTopology": topology, "provider": file.sovereign.provider.parse::<Provider>().map_or_else(|_| file.sovereign.provider.clone(), |p| p.name().to_owned()),
+        "spec": {"fqdn": fqdn.as_str(), "bcpTopology": topology, "provider": provider,
                  "regions": regions,
                  "parentDomains": [{"name": zone.trim_end_matches('.'), "role": "primary"}]}
     })
 }
 
 fn load_catalog(cx: &mut Ctx, files: &[(String, String)]) -> Catalog {
-    let mut catalog = Catalog::default();
-    for (path, text) in files {
-        let folder = std::path::Path::new(path).parent().and_then(|p| p.file_name()).and_then(|n| n.to_str());
-        match Blueprint::parse(text, folder) {
-            Ok(bp) => {
-                catalog.insert(bp, Some(path.into()));
-            }
-            Err(errors) => {
-                for e in errors.into_iter().filter(catalyst_blueprint::Diagnostic::is_error) {
-                    cx.problem(Stage::Catalog, format!("{path}: {}", e.path), e.message);
-                }
-            }
-        }
+    let loaded = Catalog::from_texts(files.iter().map(|(path, text)| (path.into(), text.clone())));
+    for d in loaded.diagnostics.into_iter().filter(catalyst_blueprint::Diagnostic::is_error) {
+        cx.problem(Stage::Catalog, format!("{}: {}", d.file.unwrap_or_default(), d.path), d.message);
     }
-    catalog
+    loaded.catalog
 }
 
 fn plan_kit(cx: &mut Ctx, files: &[(String, String)]) -> KitPlan {
@@ -625,10 +618,7 @@ fn plan_kit(cx: &mut Ctx, files: &[(String, String)]) -> KitPlan {
         cx.problem(Stage::BootstrapKit, "bootstrapKit", "the bootstrap kit has no files");
         return KitPlan::default();
     }
-    let kustomization = files.iter().find(|(n, _)| n == "kustomization.yaml").map(|(_, t)| t.as_str());
-    let releases: Vec<(String, String)> =
-        files.iter().filter(|(n, _)| n != "kustomization.yaml").cloned().collect();
-    let check: KitCheck = check_kit(&releases, kustomization);
+    let check: KitCheck = check_kit_files(files.to_vec());
     for f in check.findings.iter().filter(|f| f.is_error()) {
         cx.problem(
             Stage::BootstrapKit,
