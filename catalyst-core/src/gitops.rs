@@ -33,6 +33,12 @@ use std::fmt::Write as _;
 
 use crate::crd::{EnvType, Environment, EnvironmentRegion};
 
+/// The default Secret with Gitea clone credentials (`GITEA_SECRET_REF`, ENV-2).
+pub const DEFAULT_SECRET_REF: &str = "gitea-flux-token";
+
+/// The default Flux namespace (`FLUX_NAMESPACE`, ENV-2).
+pub const DEFAULT_FLUX_NAMESPACE: &str = "flux-system";
+
 /// Flux's default sync interval, used when the configured one is not positive (ENV-13).
 pub const DEFAULT_INTERVAL_SECONDS: i64 = 60;
 
@@ -206,10 +212,10 @@ impl RenderConfig {
     pub fn new(public_url: impl Into<String>) -> Self {
         Self {
             public_url: public_url.into(),
-            secret_ref: "gitea-flux-token".into(),
-            flux_namespace: "flux-system".into(),
+            secret_ref: DEFAULT_SECRET_REF.into(),
+            flux_namespace: DEFAULT_FLUX_NAMESPACE.into(),
             flux_interval_seconds: DEFAULT_INTERVAL_SECONDS,
-            repo_suffix: "-environment".into(),
+            repo_suffix: catalyst_naming::DEFAULT_ENV_REPO_SUFFIX.into(),
             host_cluster_naming: HostClusterNaming::Verbatim,
             host_cluster_override: None,
         }
@@ -278,13 +284,8 @@ impl RenderConfig {
             config.repo_suffix = v;
         }
         if let Some(v) = get(vars::FLUX_INTERVAL_SECONDS) {
-            match v.parse::<i64>() {
-                Ok(n) if n > 0 => config.flux_interval_seconds = n,
-                _ => warnings.push(format!(
-                    "{}={v:?} is not a positive integer; using {DEFAULT_INTERVAL_SECONDS}",
-                    vars::FLUX_INTERVAL_SECONDS
-                )),
-            }
+            config.flux_interval_seconds =
+                positive_or_default(vars::FLUX_INTERVAL_SECONDS, &v, DEFAULT_INTERVAL_SECONDS, &mut warnings);
         }
         if let Some(v) = get(vars::HOST_CLUSTER_NAMING) {
             config.host_cluster_naming = v
@@ -292,6 +293,20 @@ impl RenderConfig {
                 .map_err(|message| ConfigError::Invalid { var: vars::HOST_CLUSTER_NAMING, message })?;
         }
         Ok((config, warnings))
+    }
+}
+
+/// A positive integer setting (seconds) read from `raw`, or `default` with a warning in
+/// `warnings` when it is not one: the platform controller's rule for its integer variables
+/// (SPEC ENV-2).
+pub fn positive_or_default(var: &str, raw: &str, default: i64, warnings: &mut Vec<String>) -> i64 {
+    let raw = raw.trim();
+    match raw.parse::<i64>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            warnings.push(format!("{var}={raw:?} is not a positive integer; using {default}"));
+            default
+        }
     }
 }
 
@@ -335,7 +350,7 @@ impl EnvironmentPlan {
         let spec = &env.spec;
         let org = spec.organization_ref.clone();
         let repo = format!("{org}{}", config.repo_suffix);
-        let branch = spec.env_type.to_naming().branch().to_owned();
+        let branch = spec.branch().to_owned();
         let repo_url = format!("{}/{org}/{repo}.git", config.public_url.trim_end_matches('/'));
         let uid = env.metadata.uid.as_deref().unwrap_or_default();
         let generation = env.metadata.generation.unwrap_or_default();
@@ -358,7 +373,7 @@ impl EnvironmentPlan {
         }
         Ok(Self {
             name: name.to_owned(),
-            jetstream_subject_prefix: format!("ws.{org}-{}.>", spec.env_type.as_str()),
+            jetstream_subject_prefix: spec.jetstream_subject_prefix(),
             org,
             repo,
             branch,

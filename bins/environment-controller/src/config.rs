@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use catalyst_core::gitops::{DEFAULT_INTERVAL_SECONDS, HostClusterNaming, RenderConfig};
+use catalyst_core::gitops::{
+    DEFAULT_FLUX_NAMESPACE, DEFAULT_INTERVAL_SECONDS, DEFAULT_SECRET_REF, HostClusterNaming, RenderConfig,
+    positive_or_default,
+};
 use catalyst_gitea::Identity;
 use clap::Parser;
 
@@ -34,32 +37,32 @@ pub struct Config {
     #[arg(long, env = "GITEA_PUBLIC_URL", value_name = "URL")]
     pub gitea_public_url: Option<String>,
     /// The Secret in the Flux namespace holding Gitea clone credentials (spec.secretRef).
-    #[arg(long, env = "GITEA_SECRET_REF", default_value = "gitea-flux-token", value_name = "NAME")]
+    #[arg(long, env = "GITEA_SECRET_REF", default_value = DEFAULT_SECRET_REF, value_name = "NAME")]
     pub gitea_secret_ref: String,
     /// Render anonymous sources (no secretRef) when --gitea-secret-ref is empty, instead of
     /// refusing to start. Gitea requires sign-in for clones by default.
     #[arg(long, env = "ALLOW_ANONYMOUS_CLONE")]
     pub allow_anonymous_clone: bool,
     /// Namespace of the GitRepository objects (Flux's namespace in each vCluster).
-    #[arg(long, env = "FLUX_NAMESPACE", default_value = "flux-system", value_name = "NAMESPACE")]
+    #[arg(long, env = "FLUX_NAMESPACE", default_value = DEFAULT_FLUX_NAMESPACE, value_name = "NAMESPACE")]
     pub flux_namespace: String,
     /// Flux sync interval in seconds (spec.interval). Values that are not positive integers
     /// fall back to 60, with a warning.
     #[arg(long, env = "FLUX_INTERVAL_SECONDS", default_value = "60", value_name = "SECONDS")]
     pub flux_interval_seconds: String,
     /// Commit author name.
-    #[arg(long, env = "COMMIT_AUTHOR_NAME", default_value = "environment-controller", value_name = "NAME")]
+    #[arg(long, env = "COMMIT_AUTHOR_NAME", default_value = DEFAULT_AUTHOR_NAME, value_name = "NAME")]
     pub commit_author_name: String,
     /// Commit author email.
     #[arg(
         long,
         env = "COMMIT_AUTHOR_EMAIL",
-        default_value = "environment-controller@openova.io",
+        default_value = DEFAULT_AUTHOR_EMAIL,
         value_name = "EMAIL"
     )]
     pub commit_author_email: String,
     /// Suffix of the environment repository after the Organization slug.
-    #[arg(long, env = "ENV_REPO_SUFFIX", default_value = "-environment", value_name = "SUFFIX")]
+    #[arg(long, env = "ENV_REPO_SUFFIX", default_value = catalyst_naming::DEFAULT_ENV_REPO_SUFFIX, value_name = "SUFFIX")]
     pub env_repo_suffix: String,
     /// Seconds between reconciles of an unchanged Environment (drift detection). Values that
     /// are not positive integers fall back to 300, with a warning.
@@ -135,6 +138,12 @@ pub struct Settings {
     pub strict: bool,
 }
 
+/// The default commit author name (ENV-2).
+pub const DEFAULT_AUTHOR_NAME: &str = "environment-controller";
+
+/// The default commit author email (ENV-2).
+pub const DEFAULT_AUTHOR_EMAIL: &str = "environment-controller@openova.io";
+
 /// The default requeue interval (ENV-2).
 pub const DEFAULT_REQUEUE_SECONDS: u64 = 300;
 
@@ -154,10 +163,10 @@ impl Settings {
             self.render.repo_suffix = defaults.repo_suffix;
         }
         if self.author.name.is_empty() {
-            "environment-controller".clone_into(&mut self.author.name);
+            DEFAULT_AUTHOR_NAME.clone_into(&mut self.author.name);
         }
         if self.author.email.is_empty() {
-            "environment-controller@openova.io".clone_into(&mut self.author.email);
+            DEFAULT_AUTHOR_EMAIL.clone_into(&mut self.author.email);
         }
         if self.requeue_after.is_zero() {
             self.requeue_after = Duration::from_secs(DEFAULT_REQUEUE_SECONDS);
@@ -196,18 +205,19 @@ impl Config {
             ));
         }
         let mut warnings = Vec::new();
-        let mut positive = |name: &str, raw: &str, default: i64| match raw.trim().parse::<i64>() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                warnings.push(format!("{name}={raw:?} is not a positive integer; using {default}"));
-                default
-            }
-        };
-        let interval =
-            positive("FLUX_INTERVAL_SECONDS", &self.flux_interval_seconds, DEFAULT_INTERVAL_SECONDS);
+        let interval = positive_or_default(
+            "FLUX_INTERVAL_SECONDS",
+            &self.flux_interval_seconds,
+            DEFAULT_INTERVAL_SECONDS,
+            &mut warnings,
+        );
         #[expect(clippy::cast_possible_wrap, reason = "a small constant")]
-        let requeue =
-            positive("REQUEUE_AFTER_SECONDS", &self.requeue_after_seconds, DEFAULT_REQUEUE_SECONDS as i64);
+        let requeue = positive_or_default(
+            "REQUEUE_AFTER_SECONDS",
+            &self.requeue_after_seconds,
+            DEFAULT_REQUEUE_SECONDS as i64,
+            &mut warnings,
+        );
         let naming = if self.host_cluster_naming == "canonical" {
             HostClusterNaming::Canonical
         } else {

@@ -142,9 +142,9 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
 
     // ENV-6: branch and subject prefix.
     let org = env.spec.organization_ref.clone();
-    let branch = env.spec.env_type.to_naming().branch().to_owned();
-    next.gitea_repo_ref = Some(GiteaRepoRef { org: Some(org.clone()), branch: Some(branch.clone()) });
-    next.jetstream_subject_prefix = Some(format!("ws.{org}-{}.>", env.spec.env_type.as_str()));
+    next.gitea_repo_ref =
+        Some(GiteaRepoRef { org: Some(org.clone()), branch: Some(env.spec.branch().to_owned()) });
+    next.jetstream_subject_prefix = Some(env.spec.jetstream_subject_prefix());
     let requeue = Some(settings.requeue_after);
     let waiting = |mut next: EnvironmentStatus, phase, reason, message: String, org_condition: bool| {
         next.phase = Some(phase);

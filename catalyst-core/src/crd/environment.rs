@@ -51,6 +51,19 @@ pub struct EnvironmentSpec {
     pub extra: Extra,
 }
 
+impl EnvironmentSpec {
+    /// The Gitea branch of the env type (SPEC NAME-21, ENV-6): `prod` → `main`, …
+    pub fn branch(&self) -> &'static str {
+        self.env_type.to_naming().branch()
+    }
+
+    /// The JetStream subject prefix `ws.{organizationRef}-{envType}.>` (SPEC ENV-6). Built
+    /// from the spec as written, so it exists even before the slug is validated.
+    pub fn jetstream_subject_prefix(&self) -> String {
+        format!("ws.{}-{}.>", self.organization_ref, self.env_type.as_str())
+    }
+}
+
 /// How an Environment spreads over regions (SPEC CORE-3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
