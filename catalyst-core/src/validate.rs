@@ -145,19 +145,25 @@ pub enum ValidateError {
 /// assert_eq!(errors, ["spec.regions: placement single-region needs exactly 1 region, found 2 [CORE-5]"]);
 /// ```
 pub fn validate_yaml(text: &str) -> Result<Vec<DocumentReport>, ValidateError> {
+    Ok(validate_yaml_documents(text)?.into_iter().map(|(report, _)| report).collect())
+}
+
+/// [`validate_yaml`], with each report's document, for callers that go on to use the
+/// documents (deserialize the valid ones) without parsing the stream again.
+pub fn validate_yaml_documents(text: &str) -> Result<Vec<(DocumentReport, Value)>, ValidateError> {
     if text.len() > MAX_STREAM_BYTES {
         return Err(ValidateError::TooLarge { size: text.len() });
     }
     let docs: Vec<Value> =
         serde_saphyr::from_multiple(text).map_err(|e| ValidateError::Yaml { message: e.to_string() })?;
     Ok(docs
-        .iter()
+        .into_iter()
         .filter(|d| !d.is_null())
         .enumerate()
         .map(|(i, d)| {
-            let mut r = validate_document(d);
+            let mut r = validate_document(&d);
             r.index = i;
-            r
+            (r, d)
         })
         .collect())
 }

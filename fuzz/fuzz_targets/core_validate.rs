@@ -6,12 +6,12 @@
 
 use catalyst_core::crd::{Environment, Kind};
 use catalyst_core::gitops::{EnvironmentPlan, HostClusterNaming, RenderConfig};
-use catalyst_core::validate::{Checked, validate_yaml};
+use catalyst_core::validate::{Checked, validate_yaml_documents};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|s: &str| {
-    let Ok(reports) = validate_yaml(s) else { return };
-    for r in &reports {
+    let Ok(documents) = validate_yaml_documents(s) else { return };
+    for (r, _) in &documents {
         for f in &r.findings {
             assert!(!f.rule.is_empty() && !f.message.is_empty(), "{f:?}");
         }
@@ -19,9 +19,7 @@ fuzz_target!(|s: &str| {
             assert!(r.findings.is_empty(), "a skipped document has findings: {r:?}");
         }
     }
-    let Ok(docs) = serde_saphyr::from_multiple::<serde_json::Value>(s) else { return };
-    let docs = docs.into_iter().filter(|d| !d.is_null());
-    for (r, doc) in reports.iter().zip(docs) {
+    for (r, doc) in documents {
         if r.checked != Checked::Kind(Kind::Environment) || !r.is_valid() {
             continue;
         }

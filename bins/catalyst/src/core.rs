@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow};
 use catalyst_core::crd::{Environment, Kind, crds, crds_yaml};
 use catalyst_core::gitops::{EnvironmentPlan, PlannedFile, RenderConfig};
-use catalyst_core::validate::{Checked, DocumentReport, Finding, MAX_STREAM_BYTES, Severity, validate_yaml};
+use catalyst_core::validate::{
+    Checked, DocumentReport, Finding, MAX_STREAM_BYTES, Severity, validate_yaml, validate_yaml_documents,
+};
 use serde::Serialize;
 
 use crate::Failure;
@@ -235,16 +237,15 @@ pub(crate) fn environment(cmd: EnvironmentCommand, format: Output) -> Result<(),
     }
     let name = file.display().to_string();
     let text = read_capped(&file).map_err(Failure::invalid)?;
-    let reports = validate_yaml(&text).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
-    let docs: Vec<serde_json::Value> =
-        serde_saphyr::from_multiple(&text).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
-    let docs = docs.into_iter().filter(|d| !d.is_null());
+    let documents = validate_yaml_documents(&text).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
     let mut problems = Vec::new();
     let mut files: Vec<PlannedFile> = Vec::new();
-    for (report, doc) in reports.iter().zip(docs) {
+    let mut environments = 0;
+    for (report, doc) in documents {
         if report.checked != Checked::Kind(Kind::Environment) {
             continue;
         }
+        environments += 1;
         let label = report.label();
         if !report.is_valid() {
             problems.extend(report.errors().map(|f| format!("{name}: {label}: {f}")));
@@ -264,7 +265,7 @@ pub(crate) fn environment(cmd: EnvironmentCommand, format: Output) -> Result<(),
         }
         return Err(Failure::reported());
     }
-    if files.is_empty() && reports.iter().all(|r| r.checked != Checked::Kind(Kind::Environment)) {
+    if environments == 0 {
         return Err(Failure::invalid(anyhow!("{name}: no Environment document")));
     }
     if format == Output::Text {
