@@ -131,13 +131,15 @@ pub enum PdnsError {
         /// What did not fit.
         message: String,
     },
-    /// The plan changes record sets this tool does not own.
+    /// The plan changes record sets its owner does not own.
     #[error(
-        "zone {zone}: {count} record set(s) exist, are not managed by catalyst and differ from the file (first: {first}); use --force to adopt them"
+        "zone {zone}: {count} record set(s) exist, are not owned by {owner} and differ from the desired state (first: {first}); use --force to take them over"
     )]
     NotOwned {
         /// The zone.
         zone: String,
+        /// The plan's owner.
+        owner: crate::Owner,
         /// How many.
         count: usize,
         /// The first one.
@@ -384,7 +386,7 @@ impl Client {
                 let mut contents: Vec<String> = r.records.iter().map(|x| x.content.clone()).collect();
                 contents.sort();
                 ActualSet {
-                    owned: r.comments.iter().any(Comment::is_owner),
+                    owner: crate::Owner::from_comments(&r.comments),
                     all_enabled: r.records.iter().all(|x| !x.disabled),
                     set: RecordSet { name: canonical_name(&r.name), rtype: r.rtype, ttl: r.ttl, contents },
                 }
@@ -448,11 +450,7 @@ impl Client {
     /// plan would change sets this tool does not own.
     pub async fn apply(&self, plan: &ZonePlan) -> Result<Applied, PdnsError> {
         if let Some(first) = plan.refused.first() {
-            return Err(PdnsError::NotOwned {
-                zone: plan.zone.clone(),
-                count: plan.refused.len(),
-                first: first.actual.to_string(),
-            });
+            return Err(not_owned(plan, first));
         }
         if plan.create_zone {
             self.create_zone(&plan.zone, &[], false).await?;
@@ -485,11 +483,7 @@ impl Client {
     /// change a record set this tool does not own.
     pub async fn apply_all(&self, plans: &[ZonePlan]) -> Result<Vec<Applied>, PdnsError> {
         if let Some(plan) = plans.iter().find(|p| !p.refused.is_empty()) {
-            return Err(PdnsError::NotOwned {
-                zone: plan.zone.clone(),
-                count: plan.refused.len(),
-                first: plan.refused[0].actual.to_string(),
-            });
+            return Err(not_owned(plan, &plan.refused[0]));
         }
         let mut out = Vec::with_capacity(plans.len());
         for plan in plans {
@@ -524,6 +518,16 @@ impl Client {
     /// The zone's DNSSEC keys.
     pub async fn cryptokeys(&self, zone: &str) -> Result<Vec<CryptoKey>, PdnsError> {
         self.get_json(&format!("{}/cryptokeys", self.zone_path(zone)), Some(zone)).await
+    }
+}
+
+fn not_owned(plan: &ZonePlan, first: &crate::Refused) -> PdnsError {
+    let by = first.owner.as_ref().map_or_else(|| "no owner".to_owned(), |o| format!("owner {o}"));
+    PdnsError::NotOwned {
+        zone: plan.zone.clone(),
+        owner: plan.owner.clone(),
+        count: plan.refused.len(),
+        first: format!("{} ({by})", first.actual),
     }
 }
 

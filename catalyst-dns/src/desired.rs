@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Deserialize;
 
-use crate::{LuaRecord, canonical_name, lint_lua};
+use crate::{LuaRecord, Owner, canonical_name, lint_lua};
 
 /// One problem of a desired-state file, with its path (`zones[0].records[2].content[1]`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,11 +33,17 @@ pub struct RecordSet {
     pub contents: Vec<String>,
 }
 
-/// The desired record sets of one zone, keyed by (name, type).
+/// The desired record sets of one zone, keyed by (name, type), and who they belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredZone {
     /// Zone name with a trailing dot.
     pub zone: String,
+    /// The owner the sets are written for: a plan changes only sets that carry this owner's
+    /// marker (see [`crate::Owner`]).
+    pub owner: Owner,
+    /// When set, the names a plan may touch: this canonical name and its subdomains. Sets
+    /// elsewhere in the zone are not looked at, whoever owns them.
+    pub scope: Option<String>,
     /// The record sets.
     pub rrsets: BTreeMap<(String, String), RecordSet>,
 }
@@ -45,6 +51,8 @@ pub struct DesiredZone {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    #[serde(default)]
+    owner: Option<String>,
     zones: Vec<RawZone>,
 }
 
@@ -78,6 +86,10 @@ enum OneOrMany {
 
 /// Parses and validates a desired-state file; every error is returned, each with its path.
 ///
+/// The optional top-level `owner:` names who the file's record sets belong to (default
+/// `catalyst`); two files with different owners can share a zone without deleting each
+/// other's sets.
+///
 /// ```
 /// let zones = catalyst_dns::parse_desired(r#"
 /// zones:
@@ -93,6 +105,13 @@ pub fn parse_desired(yaml: &str) -> Result<Vec<DesiredZone>, Vec<FileError>> {
     let raw: RawFile = serde_saphyr::from_str(yaml)
         .map_err(|e| vec![FileError { path: String::new(), message: e.to_string() }])?;
     let mut errors = Vec::new();
+    let owner = match raw.owner.as_deref().map(Owner::new).transpose() {
+        Ok(owner) => owner.unwrap_or_default(),
+        Err(e) => {
+            errors.push(FileError { path: "owner".into(), message: e.to_string() });
+            Owner::default()
+        }
+    };
     let mut zones: Vec<DesiredZone> = Vec::new();
     for (zi, z) in raw.zones.iter().enumerate() {
         let zpath = format!("zones[{zi}]");
@@ -140,7 +159,7 @@ pub fn parse_desired(yaml: &str) -> Result<Vec<DesiredZone>, Vec<FileError>> {
                 });
             }
         }
-        zones.push(DesiredZone { zone, rrsets });
+        zones.push(DesiredZone { zone, owner: owner.clone(), scope: None, rrsets });
     }
     if errors.is_empty() { Ok(zones) } else { Err(errors) }
 }

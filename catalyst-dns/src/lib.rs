@@ -25,6 +25,7 @@
 mod client;
 mod desired;
 mod lua;
+mod owner;
 mod plan;
 mod rrset;
 mod sovereign;
@@ -33,9 +34,8 @@ mod subdomains;
 pub use client::{ApiKey, Applied, Client, Config, CryptoKey, PdnsError, ServerInfo, Stats, ZoneSummary};
 pub use desired::{DesiredZone, FileError, RecordSet, check_content, parse_desired};
 pub use lua::{IfPortUp, IfUrlUp, LuaError, LuaOption, LuaRecord, Weighted, lint_lua};
-pub use plan::{
-    ActualSet, Change, DEFAULT_MAX_BODY, OWNER_ACCOUNT, OWNER_COMMENT, Refused, ZonePlan, plan_zone,
-};
+pub use owner::{MARKER_ACCOUNT, MARKER_PREFIX, MAX_OWNER_LEN, Owner, OwnerError};
+pub use plan::{ActualSet, Change, DEFAULT_MAX_BODY, Refused, ZonePlan, plan_zone};
 pub use rrset::{ChangeType, Comment, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
 pub use sovereign::{AuditFinding, SOVEREIGN_TTL, audit, default_parent_zone, sovereign_records};
 pub use subdomains::{

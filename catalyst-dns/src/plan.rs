@@ -7,12 +7,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::desired::{DesiredZone, RecordSet};
-use crate::{RrSet, ZonePatch};
+use crate::{Owner, RrSet, ZonePatch};
 
-/// The rrset comment that marks a record set as managed by this tool.
-pub const OWNER_COMMENT: &str = "managed-by: catalyst";
-/// The comment account written with [`OWNER_COMMENT`].
-pub const OWNER_ACCOUNT: &str = "catalyst";
 /// PowerDNS's default `webserver-max-bodysize` is 2 MiB; bodies stay below with a margin.
 pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024 - 16 * 1024;
 
@@ -21,8 +17,9 @@ pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024 - 16 * 1024;
 pub struct ActualSet {
     /// Its contents (disabled records included, see `all_enabled`).
     pub set: RecordSet,
-    /// Whether it carries the ownership comment.
-    pub owned: bool,
+    /// The owner its catalyst marker names; `None` when it carries no marker (written by
+    /// hand or by another tool).
+    pub owner: Option<Owner>,
     /// Whether every record is enabled.
     pub all_enabled: bool,
 }
@@ -43,11 +40,18 @@ pub enum Change {
         /// What it will have.
         to: RecordSet,
     },
-    /// An owned set that the file no longer lists.
+    /// A set of this plan's owner that the desired state no longer lists.
     Delete {
         /// What the server has.
         from: RecordSet,
     },
+}
+
+impl ActualSet {
+    /// Whether its marker names `owner`.
+    pub fn is_owned_by(&self, owner: &Owner) -> bool {
+        self.owner.as_ref() == Some(owner)
+    }
 }
 
 impl Change {
@@ -60,11 +64,11 @@ impl Change {
         (&s.name, &s.rtype)
     }
 
-    fn rrset(&self) -> RrSet {
+    fn rrset(&self, owner: &Owner) -> RrSet {
         match self {
             Self::Create { to } | Self::Update { to, .. } => {
                 let mut r = RrSet::replace(&to.name, &to.rtype, to.ttl, to.contents.iter().cloned());
-                r.comments = vec![crate::rrset::Comment::owner()];
+                r.comments = vec![owner.marker()];
                 r
             }
             Self::Delete { from } => RrSet::delete(&from.name, &from.rtype),
@@ -91,13 +95,32 @@ impl fmt::Display for Change {
     }
 }
 
-/// A record set the file wants to change but this tool does not own.
+/// A record set the desired state wants to change but this plan's owner does not own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refused {
     /// What the server has (without the ownership comment).
     pub actual: RecordSet,
+    /// Who owns it: another owner's identity, or `None` when no catalyst marker is on it.
+    pub owner: Option<Owner>,
     /// What the file wants.
     pub desired: RecordSet,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.owner {
+            Some(o) => write!(
+                f,
+                "{} {}: exists, owned by {o}; --force to take it over",
+                self.actual.name, self.actual.rtype
+            ),
+            None => write!(
+                f,
+                "{} {}: exists, not managed by catalyst; --force to adopt",
+                self.actual.name, self.actual.rtype
+            ),
+        }
+    }
 }
 
 /// The plan of one zone.
@@ -105,20 +128,48 @@ pub struct Refused {
 pub struct ZonePlan {
     /// Zone name with a trailing dot.
     pub zone: String,
+    /// The owner the plan acts for: every set it writes carries this owner's marker.
+    pub owner: Owner,
     /// Whether the zone must be created first.
     pub create_zone: bool,
     /// The changes, by (name, type).
     pub changes: Vec<Change>,
-    /// Sets that exist unowned and differ: changed only with `--force`.
+    /// Sets that exist, are not this owner's and differ: changed only with `--force`.
     pub refused: Vec<Refused>,
 }
 
-/// Diffs one zone. Only owned sets are updated or deleted; with `force`, unowned sets the
-/// file lists are adopted (updated and marked). SOA and apex NS are never touched unless
-/// the file lists them.
+/// Diffs one zone for the desired state's owner.
+///
+/// Only sets whose marker names `desired.owner` are updated or deleted. A set without a
+/// marker, or with another owner's, is refused when the desired state wants it different
+/// (with `force` it is taken over: updated and re-marked), and is never deleted. When
+/// `desired.scope` is set, sets outside that name and its subdomains are not looked at.
+/// SOA and apex NS are never touched unless the desired state lists them.
+///
+/// ```
+/// use catalyst_dns::{ActualSet, Owner, RecordSet, plan_zone, parse_desired};
+/// let zone = &parse_desired("owner: team-a\nzones: [{name: z.test, records: []}]").unwrap()[0];
+/// let other = ActualSet {
+///     set: RecordSet { name: "b.z.test.".into(), rtype: "A".into(), ttl: 60, contents: vec!["127.0.0.2".into()] },
+///     owner: Some(Owner::new("team-b")?),
+///     all_enabled: true,
+/// };
+/// // team-a's empty file deletes nothing of team-b's.
+/// assert!(plan_zone(zone, Some(&[other]), false).changes.is_empty());
+/// # Ok::<(), catalyst_dns::OwnerError>(())
+/// ```
 pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: bool) -> ZonePlan {
-    let by_key: BTreeMap<(&str, &str), &ActualSet> =
-        actual.unwrap_or_default().iter().map(|a| ((a.set.name.as_str(), a.set.rtype.as_str()), a)).collect();
+    let in_scope = |name: &str| {
+        desired.scope.as_deref().is_none_or(|scope| {
+            name == scope || name.strip_suffix(scope).is_some_and(|head| head.ends_with('.'))
+        })
+    };
+    let by_key: BTreeMap<(&str, &str), &ActualSet> = actual
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| in_scope(&a.set.name))
+        .map(|a| ((a.set.name.as_str(), a.set.rtype.as_str()), a))
+        .collect();
     let mut changes = Vec::new();
     let mut refused = Vec::new();
     for ((name, rtype), want) in &desired.rrsets {
@@ -126,25 +177,38 @@ pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: boo
             None => changes.push(Change::Create { to: want.clone() }),
             Some(have) => {
                 let same = have.all_enabled && have.set.ttl == want.ttl && have.set.contents == want.contents;
-                match (same, have.owned, force) {
+                let mine = have.is_owned_by(&desired.owner);
+                match (same, mine, force) {
                     (true, true, _) | (true, false, false) => {}
                     (_, true, _) | (_, false, true) => {
                         changes.push(Change::Update { from: have.set.clone(), to: want.clone() });
                     }
                     (false, false, false) => {
-                        refused.push(Refused { actual: have.set.clone(), desired: want.clone() });
+                        refused.push(Refused {
+                            actual: have.set.clone(),
+                            owner: have.owner.clone(),
+                            desired: want.clone(),
+                        });
                     }
                 }
             }
         }
     }
     for ((name, rtype), have) in &by_key {
-        if have.owned && !desired.rrsets.contains_key(&((*name).to_owned(), (*rtype).to_owned())) {
+        if have.is_owned_by(&desired.owner)
+            && !desired.rrsets.contains_key(&((*name).to_owned(), (*rtype).to_owned()))
+        {
             changes.push(Change::Delete { from: have.set.clone() });
         }
     }
     changes.sort_by(|a, b| a.key().cmp(&b.key()));
-    ZonePlan { zone: desired.zone.clone(), create_zone: actual.is_none(), changes, refused }
+    ZonePlan {
+        zone: desired.zone.clone(),
+        owner: desired.owner.clone(),
+        create_zone: actual.is_none(),
+        changes,
+        refused,
+    }
 }
 
 impl ZonePlan {
@@ -155,7 +219,7 @@ impl ZonePlan {
         let mut current = ZonePatch::default();
         let mut size = "{\"rrsets\":[]}".len();
         for change in &self.changes {
-            let rrset = change.rrset();
+            let rrset = change.rrset(&self.owner);
             let len = serde_json::to_string(&rrset).map_or(0, |s| s.len()) + 1;
             if !current.rrsets.is_empty() && size + len > max_body {
                 patches.push(std::mem::take(&mut current));

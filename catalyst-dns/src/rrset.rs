@@ -70,7 +70,7 @@ pub struct RrSet {
     pub comments: Vec<Comment>,
 }
 
-/// An rrset comment; catalyst marks the sets it owns with one.
+/// An rrset comment; catalyst marks the sets it owns with one ([`crate::Owner::marker`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comment {
     /// The text.
@@ -78,18 +78,6 @@ pub struct Comment {
     /// Who wrote it.
     #[serde(default)]
     pub account: String,
-}
-
-impl Comment {
-    /// The ownership marker ([`crate::OWNER_COMMENT`]).
-    pub fn owner() -> Self {
-        Self { content: crate::OWNER_COMMENT.to_owned(), account: crate::OWNER_ACCOUNT.to_owned() }
-    }
-
-    /// Whether this is the ownership marker.
-    pub fn is_owner(&self) -> bool {
-        self.content == crate::OWNER_COMMENT
-    }
 }
 
 impl RrSet {

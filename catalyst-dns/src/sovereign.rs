@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::desired::{DesiredZone, RecordSet};
 use crate::plan::ActualSet;
-use crate::{SOVEREIGN_SUBDOMAINS, canonical_name};
+use crate::{Owner, SOVEREIGN_SUBDOMAINS, canonical_name};
 
 /// TTL of the per-Sovereign records in the parent zone (seed 003).
 pub const SOVEREIGN_TTL: u32 = 60;
@@ -28,12 +28,18 @@ pub fn default_parent_zone(sovereign: &Fqdn) -> String {
 /// subdomain (the seed list by default) and, when `apex` is set, `<fqdn>` itself, all to
 /// the primary load-balancer IP with TTL 60. Never a wildcard (DNS-15).
 ///
+/// The zone is owned by the Sovereign ([`Owner::sovereign`]) and scoped to its FQDN: a plan
+/// of it touches only the Sovereign's own names, so many Sovereigns share one parent zone
+/// and publishing one leaves the others' records as they are.
+///
 /// ```
 /// use catalyst_naming::Fqdn;
 /// let fqdn = Fqdn::sovereign("t111.omani.works")?;
 /// let zone = catalyst_dns::sovereign_records(&fqdn, None, "127.0.0.7".parse()?, None, true)?;
 /// assert_eq!(zone.zone, "omani.works.");
 /// assert_eq!(zone.rrsets.len(), 14);
+/// assert_eq!(zone.owner.as_str(), "t111.omani.works");
+/// assert_eq!(zone.scope.as_deref(), Some("t111.omani.works."));
 /// assert!(zone.rrsets.contains_key(&("console.t111.omani.works.".into(), "A".into())));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -70,7 +76,7 @@ pub fn sovereign_records(
             ((name, "A".to_owned()), set)
         })
         .collect();
-    Ok(DesiredZone { zone, rrsets })
+    Ok(DesiredZone { zone, owner: Owner::sovereign(sovereign), scope: Some(fqdn), rrsets })
 }
 
 /// One finding of [`audit`].

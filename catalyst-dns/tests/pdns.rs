@@ -80,7 +80,7 @@ async fn only_owned_record_sets_are_changed_or_deleted() {
     let patches = client.stats().patches.load(Ordering::Relaxed);
     let err = apply(&pdns, want, false).await.unwrap_err();
     assert!(
-        err.to_string().starts_with("zone own.test.: 1 record set(s) exist, are not managed by catalyst"),
+        err.to_string().starts_with("zone own.test.: 1 record set(s) exist, are not owned by catalyst and differ from the desired state (first: manual.own.test. 60 A [127.0.0.9] (no owner))"),
         "{err}"
     );
     assert_eq!(pdns.addresses("manual.own.test.", RecordType::A), [ip("127.0.0.9")]);
@@ -89,7 +89,10 @@ async fn only_owned_record_sets_are_changed_or_deleted() {
     apply(&pdns, want, true).await.unwrap();
     assert_eq!(pdns.addresses("manual.own.test.", RecordType::A), [ip("127.0.0.8")]);
     let sets = client.rrsets("own.test").await.unwrap().unwrap();
-    assert!(sets.iter().find(|s| s.set.name == "manual.own.test.").unwrap().owned);
+    assert_eq!(
+        sets.iter().find(|s| s.set.name == "manual.own.test.").unwrap().owner,
+        Some(catalyst_dns::Owner::default())
+    );
 }
 
 #[tokio::test]
@@ -177,4 +180,111 @@ async fn errors_are_typed() {
     .unwrap();
     assert!(matches!(dead.zones().await.unwrap_err(), PdnsError::Transport { .. }));
     assert_eq!(dead.stats().gets.load(Ordering::Relaxed), 3);
+}
+
+/// Issue 16 §1: two desired-state files with different owners share one zone; neither ever
+/// deletes or silently changes the other's record sets.
+#[tokio::test]
+async fn two_owners_share_a_zone() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    let a =
+        |records: &str| format!("owner: team-a\nzones:\n  - name: shared.test\n    records: [{records}]\n");
+    let b =
+        |records: &str| format!("owner: team-b\nzones:\n  - name: shared.test\n    records: [{records}]\n");
+    client.create_zone("shared.test", &[], false).await.unwrap();
+    apply(&pdns, &a("{name: a1, type: A, ttl: 60, content: 127.0.0.1}, {name: a2, type: A, ttl: 60, content: 127.0.0.2}"), false).await.unwrap();
+    apply(&pdns, &b("{name: b1, type: A, ttl: 60, content: 127.0.0.3}"), false).await.unwrap();
+    // team-a drops a2: only a2 goes.
+    apply(&pdns, &a("{name: a1, type: A, ttl: 60, content: 127.0.0.1}"), false).await.unwrap();
+    // team-b empties its file: only b1 goes.
+    let applied = apply(&pdns, &b(""), false).await.unwrap();
+    assert_eq!(applied[0].changes, 1);
+    assert_eq!(pdns.addresses("a1.shared.test.", RecordType::A), [ip("127.0.0.1")]);
+    assert!(pdns.addresses("a2.shared.test.", RecordType::A).is_empty());
+    assert!(pdns.addresses("b1.shared.test.", RecordType::A).is_empty());
+    // team-b wanting team-a's name is refused with the owner named, and nothing is written.
+    let patches = client.stats().patches.load(Ordering::Relaxed);
+    let err = apply(&pdns, &b("{name: a1, type: A, ttl: 60, content: 127.0.0.9}"), false).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "zone shared.test.: 1 record set(s) exist, are not owned by team-b and differ from the desired state (first: a1.shared.test. 60 A [127.0.0.1] (owner team-a)); use --force to take them over"
+    );
+    assert_eq!(client.stats().patches.load(Ordering::Relaxed), patches);
+    assert_eq!(pdns.addresses("a1.shared.test.", RecordType::A), [ip("127.0.0.1")]);
+}
+
+/// Sets written under the marker of before owners existed (`managed-by: catalyst`) count as
+/// owner `catalyst`: a file without `owner:` keeps managing them (and re-marks what it
+/// writes), while another owner needs --force and never deletes them.
+#[tokio::test]
+async fn legacy_marker_migrates_to_owner_catalyst() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    client.create_zone("legacy.test", &[], false).await.unwrap();
+    let legacy = |name: &str, ip: &str| {
+        let mut r = RrSet::replace(name, "A", 60, [ip]);
+        r.comments = vec![catalyst_dns::Comment {
+            content: "managed-by: catalyst".into(),
+            account: "catalyst".into(),
+        }];
+        r
+    };
+    client
+        .patch(
+            "legacy.test",
+            &ZonePatch {
+                rrsets: vec![
+                    legacy("keep.legacy.test", "127.0.0.1"),
+                    legacy("drop.legacy.test", "127.0.0.2"),
+                    legacy("t5.legacy.test", "127.0.0.3"),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    let sets = client.rrsets("legacy.test").await.unwrap().unwrap();
+    assert!(
+        sets.iter().filter(|s| s.set.rtype == "A").all(|s| s.owner == Some(catalyst_dns::Owner::default()))
+    );
+
+    // Another owner: the legacy set at its name is refused, nothing of the legacy sets is deleted.
+    let t5 = catalyst_naming::Fqdn::sovereign("t5.legacy.test").unwrap();
+    let zone = catalyst_dns::sovereign_records(
+        &t5,
+        Some("legacy.test"),
+        "127.0.0.4".parse().unwrap(),
+        Some(&[]),
+        true,
+    )
+    .unwrap();
+    let plans = client.plan(std::slice::from_ref(&zone), false).await.unwrap();
+    assert_eq!(plans[0].refused.len(), 1);
+    assert_eq!(
+        plans[0].refused[0].to_string(),
+        "t5.legacy.test. A: exists, owned by catalyst; --force to take it over"
+    );
+    assert!(plans[0].changes.is_empty());
+    // With --force the Sovereign takes its apex over, and it now carries the Sovereign's marker.
+    let plans = client.plan(std::slice::from_ref(&zone), true).await.unwrap();
+    client.apply_all(&plans).await.unwrap();
+    let raw = pdns.api_get("/api/v1/servers/localhost/zones/legacy.test.");
+    assert!(raw.contains("managed-by: catalyst; owner: t5.legacy.test"), "{raw}");
+
+    // The default owner manages the rest: `drop` is deleted, `keep` is updated and re-marked.
+    apply(&pdns, "zones:\n  - name: legacy.test\n    records:\n      - {name: keep, type: A, ttl: 60, content: 127.0.0.5}\n", false).await.unwrap();
+    assert!(pdns.addresses("drop.legacy.test.", RecordType::A).is_empty());
+    assert_eq!(pdns.addresses("keep.legacy.test.", RecordType::A), [ip("127.0.0.5")]);
+    assert_eq!(
+        pdns.addresses("t5.legacy.test.", RecordType::A),
+        [ip("127.0.0.4")],
+        "another owner's set is not the default owner's"
+    );
+    let sets = client.rrsets("legacy.test").await.unwrap().unwrap();
+    let keep = sets.iter().find(|s| s.set.name == "keep.legacy.test.").unwrap();
+    assert_eq!(keep.owner, Some(catalyst_dns::Owner::default()));
+    assert!(
+        pdns.api_get("/api/v1/servers/localhost/zones/legacy.test.")
+            .contains("managed-by: catalyst; owner: catalyst")
+    );
 }

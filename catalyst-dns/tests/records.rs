@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use catalyst_dns::{
-    ActualSet, AuditFinding, Change, LuaRecord, RecordSet, audit, check_content, default_parent_zone,
+    ActualSet, AuditFinding, Change, LuaRecord, Owner, RecordSet, audit, check_content, default_parent_zone,
     lint_lua, parse_desired, plan_zone, sovereign_records,
 };
 use catalyst_naming::Fqdn;
@@ -137,12 +137,20 @@ fn content_is_normalised_like_powerdns_stores_it() {
 fn plan_respects_ownership_and_splits_bodies() {
     let zone = parse_desired("zones: [{name: z.test, records: [{name: a, type: A, ttl: 60, content: 127.0.0.1}, {name: b, type: A, ttl: 60, content: 127.0.0.2}]}]").unwrap().remove(0);
     let actual = vec![
-        ActualSet { set: set("a.z.test.", "A", 60, &["127.0.0.1"]), owned: true, all_enabled: true },
-        ActualSet { set: set("b.z.test.", "A", 60, &["127.0.0.9"]), owned: false, all_enabled: true },
-        ActualSet { set: set("old.z.test.", "A", 60, &["127.0.0.3"]), owned: true, all_enabled: true },
+        ActualSet {
+            set: set("a.z.test.", "A", 60, &["127.0.0.1"]),
+            owner: Some(Owner::default()),
+            all_enabled: true,
+        },
+        ActualSet { set: set("b.z.test.", "A", 60, &["127.0.0.9"]), owner: None, all_enabled: true },
+        ActualSet {
+            set: set("old.z.test.", "A", 60, &["127.0.0.3"]),
+            owner: Some(Owner::default()),
+            all_enabled: true,
+        },
         ActualSet {
             set: set("z.test.", "SOA", 3600, &["ns1.z.test. x 1 2 3 4 5"]),
-            owned: false,
+            owner: None,
             all_enabled: true,
         },
     ];
@@ -199,16 +207,16 @@ fn dns_12_13_sovereign_records() {
 #[test]
 fn dns_15_audit_finds_wildcards_and_stray_addresses() {
     let sets = vec![
-        ActualSet { set: set("*.omani.works.", "A", 300, &["127.0.0.66"]), owned: false, all_enabled: true },
+        ActualSet { set: set("*.omani.works.", "A", 300, &["127.0.0.66"]), owner: None, all_enabled: true },
         ActualSet {
             set: set("console.t1.omani.works.", "A", 60, &["127.0.0.7"]),
-            owned: true,
+            owner: Some(Owner::default()),
             all_enabled: true,
         },
-        ActualSet { set: set("old.omani.works.", "A", 60, &["127.0.0.99"]), owned: false, all_enabled: true },
+        ActualSet { set: set("old.omani.works.", "A", 60, &["127.0.0.99"]), owner: None, all_enabled: true },
         ActualSet {
             set: set("omani.works.", "NS", 3600, &["ns1.omani.works."]),
-            owned: false,
+            owner: None,
             all_enabled: true,
         },
     ];
@@ -240,7 +248,7 @@ proptest! {
     fn plan_against_itself_is_empty(n in 1usize..30) {
         let records: Vec<String> = (0..n).map(|i| format!("{{name: h{i}, type: A, ttl: 60, content: 127.0.0.{}}}", i + 1)).collect();
         let zone = parse_desired(&format!("zones: [{{name: p.test, records: [{}]}}]", records.join(", "))).unwrap().remove(0);
-        let actual: Vec<ActualSet> = zone.rrsets.values().map(|s| ActualSet { set: s.clone(), owned: true, all_enabled: true }).collect();
+        let actual: Vec<ActualSet> = zone.rrsets.values().map(|s| ActualSet { set: s.clone(), owner: Some(Owner::default()), all_enabled: true }).collect();
         let plan = plan_zone(&zone, Some(&actual), false);
         prop_assert!(plan.changes.is_empty() && plan.refused.is_empty());
         let _ = BTreeMap::<u8, u8>::new();
@@ -270,4 +278,87 @@ fn readme_example_is_valid() {
     assert_eq!(zones[0].rrsets.len(), 4);
     let geo = &zones[0].rrsets[&("geo.example.test.".to_owned(), "LUA".to_owned())];
     assert_eq!(geo.contents, [r#"A "pickclosest({'127.0.0.30', '127.0.0.40'})""#]);
+}
+
+fn owned(s: RecordSet, owner: &str) -> ActualSet {
+    ActualSet { set: s, owner: Some(Owner::new(owner).unwrap()), all_enabled: true }
+}
+
+/// Issue 16 §1: a plan creates, updates and deletes only its own owner's sets; another
+/// owner's are refused (never deleted) and taken over only with force; the legacy marker
+/// counts as owner `catalyst`.
+#[test]
+fn plans_are_scoped_to_their_owner() {
+    let zone = parse_desired("owner: team-a\nzones: [{name: z.test, records: [{name: a, type: A, ttl: 60, content: 127.0.0.1}, {name: shared, type: A, ttl: 60, content: 127.0.0.5}]}]").unwrap().remove(0);
+    assert_eq!(zone.owner.as_str(), "team-a");
+    let actual = vec![
+        owned(set("gone.z.test.", "A", 60, &["127.0.0.3"]), "team-a"),
+        owned(set("b.z.test.", "A", 60, &["127.0.0.2"]), "team-b"),
+        owned(set("legacy.z.test.", "A", 60, &["127.0.0.4"]), "catalyst"),
+        owned(set("shared.z.test.", "A", 60, &["127.0.0.6"]), "team-b"),
+    ];
+    let plan = plan_zone(&zone, Some(&actual), false);
+    assert_eq!(plan.owner.as_str(), "team-a");
+    assert_eq!(
+        plan.changes,
+        [
+            Change::Create { to: set("a.z.test.", "A", 60, &["127.0.0.1"]) },
+            Change::Delete { from: set("gone.z.test.", "A", 60, &["127.0.0.3"]) },
+        ]
+    );
+    assert_eq!(plan.refused.len(), 1);
+    assert_eq!(
+        plan.refused[0].to_string(),
+        "shared.z.test. A: exists, owned by team-b; --force to take it over"
+    );
+    // Force takes `shared` over; it still never deletes team-b's `b` or the legacy set.
+    let forced = plan_zone(&zone, Some(&actual), true);
+    assert!(forced.refused.is_empty());
+    assert_eq!(forced.changes.len(), 3);
+    assert!(
+        forced.changes.iter().all(|c| !matches!(c, Change::Delete { from } if from.name != "gone.z.test."))
+    );
+    // Every written set carries team-a's marker.
+    let body = forced.patches(catalyst_dns::DEFAULT_MAX_BODY)[0].to_json();
+    assert_eq!(
+        body.matches(
+            r#""comments":[{"content":"managed-by: catalyst; owner: team-a","account":"catalyst"}]"#
+        )
+        .count(),
+        2,
+        "{body}"
+    );
+
+    // A file without `owner:` is owner `catalyst`: the legacy set is its own and is deleted.
+    let default = parse_desired("zones: [{name: z.test, records: []}]").unwrap().remove(0);
+    let plan = plan_zone(&default, Some(&actual), false);
+    assert_eq!(plan.changes, [Change::Delete { from: set("legacy.z.test.", "A", 60, &["127.0.0.4"]) }]);
+
+    let err = parse_desired("owner: 'a b'\nzones: []").unwrap_err();
+    assert_eq!(
+        err[0].to_string(),
+        "owner: invalid owner \"a b\": only ASCII letters, digits and - . _ : / @ are allowed"
+    );
+}
+
+/// A Sovereign's records are scoped to its own names: another Sovereign's sets in the same
+/// parent zone are not even looked at, whoever owns them.
+#[test]
+fn sovereign_plans_never_look_outside_their_fqdn() {
+    let a = Fqdn::sovereign("t111.omani.works").unwrap();
+    let b = Fqdn::sovereign("t112.omani.works").unwrap();
+    let zone_a = sovereign_records(&a, None, "127.0.0.7".parse().unwrap(), None, true).unwrap();
+    let zone_b = sovereign_records(&b, None, "127.0.0.8".parse().unwrap(), None, true).unwrap();
+    let written: Vec<ActualSet> =
+        zone_a.rrsets.values().map(|s| owned(s.clone(), "t111.omani.works")).collect();
+    // Even sets of A written under B's owner (a hostile or mistaken marker) are out of B's scope.
+    let mut actual = written.clone();
+    actual.push(owned(set("x.t111.omani.works.", "A", 60, &["127.0.0.1"]), "t112.omani.works"));
+    actual.push(owned(set("xt112.omani.works.", "A", 60, &["127.0.0.1"]), "t112.omani.works"));
+    let plan = plan_zone(&zone_b, Some(&actual), false);
+    assert_eq!(plan.changes.len(), 14);
+    assert!(plan.changes.iter().all(|c| matches!(c, Change::Create { .. })));
+    assert!(plan.refused.is_empty());
+    let plan = plan_zone(&zone_a, Some(&written), false);
+    assert!(plan.changes.is_empty() && plan.refused.is_empty());
 }

@@ -183,14 +183,18 @@ pub(crate) struct PdnsServer {
 /// `catalyst dns …`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum DnsCommand {
-    /// Show what apply would change: + create, ~ update, - delete, ! refused (not managed by catalyst).
+    /// Show what apply would change: + create, ~ update, - delete, ! refused (no catalyst marker, or another owner's).
+    ///
+    /// Every record set catalyst writes carries the marker comment `managed-by: catalyst; owner: <id>`;
+    /// the owner is the file's top-level `owner:` (default `catalyst`). A plan changes and deletes
+    /// only its own owner's sets.
     Plan {
         /// The desired-state file (zones: [{name, records: [{name, type, ttl, content|lua}]}]).
         #[arg(short = 'f', long = "file", value_name = "FILE")]
         file: std::path::PathBuf,
         #[command(flatten)]
         server: PdnsServer,
-        /// Adopt record sets that exist but are not managed by catalyst.
+        /// Take over record sets that differ and carry no marker or another owner's (never deletes them).
         #[arg(long)]
         force: bool,
     },
@@ -204,11 +208,14 @@ pub(crate) enum DnsCommand {
         /// Create zones that do not exist yet (Native, ns1..3.<zone>).
         #[arg(long)]
         create_zones: bool,
-        /// Adopt and change record sets that exist but are not managed by catalyst.
+        /// Take over and change record sets that carry no marker or another owner's (never deletes them).
         #[arg(long)]
         force: bool,
     },
     /// Write a Sovereign's canonical A records (console, auth, gitea, … and the apex) into its parent zone.
+    ///
+    /// The records are owned by the Sovereign FQDN and only its own names (the apex and names under it)
+    /// are looked at, so many Sovereigns share one parent zone without touching each other.
     SovereignRecords {
         /// The parent zone (default: the Sovereign FQDN minus its first label).
         #[arg(long, value_name = "ZONE")]
@@ -230,7 +237,7 @@ pub(crate) enum DnsCommand {
         /// Print the plan only.
         #[arg(long)]
         dry_run: bool,
-        /// Adopt existing records not managed by catalyst.
+        /// Take over existing records of the Sovereign's names that carry no marker or another owner's.
         #[arg(long)]
         force: bool,
     },

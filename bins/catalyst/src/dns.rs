@@ -38,6 +38,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 #[derive(Serialize)]
 struct ZoneReport<'a> {
     zone: &'a str,
+    owner: &'a catalyst_dns::Owner,
     changes: usize,
     patches: usize,
     create_zone: bool,
@@ -57,6 +58,7 @@ fn report<'a>(plans: &'a [ZonePlan], patches: &[usize]) -> Report<'a> {
             .zip(patches)
             .map(|(p, n)| ZoneReport {
                 zone: &p.zone,
+                owner: &p.owner,
                 changes: p.changes.len(),
                 patches: *n,
                 create_zone: p.create_zone,
@@ -71,7 +73,13 @@ fn plan_text(plans: &[ZonePlan]) -> String {
     let mut out = String::new();
     let (mut add, mut change, mut delete, mut refused) = (0, 0, 0, 0);
     for p in plans {
-        let _ = writeln!(out, "zone {}{}", p.zone, if p.create_zone { " (will be created)" } else { "" });
+        let _ = writeln!(
+            out,
+            "zone {} (owner {}){}",
+            p.zone,
+            p.owner,
+            if p.create_zone { " (will be created)" } else { "" }
+        );
         for c in &p.changes {
             match c {
                 Change::Create { .. } => add += 1,
@@ -82,11 +90,7 @@ fn plan_text(plans: &[ZonePlan]) -> String {
         }
         for r in &p.refused {
             refused += 1;
-            let _ = writeln!(
-                out,
-                "  ! {} {}: exists, not managed by catalyst; --force to adopt",
-                r.actual.name, r.actual.rtype
-            );
+            let _ = writeln!(out, "  ! {r}");
         }
         if p.changes.is_empty() && p.refused.is_empty() {
             let _ = writeln!(out, "  (no changes)");

@@ -72,7 +72,7 @@ fn apply_plan_and_reapply() {
     let plan = catalyst(&["dns", "plan", "-f", f, "--server", &url], Some(API_KEY));
     assert_eq!(
         String::from_utf8_lossy(&plan.stdout),
-        "zone cli.test.\n  (no changes)\n0 to add, 0 to change, 0 to delete, 0 refused\n"
+        "zone cli.test. (owner catalyst)\n  (no changes)\n0 to add, 0 to change, 0 to delete, 0 refused\n"
     );
 }
 
@@ -162,5 +162,79 @@ fn sovereign_records_then_audit() {
     assert!(
         text.contains("*.omani.test. A points at 127.0.0.66, which is not an expected address"),
         "{text}"
+    );
+}
+
+/// Issue 16 §1 reproduced: publishing Sovereign B into the parent zone Sovereign A lives in
+/// deleted all of A's records. Now B touches only its own names and A's are left as they were.
+#[test]
+fn two_sovereigns_share_a_parent_zone() {
+    let pdns = Pdns::start();
+    let url = pdns.url();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(pdns.client().create_zone("omani.test", &[], false)).unwrap();
+    let publish = |fqdn: &str, ip: &str| {
+        let args =
+            ["dns", "sovereign-records", "--sovereign", fqdn, "--lb-ip", ip, "--server", &url, "-o", "json"];
+        let out = catalyst(&args, Some(API_KEY));
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&out)
+    };
+    let zone_json = || {
+        let body = pdns.api_get("/api/v1/servers/localhost/zones/omani.test.");
+        let mut v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let mut sets: Vec<serde_json::Value> = v["rrsets"].as_array_mut().unwrap().drain(..).collect();
+        sets.retain(|s| s["name"].as_str().unwrap().ends_with("t111.omani.test."));
+        sets.sort_by_key(|s| s["name"].as_str().unwrap().to_owned());
+        sets
+    };
+    assert_eq!(publish("t111.omani.test", "127.0.0.7")["zones"][0]["changes"].as_u64(), Some(14));
+    let before = zone_json();
+    assert_eq!(before.len(), 14);
+    assert!(
+        before.iter().all(|s| s["comments"][0]["content"] == "managed-by: catalyst; owner: t111.omani.test")
+    );
+
+    let b = publish("t112.omani.test", "127.0.0.8");
+    assert_eq!(b["zones"][0]["owner"], "t112.omani.test");
+    assert_eq!(b["zones"][0]["changes"].as_u64(), Some(14));
+    assert!(b["zones"][0]["items"].as_array().unwrap().iter().all(|c| c["action"] == "create"), "{b}");
+    assert_eq!(zone_json(), before, "Sovereign A's record sets are byte-identical after B is published");
+
+    // Both answer over DNS, asked with dig.
+    for (name, want) in [
+        ("console.t111.omani.test", "127.0.0.7"),
+        ("t112.omani.test", "127.0.0.8"),
+        ("gitea.t112.omani.test", "127.0.0.8"),
+        ("t111.omani.test", "127.0.0.7"),
+    ] {
+        let out = Command::new("dig")
+            .args([
+                "+short",
+                "+time=2",
+                "+tries=1",
+                "-p",
+                &pdns.dns_port.to_string(),
+                "@127.0.0.1",
+                name,
+                "A",
+            ])
+            .output()
+            .expect("dig is installed (scripts/test installs dnsutils)");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want, "{name}");
+    }
+    // Re-publishing A with a new address changes A's 14 sets and none of B's.
+    let again = publish("t111.omani.test", "127.0.0.9");
+    assert_eq!(again["zones"][0]["changes"].as_u64(), Some(14));
+    assert!(
+        again["zones"][0]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["to"]["name"].as_str().unwrap().ends_with("t111.omani.test."))
+    );
+    assert_eq!(
+        pdns.addresses("console.t112.omani.test.", RecordType::A),
+        ["127.0.0.8".parse::<IpAddr>().unwrap()]
     );
 }

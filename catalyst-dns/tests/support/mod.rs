@@ -103,6 +103,18 @@ impl Pdns {
         );
     }
 
+    /// The raw body of an API GET, over a plain socket (independent of the client under test).
+    pub fn api_get(&self, path: &str) -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.api_port)).unwrap();
+        let req = format!("GET {path} HTTP/1.0\r\nX-API-Key: {API_KEY}\r\n\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        body.to_owned()
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.api_port)
     }
