@@ -115,16 +115,7 @@ pub fn check_kit_dir(dir: &Path) -> Result<KitCheck, KitError> {
         if !path.is_file() || !yaml {
             continue;
         }
-        let size = std::fs::metadata(&path).map_err(io(&path))?.len();
-        if size > MAX_KIT_FILE_BYTES {
-            return Err(KitError::Io {
-                path,
-                source: std::io::Error::other(format!(
-                    "{size} bytes, over the {MAX_KIT_FILE_BYTES}-byte limit"
-                )),
-            });
-        }
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        let text = crate::read_text_capped(&path, MAX_KIT_FILE_BYTES).map_err(io(&path))?;
         files.push((name, text));
     }
     let check = check_kit_files(files);

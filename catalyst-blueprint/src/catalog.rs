@@ -90,19 +90,18 @@ impl Catalog {
                 d.file = Some(shown.clone());
                 d
             };
-            let size = std::fs::metadata(&file)
-                .map_err(|source| CatalogError::Io { path: file.clone(), source })?
-                .len();
-            if size > MAX_BLUEPRINT_BYTES {
-                diagnostics.push(with_file(Diagnostic::error(
-                    "TooLarge",
-                    "",
-                    format!("{size} bytes, over the {MAX_BLUEPRINT_BYTES}-byte limit; not parsed"),
-                )));
-                continue;
-            }
-            let text = std::fs::read_to_string(&file)
-                .map_err(|source| CatalogError::Io { path: file.clone(), source })?;
+            let text = match crate::read_text_capped(&file, MAX_BLUEPRINT_BYTES) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                    diagnostics.push(with_file(Diagnostic::error(
+                        "TooLarge",
+                        "",
+                        format!("over the {MAX_BLUEPRINT_BYTES}-byte limit; not parsed"),
+                    )));
+                    continue;
+                }
+                Err(source) => return Err(CatalogError::Io { path: file.clone(), source }),
+            };
             catalog.add_text(file, &text, &mut diagnostics);
         }
         Ok(Loaded { catalog, diagnostics })

@@ -44,6 +44,7 @@ mod model;
 #[cfg(feature = "oci")]
 pub mod oci;
 mod plan;
+mod read;
 mod solve;
 mod when;
 
@@ -55,5 +56,6 @@ pub use model::{
     Blueprint, Card, Dependency, Diagnostic, PLACEMENT_TOKENS, PlacementSchema, Severity, Visibility,
 };
 pub use plan::{Dag, InstallPlan, PlanDependency, PlanItem};
+pub use read::{read_capped, read_text_capped};
 pub use solve::{Resolution, ResolveError, ResolveOptions, resolve};
 pub use when::{When, WhenParseError};

@@ -619,3 +619,238 @@ fn keys_in_every_supported_form() {
     assert!(e.contains("cosign signatures here are ECDSA P-256"), "{e}");
     assert_eq!(format!("{:?}", Password::new("x")), "Password(<redacted>)");
 }
+
+/// Copies `from_tag` of `from_repo` (manifest and blobs) to `to_tag` of `to_repo`, as an
+/// attacker with write access to the registry (or a mirror) would.
+async fn copy_tag(host: &str, from_repo: &str, from_tag: &str, to_repo: &str, to_tag: &str) {
+    let c = raw_client();
+    let anon = oci_client::secrets::RegistryAuth::Anonymous;
+    let from = oci_ref(host, from_repo, from_tag);
+    let to = oci_ref(host, to_repo, to_tag);
+    let (manifest, _) =
+        c.pull_manifest_raw(&from, &anon, &["application/vnd.oci.image.manifest.v1+json"]).await.unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    let mut descriptors = vec![m["config"].clone()];
+    descriptors.extend(m["layers"].as_array().unwrap().iter().cloned());
+    for d in descriptors {
+        let digest = d["digest"].as_str().unwrap();
+        let desc = oci_client::manifest::OciDescriptor { digest: digest.to_owned(), ..Default::default() };
+        let mut blob = Vec::new();
+        c.pull_blob(&from, &desc, &mut blob).await.unwrap();
+        c.push_blob(&to, blob, digest).await.unwrap();
+    }
+    c.push_manifest_raw(
+        &to,
+        manifest.to_vec(),
+        http::HeaderValue::from_static("application/vnd.oci.image.manifest.v1+json"),
+    )
+    .await
+    .unwrap();
+}
+
+/// Issue 16 §4: a validly signed artifact served under another name or version is refused:
+/// the signature names another repository, or the Blueprint inside is another version.
+#[tokio::test]
+async fn substituted_artifacts_are_refused_as_reference_mismatch() {
+    let reg = TestRegistry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    let client = registry(RegistryOptions::default());
+    let only_a = Verification::Keys(vec![keys.public("a")]);
+    let host = reg.host();
+    let at = |repo: &str, tag: &str| -> ArtifactRef { format!("{host}/{repo}:{tag}").parse().unwrap() };
+
+    // bp-demo 0.1.0, properly signed in its own repository.
+    let old = client
+        .push(
+            &Package::from_path(&blueprint(tmp.path(), "0.1.0"), None).unwrap(),
+            &at("openova-io/bp-demo", "0.1.0"),
+        )
+        .await
+        .unwrap();
+    client.sign(&at("openova-io/bp-demo", "0.1.0"), &old, &keys.signing("a")).await.unwrap();
+
+    // Served as bp-x:9.9.9 with its signature copied along: the signature names bp-demo.
+    copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-x", "9.9.9").await;
+    copy_tag(&host, "openova-io/bp-demo", &old.signature_tag(), "openova-io/bp-x", &old.signature_tag())
+        .await;
+    let out = tmp.path().join("x");
+    let e = client.pull(&at("openova-io/bp-x", "9.9.9"), &only_a, &out).await.unwrap_err();
+    assert!(matches!(e, OciError::ReferenceMismatch { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "reference mismatch for {host}/openova-io/bp-x@{old}: the signature was made for {host}/openova-io/bp-demo, not {host}/openova-io/bp-x (a mirror? configure it: MIRROR=UPSTREAM)"
+        )
+    );
+    assert!(!out.exists());
+    let e = client.verify(&at("openova-io/bp-x", "9.9.9"), &[keys.public("a")]).await.unwrap_err();
+    assert!(matches!(e, OciError::ReferenceMismatch { .. }), "{e}");
+
+    // Rolled back: 0.1.0's manifest under tag 0.2.0 of the same repository. The signature is
+    // for this repository and digest, but the artifact is 0.1.0.
+    copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "0.2.0").await;
+    let e = client.pull(&at("openova-io/bp-demo", "0.2.0"), &only_a, &out).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "reference mismatch for {host}/openova-io/bp-demo:0.2.0: the manifest's org.opencontainers.image.version is \"0.1.0\", not \"0.2.0\""
+        )
+    );
+    assert!(!out.exists());
+    // Even without the annotation, the blueprint.yaml inside decides.
+    let pkg = Package::from_path(&blueprint(tmp.path(), "0.1.0"), None).unwrap();
+    let mut bare = pkg.clone();
+    bare.annotations.clear();
+    let d = client.push(&bare, &at("openova-io/bp-demo", "0.3.0")).await.unwrap();
+    client.sign(&at("openova-io/bp-demo", "0.3.0"), &d, &keys.signing("a")).await.unwrap();
+    let e = client.pull(&at("openova-io/bp-demo", "0.3.0"), &only_a, &out).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "reference mismatch for {host}/openova-io/bp-demo:0.3.0: the artifact holds bp-demo version \"0.1.0\", not \"0.3.0\""
+        )
+    );
+    assert!(!out.exists());
+
+    // The genuine article still pulls, and so does a non-version tag.
+    client.pull(&at("openova-io/bp-demo", "0.1.0"), &only_a, &out).await.unwrap();
+    copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "stable").await;
+    client.pull(&at("openova-io/bp-demo", "stable"), &only_a, &tmp.path().join("stable")).await.unwrap();
+}
+
+/// OCI-6: a Harbor proxy-cache path serves the upstream's artifacts, signed under the
+/// upstream name; a configured mirror maps one to the other, nothing else does.
+#[tokio::test]
+async fn a_configured_mirror_maps_the_signed_name() {
+    let reg = TestRegistry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    let host = reg.host();
+    let client = registry(RegistryOptions::default());
+    let up: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let d =
+        client.push(&Package::from_path(&blueprint(tmp.path(), "1.0.0"), None).unwrap(), &up).await.unwrap();
+    client.sign(&up, &d, &keys.signing("a")).await.unwrap();
+    copy_tag(&host, "openova-io/bp-demo", "1.0.0", "proxy-ghcr/openova-io/bp-demo", "1.0.0").await;
+    copy_tag(
+        &host,
+        "openova-io/bp-demo",
+        &d.signature_tag(),
+        "proxy-ghcr/openova-io/bp-demo",
+        &d.signature_tag(),
+    )
+    .await;
+    let mirrored: ArtifactRef = format!("{host}/proxy-ghcr/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let keys_a = Verification::Keys(vec![keys.public("a")]);
+    let e = client.pull(&mirrored, &keys_a, &tmp.path().join("a")).await.unwrap_err();
+    assert!(matches!(e, OciError::ReferenceMismatch { .. }), "{e}");
+    let with_mirror = registry(RegistryOptions {
+        mirrors: vec![format!("{host}/proxy-ghcr={host}").parse().unwrap()],
+        ..RegistryOptions::default()
+    });
+    let pulled = with_mirror.pull(&mirrored, &keys_a, &tmp.path().join("b")).await.unwrap();
+    assert_eq!(pulled.digest, d);
+}
+
+/// A registry stand-in on loopback: answers every request by `answer(request head)` with raw
+/// bytes, or never answers when it gives `None`.
+fn fake_registry(answer: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'static) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut buf = [0u8; 8192];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                match answer(&head) {
+                    Some(raw) => {
+                        let _ = s.write_all(&raw);
+                    }
+                    None => std::thread::sleep(std::time::Duration::from_secs(120)),
+                }
+            });
+        }
+    });
+    host
+}
+
+/// Issue 16 §4: a silent registry cannot hang verification: the deadline ends it with
+/// `Timeout`, well within the minute.
+#[tokio::test]
+async fn a_silent_registry_hits_the_deadline() {
+    let host = fake_registry(|_| None);
+    let client = registry(RegistryOptions {
+        deadline: std::time::Duration::from_secs(2),
+        ..RegistryOptions::default()
+    });
+    let keys = Keys::new();
+    let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let started = std::time::Instant::now();
+    let e = client.verify(&r, &[keys.public("a")]).await.unwrap_err();
+    assert!(matches!(e, OciError::Timeout { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!("{r}: the registry did not finish within 2s (deadline); nothing was written")
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    // The read timeout alone ends a silent answer too.
+    let client = registry(RegistryOptions {
+        read_timeout: std::time::Duration::from_secs(1),
+        ..RegistryOptions::default()
+    });
+    let started = std::time::Instant::now();
+    let e = client.verify(&r, &[keys.public("a")]).await.unwrap_err();
+    assert!(matches!(e, OciError::Registry { .. }), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+/// Issue 16 §4: a manifest is read as a stream and refused once it passes 4 MiB, whatever
+/// the server claims: an endless manifest costs 4 MiB, not its size.
+#[tokio::test]
+async fn oversized_manifests_are_refused_while_streaming() {
+    let host = fake_registry(|head| {
+        let mut raw = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n".to_vec();
+        if head.contains("/manifests/") {
+            // No Content-Length: the body runs until the connection closes; 64 MiB of it.
+            raw.extend(std::iter::repeat_n(b' ', 64 * 1024 * 1024));
+        }
+        Some(raw)
+    });
+    let client = registry(RegistryOptions::default());
+    let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let e = client.resolve(&r).await.unwrap_err();
+    assert!(matches!(e, OciError::TooLarge { what: "manifest", limit: 4_194_304, .. }), "{e}");
+    // A lying Content-Length is refused before the body is read.
+    let host = fake_registry(|_| {
+        Some(b"HTTP/1.1 200 OK\r\nContent-Length: 629145600\r\nConnection: close\r\n\r\n{}".to_vec())
+    });
+    let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let e = client.resolve(&r).await.unwrap_err();
+    assert_eq!(e.to_string(), format!("{r}: manifest is 629145600 bytes; the limit is 4194304"));
+}
+
+/// Issue 16 §2: plain HTTP is for loopback registries only; anything else is refused before
+/// a connection is made, so credentials never travel in clear.
+#[tokio::test]
+async fn plain_http_is_refused_off_loopback() {
+    let client = registry(RegistryOptions::default());
+    for remote in ["registry.example.test/openova-io/bp-demo:1.0.0", "10.0.0.1:5000/openova-io/bp-demo:1.0.0"]
+    {
+        let r: ArtifactRef = remote.parse().unwrap();
+        let e = client.resolve(&r).await.unwrap_err();
+        assert!(matches!(e, OciError::Usage(_)), "{e}");
+        assert!(e.to_string().starts_with("plain HTTP is only allowed to a registry on loopback"), "{e}");
+    }
+    for local in ["localhost:5000", "127.0.0.1:5000", "127.9.9.9", "[::1]:5000", "LOCALHOST"] {
+        assert!(catalyst_blueprint::oci::is_loopback_registry(local), "{local}");
+    }
+    for remote in ["localhost.example.test", "128.0.0.1:5000", "[::2]:5000", "example.test:5000"] {
+        assert!(!catalyst_blueprint::oci::is_loopback_registry(remote), "{remote}");
+    }
+}

@@ -53,7 +53,14 @@ pub struct Config {
     pub attempts: u32,
     /// Largest PATCH body (default just under PowerDNS's 2 MiB).
     pub max_body: usize,
+    /// Largest response body read (default [`MAX_RESPONSE_BYTES`]); a larger answer is an
+    /// error, never a buffer that grows without bound.
+    pub max_response: usize,
 }
+
+/// The default cap on one response body: 64 MiB, room for zones of several hundred
+/// thousand records.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 impl Config {
     /// A configuration with defaults.
@@ -64,7 +71,22 @@ impl Config {
             timeout: Duration::from_secs(10),
             attempts: 3,
             max_body: DEFAULT_MAX_BODY,
+            max_response: MAX_RESPONSE_BYTES,
         }
+    }
+
+    /// Sets the per-request timeout.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the largest response body read.
+    #[must_use]
+    pub fn with_max_response(mut self, bytes: usize) -> Self {
+        self.max_response = bytes;
+        self
     }
 
     /// Sets the server ID.
@@ -106,6 +128,31 @@ pub enum PdnsError {
         /// The zone.
         zone: String,
     },
+    /// The server answered with a redirect. Redirects are never followed: the API key would
+    /// travel with the request to wherever the `Location` points.
+    #[error(
+        "PowerDNS answered {status} to {method} {path} with a redirect to {location}; redirects are not followed (the API key would go with them): point --server at the API itself"
+    )]
+    Redirect {
+        /// HTTP status.
+        status: u16,
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// Where it pointed (sanitised).
+        location: String,
+    },
+    /// The answer was larger than [`Config::max_response`].
+    #[error("PowerDNS's answer to {method} {path} is over {limit} bytes; not read further")]
+    TooLarge {
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// The cap.
+        limit: usize,
+    },
     /// The API key was refused (401).
     #[error("PowerDNS refused the API key (401 Unauthorized)")]
     Unauthorized,
@@ -118,7 +165,8 @@ pub enum PdnsError {
         method: Method,
         /// API path.
         path: String,
-        /// The `error` field of a JSON body, else the body (at most 256 chars).
+        /// The `error` field of a JSON body, else the body; control characters removed, at most
+        /// 512 characters ([`catalyst_naming::untrusted::remote_text`]).
         message: String,
     },
     /// The answer did not have the expected shape.
@@ -283,6 +331,10 @@ impl Client {
         }
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            // NB: the API key is a custom header, which reqwest keeps on a redirect to another
+            // host; no redirect is followed at all.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| PdnsError::Config(format!("cannot build the HTTP client: {e}")))?;
         let config = Config { base_url: base, ..config };
@@ -305,21 +357,51 @@ impl Client {
         body: Option<&[u8]>,
     ) -> Result<(StatusCode, Vec<u8>), PdnsError> {
         let url = format!("{}{path}", self.config.base_url);
-        let mut req = self.http.request(method.clone(), &url).header("X-API-Key", &self.key.0);
+        let mut key = reqwest::header::HeaderValue::from_str(&self.key.0)
+            .map_err(|_| PdnsError::Config("the API key is not a valid header value".into()))?;
+        key.set_sensitive(true);
+        let mut req = self.http.request(method.clone(), &url).header("X-API-Key", key);
         if let Some(b) = body {
             req = req.header("Content-Type", "application/json").body(b.to_vec());
         }
         let transport =
             |source| PdnsError::Transport { method: method.clone(), path: path.to_owned(), source };
-        let resp = req.send().await.map_err(transport)?;
+        let mut resp = req.send().await.map_err(transport)?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(transport)?;
-        Ok((status, bytes.to_vec()))
+        if status.is_redirection() {
+            let location = resp.headers().get(reqwest::header::LOCATION).map_or_else(
+                || "(no Location)".to_owned(),
+                |l| catalyst_naming::untrusted::remote_bytes(l.as_bytes()),
+            );
+            return Err(PdnsError::Redirect {
+                status: status.as_u16(),
+                method: method.clone(),
+                path: path.to_owned(),
+                location,
+            });
+        }
+        // Error bodies are only ever shown in part: read little of them.
+        let limit = if status.is_success() { self.config.max_response } else { 64 * 1024 };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if bytes.len() + chunk.len() > limit {
+                if !status.is_success() {
+                    bytes.extend_from_slice(&chunk[..limit - bytes.len()]);
+                    break;
+                }
+                return Err(PdnsError::TooLarge { method: method.clone(), path: path.to_owned(), limit });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((status, bytes))
     }
 
     /// One API call with bounded retries on transient failures (SPEC DNS-6: 3 attempts,
     /// waiting 250 ms then 1 s). Writes hold the per-server lock, so one client never
     /// races itself into sqlite's "database is locked".
+    ///
+    /// POST is never retried here: it is not idempotent (a lost answer may hide a zone or
+    /// a key that was created). Its callers re-read and decide.
     async fn call(
         &self,
         method: Method,
@@ -344,7 +426,7 @@ impl Client {
                 Err(e) => e,
             };
             attempt += 1;
-            if !err.is_transient() || attempt >= self.config.attempts {
+            if !err.is_transient() || attempt >= self.config.attempts || method == Method::POST {
                 return Err(err);
             }
             let wait = waits[(attempt as usize - 1).min(waits.len() - 1)];
@@ -398,6 +480,8 @@ impl Client {
 
     /// Creates a Native zone with the given nameservers (default `ns1..3.<zone>`), `api_rectify`
     /// on; an existing zone counts as success (SPEC DNS-7). Returns whether it was created.
+    /// When the answer to the POST is lost, the zone is read back: if it exists now, the POST
+    /// took effect (`true`); if not, the POST is sent again (at most `attempts` times).
     pub async fn create_zone(
         &self,
         zone: &str,
@@ -412,10 +496,20 @@ impl Client {
         };
         let body = serde_json::json!({"name": zone, "kind": "Native", "nameservers": ns, "dnssec": dnssec, "api_rectify": true, "masters": []});
         let path = format!("/api/v1/servers/{}/zones", self.config.server_id);
-        match self.call(Method::POST, &path, Some(body.to_string().into_bytes()), None).await {
-            Ok(_) => Ok(true),
-            Err(PdnsError::Api { status: 409 | 412, .. }) => Ok(false),
-            Err(e) => Err(e),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.call(Method::POST, &path, Some(body.to_string().into_bytes()), None).await {
+                Ok(_) => return Ok(true),
+                Err(PdnsError::Api { status: 409 | 412, .. }) => return Ok(false),
+                Err(e) if e.is_transient() && attempt < self.config.attempts => {
+                    tracing::debug!(err = %e, "creating the zone: answer lost; reading it back");
+                    if self.rrsets(&zone).await?.is_some() {
+                        return Ok(true);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 
@@ -493,23 +587,37 @@ impl Client {
     }
 
     /// Turns DNSSEC on (SPEC DNS-9): zone flags, then any missing active KSK/ZSK (a CSK
-    /// counts for both), then rectify. Idempotent.
+    /// counts for both), then rectify. Idempotent. When the answer to a key's POST is lost,
+    /// the keys are read back before anything is sent again, so a key is never created twice.
     pub async fn enable_dnssec(&self, zone: &str) -> Result<(), PdnsError> {
         let path = self.zone_path(zone);
         let flags = serde_json::json!({"dnssec": true, "soa_edit": "INCEPTION-EPOCH", "soa_edit_api": "INCEPTION-EPOCH"});
         self.call(Method::PUT, &path, Some(flags.to_string().into_bytes()), Some(zone)).await?;
-        let keys = self.cryptokeys(zone).await?;
-        let has = |t: &str| keys.iter().any(|k| k.active && (k.keytype == t || k.keytype == "csk"));
+        let has = |keys: &[CryptoKey], t: &str| {
+            keys.iter().any(|k| k.active && (k.keytype == t || k.keytype == "csk"))
+        };
+        let mut keys = self.cryptokeys(zone).await?;
         for keytype in ["ksk", "zsk"] {
-            if !has(keytype) {
+            let mut attempt = 0;
+            while !has(&keys, keytype) {
+                attempt += 1;
                 let body = serde_json::json!({"keytype": keytype, "active": true, "published": true, "algorithm": "ecdsa256"});
-                self.call(
-                    Method::POST,
-                    &format!("{path}/cryptokeys"),
-                    Some(body.to_string().into_bytes()),
-                    Some(zone),
-                )
-                .await?;
+                match self
+                    .call(
+                        Method::POST,
+                        &format!("{path}/cryptokeys"),
+                        Some(body.to_string().into_bytes()),
+                        Some(zone),
+                    )
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if e.is_transient() && attempt < self.config.attempts => {
+                        tracing::debug!(err = %e, keytype, "creating a DNSSEC key: answer lost; reading the keys back");
+                        keys = self.cryptokeys(zone).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         self.call(Method::PUT, &format!("{path}/rectify"), None, Some(zone)).await.map(drop)
@@ -553,8 +661,8 @@ fn status_error(
         return PdnsError::ZoneNotFound { zone: canonical_name(zone) };
     }
     let message = serde_json::from_slice::<ErrBody>(body).map_or_else(
-        |_| String::from_utf8_lossy(body).chars().take(256).collect::<String>().trim().to_owned(),
-        |b| b.error,
+        |_| catalyst_naming::untrusted::remote_bytes(body),
+        |b| catalyst_naming::untrusted::remote_text(&b.error),
     );
     PdnsError::Api { status: status.as_u16(), method: method.clone(), path: path.to_owned(), message }
 }

@@ -31,7 +31,9 @@ mod rrset;
 mod sovereign;
 mod subdomains;
 
-pub use client::{ApiKey, Applied, Client, Config, CryptoKey, PdnsError, ServerInfo, Stats, ZoneSummary};
+pub use client::{
+    ApiKey, Applied, Client, Config, CryptoKey, MAX_RESPONSE_BYTES, PdnsError, ServerInfo, Stats, ZoneSummary,
+};
 pub use desired::{DesiredZone, FileError, RecordSet, check_content, parse_desired};
 pub use lua::{IfPortUp, IfUrlUp, LuaError, LuaOption, LuaRecord, Weighted, lint_lua};
 pub use owner::{MARKER_ACCOUNT, MARKER_PREFIX, MAX_OWNER_LEN, Owner, OwnerError};

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use catalyst_dns::{PdnsError, RrSet, ZonePatch, parse_desired};
 use hickory_proto::rr::RecordType;
-use support::{Health, Pdns, free_port_on};
+use support::{API_KEY, Act, Health, Pdns, Proxy, free_port_on};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -287,4 +287,95 @@ async fn legacy_marker_migrates_to_owner_catalyst() {
         pdns.api_get("/api/v1/servers/localhost/zones/legacy.test.")
             .contains("managed-by: catalyst; owner: catalyst")
     );
+}
+
+fn client_via(url: &str) -> catalyst_dns::Client {
+    catalyst_dns::Client::new(catalyst_dns::Config::new(url), catalyst_dns::ApiKey::new(API_KEY)).unwrap()
+}
+
+/// Issue 16 §2: a redirect is never followed, so the API key never reaches the host the
+/// `Location` names; the error names the Location.
+#[tokio::test]
+async fn the_api_key_never_follows_a_redirect() {
+    let pdns = Pdns::start();
+    let sink = Proxy::start(pdns.api_port, |_, _, _| Act::Forward);
+    let location = format!("{}/api/v1/servers/localhost/zones/x.test.", sink.url());
+    let redirecting = Proxy::start(pdns.api_port, move |_, _, _| {
+        Act::Answer(format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").into_bytes())
+    });
+    let err = client_via(&redirecting.url()).rrsets("x.test").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "PowerDNS answered 307 to GET /api/v1/servers/localhost/zones/x.test. with a redirect to {}/api/v1/servers/localhost/zones/x.test.; redirects are not followed (the API key would go with them): point --server at the API itself",
+            sink.url()
+        )
+    );
+    assert!(sink.seen.lock().unwrap().is_empty(), "the redirect target was contacted");
+    assert_eq!(redirecting.seen.lock().unwrap().len(), 1, "a 3xx is not retried");
+}
+
+/// Issue 16 §2: a server's error text is cut to 512 characters with control characters
+/// removed, however large and hostile it is.
+#[tokio::test]
+async fn hostile_error_text_is_cut_and_cleaned() {
+    let pdns = Pdns::start();
+    let answer = |body: String| {
+        Act::Answer(format!("HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_bytes())
+    };
+    // 5 MB: only the first 64 KiB are read, and 512 characters of them kept.
+    let huge = format!("{{\"error\": \"{}\"}}", "A".repeat(5 * 1024 * 1024));
+    let proxy = Proxy::start(pdns.api_port, move |_, _, _| answer(huge.clone()));
+    let err = client_via(&proxy.url()).rrsets("x.test").await.unwrap_err();
+    let PdnsError::Api { status: 422, message, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(message.chars().count(), 512);
+    assert!(message.starts_with("{\"error\": \"AAAA") && message.ends_with("A…"), "{message:.40}");
+    assert!(err.to_string().len() < 700);
+    // Escapes and newlines that would forge terminal output or log lines become spaces.
+    let proxy = Proxy::start(pdns.api_port, move |_, _, _| {
+        answer(r#"{"error": "\u001b[2Jbad\nerror: forged"}"#.to_owned())
+    });
+    let err = client_via(&proxy.url()).rrsets("x.test").await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "PowerDNS answered 422 to GET /api/v1/servers/localhost/zones/x.test.:  [2Jbad error: forged"
+    );
+}
+
+/// Issue 16 §4: the answer to a DNSSEC key's POST is lost after PowerDNS created the key;
+/// the client reads the keys back instead of creating a second one.
+#[tokio::test]
+async fn a_lost_answer_never_duplicates_a_dnssec_key() {
+    let pdns = Pdns::start();
+    pdns.client().create_zone("keys.test", &[], false).await.unwrap();
+    // PowerDNS 4.7 gives a zone a CSK when DNSSEC is turned on; the proxy hides it from the
+    // first key listing so the client posts a KSK, whose answer is then lost.
+    let empty = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]".to_vec();
+    let proxy = Proxy::start(pdns.api_port, move |method, path, n| {
+        match (method, path.ends_with("/cryptokeys"), n) {
+            ("GET", true, 1) => Act::Answer(empty.clone()),
+            ("POST", true, 1) => Act::ForwardThenDrop,
+            _ => Act::Forward,
+        }
+    });
+    client_via(&proxy.url()).enable_dnssec("keys.test").await.unwrap();
+    let keys = pdns.client().cryptokeys("keys.test").await.unwrap();
+    // The CSK DNSSEC brought, and the one key of the lost POST: not a third from a repeat.
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let posts = proxy
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, p, _)| m == "POST" && p.ends_with("/cryptokeys"))
+        .count();
+    assert_eq!(posts, 1, "the lost KSK POST is not repeated once the key is read back");
+
+    // The same for a zone whose creation answer is lost: read back, reported created.
+    let proxy = Proxy::start(pdns.api_port, |method, _, n| {
+        if method == "POST" && n == 1 { Act::ForwardThenDrop } else { Act::Forward }
+    });
+    assert!(client_via(&proxy.url()).create_zone("lost.test", &[], false).await.unwrap());
+    assert!(pdns.client().rrsets("lost.test").await.unwrap().is_some());
+    assert_eq!(proxy.seen.lock().unwrap().iter().filter(|(m, _, _)| m == "POST").count(), 1);
 }

@@ -131,8 +131,33 @@ pub enum GiteaError {
         method: Method,
         /// API path.
         path: String,
-        /// Gitea's message or the body (at most 256 chars).
+        /// Gitea's message or the body (control characters removed, at most 512 characters).
         message: String,
+    },
+    /// Gitea answered with a redirect. Redirects are never followed: the token would go to
+    /// wherever the `Location` points.
+    #[error(
+        "Gitea answered {status} to {method} {path} with a redirect to {location}; redirects are not followed (the token would go with them): use the URL it points at as the base URL if you trust it"
+    )]
+    Redirect {
+        /// HTTP status.
+        status: u16,
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// Where it pointed (sanitised).
+        location: String,
+    },
+    /// The answer was larger than the client's response cap.
+    #[error("Gitea's answer to {method} {path} is over {limit} bytes; not read further")]
+    TooLarge {
+        /// HTTP method.
+        method: Method,
+        /// API path.
+        path: String,
+        /// The cap.
+        limit: usize,
     },
     /// Gitea could not be reached (after retries).
     #[error("could not reach Gitea for {method} {path}")]
@@ -285,6 +310,14 @@ struct ApiMessage {
     message: String,
 }
 
+/// The default cap on one response body (a file read through the contents API is base64 in
+/// JSON, so this bounds files at about 48 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The largest file the CLI reads for one write (its base64 form stays under the response cap
+/// when it is read back).
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The Gitea client. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -292,18 +325,109 @@ pub struct Client {
     base: BaseUrl,
     token: Token,
     attempts: u32,
+    max_response: usize,
 }
 
 impl Client {
     /// A client for `base` (root or `…/api/v1`), 30 s timeout, 3 attempts on 5xx/timeouts.
     pub fn new(base: &str, token: Token) -> Result<Self, GiteaError> {
+        Self::with_timeout(base, token, Duration::from_secs(30))
+    }
+
+    /// [`Client::new`] with another per-request timeout (connecting takes at most 10 s of it).
+    pub fn with_timeout(base: &str, token: Token, timeout: Duration) -> Result<Self, GiteaError> {
         let base = BaseUrl::parse(base)?;
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            // NB: reqwest strips `Authorization` on a redirect to another host, but not on one
+            // to another port or scheme of the same host; no redirect is followed at all.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("catalyst-gitea/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|source| GiteaError::Transport { method: Method::GET, path: String::new(), source })?;
-        Ok(Self { http, base, token, attempts: 3 })
+        Ok(Self { http, base, token, attempts: 3, max_response: MAX_RESPONSE_BYTES })
+    }
+
+    /// Reads one answer, capped: a success up to the client's cap, an error body up to 64 KiB
+    /// (only a part of it is ever shown).
+    async fn read_body(
+        &self,
+        method: &Method,
+        path: &str,
+        mut resp: reqwest::Response,
+    ) -> Result<(StatusCode, Vec<u8>), GiteaError> {
+        let status = resp.status();
+        if status.is_redirection() {
+            let location = resp.headers().get(reqwest::header::LOCATION).map_or_else(
+                || "(no Location)".to_owned(),
+                |l| catalyst_naming::untrusted::remote_bytes(l.as_bytes()),
+            );
+            return Err(GiteaError::Redirect {
+                status: status.as_u16(),
+                method: method.clone(),
+                path: path.to_owned(),
+                location,
+            });
+        }
+        let limit = if status.is_success() { self.max_response } else { 64 * 1024 };
+        let mut bytes = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > limit {
+                        if status.is_success() {
+                            return Err(GiteaError::TooLarge {
+                                method: method.clone(),
+                                path: path.to_owned(),
+                                limit,
+                            });
+                        }
+                        bytes.extend_from_slice(&chunk[..limit - bytes.len()]);
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(source) => {
+                    return Err(GiteaError::Transport {
+                        method: method.clone(),
+                        path: path.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok((status, bytes))
+    }
+
+    /// A write that is not idempotent and whose answer may be lost after Gitea acted on it:
+    /// after a transient failure, `landed` reads back what happened. `Some` is the write's
+    /// effect (returned as its result), `None` means it did not happen and it is sent again
+    /// (at most `attempts` times in all); an error ends it (a concurrent change, say).
+    async fn write_once<T, W, L>(
+        &self,
+        mut write: impl FnMut() -> W,
+        mut landed: impl FnMut() -> L,
+    ) -> Result<T, GiteaError>
+    where
+        W: Future<Output = Result<T, GiteaError>>,
+        L: Future<Output = Result<Option<T>, GiteaError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match write().await {
+                Err(e) if e.is_transient() && attempt < self.attempts => {
+                    tracing::debug!(err = %e, "Gitea write: answer lost; reading back what happened");
+                    if let Some(done) = landed().await? {
+                        return Ok(done);
+                    }
+                    tokio::time::sleep(Duration::from_millis(200 * 4u64.pow(attempt - 1))).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn send(
@@ -313,34 +437,39 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<(StatusCode, Vec<u8>), GiteaError> {
         let url = self.base.api(path);
+        // Only reads and PATCH (which sets fields to values) are safe to repeat blindly; the
+        // other writes are repeated by `write_once` after reading back what happened.
+        let repeatable = method == Method::GET || method == Method::PATCH;
         let mut attempt = 0;
         loop {
             let mut req = self.http.request(method.clone(), &url).header("Accept", "application/json");
             if !self.token.0.is_empty() {
-                req = req.header("Authorization", format!("token {}", self.token.0));
+                let mut value = reqwest::header::HeaderValue::from_str(&format!("token {}", self.token.0))
+                    .map_err(|_| UrlError::InvalidArgument {
+                        what: "token",
+                        value: "<redacted>".into(),
+                        reason: "it is not a valid header value",
+                    })?;
+                value.set_sensitive(true);
+                req = req.header("Authorization", value);
             }
             if let Some(b) = body {
                 req = req.json(b);
             }
             let err = match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    match resp.bytes().await {
-                        Ok(bytes) if status.is_success() || status.is_client_error() => {
-                            return Ok((status, bytes.to_vec()));
-                        }
-                        Ok(bytes) => http_error(status, &method, path, &bytes),
-                        Err(source) => {
-                            GiteaError::Transport { method: method.clone(), path: path.to_owned(), source }
-                        }
+                Ok(resp) => match self.read_body(&method, path, resp).await {
+                    Ok((status, bytes)) if status.is_success() || status.is_client_error() => {
+                        return Ok((status, bytes));
                     }
-                }
+                    Ok((status, bytes)) => http_error(status, &method, path, &bytes),
+                    Err(e) => e,
+                },
                 Err(source) => {
                     GiteaError::Transport { method: method.clone(), path: path.to_owned(), source }
                 }
             };
             attempt += 1;
-            if !err.is_transient() || attempt >= self.attempts {
+            if !err.is_transient() || attempt >= self.attempts || !repeatable {
                 return Err(err);
             }
             let wait = Duration::from_millis(200 * 4u64.pow(attempt - 1));
@@ -394,10 +523,21 @@ impl Client {
         self.call(Method::GET, &path, None, |_| GiteaError::OrgNotFound { org: org.to_owned() }).await
     }
 
-    /// `POST /orgs`.
+    /// `POST /orgs`. When the answer is lost, the org is read back before it is sent again.
     pub async fn create_org(&self, org: &str) -> Result<Org, GiteaError> {
         escape_segment("org", org)?;
-        self.call(Method::POST, "/orgs", Some(&json!({"username": org})), |b| plain_404("/orgs", b)).await
+        let body = json!({"username": org});
+        self.write_once(
+            || self.call(Method::POST, "/orgs", Some(&body), |b| plain_404("/orgs", b)),
+            || async {
+                match self.get_org(org).await {
+                    Ok(o) => Ok(Some(o)),
+                    Err(GiteaError::OrgNotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
     }
 
     /// `GET /repos/{owner}/{repo}`.
@@ -412,7 +552,21 @@ impl Client {
         escape_segment("repo", repo)?;
         let body =
             json!({"name": repo, "auto_init": true, "default_branch": default_branch, "private": true});
-        self.call(Method::POST, &path, Some(&body), |_| GiteaError::OrgNotFound { org: org.to_owned() }).await
+        self.write_once(
+            || {
+                self.call(Method::POST, &path, Some(&body), |_| GiteaError::OrgNotFound {
+                    org: org.to_owned(),
+                })
+            },
+            || async {
+                match self.get_repo(org, repo).await {
+                    Ok(r) => Ok(Some(r)),
+                    Err(GiteaError::RepoNotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
     }
 
     /// `DELETE /repos/{owner}/{repo}`.
@@ -482,6 +636,10 @@ impl Client {
     /// request that writes; a different file is updated with the SHA that was read, and if
     /// Gitea says that SHA is stale the result is [`GiteaError::Conflict`]: someone else's
     /// change is never overwritten and never retried over.
+    ///
+    /// When the answer to the write is lost (a timeout after Gitea committed), the file is read
+    /// back: holding `content` it is reported as written, unchanged since the first read it is
+    /// written again, and changed to anything else it is a [`GiteaError::Conflict`].
     pub async fn upsert_file(
         &self,
         t: &Target<'_>,
@@ -497,17 +655,31 @@ impl Client {
             "author": t.author,
             "committer": t.author,
         });
-        let (method, result) = match self.read(t, path).await? {
+        let before = self.read(t, path).await?;
+        let (method, result) = match &before {
             Some(current) if current.content == content => return Ok(Upsert::Unchanged),
             Some(current) => {
-                body["sha"] = Value::String(current.sha);
+                body["sha"] = Value::String(current.sha.clone());
                 (Method::PUT, Upsert::Updated)
             }
             None => (Method::POST, Upsert::Created),
         };
-        let written: Result<Value, _> =
-            self.call(method, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
-        written.map(|_| result).map_err(|e| conflict_of(e, t, path))
+        let before_sha = before.map(|f| f.sha);
+        self.write_once(
+            || async {
+                let written: Result<Value, _> =
+                    self.call(method.clone(), &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
+                written.map(|_| result).map_err(|e| conflict_of(e, t, path))
+            },
+            || async {
+                match self.read(t, path).await? {
+                    Some(now) if now.content == content => Ok(Some(result)),
+                    now if now.as_ref().map(|f| &f.sha) == before_sha.as_ref() => Ok(None),
+                    _ => Err(lost_race(t, path)),
+                }
+            },
+        )
+        .await
     }
 
     /// Deletes a file with the SHA that was read; `false` when it was already absent. A change
@@ -517,9 +689,21 @@ impl Client {
         let Some(current) = self.read(t, path).await? else { return Ok(false) };
         let api = format!("{}/contents/{}", repo_path(t.owner, t.repo)?, escape_path(path)?);
         let body = json!({"sha": current.sha, "message": t.message, "branch": t.branch, "author": t.author, "committer": t.author});
-        let done: Result<Value, _> =
-            self.call(Method::DELETE, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
-        done.map(|_| true).map_err(|e| conflict_of(e, t, path))
+        self.write_once(
+            || async {
+                let done: Result<Value, _> =
+                    self.call(Method::DELETE, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
+                done.map(|_| true).map_err(|e| conflict_of(e, t, path))
+            },
+            || async {
+                match self.read(t, path).await? {
+                    None => Ok(Some(true)),
+                    Some(now) if now.sha == current.sha => Ok(None),
+                    Some(_) => Err(lost_race(t, path)),
+                }
+            },
+        )
+        .await
     }
 
     /// Writes several files in one commit (GITEA-7): only files whose bytes differ are
@@ -533,9 +717,12 @@ impl Client {
         check_target(t)?;
         let mut ops = Vec::new();
         let mut results = Vec::with_capacity(files.len());
+        let mut before = Vec::with_capacity(files.len());
         for (path, content) in files {
             escape_path(path)?;
-            let (op, result) = match self.read(t, path).await? {
+            let current = self.read(t, path).await?;
+            before.push(current.as_ref().map(|f| f.sha.clone()));
+            let (op, result) = match current {
                 Some(current) if current.content == *content => (None, Upsert::Unchanged),
                 Some(current) => (
                     Some(
@@ -556,10 +743,32 @@ impl Client {
         }
         let api = format!("{}/contents", repo_path(t.owner, t.repo)?);
         let body = json!({"files": ops, "message": t.message, "branch": t.branch, "author": t.author, "committer": t.author});
-        let written: Result<Value, _> =
-            self.call(Method::POST, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
         let joined: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
-        written.map(|_| results).map_err(|e| conflict_of(e, t, &joined.join(", ")))
+        let joined = joined.join(", ");
+        self.write_once(
+            || async {
+                let written: Result<Value, _> =
+                    self.call(Method::POST, &api, Some(&body), |_| repo_missing(t.owner, t.repo)).await;
+                written.map(|_| results.clone()).map_err(|e| conflict_of(e, t, &joined))
+            },
+            || async {
+                // One commit holds every file or none: all written, or all as they were.
+                let (mut all_written, mut all_before) = (true, true);
+                for ((path, content), sha) in files.iter().zip(&before) {
+                    let now = self.read(t, path).await?;
+                    all_written &= now.as_ref().is_some_and(|f| f.content == *content);
+                    all_before &= now.map(|f| f.sha) == *sha;
+                }
+                if all_written {
+                    Ok(Some(results.clone()))
+                } else if all_before {
+                    Ok(None)
+                } else {
+                    Err(lost_race(t, &joined))
+                }
+            },
+        )
+        .await
     }
 
     /// `GET /repos/{o}/{r}/branches`.
@@ -594,7 +803,11 @@ impl Client {
         let path = format!("{}/branches", repo_path(owner, repo)?);
         escape_segment("branch", new)?;
         let body = json!({"new_branch_name": new, "old_branch_name": from});
-        self.call(Method::POST, &path, Some(&body), |_| repo_missing(owner, repo)).await
+        self.write_once(
+            || self.call(Method::POST, &path, Some(&body), |_| repo_missing(owner, repo)),
+            || self.get_branch(owner, repo, new),
+        )
+        .await
     }
 
     /// `POST /repos/{o}/{r}/branch_protections`: pushes to `branch` need a pull request.
@@ -610,11 +823,20 @@ impl Client {
         self.call(Method::GET, &path, None, |_| repo_missing(owner, repo)).await
     }
 
-    /// `POST /repos/{o}/{r}/hooks`: a push webhook to `url`.
+    /// `POST /repos/{o}/{r}/hooks`: a push webhook to `url`. When the answer is lost, the
+    /// hooks are listed first and a hook to `url` found there is returned instead of a second
+    /// one being created.
     pub async fn create_hook(&self, owner: &str, repo: &str, url: &str) -> Result<Hook, GiteaError> {
         let path = format!("{}/hooks", repo_path(owner, repo)?);
         let body = json!({"type": "gitea", "active": true, "events": ["push"], "config": {"url": url, "content_type": "json"}});
-        self.call(Method::POST, &path, Some(&body), |_| repo_missing(owner, repo)).await
+        self.write_once(
+            || self.call(Method::POST, &path, Some(&body), |_| repo_missing(owner, repo)),
+            || async {
+                let hooks = self.hooks(owner, repo).await?;
+                Ok(hooks.into_iter().find(|h| h.config.get("url").map(String::as_str) == Some(url)))
+            },
+        )
+        .await
     }
 
     /// `PATCH /repos/{o}/{r}/hooks/{id}`: turns a hook on or off.
@@ -644,8 +866,8 @@ fn plain_404(path: &str, body: &[u8]) -> GiteaError {
 
 fn message_of(body: &[u8]) -> String {
     serde_json::from_slice::<ApiMessage>(body).map_or_else(
-        |_| String::from_utf8_lossy(body).chars().take(256).collect::<String>().trim().to_owned(),
-        |m| m.message,
+        |_| catalyst_naming::untrusted::remote_bytes(body),
+        |m| catalyst_naming::untrusted::remote_text(&m.message),
     )
 }
 
@@ -670,6 +892,18 @@ fn check_target(t: &Target<'_>) -> Result<(), GiteaError> {
     empty("author email", &t.author.email)?;
     escape_segment("branch", t.branch)?;
     Ok(())
+}
+
+/// The file changed under a write whose answer was lost: someone else wrote it.
+fn lost_race(t: &Target<'_>, path: &str) -> GiteaError {
+    GiteaError::Conflict {
+        owner: t.owner.into(),
+        repo: t.repo.into(),
+        path: path.into(),
+        message:
+            "the answer to the write was lost and the file now holds neither the old nor the new content"
+                .into(),
+    }
 }
 
 /// A stale-SHA answer (422 naming the SHA, or 409) becomes [`GiteaError::Conflict`].

@@ -28,6 +28,7 @@ pub mod server;
 mod url;
 
 pub use crate::client::{
-    Branch, BranchCommit, Client, File, GiteaError, Hook, Identity, Org, Repo, Target, Token, Upsert,
+    Branch, BranchCommit, Client, File, GiteaError, Hook, Identity, MAX_FILE_BYTES, MAX_RESPONSE_BYTES, Org,
+    Repo, Target, Token, Upsert,
 };
 pub use crate::url::{BaseUrl, UrlError, escape_path, escape_segment};

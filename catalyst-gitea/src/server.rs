@@ -67,6 +67,8 @@ struct Inner {
     inject: Option<(String, String, String, Vec<u8>)>,
     /// File paths whose contents writes fail with a status.
     failing: Vec<(String, StatusCode)>,
+    /// Requests (method, route template) to carry out and then answer with a broken body.
+    lose: Vec<(String, &'static str)>,
 }
 
 #[derive(Clone)]
@@ -164,6 +166,15 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// Makes the next request of `method` on `route` (a template of the route table, e.g.
+    /// `/repos/{owner}/{repo}/hooks`) take effect and then lose its answer: the headers go
+    /// out, the body breaks off, as when a connection drops after Gitea committed.
+    pub fn lose_next_answer(&self, method: &str, route: &'static str) {
+        if let Ok(mut i) = self.shared.inner.lock() {
+            i.lose.push((method.to_owned(), route));
+        }
+    }
+
     /// Makes every contents write (POST, PUT, DELETE) of `path` in any repository answer
     /// `status` (e.g. 503), as a failing Gitea would; the repository is left unchanged.
     pub fn fail_writes_to(&self, path: &str, status: u16) {
@@ -365,6 +376,7 @@ async fn handle(
                 .unwrap_or_else(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
         }
     };
+    let mut lost = false;
     if let (Some(r), Ok(mut inner)) = (route, shared.inner.lock()) {
         inner.log.push(Exchange {
             method: method.to_string(),
@@ -373,6 +385,17 @@ async fn handle(
             status: status.as_u16(),
             response: (!answer.is_null()).then(|| answer.clone()),
         });
+        if let Some(i) = inner.lose.iter().position(|(m, t)| *m == method.as_str() && *t == r) {
+            inner.lose.remove(i);
+            lost = true;
+        }
+    }
+    if lost {
+        let broken = futures::stream::iter([
+            Ok(Bytes::from_static(b"{")),
+            Err(std::io::Error::other("connection lost after the write")),
+        ]);
+        return (status, axum::body::Body::from_stream(broken)).into_response();
     }
     if answer.is_null() { status.into_response() } else { (status, axum::Json(answer)).into_response() }
 }

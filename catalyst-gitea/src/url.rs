@@ -109,10 +109,27 @@ impl fmt::Display for BaseUrl {
 }
 
 /// Escapes an owner, repo or branch as one path segment: `/` becomes `%2F` (SPEC GITEA-3).
-/// Empty values are refused, so no request goes out with a missing part.
+/// Empty values, `.` and `..` are refused, so no request goes out with a missing part or one
+/// that a URL resolver would fold into another API path (`/repos/../admin/…`).
+///
+/// ```
+/// assert_eq!(catalyst_gitea::escape_segment("org", "a/b")?, "a%2Fb");
+/// assert_eq!(
+///     catalyst_gitea::escape_segment("org", "..").unwrap_err().to_string(),
+///     "invalid org \"..\": '.' and '..' are not names"
+/// );
+/// # Ok::<(), catalyst_gitea::UrlError>(())
+/// ```
 pub fn escape_segment(what: &'static str, value: &str) -> Result<String, UrlError> {
     if value.is_empty() {
         return Err(UrlError::InvalidArgument { what, value: value.into(), reason: "it is empty" });
+    }
+    if value == "." || value == ".." {
+        return Err(UrlError::InvalidArgument {
+            what,
+            value: value.into(),
+            reason: "'.' and '..' are not names",
+        });
     }
     Ok(utf8_percent_encode(value, SEGMENT).to_string())
 }

@@ -287,3 +287,122 @@ async fn every_exchange_matches_swagger() {
     let missing: Vec<_> = all_routes.difference(&routes_seen).collect();
     assert!(missing.is_empty(), "routes never exercised: {missing:?}");
 }
+
+const CONTENTS: &str = "/repos/{owner}/{repo}/contents/{filepath}";
+
+fn writes(server: &TestServer, method: &str, route: &str) -> usize {
+    server.exchanges().iter().filter(|e| e.method == method && e.route == route).count()
+}
+
+/// Issue 16 §4: a write Gitea carried out but whose answer was lost is read back and
+/// reported as what it was, never sent twice and never reported as a false conflict.
+#[tokio::test]
+async fn lost_answers_are_read_back_not_repeated() {
+    let (server, client) = setup("lost").await;
+    let who = author();
+    let t = Target { owner: "acme", repo: "acme-environment", branch: "main", message: "m", author: &who };
+    let commits = || server.commit_count("acme", "acme-environment", "main");
+
+    server.lose_next_answer("POST", CONTENTS);
+    assert_eq!(client.upsert_file(&t, PATH, b"one").await.unwrap(), Upsert::Created);
+    server.lose_next_answer("PUT", CONTENTS);
+    assert_eq!(client.upsert_file(&t, PATH, b"two").await.unwrap(), Upsert::Updated);
+    assert_eq!((commits(), writes(&server, "PUT", CONTENTS)), (3, 1), "one commit per write, no repeat");
+    assert_eq!(server.read_file("acme", "acme-environment", "main", PATH).unwrap(), b"two");
+
+    server.lose_next_answer("POST", "/repos/{owner}/{repo}/contents");
+    let r = client.upsert_files(&t, &[("a.yaml", b"a"), (PATH, b"three")]).await.unwrap();
+    assert_eq!(r, [("a.yaml".to_owned(), Upsert::Created), (PATH.to_owned(), Upsert::Updated)]);
+    assert_eq!(commits(), 4);
+
+    server.lose_next_answer("DELETE", CONTENTS);
+    assert!(client.delete_file(&t, "a.yaml").await.unwrap());
+    assert_eq!(commits(), 5);
+
+    server.lose_next_answer("POST", "/repos/{owner}/{repo}/hooks");
+    let hook = client.create_hook("acme", "acme-environment", "http://127.0.0.1:9/h").await.unwrap();
+    assert_eq!(hook.config["url"], "http://127.0.0.1:9/h");
+    assert_eq!(client.hooks("acme", "acme-environment").await.unwrap().len(), 1, "no second hook");
+
+    server.lose_next_answer("POST", "/orgs");
+    assert_eq!(client.create_org("beta").await.unwrap().username, "beta");
+    assert_eq!(writes(&server, "POST", "/orgs"), 2, "acme's, and beta's once");
+
+    // A lost answer while someone else changed the file is a conflict, not a success.
+    server.lose_next_answer("PUT", CONTENTS);
+    server.change_before_next_write("acme", "acme-environment", PATH, b"theirs");
+    let err = client.upsert_file(&t, PATH, b"four").await.unwrap_err();
+    assert!(matches!(err, GiteaError::Conflict { .. }), "{err}");
+    assert_eq!(server.read_file("acme", "acme-environment", "main", PATH).unwrap(), b"theirs");
+}
+
+/// Issue 16 §3: `.` and `..` as an owner, repo or branch are refused before any request
+/// (`..` would resolve `/api/v1/orgs/..` to another API path, token attached).
+#[tokio::test]
+async fn dot_segments_are_refused_before_any_request() {
+    let (server, client) = setup("dots").await;
+    let before = server.exchanges().len();
+    let who = author();
+    for (owner, repo, branch) in
+        [("..", "r", "main"), ("acme", ".", "main"), ("acme", "acme-environment", "..")]
+    {
+        let t = Target { owner, repo, branch, message: "m", author: &who };
+        let err = client.upsert_file(&t, PATH, b"x").await.unwrap_err();
+        assert!(err.to_string().ends_with("'.' and '..' are not names"), "{err}");
+    }
+    assert!(matches!(client.get_org("..").await, Err(GiteaError::InvalidArgument(_))));
+    assert!(client.create_org(".").await.is_err());
+    assert_eq!(server.exchanges().len(), before, "no request was sent");
+}
+
+/// A server on loopback that answers every connection with `raw`, counting connections.
+fn raw_server(raw: Vec<u8>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(&raw);
+        }
+    });
+    (url, count)
+}
+
+/// Issue 16 §2: a redirect is never followed (the token would go with it); the error names
+/// the Location. A server's message is cut to 512 characters, control characters removed.
+#[tokio::test]
+async fn redirects_are_not_followed_and_messages_are_cleaned() {
+    let (target, reached) = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec());
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}/api/v1/version\r\nContent-Length: 0\r\n\r\n"
+    );
+    let (url, _) = raw_server(redirect.into_bytes());
+    let client = Client::new(&url, Token::new(TOKEN)).unwrap();
+    let err = client.version().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Gitea answered 307 to GET /version with a redirect to {target}/api/v1/version; redirects are not followed (the token would go with them): use the URL it points at as the base URL if you trust it"
+        )
+    );
+    assert_eq!(reached.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect target was contacted");
+
+    let body = format!("{{\"message\": \"\\u001b[31mforged\\n{}\"}}", "m".repeat(3_000_000));
+    let (url, _) = raw_server(
+        format!("HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes(),
+    );
+    let err = Client::new(&url, Token::new(TOKEN)).unwrap().get_org("acme").await.unwrap_err();
+    let GiteaError::Forbidden { message, .. } = &err else { panic!("{err:?}") };
+    assert!(message.chars().count() <= 512 && !message.chars().any(char::is_control), "{message:.60}");
+    let body = "{\"message\": \"\\u001b[31mforged\\nerror: x\"}";
+    let (url, _) = raw_server(
+        format!("HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes(),
+    );
+    let err = Client::new(&url, Token::new(TOKEN)).unwrap().get_org("acme").await.unwrap_err();
+    assert_eq!(err.to_string(), "Gitea forbids GET /orgs/acme (403):  [31mforged error: x");
+}

@@ -46,6 +46,7 @@
 //!   [`Location::from_location_code`], [`ServerName`], [`QualifiedVcluster`],
 //!   [`EnvironmentName`].
 //! - Labels: [`LabelsBuilder`] and [`validate_labels`].
+//! - [`untrusted`]: server-provided text made safe to show and store.
 //! - Limits: every produced name is checked against the DNS-1123 label (63) and DNS name
 //!   (253) limits; [`check_dns_label`].
 //!
@@ -62,6 +63,7 @@ mod error;
 mod labels;
 mod names;
 mod org;
+pub mod untrusted;
 
 pub use dimensions::{BuildingBlock, EnvType, Provider, Region, RegionTable};
 pub use dns::{AppName, Component, Fqdn, MAX_LABEL_LEN, MAX_NAME_LEN, check_dns_label};

@@ -63,14 +63,9 @@ pub fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
         path: String::new(),
         message: format!("{}: {e}", p.display()),
     };
-    let size = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
-    if size > spec::MAX_FILE_BYTES as u64 {
-        return Err(FileError {
-            path: String::new(),
-            message: format!("{size} bytes is more than the {}-byte limit", spec::MAX_FILE_BYTES),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+    // Capped while reading: a device or a growing file cannot make the read go on.
+    let text =
+        catalyst_blueprint::read_text_capped(path, spec::MAX_FILE_BYTES as u64).map_err(|e| io(path, e))?;
     let file = SovereignFile::parse(&text)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut inputs = embedded_inputs();
@@ -114,6 +109,19 @@ fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, Stri
     use catalyst_blueprint::oci::{Credentials, PublicKey, Registry, RegistryOptions, Verification};
 
     let err = |path: String, message: String| FileError { path, message };
+    if oci.plain_http
+        && let Some(remote) = oci.blueprints.iter().find_map(|r| {
+            let reference: ArtifactRef = r.parse().ok()?;
+            (!catalyst_blueprint::oci::is_loopback_registry(reference.registry())).then_some(r)
+        })
+    {
+        return Err(err(
+            "catalog.oci.plainHttp".into(),
+            format!(
+                "plain HTTP is only allowed to registries on loopback (localhost, 127.0.0.0/8, [::1]), and {remote} is not: credentials and content would travel in clear"
+            ),
+        ));
+    }
     let mut keys = Vec::new();
     for (i, k) in oci.keys.iter().enumerate() {
         let file = base.join(k);
@@ -178,11 +186,11 @@ fn read_tree(dir: &Path, suffix: &str) -> std::io::Result<Vec<(String, String)>>
             if kind.is_dir() {
                 walk(root, &path, suffix, out)?;
             } else if kind.is_file() && path.to_string_lossy().ends_with(suffix) {
-                if entry.metadata()?.len() > catalyst_blueprint::MAX_BLUEPRINT_BYTES {
-                    return Err(std::io::Error::other(format!("{} is too large", path.display())));
-                }
                 let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                out.push((rel, std::fs::read_to_string(&path)?));
+                let text =
+                    catalyst_blueprint::read_text_capped(&path, catalyst_blueprint::MAX_BLUEPRINT_BYTES)
+                        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+                out.push((rel, text));
             }
         }
         Ok(())

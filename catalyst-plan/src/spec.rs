@@ -173,7 +173,8 @@ pub struct OciCatalog {
     /// PEM public keys (relative to the Sovereign file); a cosign signature by any one of them
     /// must exist for every artifact.
     pub keys: Vec<PathBuf>,
-    /// Speak plain HTTP (loopback registries only).
+    /// Speak plain HTTP: only to registries on loopback (localhost, 127.0.0.0/8, `[::1]`); a
+    /// file that asks for it with any other registry is refused before anything is sent.
     #[serde(default)]
     pub plain_http: bool,
 }

@@ -363,11 +363,21 @@ pub(crate) enum BlueprintCommand {
 /// Registry flags shared by push, pull and verify.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RegistryArgs {
-    /// Speak plain HTTP to the registry (loopback test registries). Without it, HTTPS with
-    /// verified certificates. Credentials come from CATALYST_REGISTRY_USERNAME and
-    /// CATALYST_REGISTRY_PASSWORD, never from the command line.
+    /// Speak plain HTTP to the registry: only to one on loopback (localhost, 127.0.0.0/8,
+    /// [::1]); any other is refused (exit 2). Without it, HTTPS with verified certificates.
+    /// Credentials come from CATALYST_REGISTRY_USERNAME and CATALYST_REGISTRY_PASSWORD, never
+    /// from the command line.
     #[arg(long)]
     pub plain_http: bool,
+    /// The longest the whole operation may take; a registry that is silent or slower than
+    /// this exits 3. Connecting takes at most 10 s, and 30 s without a byte ends a transfer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
+    /// MIRROR=UPSTREAM: artifacts pulled under the registry path MIRROR (a Harbor proxy-cache
+    /// project, say harbor.example/proxy-ghcr) were signed under UPSTREAM (ghcr.io); repeat for
+    /// several. Without it a signature must name the repository path asked for.
+    #[arg(long = "mirror", value_name = "MIRROR=UPSTREAM")]
+    pub mirrors: Vec<String>,
     /// A content-addressed cache directory: a second pull of a digest is served from it
     /// (re-hashed, signature re-verified) without contacting the registry.
     #[arg(long, value_name = "DIR")]

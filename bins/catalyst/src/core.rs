@@ -186,34 +186,50 @@ fn text(reports: &[FileReport], summary: &Summary) -> String {
     out
 }
 
+/// Reads a file of at most [`MAX_STREAM_BYTES`], refusing it while reading (a device or a
+/// growing file cannot make the read go on).
 fn read_capped(file: &Path) -> anyhow::Result<String> {
-    let size = fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
-    if size > MAX_STREAM_BYTES as u64 {
-        return Err(anyhow!("{size} bytes is more than the {MAX_STREAM_BYTES}-byte limit"));
-    }
-    fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+    catalyst_blueprint::read_text_capped(file, MAX_STREAM_BYTES as u64)
+        .with_context(|| format!("reading {}", file.display()))
 }
 
 /// Files named on the command line are read whatever their name; directories are walked for
-/// `.yaml`/`.yml` files, skipping hidden entries, in sorted order.
+/// `.yaml`/`.yml` files, skipping hidden entries, in sorted order. Inside a walked directory
+/// a symlink is followed only when it is a file inside that directory's tree: links out of
+/// the tree (to `/etc/…` or `/dev/zero`) and links to directories are reported and skipped.
 fn collect(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let meta = fs::metadata(path).with_context(|| format!("{}", path.display()))?;
     if !meta.is_dir() {
         files.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = fs::read_dir(path)
-        .with_context(|| format!("reading directory {}", path.display()))?
+    let root = fs::canonicalize(path).with_context(|| format!("{}", path.display()))?;
+    walk(&root, path, files)
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut entries: Vec<(PathBuf, fs::FileType)> = fs::read_dir(dir)
+        .with_context(|| format!("reading directory {}", dir.display()))?
         .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
+        .filter(|(p, _)| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
         .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect(&entry, files)?;
-        } else if entry.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (entry, kind) in entries {
+        let yaml = entry.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if kind.is_dir() {
+            walk(root, &entry, files)?;
+        } else if kind.is_file() && yaml {
             files.push(entry);
+        } else if kind.is_symlink() && yaml {
+            match fs::canonicalize(&entry) {
+                Ok(target) if target.starts_with(root) && target.is_file() => files.push(entry),
+                _ => eprintln!(
+                    "warning: {}: a symlink that leaves {} (or is not a file); not read",
+                    entry.display(),
+                    root.display()
+                ),
+            }
         }
     }
     Ok(())

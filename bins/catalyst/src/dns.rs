@@ -171,8 +171,9 @@ pub(crate) fn run(cmd: DnsCommand, format: Output) -> Result<(), Failure> {
 }
 
 fn load(file: &std::path::Path) -> Result<Vec<catalyst_dns::DesiredZone>, Failure> {
-    let text =
-        std::fs::read_to_string(file).map_err(|e| Failure::invalid(anyhow!("{}: {e}", file.display())))?;
+    // A desired-state file far larger than PowerDNS's 2 MiB body cap could ever send is refused.
+    let text = catalyst_blueprint::read_text_capped(file, 16 * 1024 * 1024)
+        .map_err(|e| Failure::invalid(anyhow!("{}: {e}", file.display())))?;
     parse_desired(&text).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
         Failure::invalid(anyhow!(

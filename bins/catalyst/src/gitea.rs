@@ -11,8 +11,8 @@ use crate::output;
 pub(crate) fn run(cmd: GiteaCommand, format: Output) -> Result<(), Failure> {
     let GiteaCommand::PutFile { url, org, repo, branch, path, file, message, author_name, author_email } =
         cmd;
-    let content =
-        std::fs::read(&file).map_err(|e| Failure::invalid(anyhow!("--file {}: {e}", file.display())))?;
+    let content = catalyst_blueprint::read_capped(&file, catalyst_gitea::MAX_FILE_BYTES)
+        .map_err(|e| Failure::invalid(anyhow!("--file {}: {e}", file.display())))?;
     let client = Client::new(&url, Token::from_env()).map_err(|e| Failure::usage(anyhow!("--url: {e}")))?;
     let author = Identity { name: author_name, email: author_email };
     let target = Target { owner: &org, repo: &repo, branch: &branch, message: &message, author: &author };
@@ -24,6 +24,8 @@ pub(crate) fn run(cmd: GiteaCommand, format: Output) -> Result<(), Failure> {
         GiteaError::Transport { .. }
         | GiteaError::Http { .. }
         | GiteaError::Decode { .. }
+        | GiteaError::Redirect { .. }
+        | GiteaError::TooLarge { .. }
         | GiteaError::Unauthorized { .. } => Failure::remote(e),
         GiteaError::InvalidArgument(_) => Failure::usage(e),
         _ => Failure::invalid(e),

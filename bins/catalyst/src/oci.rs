@@ -15,12 +15,14 @@ use crate::Failure;
 use crate::cli::{Output, RegistryArgs};
 use crate::output;
 
+/// A PEM key file larger than this is not one.
+const MAX_KEY_BYTES: u64 = 64 * 1024;
 /// Env var naming the signing key file.
 const ENV_SIGN_KEY: &str = "CATALYST_SIGN_KEY";
 
 fn oci_failure(e: OciError) -> Failure {
     match e {
-        OciError::Registry { .. } => Failure::remote(e),
+        OciError::Registry { .. } | OciError::Timeout { .. } => Failure::remote(e),
         OciError::Usage(_) | OciError::Key(_) => Failure::usage(e),
         _ => Failure::invalid(e),
     }
@@ -38,18 +40,25 @@ fn parse_ref(reference: &str) -> Result<ArtifactRef, Failure> {
 }
 
 /// A registry client with a progress bar on stderr when it is a terminal.
-fn registry(args: &RegistryArgs) -> Registry {
+fn registry(args: &RegistryArgs) -> Result<Registry, Failure> {
+    let mirrors = args
+        .mirrors
+        .iter()
+        .map(|m| m.parse().map_err(|e| Failure::usage(anyhow!("--mirror: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     let registry = Registry::new(RegistryOptions {
         plain_http: args.plain_http,
         credentials: Credentials::from_env(),
         cache_dir: args.cache.clone(),
+        deadline: std::time::Duration::from_secs(args.timeout),
+        mirrors,
         ..RegistryOptions::default()
     });
     if !std::io::stderr().is_terminal() {
-        return registry;
+        return Ok(registry);
     }
     let bar: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
-    registry.with_progress(move |event| {
+    Ok(registry.with_progress(move |event| {
         let Ok(mut bar) = bar.lock() else { return };
         match event {
             Transfer::Start { what, total } => {
@@ -74,14 +83,15 @@ fn registry(args: &RegistryArgs) -> Registry {
                 }
             }
         }
-    })
+    }))
 }
 
 fn read_public_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, Failure> {
     paths
         .iter()
         .map(|p| {
-            let pem = std::fs::read(p).map_err(|e| Failure::usage(anyhow!("{}: {e}", p.display())))?;
+            let pem = catalyst_blueprint::read_capped(p, MAX_KEY_BYTES)
+                .map_err(|e| Failure::usage(anyhow!("{}: {e}", p.display())))?;
             PublicKey::from_pem(&pem, &p.display().to_string()).map_err(Failure::usage)
         })
         .collect()
@@ -92,7 +102,7 @@ fn signing_key() -> Result<SigningKey, Failure> {
         Failure::usage(anyhow!("--sign needs {ENV_SIGN_KEY}: the path of a PEM ECDSA P-256 private key"))
     })?;
     let path = PathBuf::from(path);
-    let pem = std::fs::read(&path)
+    let pem = catalyst_blueprint::read_capped(&path, MAX_KEY_BYTES)
         .map_err(|e| Failure::usage(anyhow!("{ENV_SIGN_KEY}={}: {e}", path.display())))?;
     SigningKey::from_pem(&pem, Password::from_env().as_ref(), &path.display().to_string())
         .map_err(Failure::usage)
@@ -118,7 +128,7 @@ pub(crate) fn push(
     // Read the key before anything is pushed, so a bad key pushes nothing.
     let key = if sign { Some(signing_key()?) } else { None };
     let package = Package::from_path(src, source).map_err(Failure::invalid)?;
-    let registry = registry(args);
+    let registry = registry(args)?;
     let digest = runtime()?.block_on(async {
         let digest = registry.push(&package, &target).await?;
         if let Some(key) = &key {
@@ -157,7 +167,7 @@ pub(crate) fn verify(
 ) -> Result<(), Failure> {
     let target = parse_ref(reference)?;
     let keys = read_public_keys(keys)?;
-    let registry = registry(args);
+    let registry = registry(args)?;
     let verified = runtime()?.block_on(registry.verify(&target, &keys)).map_err(oci_failure)?;
     if format == Output::Text {
         output::raw(&format!("{}\n", verified.digest));
@@ -202,7 +212,7 @@ pub(crate) fn pull(
     } else {
         Verification::Keys(read_public_keys(keys)?)
     };
-    let registry = registry(args);
+    let registry = registry(args)?;
     let pulled = runtime()?.block_on(registry.pull(&target, &verification, out)).map_err(oci_failure)?;
     let report = PulledReport {
         reference: target.at_digest(pulled.digest.clone()).to_string(),

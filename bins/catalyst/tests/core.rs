@@ -165,3 +165,45 @@ fn validate_usage_errors() {
         text(&out.stdout)
     );
 }
+
+/// Issue 16 §3: `validate DIR` does not follow links out of the walked tree (a link to a
+/// file outside printed its content; one to /dev/zero exhausted memory), and every read is
+/// capped, also of a file named outright.
+#[cfg(unix)]
+#[test]
+fn validate_stays_inside_the_tree_and_reads_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.yaml");
+    std::fs::write(&secret, "apiVersion: v1\nkind: Secret\nmetadata: {name: top-secret-value}\n").unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("sub/ok.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n")
+        .unwrap();
+    std::os::unix::fs::symlink(&secret, tree.join("leak.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", tree.join("zero.yaml")).unwrap();
+    std::os::unix::fs::symlink(tree.join("sub/ok.yaml"), tree.join("inside.yaml")).unwrap();
+    std::os::unix::fs::symlink(&tree, tree.join("sub/loop.yaml")).unwrap();
+    let out = catalyst(&["validate", tree.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<&str> =
+        v["files"].as_array().unwrap().iter().map(|f| f["file"].as_str().unwrap()).collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].ends_with("tree/inside.yaml") && files[1].ends_with("tree/sub/ok.yaml"), "{files:?}");
+    assert!(!text(&out.stdout).contains("top-secret-value"));
+    let warnings = text(&out.stderr);
+    for link in ["leak.yaml", "zero.yaml", "loop.yaml"] {
+        assert!(warnings.contains(&format!("{link}: a symlink that leaves")), "{warnings}");
+    }
+    // Named outright, /dev/zero is read only up to the cap.
+    let out = catalyst(&["validate", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains(
+            "/dev/zero: error: reading /dev/zero: more than 8388608 bytes (the limit for this file)"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+}

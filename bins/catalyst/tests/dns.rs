@@ -238,3 +238,15 @@ fn two_sovereigns_share_a_parent_zone() {
         ["127.0.0.8".parse::<IpAddr>().unwrap()]
     );
 }
+
+/// Issue 16 §3: the desired-state file is read capped.
+#[cfg(unix)]
+#[test]
+fn desired_state_reads_are_capped() {
+    let out = catalyst(&["dns", "plan", "-f", "/dev/zero", "--server", "http://127.0.0.1:9"], Some(API_KEY));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: /dev/zero: more than 16777216 bytes (the limit for this file)\n"
+    );
+}

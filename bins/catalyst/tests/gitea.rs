@@ -64,3 +64,38 @@ async fn put_file_created_unchanged_updated_and_conflict() {
     drop(server);
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Issue 16 §3: `--org ..` sent `GET /api/v1/admin/…`-style requests with the token; now it
+/// is a usage error before any request.
+#[tokio::test(flavor = "multi_thread")]
+async fn dot_segments_are_refused_before_any_request() {
+    let root = std::env::temp_dir().join(format!("catalyst-cli-gitea-dots-{}", std::process::id()));
+    let server = TestServer::start(&root, "tok").await.unwrap();
+    let file = root.join("local.yaml");
+    std::fs::write(&file, "a: 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_catalyst"))
+        .args([
+            "gitea",
+            "put-file",
+            "--url",
+            &server.url(),
+            "--org",
+            "..",
+            "--repo",
+            "admin",
+            "--branch",
+            "main",
+        ])
+        .args(["--path", "x.yaml", "--file", file.to_str().unwrap()])
+        .env("GITEA_TOKEN", "tok")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: invalid owner \"..\": '.' and '..' are not names\n"
+    );
+    assert!(server.exchanges().is_empty(), "a request was sent: {:?}", server.exchanges());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&root);
+}

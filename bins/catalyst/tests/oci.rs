@@ -369,3 +369,71 @@ fn plan_reads_its_catalog_from_signed_artifacts() {
     );
     assert!(e.contains(&digest[..19]) || e.contains("signature"), "{e}");
 }
+
+/// Issue 16 §2 and §4: plain HTTP off loopback is a usage error before any connection; a
+/// silent registry exits 3 at the deadline instead of hanging; a bad --mirror is a usage error.
+#[test]
+fn transport_rules_and_the_deadline() {
+    let w = World::new();
+    let key = w.s("a.pub");
+    let out = w.s("out");
+    let o = catalyst(
+        &[
+            "blueprint",
+            "verify",
+            "--plain-http",
+            "registry.example.test/openova-io/bp-demo:1.0.0",
+            "--key",
+            &key,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "error: plain HTTP is only allowed to a registry on loopback (localhost, 127.0.0.0/8, [::1]), not registry.example.test: credentials and content would travel in clear\n"
+    );
+
+    // A registry that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for s in listener.incoming().take(4).flatten() {
+            conns.push(s);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(10));
+    });
+    let started = std::time::Instant::now();
+    let reference = format!("{host}/openova-io/bp-demo:1.0.0");
+    let o = catalyst(
+        &["blueprint", "pull", "--plain-http", "--timeout", "2", &reference, "--key", &key, "--out", &out],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {reference}: the registry did not finish within 2s (deadline); nothing was written\n"
+        )
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(6), "{:?}", started.elapsed());
+    assert!(!w.path("out").exists());
+    drop(held);
+
+    let o = catalyst(
+        &[
+            "blueprint",
+            "verify",
+            "--plain-http",
+            "--mirror",
+            "no-equals",
+            &w.reference("1.0.0"),
+            "--key",
+            &key,
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: --mirror: mirror \"no-equals\": no '='"), "{}", stderr(&o));
+}

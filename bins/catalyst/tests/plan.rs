@@ -189,3 +189,33 @@ fn the_schema_is_printed_on_request() {
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema["title"], "SovereignFile");
 }
+
+/// Issue 16 §3 and §2: the Sovereign file is read capped, and a catalog over plain HTTP to a
+/// registry off loopback is refused before anything is sent.
+#[cfg(unix)]
+#[test]
+fn plan_reads_capped_and_keeps_plain_http_on_loopback() {
+    let out = catalyst(&["plan", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: /dev/zero: /dev/zero: more than 1048576 bytes (the limit for this file)\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.yaml");
+    std::fs::write(
+        &file,
+        "sovereign: {fqdn: t1.example.test, provider: hetzner}\nregions: [{region: fsn, buildingBlocks: [rtz], lbIps: [127.0.0.5]}]\n\
+         catalog: {oci: {plainHttp: true, keys: [missing.pub], blueprints: ['registry.example.test/openova-io/bp-a:1.0.0']}}\n",
+    )
+    .unwrap();
+    let out = catalyst(&["plan", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {}: catalog.oci.plainHttp: plain HTTP is only allowed to registries on loopback (localhost, 127.0.0.0/8, [::1]), and registry.example.test/openova-io/bp-a:1.0.0 is not: credentials and content would travel in clear\n",
+            file.display()
+        )
+    );
+}

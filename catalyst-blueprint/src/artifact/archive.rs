@@ -90,6 +90,9 @@ pub enum ArchiveError {
         /// What is missing or differs.
         reason: String,
     },
+    /// The archive holds another Blueprint (name or version) than the one expected.
+    #[error("{0}")]
+    WrongBlueprint(String),
     /// The unpack target exists and is not an empty directory.
     #[error("{} already exists and is not empty; nothing was written", .0.display())]
     TargetExists(PathBuf),
@@ -378,41 +381,147 @@ fn write_tgz(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, ArchiveError>
     gz.finish().map_err(io_err(Path::new("<archive>")))
 }
 
+/// The largest PAX extended header or GNU long-name record read. They are read whole before
+/// the entry they describe, so they get their own small cap (a path needs far less).
+pub const MAX_EXTENSION_BYTES: u64 = 64 * 1024;
+/// All PAX and GNU long-name records of one archive together.
+pub const MAX_EXTENSION_TOTAL: u64 = 16 * 1024 * 1024;
+
+/// Decompressed bytes allowed for `limits`: the files, a header and padding per entry, the
+/// extension records and the end-of-archive blocks. Anything past it is refused while it is
+/// being decompressed, whatever the headers claim.
+fn stream_cap(limits: Limits) -> u64 {
+    let extensions = MAX_EXTENSION_TOTAL.min(limits.max_total_bytes);
+    limits.max_total_bytes + (limits.max_entries as u64 + 2) * 1024 + extensions + 1024
+}
+
+/// A reader that stops with an error after `cap` bytes, and remembers that it did.
+struct CappedReader<R> {
+    inner: R,
+    left: u64,
+    exceeded: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<R: Read> Read for CappedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            // One byte more tells a stream that ends exactly at the cap from a longer one.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.exceeded.set(true);
+            return Err(io::Error::other("the decompressed stream is over its cap"));
+        }
+        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// Reads every file of a tar+gzip `layer`, checking each entry before it is handed to
 /// `visit`: paths stay relative and inside the archive (no absolute paths, no `..`), links and
 /// devices are refused, duplicates are refused, and the caps of `limits` hold for the bytes
-/// actually decompressed (a header cannot lie its way past them).
+/// actually decompressed (a header cannot lie its way past them): the decompressed stream
+/// itself is capped, and PAX and GNU long-name records are read by this function under
+/// [`MAX_EXTENSION_BYTES`] each, never by the tar reader without a bound.
 pub fn for_each_entry(
     layer: &[u8],
     limits: Limits,
     mut visit: impl FnMut(&str, &[u8]) -> Result<(), ArchiveError>,
 ) -> Result<(), ArchiveError> {
-    let mut archive = tar::Archive::new(GzDecoder::new(layer));
+    let exceeded = std::rc::Rc::new(std::cell::Cell::new(false));
+    let reader =
+        CappedReader { inner: GzDecoder::new(layer), left: stream_cap(limits), exceeded: exceeded.clone() };
+    let mut archive = tar::Archive::new(reader);
+    let corrupt = |e: io::Error| {
+        if exceeded.get() {
+            ArchiveError::TooLarge { what: "decompressed stream", limit: stream_cap(limits) }
+        } else {
+            ArchiveError::Corrupt(e.to_string())
+        }
+    };
     let mut seen = BTreeSet::new();
-    let mut total = 0u64;
-    let corrupt = |e: io::Error| ArchiveError::Corrupt(e.to_string());
-    for (count, entry) in archive.entries().map_err(corrupt)?.enumerate() {
+    let (mut total, mut extensions, mut count) = (0u64, 0u64, 0usize);
+    // The path a PAX header or GNU long-name record gives the next entry.
+    let mut long_path: Option<String> = None;
+    let entries = archive.entries().map_err(corrupt)?.raw(true);
+    for entry in entries {
+        let mut entry = entry.map_err(corrupt)?;
+        let kind = entry.header().entry_type();
+        let size = entry.header().entry_size().map_err(corrupt)?;
+        if matches!(
+            kind,
+            tar::EntryType::XHeader
+                | tar::EntryType::XGlobalHeader
+                | tar::EntryType::GNULongName
+                | tar::EntryType::GNULongLink
+        ) {
+            if size > MAX_EXTENSION_BYTES {
+                return Err(ArchiveError::TooLarge {
+                    what: "one PAX or GNU long-name record",
+                    limit: MAX_EXTENSION_BYTES,
+                });
+            }
+            extensions += size;
+            let limit = MAX_EXTENSION_TOTAL.min(limits.max_total_bytes);
+            if extensions > limit {
+                return Err(ArchiveError::TooLarge { what: "PAX and GNU long-name records", limit });
+            }
+            let mut data = Vec::new();
+            (&mut entry).take(MAX_EXTENSION_BYTES).read_to_end(&mut data).map_err(corrupt)?;
+            match kind {
+                tar::EntryType::XHeader => {
+                    for ext in tar::PaxExtensions::new(&data) {
+                        let ext = ext.map_err(corrupt)?;
+                        match ext.key_bytes() {
+                            b"path" => {
+                                long_path = Some(String::from_utf8_lossy(ext.value_bytes()).into_owned())
+                            }
+                            b"size" => {
+                                return Err(ArchiveError::UnsafeArchivePath {
+                                    path: long_path.unwrap_or_default(),
+                                    reason: "a PAX size record (files over 8 GiB) has no place in a chart",
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                tar::EntryType::GNULongName => {
+                    let name = data.split(|b| *b == 0).next().unwrap_or_default();
+                    long_path = Some(String::from_utf8_lossy(name).into_owned());
+                }
+                // Global PAX headers carry nothing a chart needs; a long link name only
+                // precedes a link, which is refused below.
+                _ => {}
+            }
+            continue;
+        }
         if count >= limits.max_entries {
             return Err(ArchiveError::TooLarge { what: "entry count", limit: limits.max_entries as u64 });
         }
-        let mut entry = entry.map_err(corrupt)?;
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        count += 1;
+        let raw =
+            long_path.take().unwrap_or_else(|| String::from_utf8_lossy(&entry.path_bytes()).into_owned());
         let path = safe_path(&raw)?;
-        let kind = entry.header().entry_type();
         match kind {
             tar::EntryType::Directory => continue,
             tar::EntryType::Regular | tar::EntryType::Continuous => {}
             tar::EntryType::Symlink | tar::EntryType::Link => {
                 return Err(ArchiveError::UnsafeArchivePath { path: raw, reason: "links are not unpacked" });
             }
-            // PAX and GNU long-name records are consumed by the reader; anything else left
-            // (devices, FIFOs, sparse files) has no place in a chart.
+            // Devices, FIFOs and sparse files have no place in a chart.
             _ => {
                 return Err(ArchiveError::UnsafeArchivePath {
                     path: raw,
                     reason: "not a regular file or directory",
                 });
             }
+        }
+        if size > limits.max_file_bytes {
+            return Err(ArchiveError::TooLarge { what: "one file", limit: limits.max_file_bytes });
         }
         if !seen.insert(path.clone()) {
             return Err(ArchiveError::UnsafeArchivePath {
@@ -473,6 +582,18 @@ pub struct Unpacked {
 /// checks BP-12. Everything is first written to a sibling staging directory and moved into
 /// place only when the whole archive was good, so a failure leaves nothing at `target`.
 pub fn unpack(layer: &[u8], target: &Path, limits: Limits) -> Result<Unpacked, ArchiveError> {
+    unpack_expecting(layer, target, limits, None)
+}
+
+/// [`unpack`], and the Blueprint inside must be `expect`: its name (blueprint.yaml's, else
+/// Chart.yaml's) equal to the first element and, when the second is given, its version equal
+/// to it. Otherwise [`ArchiveError::WrongBlueprint`], and nothing is left at `target`.
+pub fn unpack_expecting(
+    layer: &[u8],
+    target: &Path,
+    limits: Limits,
+    expect: Option<(&str, Option<&str>)>,
+) -> Result<Unpacked, ArchiveError> {
     match fs::read_dir(target) {
         Ok(mut entries) => {
             if entries.next().is_some() {
@@ -509,6 +630,32 @@ pub fn unpack(layer: &[u8], target: &Path, limits: Limits) -> Result<Unpacked, A
     let chart_yaml = read("Chart.yaml")
         .ok_or_else(|| ArchiveError::NotABlueprint(format!("no {chart}/Chart.yaml: not a Helm chart")))?;
     check_vendored(&chart_yaml, read("values.yaml").as_deref(), |p| chart_root.join(p).is_file())?;
+    if let Some((name, version)) = expect {
+        let (got_name, got_version) = match read("blueprint.yaml") {
+            Some(yaml) => {
+                let bp = parse_blueprint(&yaml)?;
+                (bp.name.to_string(), bp.version.to_string())
+            }
+            None => {
+                let meta = parse_chart_yaml(&chart_yaml)?;
+                (meta.name, meta.version)
+            }
+        };
+        if got_name != name {
+            return Err(ArchiveError::WrongBlueprint(format!(
+                "the artifact holds Blueprint {:?}, not {name:?}",
+                catalyst_naming::untrusted::remote_text(&got_name)
+            )));
+        }
+        if let Some(version) = version
+            && got_version != version
+        {
+            return Err(ArchiveError::WrongBlueprint(format!(
+                "the artifact holds {name} version {:?}, not {version:?}",
+                catalyst_naming::untrusted::remote_text(&got_version)
+            )));
+        }
+    }
     if target.exists() {
         fs::remove_dir(target).map_err(io_err(target))?;
     }
@@ -604,6 +751,92 @@ mod tests {
         let e = unpack(&layer, &dir.path().join("out"), limits).unwrap_err();
         assert_eq!(e.to_string(), "archive too large: entry count exceeds 1");
         assert!(!dir.path().join("out").exists());
+    }
+
+    /// A raw tar entry: `header` bytes as given (no checks), then `data`, padded.
+    fn raw_entry(out: &mut Vec<u8>, name: &str, kind: tar::EntryType, declared: u64, data: &[u8]) {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(kind);
+        h.set_size(declared);
+        h.set_mode(0o644);
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(512), 0);
+    }
+
+    /// One PAX record, `<length> <key>=<value>\n`, the length counting itself.
+    fn pax_record(key: &str, value: &str) -> Vec<u8> {
+        let body = format!(" {key}={value}\n");
+        let mut len = body.len() + 1;
+        while format!("{len}{body}").len() != len {
+            len += 1;
+        }
+        format!("{len}{body}").into_bytes()
+    }
+
+    fn gzip(tar: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(tar).unwrap();
+        gz.finish().unwrap()
+    }
+
+    /// Issue 16 §4: a PAX header is read whole before the entry it describes; one declaring
+    /// a huge size drove a pull to gigabytes of memory and then succeeded. Now each record is
+    /// capped before it is read.
+    #[test]
+    fn oversized_pax_and_long_name_records_are_refused_unread() {
+        let mut t = Vec::new();
+        // A PAX header that really is 1 MiB (a valid record padded with a comment): accepted
+        // and buffered whole by the tar reader before.
+        let record = pax_record("comment", &"x".repeat(1024 * 1024));
+        raw_entry(&mut t, "pax", tar::EntryType::XHeader, record.len() as u64, &record);
+        raw_entry(&mut t, "x/Chart.yaml", tar::EntryType::Regular, CHART.len() as u64, CHART);
+        t.extend_from_slice(&[0; 1024]);
+        assert_eq!(err(&gzip(&t)), "archive too large: one PAX or GNU long-name record exceeds 65536");
+
+        // A GNU long name of 1 GiB declared, 4 KiB there: refused on the declaration.
+        let mut t = Vec::new();
+        raw_entry(&mut t, "././@LongLink", tar::EntryType::GNULongName, 1 << 30, &[b'a'; 4096]);
+        assert_eq!(err(&gzip(&t)), "archive too large: one PAX or GNU long-name record exceeds 65536");
+
+        // Long names within the cap still work, from PAX and from GNU records.
+        let mut t = Vec::new();
+        let long = format!("x/{}/values.yaml", "d".repeat(150));
+        let pax = String::from_utf8(pax_record("path", &long)).unwrap();
+        raw_entry(&mut t, "pax", tar::EntryType::XHeader, pax.len() as u64, pax.as_bytes());
+        raw_entry(&mut t, "short", tar::EntryType::Regular, 4, b"a: 1");
+        let gnu = format!("x/{}/extra.yaml\0", "e".repeat(120));
+        raw_entry(&mut t, "././@LongLink", tar::EntryType::GNULongName, gnu.len() as u64, gnu.as_bytes());
+        raw_entry(&mut t, "short2", tar::EntryType::Regular, 4, b"b: 2");
+        raw_entry(&mut t, "x/Chart.yaml", tar::EntryType::Regular, CHART.len() as u64, CHART);
+        t.extend_from_slice(&[0; 1024]);
+        let mut paths = Vec::new();
+        for_each_entry(&gzip(&t), Limits::default(), |p, _| {
+            paths.push(p.to_owned());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(paths, [long, gnu.trim_end_matches('\0').to_owned(), "x/Chart.yaml".to_owned()]);
+    }
+
+    /// Issue 16 §4: the decompressed stream itself is capped, so bytes the entries never
+    /// account for (a directory's "data", padding) cannot make the reader inflate without end.
+    #[test]
+    fn the_decompressed_stream_is_capped() {
+        let limits = Limits { max_total_bytes: 1024 * 1024, max_file_bytes: 1024 * 1024, max_entries: 10 };
+        let mut t = Vec::new();
+        raw_entry(&mut t, "x/Chart.yaml", tar::EntryType::Regular, CHART.len() as u64, CHART);
+        raw_entry(&mut t, "x/dir/", tar::EntryType::Directory, 8 * 1024 * 1024, &vec![0u8; 8 * 1024 * 1024]);
+        t.extend_from_slice(&[0; 1024]);
+        let layer = gzip(&t);
+        assert!(layer.len() < 64 * 1024, "a bomb: {} bytes", layer.len());
+        let e = for_each_entry(&layer, limits, |_, _| Ok(())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("archive too large: decompressed stream exceeds {}", stream_cap(limits))
+        );
     }
 
     #[test]

@@ -19,8 +19,9 @@ mod manifest;
 mod reference;
 
 pub use archive::{
-    ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, Limits, MAX_PACKAGE_BYTES,
-    Package, Unpacked, check_vendored, for_each_entry, unpack,
+    ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, Limits, MAX_EXTENSION_BYTES,
+    MAX_EXTENSION_TOTAL, MAX_PACKAGE_BYTES, Package, Unpacked, check_vendored, for_each_entry, unpack,
+    unpack_expecting,
 };
 pub use manifest::{
     COSIGN_PAYLOAD_TYPE, COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLE_SIGNING, Critical, Descriptor,

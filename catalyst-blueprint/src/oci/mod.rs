@@ -37,24 +37,33 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use base64::Engine as _;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_client::{Client, Reference, RegistryOperation};
 use tokio::io::AsyncWrite;
 
 use crate::artifact::{
-    ArchiveError, ArtifactRef, COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLE_SIGNING, Descriptor, Digest,
-    FormatError, HELM_CHART_LAYER, HELM_CONFIG, Limits, MAX_PAYLOAD_BYTES, Manifest, OCI_IMAGE_CONFIG,
-    OCI_MANIFEST, Package, SigningPayload, Unpacked, unpack,
+    ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, ArtifactRef, COSIGN_SIGNATURE_ANNOTATION,
+    COSIGN_SIMPLE_SIGNING, Descriptor, Digest, FormatError, HELM_CHART_LAYER, HELM_CONFIG, Limits,
+    MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, Manifest, OCI_IMAGE_CONFIG, OCI_MANIFEST, Package, SigningPayload,
+    Unpacked, unpack_expecting,
 };
 use cache::Cache;
+use catalyst_naming::untrusted::remote_text;
 pub use keys::{KeyError, Password, PublicKey, SigningKey};
 
 /// A chart layer larger than this is not downloaded.
 pub const DEFAULT_MAX_LAYER_BYTES: u64 = 64 * 1024 * 1024;
+/// Connecting to the registry takes at most this long.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A registry that sends nothing for this long is given up on.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// A whole push, verify or pull takes at most this long.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// Env var: registry user name for basic auth.
 pub const ENV_REGISTRY_USERNAME: &str = "CATALYST_REGISTRY_USERNAME";
 /// Env var: registry password or token for basic auth.
@@ -158,6 +167,24 @@ pub enum OciError {
     /// The reference cannot be used for this operation.
     #[error("{0}")]
     Usage(String),
+    /// The operation did not finish within its deadline.
+    #[error("{reference}: the registry did not finish within {}s (deadline); nothing was written", after.as_secs())]
+    Timeout {
+        /// What was asked for.
+        reference: String,
+        /// The deadline.
+        after: Duration,
+    },
+    /// A valid signature vouches for another artifact than the one asked for: another
+    /// repository, or another Blueprint name or version (an old or foreign artifact served
+    /// under this name).
+    #[error("reference mismatch for {reference}: {detail}")]
+    ReferenceMismatch {
+        /// What was asked for.
+        reference: String,
+        /// What the artifact or its signature says instead.
+        detail: String,
+    },
 }
 
 /// Registry credentials (basic auth). Never shown by `Debug`.
@@ -190,10 +217,69 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// A registry path that mirrors another, e.g. a Harbor proxy-cache project: artifacts pulled
+/// under `mirror` were signed under `upstream` (OCI-6).
+///
+/// ```
+/// use catalyst_blueprint::oci::Mirror;
+/// let m: Mirror = "harbor.example.test/proxy-ghcr=ghcr.io".parse()?;
+/// assert_eq!(m.upstream_of("harbor.example.test/proxy-ghcr/openova-io/bp-cilium").as_deref(), Some("ghcr.io/openova-io/bp-cilium"));
+/// assert_eq!(m.upstream_of("harbor.example.test/other/bp-cilium"), None);
+/// # Ok::<(), catalyst_blueprint::oci::OciError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    /// `registry[/path]` as pulled from.
+    pub mirror: String,
+    /// `registry[/path]` the signatures name.
+    pub upstream: String,
+}
+
+impl Mirror {
+    /// The upstream name of `name` (`registry/repository`) when it is under this mirror.
+    pub fn upstream_of(&self, name: &str) -> Option<String> {
+        let rest = name.strip_prefix(self.mirror.as_str())?.strip_prefix('/')?;
+        Some(format!("{}/{rest}", self.upstream))
+    }
+}
+
+impl std::str::FromStr for Mirror {
+    type Err = OciError;
+    /// `MIRROR=UPSTREAM`, each `registry[/path]`.
+    fn from_str(s: &str) -> Result<Self, OciError> {
+        let bad = |why: &str| {
+            OciError::Usage(format!(
+                "mirror {s:?}: {why}; write MIRROR=UPSTREAM, e.g. harbor.example/proxy-ghcr=ghcr.io"
+            ))
+        };
+        let (m, u) = s.split_once('=').ok_or_else(|| bad("no '='"))?;
+        let (m, u) = (m.trim().trim_end_matches('/'), u.trim().trim_end_matches('/'));
+        if m.is_empty() || u.is_empty() || m.contains("://") || u.contains("://") {
+            return Err(bad("both sides are registry[/path], without a scheme"));
+        }
+        Ok(Self { mirror: m.to_owned(), upstream: u.to_owned() })
+    }
+}
+
+/// Whether a registry `host[:port]` is on this machine: `localhost`, 127.0.0.0/8 or `[::1]`.
+pub fn is_loopback_registry(registry: &str) -> bool {
+    let host = if let Some(rest) = registry.strip_prefix('[') {
+        rest.split_once(']').map_or(rest, |(h, _)| h)
+    } else {
+        registry
+            .rsplit_once(':')
+            .map_or(registry, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { registry })
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// How to reach the registry.
 #[derive(Debug, Clone)]
 pub struct RegistryOptions {
-    /// Speak plain HTTP (loopback test registries). Off: HTTPS with verified certificates.
+    /// Speak plain HTTP. Only for registries on loopback ([`is_loopback_registry`]): any
+    /// other is refused with [`OciError::Usage`], so credentials never travel in clear. Off:
+    /// HTTPS with verified certificates.
     pub plain_http: bool,
     /// Basic-auth credentials; anonymous when `None`.
     pub credentials: Option<Credentials>,
@@ -203,6 +289,14 @@ pub struct RegistryOptions {
     pub max_layer_bytes: u64,
     /// Caps applied while unpacking.
     pub limits: Limits,
+    /// The longest wait for a connection.
+    pub connect_timeout: Duration,
+    /// The longest silence while waiting for bytes.
+    pub read_timeout: Duration,
+    /// The longest one push, sign, verify or pull takes, end to end.
+    pub deadline: Duration,
+    /// Mirrors whose artifacts were signed under an upstream name.
+    pub mirrors: Vec<Mirror>,
 }
 
 impl Default for RegistryOptions {
@@ -213,6 +307,10 @@ impl Default for RegistryOptions {
             cache_dir: None,
             max_layer_bytes: DEFAULT_MAX_LAYER_BYTES,
             limits: Limits::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+            mirrors: Vec::new(),
         }
     }
 }
@@ -308,6 +406,10 @@ type ProgressFn = dyn Fn(Transfer<'_>) + Send + Sync;
 /// A client for one registry configuration.
 pub struct Registry {
     client: Client,
+    /// Manifests are read with this client, streaming under [`MAX_MANIFEST_BYTES`].
+    http: reqwest::Client,
+    /// The `Authorization` value that worked for a `registry/repository`.
+    manifest_auth: std::sync::Mutex<BTreeMap<String, http::HeaderValue>>,
     auth: RegistryAuth,
     cache: Option<Cache>,
     options: RegistryOptions,
@@ -357,7 +459,7 @@ fn registry_error(reference: &ArtifactRef, e: &OciDistributionError) -> OciError
     if is_not_found(e) {
         OciError::NotFound(reference.to_string())
     } else {
-        OciError::Registry { reference: reference.to_string(), message: e.to_string() }
+        OciError::Registry { reference: reference.to_string(), message: remote_text(&e.to_string()) }
     }
 }
 
@@ -366,14 +468,27 @@ impl Registry {
     pub fn new(options: RegistryOptions) -> Self {
         let config = ClientConfig {
             protocol: if options.plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
+            read_timeout: Some(options.read_timeout),
+            connect_timeout: Some(options.connect_timeout),
             ..ClientConfig::default()
         };
         let auth = options
             .credentials
             .as_ref()
             .map_or(RegistryAuth::Anonymous, |c| RegistryAuth::Basic(c.username.clone(), c.password.clone()));
+        // NB: the builder fails only when the TLS backend cannot start; the default client
+        // then fails every request with that error, which is where it gets reported.
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("catalyst-blueprint/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
         Self {
             client: Client::new(config),
+            http,
+            manifest_auth: std::sync::Mutex::default(),
             auth,
             cache: options.cache_dir.clone().map(Cache::new),
             options,
@@ -395,9 +510,32 @@ impl Registry {
         }
     }
 
+    /// Runs one operation under the transport rules and the deadline: plain HTTP only to a
+    /// loopback registry, and the whole operation done within [`RegistryOptions::deadline`].
+    async fn bounded<T>(
+        &self,
+        reference: &ArtifactRef,
+        op: impl Future<Output = Result<T, OciError>>,
+    ) -> Result<T, OciError> {
+        if self.options.plain_http && !is_loopback_registry(reference.registry()) {
+            return Err(OciError::Usage(format!(
+                "plain HTTP is only allowed to a registry on loopback (localhost, 127.0.0.0/8, [::1]), not {}: credentials and content would travel in clear",
+                reference.registry()
+            )));
+        }
+        tokio::time::timeout(self.options.deadline, op).await.map_err(|_| OciError::Timeout {
+            reference: reference.to_string(),
+            after: self.options.deadline,
+        })?
+    }
+
     /// Pushes `package` to `target` (which names a tag, not a digest) and returns the
     /// manifest digest. Blobs the registry has already are not uploaded again.
     pub async fn push(&self, package: &Package, target: &ArtifactRef) -> Result<Digest, OciError> {
+        self.bounded(target, self.push_inner(package, target)).await
+    }
+
+    async fn push_inner(&self, package: &Package, target: &ArtifactRef) -> Result<Digest, OciError> {
         let Some(tag) = target.tag() else {
             return Err(OciError::Usage(format!("push needs a tag to push to, not a digest: {target}")));
         };
@@ -447,18 +585,20 @@ impl Registry {
     /// at the pinned digest (a moved tag is [`OciError::DigestMismatch`]). With only a digest
     /// and a cache, a cached manifest is used without asking the registry.
     pub async fn resolve(&self, reference: &ArtifactRef) -> Result<(Digest, Vec<u8>), OciError> {
+        self.bounded(reference, self.resolve_inner(reference)).await
+    }
+
+    async fn resolve_inner(&self, reference: &ArtifactRef) -> Result<(Digest, Vec<u8>), OciError> {
         if reference.tag().is_none()
             && let Some(digest) = reference.digest()
             && let Some(bytes) = self.cache.as_ref().and_then(|c| c.blob(digest))
         {
             return Ok((digest.clone(), bytes));
         }
-        let (bytes, _) = self
-            .client
-            .pull_manifest_raw(&to_oci(reference), &self.auth, &[OCI_MANIFEST])
-            .await
-            .map_err(|e| registry_error(reference, &e))?;
-        self.downloaded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let bytes = self
+            .fetch_manifest_opt(reference)
+            .await?
+            .ok_or_else(|| OciError::NotFound(reference.to_string()))?;
         let actual = Digest::of(&bytes);
         if let Some(expected) = reference.digest()
             && *expected != actual
@@ -472,7 +612,7 @@ impl Registry {
         if let Some(cache) = &self.cache {
             cache.put_blob(&actual, &bytes);
         }
-        Ok((actual, bytes.to_vec()))
+        Ok((actual, bytes))
     }
 
     /// Signs `digest` (an artifact of `target`'s repository) with `key` in cosign's format:
@@ -480,6 +620,15 @@ impl Registry {
     /// `sha256-<hex>.sig`, next to any signatures already there. Returns the signature
     /// manifest's digest.
     pub async fn sign(
+        &self,
+        target: &ArtifactRef,
+        digest: &Digest,
+        key: &SigningKey,
+    ) -> Result<Digest, OciError> {
+        self.bounded(target, self.sign_inner(target, digest, key)).await
+    }
+
+    async fn sign_inner(
         &self,
         target: &ArtifactRef,
         digest: &Digest,
@@ -515,22 +664,112 @@ impl Registry {
         self.push_manifest(&sig_ref, &manifest.to_bytes()).await
     }
 
+    /// A manifest, `None` when the registry does not have it. Read as a stream and refused as
+    /// soon as it passes [`MAX_MANIFEST_BYTES`], whatever `Content-Length` claims.
     async fn fetch_manifest_opt(&self, reference: &ArtifactRef) -> Result<Option<Vec<u8>>, OciError> {
-        match self.client.pull_manifest_raw(&to_oci(reference), &self.auth, &[OCI_MANIFEST]).await {
-            Ok((bytes, _)) => {
-                self.downloaded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                Ok(Some(bytes.to_vec()))
+        let oci = to_oci(reference);
+        let registry = oci.resolve_registry().to_owned();
+        let scheme = if self.options.plain_http { "http" } else { "https" };
+        // With both a tag and a digest the tag is asked for, so a moved tag is noticed.
+        let at = match (reference.tag(), reference.digest()) {
+            (Some(tag), _) => tag.to_owned(),
+            (None, Some(d)) => d.to_string(),
+            (None, None) => "latest".to_owned(),
+        };
+        let url = format!("{scheme}://{registry}/v2/{}/manifests/{at}", oci.repository());
+        let key = reference.name();
+        let fail = |message: String| OciError::Registry { reference: reference.to_string(), message };
+        let mut authenticated = false;
+        loop {
+            let mut req = self.http.get(&url).header(http::header::ACCEPT, OCI_MANIFEST);
+            let cached = self.manifest_auth.lock().ok().and_then(|m| m.get(&key).cloned());
+            if let Some(value) = cached {
+                req = req.header(http::header::AUTHORIZATION, value);
             }
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(registry_error(reference, &e)),
+            let mut resp = req.send().await.map_err(|e| fail(format!("GET {url}: {e}")))?;
+            let status = resp.status();
+            if status == http::StatusCode::UNAUTHORIZED && !authenticated {
+                authenticated = true;
+                let value = match self.client.auth(&oci, &self.auth, RegistryOperation::Pull).await {
+                    Ok(Some(token)) => http::HeaderValue::from_str(&format!("Bearer {token}")).ok(),
+                    Ok(None) => self.options.credentials.as_ref().and_then(|c| {
+                        let basic = base64::engine::general_purpose::STANDARD
+                            .encode(format!("{}:{}", c.username, c.password));
+                        http::HeaderValue::from_str(&format!("Basic {basic}")).ok()
+                    }),
+                    Err(e) => return Err(fail(format!("authenticating: {}", remote_text(&e.to_string())))),
+                };
+                let Some(mut value) = value else {
+                    return Err(fail(
+                        "the registry wants credentials (CATALYST_REGISTRY_USERNAME/PASSWORD)".into(),
+                    ));
+                };
+                value.set_sensitive(true);
+                if let Ok(mut m) = self.manifest_auth.lock() {
+                    m.insert(key.clone(), value);
+                }
+                continue;
+            }
+            if status == http::StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            let limit = MAX_MANIFEST_BYTES as u64;
+            if !status.is_success() {
+                let mut body = Vec::new();
+                while let Ok(Some(chunk)) = resp.chunk().await {
+                    body.extend_from_slice(&chunk);
+                    if body.len() > 64 * 1024 {
+                        break;
+                    }
+                }
+                let text = String::from_utf8_lossy(&body);
+                if text.contains("MANIFEST_UNKNOWN") || text.contains("NAME_UNKNOWN") {
+                    return Ok(None);
+                }
+                return Err(fail(format!("GET {url} answered {status}: {}", remote_text(&text))));
+            }
+            if let Some(len) = resp.content_length()
+                && len > limit
+            {
+                return Err(OciError::TooLarge {
+                    reference: reference.to_string(),
+                    what: "manifest",
+                    size: len,
+                    limit,
+                });
+            }
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| fail(format!("GET {url}: {e}")))? {
+                if (bytes.len() + chunk.len()) as u64 > limit {
+                    return Err(OciError::TooLarge {
+                        reference: reference.to_string(),
+                        what: "manifest",
+                        size: (bytes.len() + chunk.len()) as u64,
+                        limit,
+                    });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            self.downloaded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            return Ok(Some(bytes));
         }
     }
 
     /// Resolves `reference` and verifies a cosign signature of its digest against `keys`:
     /// any one key verifying any one signature whose payload names this digest is enough.
     pub async fn verify(&self, reference: &ArtifactRef, keys: &[PublicKey]) -> Result<Verified, OciError> {
-        let (digest, _) = self.resolve(reference).await?;
-        self.verify_digest(reference, &digest, keys).await
+        self.bounded(reference, async {
+            let (digest, _) = self.resolve_inner(reference).await?;
+            self.verify_digest(reference, &digest, keys).await
+        })
+        .await
+    }
+
+    /// The `registry/repository` a signature must name for `reference`: its own, or the
+    /// upstream one when it is pulled through a configured mirror.
+    fn signed_name(&self, reference: &ArtifactRef) -> String {
+        let name = reference.name();
+        self.options.mirrors.iter().find_map(|m| m.upstream_of(&name)).unwrap_or(name)
     }
 
     async fn verify_digest(
@@ -544,9 +783,10 @@ impl Registry {
         }
         let at_digest = reference.at_digest(digest.clone());
         // Signatures seen before for this digest verify offline.
+        let expected = self.signed_name(reference);
         if let Some(cache) = &self.cache
             && let Some((manifest, payloads)) = cache.signatures(digest)
-            && let Ok(verified) = check_signatures(&at_digest, digest, &manifest, &payloads, keys)
+            && let Ok(verified) = check_signatures(&at_digest, digest, &expected, &manifest, &payloads, keys)
         {
             return Ok(verified);
         }
@@ -569,7 +809,7 @@ impl Registry {
             let bytes = self.fetch_blob(reference, &layer.digest, layer.size, "signature payload").await?;
             payloads.insert(layer.digest.clone(), bytes);
         }
-        let verified = check_signatures(&at_digest, digest, &manifest, &payloads, keys)?;
+        let verified = check_signatures(&at_digest, digest, &expected, &manifest, &payloads, keys)?;
         if let Some(cache) = &self.cache {
             cache.put_signatures(digest, &sig_manifest, &payloads);
         }
@@ -624,14 +864,28 @@ impl Registry {
     /// Resolves `reference`, verifies it as `verification` demands, then fetches the chart
     /// layer and unpacks it into `out` (OCI-2, OCI-3, OCI-5). Nothing is fetched beyond the
     /// manifest and signatures, and nothing is written, before verification passed.
+    ///
+    /// What is unpacked must be what was asked for: the manifest's title and version
+    /// annotations, and the Blueprint inside (its blueprint.yaml, else its Chart.yaml), must
+    /// name the repository's last path segment and, when the tag is a version, that version;
+    /// otherwise the pull is [`OciError::ReferenceMismatch`] and nothing is written.
     pub async fn pull(
         &self,
         reference: &ArtifactRef,
         verification: &Verification,
         out: &Path,
     ) -> Result<Pulled, OciError> {
+        self.bounded(reference, self.pull_inner(reference, verification, out)).await
+    }
+
+    async fn pull_inner(
+        &self,
+        reference: &ArtifactRef,
+        verification: &Verification,
+        out: &Path,
+    ) -> Result<Pulled, OciError> {
         let before = self.downloaded.load(Ordering::Relaxed);
-        let (digest, manifest_bytes) = self.resolve(reference).await?;
+        let (digest, manifest_bytes) = self.resolve_inner(reference).await?;
         let verified = match verification {
             Verification::Keys(keys) => Some(self.verify_digest(reference, &digest, keys).await?),
             Verification::InsecureSkip => {
@@ -658,8 +912,28 @@ impl Registry {
                 charts.len()
             )));
         };
+        let expected = expected_identity(&self.signed_name(reference), reference.tag());
+        let mismatch =
+            |detail: String| OciError::ReferenceMismatch { reference: reference.to_string(), detail };
+        for (key, want) in
+            [(ANNOTATION_TITLE, Some(expected.0.as_str())), (ANNOTATION_VERSION, expected.1.as_deref())]
+        {
+            if let (Some(want), Some(got)) = (want, manifest.annotations.get(key))
+                && got != want
+            {
+                return Err(mismatch(format!(
+                    "the manifest's {key} is {:?}, not {want:?}",
+                    remote_text(got)
+                )));
+            }
+        }
         let layer = self.fetch_blob(&at_digest, &chart.digest, chart.size, "chart layer").await?;
-        let unpacked = unpack(&layer, out, self.options.limits)?;
+        let unpacked =
+            unpack_expecting(&layer, out, self.options.limits, Some((&expected.0, expected.1.as_deref())))
+                .map_err(|e| match e {
+                    ArchiveError::WrongBlueprint(detail) => mismatch(detail),
+                    other => OciError::Archive(other),
+                })?;
         Ok(Pulled {
             digest,
             verified,
@@ -670,9 +944,42 @@ impl Registry {
 }
 
 /// Checks the cosign signatures in `manifest` (payloads by digest) for `digest`.
+/// A signature is for `expected` (`registry/repository`) when its payload's docker-reference
+/// names the same repository path; the registry host may differ (copies between registries
+/// keep their signatures), a mirror's path is mapped before this is called.
+fn names_repository(docker_reference: &str, expected: &str) -> bool {
+    fn path(name: &str) -> &str {
+        // Drop a tag or digest some signers add, then the registry host.
+        let name = name.split('@').next().unwrap_or(name);
+        let name = match name.rsplit_once(':') {
+            Some((head, tag)) if !tag.contains('/') => head,
+            _ => name,
+        };
+        match name.split_once('/') {
+            Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => rest,
+            _ => name,
+        }
+    }
+    path(docker_reference) == path(expected)
+}
+
+/// The Blueprint name and version a reference asks for: the repository's last segment, and
+/// the tag when it is a version (`1.2.0` or `v1.2.0`); other tags (`latest`) name no version.
+fn expected_identity(name: &str, tag: Option<&str>) -> (String, Option<String>) {
+    let blueprint = name.rsplit('/').next().unwrap_or(name).to_owned();
+    let version = tag.and_then(|t| {
+        let v = t.strip_prefix('v').unwrap_or(t);
+        semver::Version::parse(v).is_ok().then(|| v.to_owned())
+    });
+    (blueprint, version)
+}
+
+/// Checks the cosign signatures in `manifest` (payloads by digest) for `digest`, signed for
+/// the repository `expected`.
 fn check_signatures(
     at_digest: &ArtifactRef,
     digest: &Digest,
+    expected: &str,
     manifest: &Manifest,
     payloads: &BTreeMap<Digest, Vec<u8>>,
     keys: &[PublicKey],
@@ -680,7 +987,7 @@ fn check_signatures(
     let reference = at_digest.to_string();
     let layers: Vec<&Descriptor> =
         manifest.layers.iter().filter(|l| l.media_type == COSIGN_SIMPLE_SIGNING).collect();
-    let (mut malformed, mut unverified, mut claimed) = (Vec::new(), 0usize, None);
+    let (mut malformed, mut unverified, mut claimed, mut elsewhere) = (Vec::new(), 0usize, None, None);
     for (i, layer) in layers.iter().enumerate() {
         let Some(payload) = payloads.get(&layer.digest).filter(|p| layer.digest.matches(p)) else {
             malformed.push(format!("signature {i}: payload blob missing, over {MAX_PAYLOAD_BYTES} bytes or not matching its digest"));
@@ -699,6 +1006,12 @@ fn check_signatures(
             continue;
         };
         match SigningPayload::parse(payload) {
+            Ok(p)
+                if p.digest() == digest
+                    && !names_repository(&p.critical.identity.docker_reference, expected) =>
+            {
+                elsewhere = Some(remote_text(&p.critical.identity.docker_reference));
+            }
             Ok(p) if p.digest() == digest => {
                 return Ok(Verified {
                     digest: digest.clone(),
@@ -709,6 +1022,14 @@ fn check_signatures(
             Ok(p) => claimed = Some(p.digest().clone()),
             Err(e) => malformed.push(format!("signature {i}: {e}")),
         }
+    }
+    if let Some(signed_for) = elsewhere {
+        return Err(OciError::ReferenceMismatch {
+            reference,
+            detail: format!(
+                "the signature was made for {signed_for}, not {expected} (a mirror? configure it: MIRROR=UPSTREAM)"
+            ),
+        });
     }
     if let Some(claimed) = claimed {
         return Err(OciError::PayloadDigestMismatch { reference, claimed });

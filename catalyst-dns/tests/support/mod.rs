@@ -221,3 +221,127 @@ pub fn free_port_on(ips: &[&str]) -> u16 {
         }
     }
 }
+
+/// What [`Proxy`] does with one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Act {
+    /// Forward it and return the answer.
+    Forward,
+    /// Forward it, let the server act on it, then close the connection without answering
+    /// (an answer lost on the way back).
+    ForwardThenDrop,
+    /// Answer with these raw bytes, without forwarding.
+    Answer(Vec<u8>),
+}
+
+/// An HTTP/1.1 proxy on loopback in front of `upstream`, one request per connection, that
+/// decides per request what to do; it records every request's method, path and headers.
+pub struct Proxy {
+    pub port: u16,
+    pub seen: Arc<std::sync::Mutex<Vec<(String, String, String)>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    pub fn start(upstream: u16, rule: impl Fn(&str, &str, usize) -> Act + Send + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen: Arc<std::sync::Mutex<Vec<(String, String, String)>>> = Arc::default();
+        let (flag, log) = (stop.clone(), seen.clone());
+        std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let Ok((mut s, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                s.set_nonblocking(false).unwrap();
+                let Some((head, body)) = read_request(&mut s) else { continue };
+                let first = head.lines().next().unwrap_or_default().to_owned();
+                let mut parts = first.split(' ');
+                let (method, path) = (
+                    parts.next().unwrap_or_default().to_owned(),
+                    parts.next().unwrap_or_default().to_owned(),
+                );
+                let n = {
+                    let mut l = log.lock().unwrap();
+                    l.push((method.clone(), path.clone(), head.clone()));
+                    l.iter().filter(|(m, p, _)| *m == method && *p == path).count()
+                };
+                match rule(&method, &path, n) {
+                    Act::Answer(raw) => {
+                        let _ = s.write_all(&raw);
+                    }
+                    act => {
+                        let resp = forward(upstream, &head, &body);
+                        if act == Act::Forward {
+                            let _ = s.write_all(&resp);
+                        }
+                    }
+                }
+            }
+        });
+        Self { port, seen, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn read_request(s: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).ok()?;
+    Some((head, body))
+}
+
+fn forward(upstream: u16, head: &str, body: &[u8]) -> Vec<u8> {
+    let mut up = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+    let head: String = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let head = head.trim_end_matches("\r\n").to_owned() + "\r\nConnection: close\r\n\r\n";
+    up.write_all(head.as_bytes()).unwrap();
+    up.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    let _ = up.read_to_end(&mut resp);
+    // Make the client open a new connection for its next request.
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    if let Some((h, _)) = text.split_once("\r\n\r\n")
+        && !h.to_ascii_lowercase().contains("connection: close")
+    {
+        let at = h.len();
+        let mut out = resp[..at].to_vec();
+        out.extend_from_slice(b"\r\nConnection: close");
+        out.extend_from_slice(&resp[at..]);
+        return out;
+    }
+    resp
+}
