@@ -17,6 +17,12 @@ pub struct InvalidRange {
     pub reason: String,
 }
 
+/// The longest constraint accepted, in bytes.
+pub const MAX_CONSTRAINT_LEN: usize = 1024;
+/// The most `||` alternatives in one constraint (each is a union of ranges, so the work grows
+/// with the square of their number).
+pub const MAX_ALTERNATIVES: usize = 64;
+
 /// A set of versions written in the platform's constraint syntax (SPEC BP-4).
 ///
 /// Atoms `^X[.Y[.Z]]`, `~X.Y[.Z]`, `>=`, `<=`, `>`, `<`, `=`, exact `X.Y.Z`, and wildcards
@@ -57,11 +63,32 @@ impl Constraint {
     }
 
     /// Parses the constraint syntax.
+    ///
+    /// At most [`MAX_CONSTRAINT_LEN`] bytes and [`MAX_ALTERNATIVES`] alternatives.
     pub fn parse(input: &str) -> Result<Self, InvalidRange> {
-        let err = |reason: String| InvalidRange { input: input.to_owned(), reason };
+        let shown = || -> String {
+            if input.len() > 120 {
+                input.chars().take(120).chain("…".chars()).collect()
+            } else {
+                input.to_owned()
+            }
+        };
+        let err = |reason: String| InvalidRange { input: shown(), reason };
         let text = input.trim();
         if text.is_empty() {
             return Err(err("it is empty".into()));
+        }
+        if text.len() > MAX_CONSTRAINT_LEN {
+            return Err(err(format!(
+                "it is {} bytes long; at most {MAX_CONSTRAINT_LEN} are allowed",
+                text.len()
+            )));
+        }
+        let alternatives = text.matches("||").count() + 1;
+        if alternatives > MAX_ALTERNATIVES {
+            return Err(err(format!(
+                "{alternatives} alternatives ('||'); at most {MAX_ALTERNATIVES} are allowed"
+            )));
         }
         let mut ranges = Ranges::empty();
         let mut names_prerelease = false;

@@ -50,7 +50,9 @@ mod when;
 
 pub use bootstrap::{KitCheck, KitError, KitRelease, check_kit, check_kit_dir, check_kit_files};
 pub use catalog::{Catalog, CatalogError, Entry, Loaded, MAX_BLUEPRINT_BYTES};
-pub use constraint::{Constraint, InvalidRange, Pin, Request, RequestError};
+pub use constraint::{
+    Constraint, InvalidRange, MAX_ALTERNATIVES, MAX_CONSTRAINT_LEN, Pin, Request, RequestError,
+};
 pub use header::{ApiVersion, BlueprintHeader, HeaderError, parse_header};
 pub use model::{
     Blueprint, Card, Dependency, Diagnostic, PLACEMENT_TOKENS, PlacementSchema, Severity, Visibility,
@@ -58,4 +60,4 @@ pub use model::{
 pub use plan::{Dag, InstallPlan, PlanDependency, PlanItem};
 pub use read::{read_capped, read_text_capped};
 pub use solve::{Resolution, ResolveError, ResolveOptions, resolve};
-pub use when::{When, WhenParseError};
+pub use when::{MAX_WHEN_DEPTH, MAX_WHEN_LEN, MAX_WHEN_TERMS, When, WhenParseError};

@@ -15,7 +15,11 @@ pub struct WhenParseError {
 }
 
 /// Deepest nesting of parentheses and `!` accepted, so hostile input cannot exhaust the stack.
-const MAX_DEPTH: usize = 32;
+pub const MAX_WHEN_DEPTH: usize = 32;
+/// The longest `when` accepted, in characters.
+pub const MAX_WHEN_LEN: usize = 4096;
+/// The most operands of `&&` and `||` in one `when`, all levels together.
+pub const MAX_WHEN_TERMS: usize = 256;
 
 /// A parsed `when` predicate, written `{{ <expr> }}` over the install context
 /// `{config, application}`.
@@ -24,6 +28,11 @@ const MAX_DEPTH: usize = 32;
 /// quoted), number and bool literals, `==`, `!=`, `&&`, `||`, `!` and parentheses. A path
 /// that does not resolve is absent: `absent == literal` is false. Anything else is a
 /// [`WhenParseError`], never silently true.
+///
+/// Hostile input is bounded: at most [`MAX_WHEN_LEN`] characters, [`MAX_WHEN_TERMS`]
+/// operands of `&&`/`||` and [`MAX_WHEN_DEPTH`] levels of parentheses and `!`. Chains of
+/// `&&`/`||` are held flat, so parsing, evaluating and dropping never recurse deeper than the
+/// nesting.
 ///
 /// ```
 /// use catalyst_blueprint::When;
@@ -44,8 +53,10 @@ enum Expr {
     Path(Vec<String>),
     Lit(Value),
     Not(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Two or more operands, all of which must hold.
+    And(Vec<Expr>),
+    /// Two or more operands, one of which must hold.
+    Or(Vec<Expr>),
     Eq(Box<Expr>, Box<Expr>),
     Ne(Box<Expr>, Box<Expr>),
 }
@@ -53,15 +64,27 @@ enum Expr {
 impl When {
     /// Parses `{{ <expr> }}`.
     pub fn parse(input: &str) -> Result<Self, WhenParseError> {
-        let err = |reason: String| WhenParseError { input: input.to_owned(), reason };
+        // Messages show at most the first 120 characters of what was given.
+        let shown: String = if input.chars().count() > 120 {
+            input.chars().take(120).chain("…".chars()).collect()
+        } else {
+            input.to_owned()
+        };
+        let err = |reason: String| WhenParseError { input: shown.clone(), reason };
         let inner = input
             .trim()
             .strip_prefix("{{")
             .and_then(|s| s.strip_suffix("}}"))
             .ok_or_else(|| err("it must be written {{ <expression> }}".into()))?;
+        let len = inner.chars().count();
+        if len > MAX_WHEN_LEN {
+            return Err(err(format!(
+                "the expression is {len} characters long; at most {MAX_WHEN_LEN} are allowed"
+            )));
+        }
         // Positions in messages count from the start of the whole `when` string.
         let offset = input.chars().take_while(|c| c.is_whitespace()).count() + 2;
-        let mut p = Parser { chars: inner.chars().collect(), pos: 0, depth: 0, offset };
+        let mut p = Parser { chars: inner.chars().collect(), pos: 0, depth: 0, terms: 0, offset };
         let expr = p.or().map_err(&err)?;
         p.skip_ws();
         if p.pos < p.chars.len() {
@@ -112,8 +135,8 @@ fn eval(e: &Expr, ctx: &Value) -> Option<Value> {
         Expr::Path(segs) => segs.iter().try_fold(ctx, |v, s| v.get(s)).cloned(),
         Expr::Lit(v) => Some(v.clone()),
         Expr::Not(x) => b(!truthy(eval(x, ctx).as_ref())),
-        Expr::And(x, y) => b(truthy(eval(x, ctx).as_ref()) && truthy(eval(y, ctx).as_ref())),
-        Expr::Or(x, y) => b(truthy(eval(x, ctx).as_ref()) || truthy(eval(y, ctx).as_ref())),
+        Expr::And(all) => b(all.iter().all(|x| truthy(eval(x, ctx).as_ref()))),
+        Expr::Or(any) => b(any.iter().any(|x| truthy(eval(x, ctx).as_ref()))),
         Expr::Eq(x, y) => b(equal(eval(x, ctx).as_ref(), eval(y, ctx).as_ref())),
         Expr::Ne(x, y) => b(!equal(eval(x, ctx).as_ref(), eval(y, ctx).as_ref())),
     }
@@ -123,6 +146,8 @@ struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
+    /// Operands of `&&`/`||` so far.
+    terms: usize,
     /// Characters before the expression in the original string (`{{` and leading blanks).
     offset: usize,
 }
@@ -147,26 +172,50 @@ impl Parser {
 
     fn deeper(&mut self) -> Result<(), String> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(format!("nesting deeper than {MAX_DEPTH} levels"));
+        if self.depth > MAX_WHEN_DEPTH {
+            return Err(format!("nesting deeper than {MAX_WHEN_DEPTH} levels"));
+        }
+        Ok(())
+    }
+
+    fn term(&mut self) -> Result<(), String> {
+        self.terms += 1;
+        if self.terms > MAX_WHEN_TERMS {
+            return Err(format!("more than {MAX_WHEN_TERMS} operands of && and ||"));
         }
         Ok(())
     }
 
     fn or(&mut self) -> Result<Expr, String> {
-        let mut left = self.and()?;
-        while self.eat("||") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+        let first = self.and()?;
+        if !self.eat("||") {
+            return Ok(first);
         }
-        Ok(left)
+        self.term()?;
+        let mut any = vec![first];
+        loop {
+            self.term()?;
+            any.push(self.and()?);
+            if !self.eat("||") {
+                return Ok(Expr::Or(any));
+            }
+        }
     }
 
     fn and(&mut self) -> Result<Expr, String> {
-        let mut left = self.unary()?;
-        while self.eat("&&") {
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+        let first = self.unary()?;
+        if !self.eat("&&") {
+            return Ok(first);
         }
-        Ok(left)
+        self.term()?;
+        let mut all = vec![first];
+        loop {
+            self.term()?;
+            all.push(self.unary()?);
+            if !self.eat("&&") {
+                return Ok(Expr::And(all));
+            }
+        }
     }
 
     fn unary(&mut self) -> Result<Expr, String> {

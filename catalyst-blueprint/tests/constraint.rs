@@ -125,6 +125,43 @@ fn bp_6_when_expressions() {
     assert_eq!(When::parse(&deep).unwrap_err().reason, "nesting deeper than 32 levels");
 }
 
+/// Issue 16 §3: a `when` of 300,000 terms (a 900 KB blueprint.yaml) overflowed the stack in
+/// parse, eval and drop. Length, operands and nesting are bounded, chains are flat.
+#[test]
+fn hostile_when_expressions_are_refused_not_crashed_on() {
+    let huge = format!("{{{{ {} }}}}", vec!["1"; 300_000].join("||"));
+    let e = When::parse(&huge).unwrap_err();
+    assert_eq!(e.reason, "the expression is 900000 characters long; at most 4096 are allowed");
+    assert!(e.to_string().len() < 300, "the message does not repeat the input: {}", e.to_string().len());
+    let many = format!("{{{{ {} }}}}", vec!["true"; 300].join(" || "));
+    assert_eq!(When::parse(&many).unwrap_err().reason, "more than 256 operands of && and ||");
+    let mixed = format!("{{{{ {} }}}}", vec!["true && false"; 129].join(" || "));
+    assert_eq!(When::parse(&mixed).unwrap_err().reason, "more than 256 operands of && and ||");
+    let nots = format!("{{{{ {}true }}}}", "!".repeat(33));
+    assert_eq!(When::parse(&nots).unwrap_err().reason, "nesting deeper than 32 levels");
+    // At the limits it parses and evaluates, flat.
+    let ok = format!("{{{{ {} || .config.x == 'y' }}}}", vec!["false"; 255].join(" || "));
+    let w = When::parse(&ok).unwrap();
+    assert!(w.eval(&json!({"config": {"x": "y"}})));
+    assert!(!w.eval(&json!({"config": {"x": "n"}})));
+    let ands = format!("{{{{ {} }}}}", vec!["(.config.a && !.config.b)"; 80].join(" && "));
+    assert!(When::parse(&ands).unwrap().eval(&json!({"config": {"a": 1, "b": false}})));
+}
+
+/// Issue 16 §3: `||` alternatives were quadratic (20,000 took 6 s); they are capped.
+#[test]
+fn constraint_alternatives_and_length_are_capped() {
+    let many = vec!["1.0.0"; 20_000].join("||");
+    let e = Constraint::parse(&many).unwrap_err();
+    assert_eq!(e.reason, "it is 139998 bytes long; at most 1024 are allowed");
+    assert!(e.to_string().len() < 300);
+    let e = Constraint::parse(&vec!["1"; 65].join("||")).unwrap_err();
+    assert_eq!(e.reason, "65 alternatives ('||'); at most 64 are allowed");
+    let c =
+        Constraint::parse(&(0..64).map(|i| format!("={i}.0.0")).collect::<Vec<_>>().join(" || ")).unwrap();
+    assert!(c.matches(&v("63.0.0")) && !c.matches(&v("64.0.0")));
+}
+
 proptest! {
     /// Display re-parses to the same set of versions.
     #[test]

@@ -68,8 +68,10 @@ fn dns_16_doc_forms_render_exactly() {
 fn lua_linter_uses_a_real_parser() {
     for ok in [
         r#"A "ifurlup('http://127.0.0.1:9/', {{'127.0.0.10'}, {'127.0.0.20'}})""#,
-        r#"A ";if country('NL') then return '127.0.0.1' else return '127.0.0.2' end""#,
-        r#"TXT "'hello' .. 'world'""#,
+        r#"A ";return pickrandom({'127.0.0.1', '127.0.0.2'})""#,
+        r#"A "ifurlup('https://probe.example.test/healthz', {'A 127.0.0.1', 'A 127.0.0.2'}, {selector='pickfirst', backupSelector='all', timeout=2, interval=5})""#,
+        // The continuum synthesizer's double-quoted form (SPEC DNS-19).
+        r#"A "ifurlup(\"https://probe-fsn.example.com/healthz\", {{\"127.0.0.3\", \"127.0.0.4\"}, {\"127.0.0.7\"}}, {selector=\"pickfirst\", interval=5, timeout=2})""#,
     ] {
         lint_lua(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
@@ -253,6 +255,64 @@ proptest! {
         prop_assert!(plan.changes.is_empty() && plan.refused.is_empty());
         let _ = BTreeMap::<u8, u8>::new();
     }
+}
+
+/// Issue 16 §3 (SPEC DNS-18): the linter is an allow-list. Code, unknown functions and
+/// selectors, and probes of link-local addresses are refused with the name that broke it;
+/// 2,000 nested parentheses are refused before the parser (which has no depth limit) runs.
+#[test]
+fn the_lua_linter_is_an_allow_list() {
+    for (bad, reason) in [
+        (
+            r#"A ";while true do end""#,
+            "`while` is not allowed: a LUA record may call only ifurlup, ifportup, pickclosest, pickrandom, pickwhashed, pickwrandom, pickhashed with literal arguments",
+        ),
+        (r#"A ";os.execute('id') return '127.0.0.1'""#, "`os` is not allowed"),
+        (r#"A "io.open('/etc/passwd')""#, "`io` is not allowed"),
+        (r#"A ";if country('NL') then return '127.0.0.1' end""#, "`if` is not allowed"),
+        (r#"TXT "'hello' .. 'world'""#, "'.' at byte 8 is not allowed outside strings"),
+        (r#"A "pickrandom({'127.0.0.1'})[1]""#, "'[' at byte 25 is not allowed outside strings"),
+        (
+            r#"A "ifurlup('http://127.0.0.1/', {'127.0.0.1'}, {selector='bogus'})""#,
+            "selector \"bogus\" is not a selector; use one of all, random, hashed, pickclosest, pickfirst, pickrandom, pickhashed, empty",
+        ),
+        (r#"A "ifurlup('http://127.0.0.1/', {'127.0.0.1'}, {follow='true'})""#, "`follow` is not allowed"),
+        (
+            r#"A "ifurlup('http://169.254.169.254/latest/meta-data/', {'127.0.0.1'})""#,
+            "`ifurlup` URL host 169.254.169.254 is link-local (a cloud metadata service?); PowerDNS would send traffic to it",
+        ),
+        (
+            r#"A "ifportup(80, {'169.254.169.254'})""#,
+            "`ifportup` address 169.254.169.254 is link-local (a cloud metadata service?); PowerDNS would send traffic to it",
+        ),
+        (
+            r#"A "ifurlup('http://127.0.0.1/', {'A 169.254.1.1'})""#,
+            "`ifurlup` address 169.254.1.1 is link-local",
+        ),
+        (r#"AAAA "ifportup(80, {'fe80::1'})""#, "`ifportup` address fe80::1 is link-local"),
+        (r#"A "ifportup(80, {'0.0.0.0'})""#, "`ifportup` address 0.0.0.0 is not a host address"),
+        (r#"A "pickrandom(pickrandom({'127.0.0.1'}))""#, "`pickrandom({'127.0.0.1'})` is not a literal"),
+        (
+            r#"A "ifurlup('file:///etc/passwd', {'127.0.0.1'})""#,
+            "`ifurlup` URL \"file:///etc/passwd\" is not http:// or https://",
+        ),
+        (
+            r#"A "pickrandom({'127.0.0.1'}), pickrandom({'127.0.0.2'})""#,
+            "the lua must return exactly one call",
+        ),
+    ] {
+        let err = lint_lua(bad).unwrap_err();
+        assert!(err.reason.starts_with(reason), "{bad}:\n  got  {}\n  want {reason}", err.reason);
+    }
+    // Deep nesting: refused before parsing, never a stack overflow.
+    let deep = format!("A \"pickrandom({}'127.0.0.1'{})\"", "(".repeat(2000), ")".repeat(2000));
+    assert_eq!(lint_lua(&deep).unwrap_err().reason, "brackets nest deeper than 64 levels");
+    let tables = format!("A \"pickrandom({}'127.0.0.1'{})\"", "{".repeat(70), "}".repeat(70));
+    assert_eq!(lint_lua(&tables).unwrap_err().reason, "brackets nest deeper than 64 levels");
+    let long = format!("A \"pickrandom({{{}}})\"", vec!["'127.0.0.1'"; 2000].join(", "));
+    assert_eq!(lint_lua(&long).unwrap_err().reason, "the lua is 26012 bytes long; at most 16384 are allowed");
+    // A hostile content is not echoed back whole.
+    assert!(lint_lua(&long).unwrap_err().to_string().len() < 400);
 }
 
 /// Regression (fuzz `dns_desired`): a backtick made the `full_moon` lexer panic. The linter

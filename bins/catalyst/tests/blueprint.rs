@@ -209,3 +209,34 @@ fn bootstrap_kit_fixture_passes_and_injected_faults_fail() {
     );
     assert!(err.contains("error[SlotOrder]: 02-cert-manager.yaml: spec.dependsOn: bp-cert-manager (slot 02) depends on bp-grafana (slot 25), a higher slot"), "{err}");
 }
+
+/// Issue 16 §3: a 900 KB blueprint.yaml (under the 1 MiB cap) whose `when` has 300,000
+/// terms crashed `blueprint lint` and `blueprint resolve` with a stack overflow (exit 134).
+/// Now it is a finding naming the file and the limit, and the rest of the catalog works.
+#[test]
+fn a_hostile_when_is_a_finding_not_a_crash() {
+    let s = Scratch::new("hostile-when");
+    let when = format!("{{{{ {} }}}}", vec!["1"; 300_000].join("||"));
+    s.write(
+        "catalog/app/blueprint.yaml",
+        &format!("apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: bp-app}}\nspec:\n  version: 1.0.0\n  visibility: listed\n  card: {{title: App}}\n  depends:\n    - {{blueprint: bp-db, when: \"{when}\"}}\n"),
+    );
+    s.write(
+        "catalog/db/blueprint.yaml",
+        "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-db}\nspec: {version: 1.0.0, visibility: listed, card: {title: DB}}\n",
+    );
+    let catalog = format!("{}/catalog", s.path());
+    let out = catalyst(&["blueprint", "lint", "--catalog", &catalog]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("app/blueprint.yaml"), "{all:.2000}");
+    assert!(
+        all.contains("the expression is 900000 characters long; at most 4096 are allowed"),
+        "{all:.2000}"
+    );
+    assert!(all.len() < 10_000, "the input is not echoed back: {} bytes", all.len());
+    let out = catalyst(&["blueprint", "resolve", "--catalog", &catalog, "bp-db"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = catalyst(&["blueprint", "resolve", "--catalog", &catalog, "bp-app"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}

@@ -250,3 +250,28 @@ fn desired_state_reads_are_capped() {
         "error: /dev/zero: more than 16777216 bytes (the limit for this file)\n"
     );
 }
+
+/// Issue 16 §3: 2,000 nested parentheses in a LUA content crashed `dns plan` (the parser has
+/// no depth limit); code in a LUA record was accepted. Both are now findings with the path.
+#[test]
+fn hostile_lua_is_a_finding_not_a_crash() {
+    let deep = format!("A \\\"pickrandom({}'127.0.0.1'{})\\\"", "(".repeat(2000), ")".repeat(2000));
+    let f = file(
+        "deep-lua",
+        &format!(
+            "zones:\n  - name: lua.test\n    records:\n      - {{name: a, type: LUA, ttl: 30, content: \"{deep}\"}}\n      - {{name: b, type: LUA, ttl: 30, content: \"A \\\";os.execute('id')\\\"\"}}\n"
+        ),
+    );
+    let out = catalyst(
+        &["dns", "plan", "-f", f.to_str().unwrap(), "--server", "http://127.0.0.1:9"],
+        Some(API_KEY),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 problem(s); nothing was sent"), "{err:.3000}");
+    assert!(
+        err.contains("zones[0].records[0].content[0]: brackets nest deeper than 64 levels"),
+        "{err:.3000}"
+    );
+    assert!(err.contains("zones[0].records[1].content[0]: `os` is not allowed"), "{err:.3000}");
+}
