@@ -596,3 +596,142 @@ async fn a_kubeconfig_registered_first_keeps_the_self_id() {
     assert_eq!(api.request_count(), 1);
     registry.stop().await;
 }
+
+/// A kubeconfig whose user entry is `user` (YAML, indented for `  user:`).
+fn kubeconfig_with_user(name: &str, user: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: {name}
+  cluster:
+    server: https://127.0.0.1:6443
+contexts:
+- name: {name}
+  context: {{cluster: {name}, user: u}}
+current-context: {name}
+users:
+- name: u
+  user:
+{user}
+"
+    )
+}
+
+/// Issue 16 §5: kubeconfigs arrive from outside (seed 000: the handover API), so they are
+/// trust inputs. A file that would run a command or send a local file (the pod's own
+/// ServiceAccount token) to the server it names is reported once and skipped; nothing it
+/// names is run. The registry can be told to allow them.
+#[tokio::test]
+async fn kubeconfigs_that_run_commands_or_read_local_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sentinel = dir.path().join("exec-ran");
+    let exec = format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: touch\n      args: [{}]\n      interactiveMode: Never",
+        sentinel.display()
+    );
+    write(dir.path(), "exec.yaml", &kubeconfig_with_user("exec", &exec));
+    write(
+        dir.path(),
+        "provider.yaml",
+        &kubeconfig_with_user(
+            "provider",
+            "    auth-provider:\n      name: gcp\n      config: {cmd-path: /bin/sh, cmd-args: '-c id'}",
+        ),
+    );
+    write(
+        dir.path(),
+        "token.yaml",
+        &kubeconfig_with_user("token", "    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token"),
+    );
+    write(
+        dir.path(),
+        "cert.yaml",
+        &kubeconfig_with_user(
+            "cert",
+            "    client-certificate: /etc/ssl/private/c.pem\n    client-key: /etc/ssl/private/k.pem",
+        ),
+    );
+    write(
+        dir.path(),
+        "ca.yaml",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: ca\n  cluster: {server: 'https://127.0.0.1:6443', certificate-authority: /etc/ssl/ca.pem}\ncontexts:\n- {name: ca, context: {cluster: ca, user: u}}\ncurrent-context: ca\nusers:\n- {name: u, user: {token: t}}\n",
+    );
+    write(dir.path(), "fine.yaml", &kubeconfig("fine", false));
+
+    let registry = ClusterRegistry::new(RegistryConfig::new(dir.path()));
+    let report = registry.rescan_once().await;
+    assert_eq!(registry.ids(), ["fine"]);
+    let mut problems: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+    problems.sort();
+    let tail = "; kubeconfigs are trust inputs, so the registry refuses commands and local file paths in them unless allow_external_credentials is set";
+    let at = |f: &str| dir.path().join(f).display().to_string();
+    assert_eq!(
+        problems,
+        [
+            format!(
+                "{}: the kubeconfig cluster \"ca\" reads certificate-authority from the local file \"/etc/ssl/ca.pem\"{tail}",
+                at("ca.yaml")
+            ),
+            format!(
+                "{}: the kubeconfig user \"u\" reads client-certificate from the local file \"/etc/ssl/private/c.pem\"{tail}",
+                at("cert.yaml")
+            ),
+            format!("{}: the kubeconfig user \"u\" runs a command (exec: \"touch\"){tail}", at("exec.yaml")),
+            format!(
+                "{}: the kubeconfig user \"u\" uses the auth-provider \"gcp\" (it can run a command){tail}",
+                at("provider.yaml")
+            ),
+            format!(
+                "{}: the kubeconfig user \"u\" reads tokenFile from the local file \"/var/run/secrets/kubernetes.io/serviceaccount/token\"{tail}",
+                at("token.yaml")
+            ),
+        ]
+    );
+    assert!(registry.rescan_once().await.is_quiet(), "reported once");
+    settle().await;
+    assert!(!sentinel.exists(), "the exec command ran");
+
+    // Allowed by configuration, kube runs the plugin while it builds the client: the policy,
+    // not kube, is what kept the command from running above. (`touch` prints no credential,
+    // so the file is then reported as unusable.)
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "exec.yaml", &kubeconfig_with_user("exec", &exec));
+    let mut config = RegistryConfig::new(dir.path());
+    config.allow_external_credentials = true;
+    let lax = ClusterRegistry::new(config);
+    let report = lax.rescan_once().await;
+    assert!(sentinel.exists(), "allowed, the exec plugin runs");
+    assert!(
+        report.problems[0]
+            .to_string()
+            .ends_with("cannot build a client: auth error: exec-plugin response did not contain a status"),
+        "{}",
+        report.problems[0]
+    );
+    assert_eq!(
+        RegistryConfig::from_lookup(
+            |k| (k == catalyst_core::registry::ENV_ALLOW_EXTERNAL_CREDENTIALS).then(|| "true".to_owned())
+        )
+        .allow_external_credentials,
+        true
+    );
+}
+
+/// Found while testing the kubeconfig policy: a token with a control character made kube
+/// panic while building the client, taking the registry (and its rescan loop) down.
+#[tokio::test]
+async fn a_token_kube_would_panic_on_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "bad.yaml", &kubeconfig_with_user("bad", "    token: \"abc\\u0001def\""));
+    let registry = ClusterRegistry::new(RegistryConfig::new(dir.path()));
+    let report = registry.rescan_once().await;
+    assert!(registry.is_empty());
+    assert_eq!(
+        report.problems[0].to_string(),
+        format!(
+            "{}: the kubeconfig cannot be used: user \"u\" has a token that is not a valid HTTP header value",
+            dir.path().join("bad.yaml").display()
+        )
+    );
+}

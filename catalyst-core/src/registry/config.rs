@@ -17,6 +17,8 @@ pub const ENV_NAMESPACE: &str = "CATALYST_NAMESPACE";
 pub const ENV_SOVEREIGN_FQDN: &str = "SOVEREIGN_FQDN";
 /// Env var naming the self cluster's deployment ID outright.
 pub const ENV_SELF_DEPLOYMENT_ID: &str = "CATALYST_SELF_DEPLOYMENT_ID";
+/// Env var: `true` lets kubeconfigs run exec/auth-provider plugins and read local files.
+pub const ENV_ALLOW_EXTERNAL_CREDENTIALS: &str = "CATALYST_K8SCACHE_ALLOW_EXTERNAL_CREDENTIALS";
 /// Env var naming the deployment store directory.
 pub const ENV_DEPLOYMENTS_DIR: &str = "CATALYST_DEPLOYMENTS_DIR";
 
@@ -66,6 +68,10 @@ pub struct RegistryConfig {
     /// Drop a cluster whose kubeconfig file has gone from the directory. Off by default
     /// (OP-15): a vanished file leaves its cluster registered.
     pub prune_missing: bool,
+    /// Accept kubeconfigs that run commands (`exec`, `auth-provider`) or read local files
+    /// (`tokenFile`, certificate and key paths). Off by default: the files arrive from
+    /// outside (the handover API), so such a file is reported and skipped.
+    pub allow_external_credentials: bool,
 }
 
 impl RegistryConfig {
@@ -82,6 +88,15 @@ impl RegistryConfig {
             deployments_dir: PathBuf::from(DEFAULT_DEPLOYMENTS_DIR),
             insecure_skip_tls_verify: false,
             prune_missing: false,
+            allow_external_credentials: false,
+        }
+    }
+
+    /// What a kubeconfig file may ask of the registry under this configuration.
+    pub fn policy(&self) -> super::KubeconfigPolicy {
+        super::KubeconfigPolicy {
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            external_credentials: self.allow_external_credentials,
         }
     }
 
@@ -105,6 +120,7 @@ impl RegistryConfig {
         if let Some(dir) = get(ENV_DEPLOYMENTS_DIR) {
             config.deployments_dir = PathBuf::from(dir);
         }
+        config.allow_external_credentials = get(ENV_ALLOW_EXTERNAL_CREDENTIALS).is_some_and(|v| v == "true");
         config
     }
 
@@ -138,6 +154,7 @@ impl fmt::Debug for RegistryConfig {
             .field("deployments_dir", &self.deployments_dir)
             .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
             .field("prune_missing", &self.prune_missing)
+            .field("allow_external_credentials", &self.allow_external_credentials)
             .finish()
     }
 }

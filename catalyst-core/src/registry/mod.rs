@@ -49,14 +49,14 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 pub use config::{
     DEFAULT_DEPLOYMENTS_DIR, DEFAULT_KUBECONFIGS_DIR, DEFAULT_NAMESPACE, DEFAULT_RESCAN_INTERVAL,
-    ENV_DEPLOYMENTS_DIR, ENV_KUBECONFIGS_DIR, ENV_NAMESPACE, ENV_SELF_DEPLOYMENT_ID, ENV_SOVEREIGN_FQDN,
-    MAX_DEPLOYMENT_RECORD_BYTES, MAX_DEPLOYMENT_RECORDS, RegistryConfig, SOVEREIGN_FQDN_CONFIGMAP,
-    SOVEREIGN_FQDN_KEY,
+    ENV_ALLOW_EXTERNAL_CREDENTIALS, ENV_DEPLOYMENTS_DIR, ENV_KUBECONFIGS_DIR, ENV_NAMESPACE,
+    ENV_SELF_DEPLOYMENT_ID, ENV_SOVEREIGN_FQDN, MAX_DEPLOYMENT_RECORD_BYTES, MAX_DEPLOYMENT_RECORDS,
+    RegistryConfig, SOVEREIGN_FQDN_CONFIGMAP, SOVEREIGN_FQDN_KEY,
 };
 use scan::FileStamp;
 pub use scan::{
-    FileProblem, KUBECONFIG_EXTENSIONS, KubeconfigFile, KubeconfigFileError, MAX_KUBECONFIG_BYTES,
-    list_kubeconfigs, load_kubeconfig,
+    FileProblem, KUBECONFIG_EXTENSIONS, KubeconfigFile, KubeconfigFileError, KubeconfigPolicy, LOAD_TIMEOUT,
+    MAX_KUBECONFIG_BYTES, external_credentials, list_kubeconfigs, load_kubeconfig,
 };
 
 /// Where a registered cluster came from.
@@ -394,7 +394,7 @@ impl ClusterRegistry {
                 .collect()
         };
         for file in todo {
-            match load_kubeconfig(file, self.inner.config.insecure_skip_tls_verify).await {
+            match load_kubeconfig(file, self.inner.config.policy()).await {
                 Ok(cluster) => {
                     self.state().reported.remove(&file.path);
                     let replaced = self.insert(cluster);

@@ -15,6 +15,8 @@ use super::{Cluster, ClusterSource, RegistryError};
 pub const KUBECONFIG_EXTENSIONS: [&str; 3] = ["kubeconfig", "yaml", "yml"];
 /// A kubeconfig larger than this is reported and skipped.
 pub const MAX_KUBECONFIG_BYTES: u64 = 1024 * 1024;
+/// Loading one kubeconfig takes at most this long; a hung one never blocks the next rescan.
+pub const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One kubeconfig file in the directory: the cluster ID is the file stem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +82,21 @@ pub enum KubeconfigFileError {
         "the kubeconfig sets insecure-skip-tls-verify; the registry keeps TLS verification on unless insecure_skip_tls_verify is set"
     )]
     InsecureNotAllowed,
+    /// The file would make the registry run a command or read a local file (exec,
+    /// auth-provider, tokenFile, certificate or key paths), and the registry does not allow it.
+    #[error(
+        "the kubeconfig {what}; kubeconfigs are trust inputs, so the registry refuses commands and local file paths in them unless allow_external_credentials is set"
+    )]
+    ExternalCredentials {
+        /// What it asks for, with the user or cluster entry.
+        what: String,
+    },
+    /// A value kube would fail hard on.
+    #[error("the kubeconfig cannot be used: {0}")]
+    Unusable(String),
+    /// Loading took longer than [`LOAD_TIMEOUT`] (an exec plugin that hangs, say).
+    #[error("loading the kubeconfig took longer than {}s; skipped", LOAD_TIMEOUT.as_secs())]
+    Timeout,
     /// kube could not build a client from the configuration.
     #[error("cannot build a client: {0}")]
     Client(#[source] kube::Error),
@@ -114,15 +131,86 @@ impl FileStamp {
     }
 }
 
+/// What a kubeconfig may ask of the registry beyond talking to its server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KubeconfigPolicy {
+    /// Accept `insecure-skip-tls-verify`.
+    pub insecure_skip_tls_verify: bool,
+    /// Accept `exec` and `auth-provider` plugins (which run commands) and `tokenFile`,
+    /// `client-certificate`, `client-key` and `certificate-authority` paths (which read local
+    /// files, such as the pod's own ServiceAccount token, and send them to the server the
+    /// file names).
+    pub external_credentials: bool,
+}
+
+/// The first thing in `k` that runs a command or reads a local file, described for a person.
+/// Every user and cluster entry is looked at, not only the current context's.
+pub fn external_credentials(k: &Kubeconfig) -> Option<String> {
+    for named in &k.auth_infos {
+        let Some(a) = &named.auth_info else { continue };
+        let user = &named.name;
+        if let Some(exec) = &a.exec {
+            let command = exec.command.as_deref().unwrap_or_default();
+            return Some(format!("user {user:?} runs a command (exec: {command:?})"));
+        }
+        if let Some(p) = &a.auth_provider {
+            return Some(format!("user {user:?} uses the auth-provider {:?} (it can run a command)", p.name));
+        }
+        for (field, path) in [
+            ("tokenFile", &a.token_file),
+            ("client-certificate", &a.client_certificate),
+            ("client-key", &a.client_key),
+        ] {
+            if let Some(path) = path {
+                return Some(format!("user {user:?} reads {field} from the local file {path:?}"));
+            }
+        }
+    }
+    for named in &k.clusters {
+        if let Some(path) = named.cluster.as_ref().and_then(|c| c.certificate_authority.as_ref()) {
+            return Some(format!(
+                "cluster {:?} reads certificate-authority from the local file {path:?}",
+                named.name
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `k` holds a value kube cannot use without failing hard: a token that is not a
+/// valid HTTP header value (kube builds the Authorization header with a panic on one).
+fn unusable(k: &Kubeconfig) -> Option<String> {
+    use secrecy::ExposeSecret as _;
+    k.auth_infos.iter().find_map(|named| {
+        let token = named.auth_info.as_ref()?.token.as_ref()?;
+        let ok = token.expose_secret().bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+        (!ok).then(|| format!("user {:?} has a token that is not a valid HTTP header value", named.name))
+    })
+}
+
 /// Build the cluster for one kubeconfig file: parse it (merging multi-document files, as
-/// kubectl does), resolve its current context and make a client. `allow_insecure` is the
-/// registry's `insecure_skip_tls_verify`.
+/// kubectl does), check it against `policy`, resolve its current context and make a client.
+/// Nothing the file names is run or read unless `policy` allows it, and the whole load takes
+/// at most [`LOAD_TIMEOUT`].
 pub async fn load_kubeconfig(
     file: &KubeconfigFile,
-    allow_insecure: bool,
+    policy: KubeconfigPolicy,
 ) -> Result<Cluster, KubeconfigFileError> {
+    tokio::time::timeout(LOAD_TIMEOUT, load(file, policy)).await.map_err(|_| KubeconfigFileError::Timeout)?
+}
+
+async fn load(file: &KubeconfigFile, policy: KubeconfigPolicy) -> Result<Cluster, KubeconfigFileError> {
+    let allow_insecure = policy.insecure_skip_tls_verify;
     let text = read_capped(&file.path)?;
     let kubeconfig = Kubeconfig::from_yaml(&text).map_err(KubeconfigFileError::Kubeconfig)?;
+    if let Some(what) = unusable(&kubeconfig) {
+        return Err(KubeconfigFileError::Unusable(what));
+    }
+    if !policy.external_credentials
+        && let Some(what) = external_credentials(&kubeconfig)
+    {
+        return Err(KubeconfigFileError::ExternalCredentials { what });
+    }
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .map_err(KubeconfigFileError::Kubeconfig)?;
