@@ -94,8 +94,13 @@ pub struct ConditionUpdate {
     pub observed_generation: Option<i64>,
 }
 
+/// The longest condition message kept (Kubernetes' `metav1.Condition` limit is 32768): a
+/// longer one is cut and marked, so a status write never fails or grows on a long message.
+pub const MAX_CONDITION_MESSAGE: usize = 32 * 1024;
+
 impl ConditionUpdate {
-    /// A condition update with a typed reason.
+    /// A condition update with a typed reason. A message longer than
+    /// [`MAX_CONDITION_MESSAGE`] bytes is cut (on a character boundary) and ends in `…`.
     pub fn new(
         type_: impl Into<String>,
         status: impl Into<ConditionStatus>,
@@ -106,7 +111,7 @@ impl ConditionUpdate {
             type_: type_.into(),
             status: status.into(),
             reason: reason.as_str(),
-            message: message.into(),
+            message: cap_message(message.into()),
             observed_generation: None,
         }
     }
@@ -117,6 +122,18 @@ impl ConditionUpdate {
         self.observed_generation = generation;
         self
     }
+}
+
+fn cap_message(mut message: String) -> String {
+    if message.len() > MAX_CONDITION_MESSAGE {
+        let mut cut = MAX_CONDITION_MESSAGE - '…'.len_utf8();
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
 }
 
 /// Upserts `update` into `conditions` by type (SPEC CORE-2) and returns whether anything changed.
@@ -230,5 +247,20 @@ impl ConditionReason for EnvironmentReason {
 impl fmt::Display for EnvironmentReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_on_a_character_boundary() {
+        let reason = EnvironmentReason::PartialFailure;
+        let long = "é".repeat(MAX_CONDITION_MESSAGE);
+        let u = ConditionUpdate::new(types::READY, false, &reason, long);
+        assert!(u.message.len() <= MAX_CONDITION_MESSAGE && u.message.ends_with('…'), "{}", u.message.len());
+        let short = ConditionUpdate::new(types::READY, false, &reason, "fine");
+        assert_eq!(short.message, "fine");
     }
 }

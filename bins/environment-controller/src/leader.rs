@@ -1,9 +1,16 @@
-//! Leader election on a `coordination.k8s.io/v1` Lease, as client-go does it: a candidate
-//! takes the Lease when it is free or its holder has not renewed it within
-//! `leaseDurationSeconds`; every write carries the `resourceVersion` that was read, so two
-//! candidates can never both win. The leader renews periodically and gives up (the process
-//! stops reconciling) when it could not renew for a whole lease duration.
+//! Leader election on a `coordination.k8s.io/v1` Lease, as client-go does it:
+//!
+//! - a candidate takes the Lease when it is free, or when the Lease record has not changed
+//!   for `leaseDuration` *as this replica observed it* (its own monotonic clock since it last
+//!   saw the record change, never the holder's written `renewTime`, so a skewed clock cannot
+//!   steal a Lease that is being renewed);
+//! - every write carries the `resourceVersion` that was read, so two candidates can never
+//!   both win;
+//! - the leader renews every `retryPeriod`; one renewal may take at most `renewDeadline`
+//!   (retrying every `retryPeriod` within it), and a leader that cannot renew within it steps
+//!   down (the process stops reconciling and exits).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
@@ -17,23 +24,30 @@ pub const LEASE_NAME: &str = "environment-controller.catalyst.openova.io";
 /// Timings of the election.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaseTimings {
-    /// How long a Lease stays valid without renewal.
+    /// How long a Lease stays valid without its record changing (`leaseDuration`).
     pub lease_duration: Duration,
-    /// How often the leader renews.
-    pub renew_every: Duration,
-    /// How often a candidate retries.
-    pub retry_every: Duration,
+    /// The longest one renewal may take before the leader steps down (`renewDeadline`).
+    pub renew_deadline: Duration,
+    /// How often the leader renews and a candidate retries (`retryPeriod`).
+    pub retry_period: Duration,
 }
 
 impl Default for LeaseTimings {
-    /// client-go's defaults: 15 s lease, renew every 5 s (deadline 10 s), retry every 2 s.
+    /// client-go's defaults: 15 s lease, 10 s renew deadline, 2 s retry period.
     fn default() -> Self {
         Self {
             lease_duration: Duration::from_secs(15),
-            renew_every: Duration::from_secs(5),
-            retry_every: Duration::from_secs(2),
+            renew_deadline: Duration::from_secs(10),
+            retry_period: Duration::from_secs(2),
         }
     }
+}
+
+/// The Lease record as last seen, and when (on this replica's monotonic clock).
+#[derive(Clone, Debug, PartialEq)]
+struct Observed {
+    record: LeaseSpec,
+    at: tokio::time::Instant,
 }
 
 /// One candidate for the Lease.
@@ -43,6 +57,7 @@ pub struct Elector {
     name: String,
     identity: String,
     timings: LeaseTimings,
+    observed: Arc<Mutex<Option<Observed>>>,
 }
 
 impl std::fmt::Debug for Elector {
@@ -68,6 +83,20 @@ impl Elector {
             name: name.to_owned(),
             identity: identity.to_owned(),
             timings,
+            observed: Arc::default(),
+        }
+    }
+
+    /// Remembers `record`; returns when this replica first saw it as it is now.
+    fn observe(&self, record: &LeaseSpec) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        let Ok(mut observed) = self.observed.lock() else { return now };
+        match observed.as_ref() {
+            Some(o) if o.record == *record => o.at,
+            _ => {
+                *observed = Some(Observed { record: record.clone(), at: now });
+                now
+            }
         }
     }
 
@@ -88,7 +117,10 @@ impl Elector {
                 }),
             };
             return match self.api.create(&PostParams::default(), &lease).await {
-                Ok(_) => Ok(true),
+                Ok(created) => {
+                    self.observe(&created.spec.unwrap_or_default());
+                    Ok(true)
+                }
                 Err(e) if is_conflict(&e) => Ok(false),
                 Err(e) => Err(e),
             };
@@ -96,7 +128,12 @@ impl Elector {
         let spec = current.spec.clone().unwrap_or_default();
         let holder = spec.holder_identity.clone().unwrap_or_default();
         let mine = holder == self.identity;
-        if !mine && !holder.is_empty() && !expired(&spec, now) {
+        // Expiry by this replica's clock: how long the record has stood still since it was
+        // first seen like this. The holder's `renewTime` is only compared, never trusted.
+        let seen = self.observe(&spec);
+        let duration_of_record =
+            Duration::from_secs(u64::try_from(spec.lease_duration_seconds.unwrap_or(0)).unwrap_or(0));
+        if !mine && !holder.is_empty() && seen.elapsed() < duration_of_record {
             return Ok(false);
         }
         let transitions = spec.lease_transitions.unwrap_or(0);
@@ -111,7 +148,10 @@ impl Elector {
         });
         // `replace` sends the resourceVersion that was read: a concurrent writer makes it 409.
         match self.api.replace(&self.name, &PostParams::default(), &next).await {
-            Ok(_) => Ok(true),
+            Ok(written) => {
+                self.observe(&written.spec.unwrap_or_default());
+                Ok(true)
+            }
             Err(e) if is_conflict(&e) => Ok(false),
             Err(e) => Err(e),
         }
@@ -128,28 +168,36 @@ impl Elector {
                 Ok(false) => {}
                 Err(e) => warn!(lease = %self.name, error = %e, "leader election attempt failed"),
             }
-            tokio::time::sleep(self.timings.retry_every).await;
+            tokio::time::sleep(self.timings.retry_period).await;
         }
     }
 
-    /// Renews the Lease until leadership is lost, then returns: another holder took it, or
-    /// no renewal succeeded for a whole lease duration.
+    /// Renews the Lease every `retry_period` until leadership is lost, then returns: another
+    /// holder took it, or one renewal did not succeed within `renew_deadline` (each attempt of
+    /// it, a request that never answers included, ends at the deadline).
     pub async fn hold(&self) {
-        let mut last_renewed = tokio::time::Instant::now();
         loop {
-            tokio::time::sleep(self.timings.renew_every).await;
-            match self.try_acquire_or_renew().await {
-                Ok(true) => last_renewed = tokio::time::Instant::now(),
+            tokio::time::sleep(self.timings.retry_period).await;
+            let renewal = async {
+                loop {
+                    match self.try_acquire_or_renew().await {
+                        Ok(held) => return held,
+                        Err(e) => {
+                            warn!(lease = %self.name, error = %e, "renewing the Lease failed; retrying within the renew deadline");
+                            tokio::time::sleep(self.timings.retry_period).await;
+                        }
+                    }
+                }
+            };
+            match tokio::time::timeout(self.timings.renew_deadline, renewal).await {
+                Ok(true) => {}
                 Ok(false) => {
                     warn!(lease = %self.name, "another replica holds the Lease; leadership lost");
                     return;
                 }
-                Err(e) => {
-                    warn!(lease = %self.name, error = %e, "renewing the Lease failed");
-                    if last_renewed.elapsed() >= self.timings.lease_duration {
-                        warn!(lease = %self.name, "could not renew for a whole lease duration; leadership lost");
-                        return;
-                    }
+                Err(_) => {
+                    warn!(lease = %self.name, deadline = ?self.timings.renew_deadline, "could not renew within the renew deadline; stepping down");
+                    return;
                 }
             }
         }
@@ -170,12 +218,6 @@ impl Elector {
             Err(e) => Err(e),
         }
     }
-}
-
-fn expired(spec: &LeaseSpec, now: jiff::Timestamp) -> bool {
-    let Some(renewed) = spec.renew_time.as_ref().or(spec.acquire_time.as_ref()) else { return true };
-    let seconds = i64::from(spec.lease_duration_seconds.unwrap_or(0));
-    renewed.0.checked_add(jiff::SignedDuration::from_secs(seconds)).map_or(true, |until| until < now)
 }
 
 fn is_conflict(e: &kube::Error) -> bool {

@@ -41,6 +41,7 @@ use axum::routing::get;
 use catalyst_core::crd::Environment;
 use futures::StreamExt as _;
 use kube::api::Api;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt as _, predicates, reflector, watcher};
 use tracing::{Instrument as _, error, info, info_span, warn};
@@ -50,29 +51,84 @@ use crate::leader::{Elector, LEASE_NAME, LeaseTimings};
 use crate::metrics::Metrics;
 use crate::reconcile::{Context, Error, reconcile_environment};
 
-/// The controller's reconcile function for kube-runtime: one span per Environment.
-pub async fn reconcile(env: Arc<Environment>, ctx: Arc<Context>) -> Result<Action, Error> {
+/// What the controller watches: Environments' metadata only. The object itself is read fresh
+/// by each reconcile, so one whose spec does not fit the type is reported in its status
+/// (`InvalidSpec`) instead of breaking the watch for every other Environment.
+pub type Watched = PartialObjectMeta<Environment>;
+
+/// The controller's reconcile function for kube-runtime: one span per Environment. It stops
+/// at once, with [`Error::LeadershipLost`], when this replica loses leadership.
+pub async fn reconcile(env: Arc<Watched>, ctx: Arc<Context>) -> Result<Action, Error> {
     let name = env.metadata.name.clone().ok_or(Error::Unnamed)?;
     let span = info_span!("reconcile", environment = %name);
-    let outcome = reconcile_environment(&name, &ctx).instrument(span).await?;
+    let mut lost = ctx.leadership_lost.subscribe();
+    let outcome = tokio::select! {
+        outcome = reconcile_environment(&name, &ctx).instrument(span) => outcome?,
+        _ = lost.wait_for(|lost| *lost) => return Err(Error::LeadershipLost),
+    };
+    if let Ok(mut failures) = ctx.failures.lock() {
+        failures.remove(&name);
+    }
     Ok(outcome.requeue.map_or_else(Action::await_change, Action::requeue))
 }
 
-/// Retries a failed reconcile after 10 s (kube-runtime adds no backoff of its own here; the
-/// failure is logged and counted).
+/// The first retry after a failure; each further failure doubles it.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(5);
+/// The longest wait between retries.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// The wait before retry number `failures` (1 for the first): [`BACKOFF_BASE`] doubled per
+/// failure up to [`BACKOFF_MAX`], then scaled by `jitter` (a factor in 0.8..1.2, so replicas
+/// and objects that failed together do not retry together).
+pub fn backoff(failures: u32, jitter: f64) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
+    exp.min(BACKOFF_MAX).mul_f64(jitter.clamp(0.8, 1.2))
+}
+
+/// A jitter factor in 0.8..1.2 from the process's hash randomness (no RNG dependency).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(u64::from(std::process::id()));
+    #[expect(clippy::cast_precision_loss, reason = "a fraction of a random 16-bit number")]
+    let unit = (h.finish() & 0xffff) as f64 / 65_535.0;
+    0.8 + 0.4 * unit
+}
+
+/// After a failed reconcile: a permanent error ([`Error::is_permanent`]) waits for the next
+/// spec change; a transient one retries with exponential backoff and jitter ([`backoff`]),
+/// per Environment, reset by the next success. A reconcile stopped by the loss of leadership
+/// is not retried here (the process exits).
 #[expect(clippy::needless_pass_by_value, reason = "kube-runtime's error_policy signature")]
-pub fn error_policy(env: Arc<Environment>, error: &Error, _ctx: Arc<Context>) -> Action {
-    warn!(environment = env.metadata.name.as_deref().unwrap_or_default(), error = %error, "reconcile failed; retrying");
-    Action::requeue(Duration::from_secs(10))
+pub fn error_policy(env: Arc<Watched>, error: &Error, ctx: Arc<Context>) -> Action {
+    let name = env.metadata.name.clone().unwrap_or_default();
+    if error.is_permanent() {
+        warn!(environment = %name, error = %error, "reconcile failed; waiting for a change to the Environment");
+        return Action::await_change();
+    }
+    if matches!(error, Error::LeadershipLost) {
+        return Action::await_change();
+    }
+    let failures = ctx.failures.lock().map_or(1, |mut f| {
+        let n = f.entry(name.clone()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    });
+    let wait = backoff(failures, jitter());
+    warn!(environment = %name, error = %error, failures, retry_in = ?wait, "reconcile failed; retrying");
+    Action::requeue(wait)
 }
 
 /// The reconcile triggers from a watch: applied objects whose generation (or UID) was not
 /// seen yet. The controller's own status writes change `resourceVersion`, never
 /// `generation`, so they do not trigger a reconcile; deletions need none (nothing to clean up
 /// in Gitea: the manifests stay until the Organization's repository goes).
-pub fn triggers(
-    events: impl futures::Stream<Item = Result<watcher::Event<Environment>, watcher::Error>> + Send + 'static,
-) -> impl futures::Stream<Item = Result<Environment, watcher::Error>> + Send + 'static {
+pub fn triggers<K>(
+    events: impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: kube::Resource + Send + 'static,
+{
     events
         .applied_objects()
         .predicate_filter(predicates::generation, kube::runtime::utils::PredicateConfig::default())
@@ -119,16 +175,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
 
     let ctx = Arc::new(Context::new(kube.clone(), gitea, settings, metrics.clone()));
-    let api: Api<Environment> = Api::all(kube);
-    let (reader, writer) = reflector::store();
+    let api: Api<Watched> = Api::all(kube);
+    let (reader, writer) = reflector::store::<Watched>();
     // Reconcile on spec changes only: status writes bump resourceVersion, not generation.
+    // Metadata only: an Environment whose spec does not fit the type cannot stall the watch.
     let stream =
         triggers(watcher(api, watcher::Config::default().any_semantic()).default_backoff().reflect(writer));
     let lost = {
         let elector = elector.clone();
+        let ctx = ctx.clone();
         async move {
             match elector {
-                Some(e) => e.hold().await,
+                Some(e) => {
+                    e.hold().await;
+                    // Running reconciles stop now, not when they finish.
+                    ctx.leadership_lost.send_replace(true);
+                }
                 None => futures::future::pending::<()>().await,
             }
         }

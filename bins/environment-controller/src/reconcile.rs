@@ -12,7 +12,7 @@ use catalyst_core::crd::{
 use catalyst_core::gitops::{EnvironmentPlan, RenderError};
 use catalyst_gitea::{GiteaError, Target};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 use tracing::{debug, info, warn};
 
@@ -34,6 +34,10 @@ pub struct Context {
     pub metrics: Metrics,
     /// The clock of `lastTransitionTime` (tests fix it).
     pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
+    /// Becomes `true` when this replica loses leadership: running reconciles stop at once.
+    pub leadership_lost: tokio::sync::watch::Sender<bool>,
+    /// Consecutive failed reconciles per Environment, for the error policy's backoff.
+    pub failures: std::sync::Mutex<std::collections::HashMap<String, u32>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -50,7 +54,15 @@ impl Context {
         settings: Settings,
         metrics: Metrics,
     ) -> Self {
-        Self { kube, gitea, settings, metrics, clock: Arc::new(catalyst_core::conditions::now) }
+        Self {
+            kube,
+            gitea,
+            settings,
+            metrics,
+            clock: Arc::new(catalyst_core::conditions::now),
+            leadership_lost: tokio::sync::watch::Sender::new(false),
+            failures: std::sync::Mutex::default(),
+        }
     }
 }
 
@@ -85,6 +97,24 @@ pub enum Error {
     /// The object has no name.
     #[error("the Environment has no metadata.name")]
     Unnamed,
+    /// This replica lost leadership while the reconcile ran; it was stopped.
+    #[error("leadership lost; the reconcile was stopped")]
+    LeadershipLost,
+}
+
+impl Error {
+    /// Whether retrying without a change to the object cannot help: the object itself is
+    /// wrong (no name), or the API refused the request as invalid (4xx other than conflict and
+    /// rate limiting). Such errors wait for the next spec change.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Unnamed => true,
+            Self::Kube { source: kube::Error::Api(status), .. } => {
+                (400..500).contains(&status.code) && !matches!(status.code, 408 | 409 | 429)
+            }
+            Self::Kube { .. } | Self::LeadershipLost => false,
+        }
+    }
 }
 
 /// Reconciles the Environment called `name` (ENV-4 … ENV-12).
@@ -100,15 +130,22 @@ pub async fn reconcile_environment(name: &str, ctx: &Context) -> Result<Outcome,
     reason = "the seed's algorithm step by step (ENV-4 … ENV-9), easier to check against SPEC in one piece"
 )]
 async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
-    let api: Api<Environment> = Api::all(ctx.kube.clone());
-    // ENV-4: read the object fresh; gone between queue and read is normal.
-    let env = match api.get_opt(name).await {
-        Ok(Some(env)) => env,
+    // ENV-4: read the object fresh; gone between queue and read is normal. It is read (and
+    // its status written) untyped, so an object that does not fit the type is reported, not
+    // an endless error.
+    let api: Api<DynamicObject> = Api::all_with(ctx.kube.clone(), &ApiResource::erase::<Environment>(&()));
+    let object = match api.get_opt(name).await {
+        Ok(Some(object)) => object,
         Ok(None) => {
             debug!("Environment is gone; nothing to do");
             return Ok(Outcome { phase: None, requeue: None, status_written: false, commits: 0 });
         }
         Err(source) => return Err(Error::Kube { name: name.to_owned(), action: "reading it", source }),
+    };
+    let value = serde_json::to_value(&object).unwrap_or_default();
+    let env: Environment = match serde_json::from_value(value.clone()) {
+        Ok(env) => env,
+        Err(e) => return invalid_object(&api, name, &value, &e, ctx).await,
     };
     let old = env.status.clone().unwrap_or_default();
     let mut next = old.clone();
@@ -311,6 +348,36 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
     Ok(Outcome { phase: Some(phase), requeue, status_written: written, commits })
 }
 
+/// ENV-5 for an object that does not even deserialize (`placement: global`, a string where a
+/// list belongs): Failed with `InvalidSpec` and the reason, no requeue; the next spec change
+/// triggers a new reconcile.
+async fn invalid_object(
+    api: &Api<DynamicObject>,
+    name: &str,
+    value: &serde_json::Value,
+    error: &serde_json::Error,
+    ctx: &Context,
+) -> Result<Outcome, Error> {
+    let old: EnvironmentStatus = serde_json::from_value(value["status"].clone()).unwrap_or_default();
+    let generation = value["metadata"]["generation"].as_i64();
+    let message = format!(
+        "the object does not fit the Environment schema: {}",
+        catalyst_naming::untrusted::remote_text(&error.to_string())
+    );
+    info!(%message, "invalid spec");
+    let mut next = old.clone();
+    next.phase = Some(EnvironmentPhase::Failed);
+    next.observed_generation = generation;
+    set_condition(
+        &mut next.conditions,
+        ConditionUpdate::new(types::READY, false, &EnvironmentReason::InvalidSpec, &message)
+            .observed_generation(generation),
+        (ctx.clock)(),
+    );
+    let written = write_status(api, name, &old, next).await?;
+    Ok(Outcome { phase: Some(EnvironmentPhase::Failed), requeue: None, status_written: written, commits: 0 })
+}
+
 /// ENV-5: placement cardinality always, the CRD schema in strict mode.
 fn validate(env: &Environment, strict: bool) -> Result<(), String> {
     let mut problems = Vec::new();
@@ -325,7 +392,7 @@ fn validate(env: &Environment, strict: bool) -> Result<(), String> {
 
 /// Writes `next` with server-side apply when it differs from `old`; returns whether it wrote.
 async fn write_status(
-    api: &Api<Environment>,
+    api: &Api<DynamicObject>,
     name: &str,
     old: &EnvironmentStatus,
     next: EnvironmentStatus,

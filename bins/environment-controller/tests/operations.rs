@@ -22,8 +22,8 @@ use support::{FakeApi, Gitea, context, environment, hetzner, settings};
 fn timings() -> LeaseTimings {
     LeaseTimings {
         lease_duration: Duration::from_secs(1),
-        renew_every: Duration::from_millis(200),
-        retry_every: Duration::from_millis(100),
+        renew_deadline: Duration::from_millis(600),
+        retry_period: Duration::from_millis(100),
     }
 }
 
@@ -35,6 +35,7 @@ async fn env_1_one_leader_at_a_time_takeover_on_expiry_and_release() {
     assert!(a.try_acquire_or_renew().await.unwrap());
     assert!(!b.try_acquire_or_renew().await.unwrap());
     assert!(a.try_acquire_or_renew().await.unwrap(), "the holder renews");
+    assert!(!b.try_acquire_or_renew().await.unwrap(), "pod-b sees the renewal");
     let lease = api.lease("catalyst-system", LEASE_NAME).unwrap();
     assert_eq!(lease["spec"]["holderIdentity"], "pod-a");
     assert_eq!(lease["spec"]["leaseDurationSeconds"], 1);
@@ -141,7 +142,6 @@ async fn env_1_rbac_is_least_privilege_and_covers_every_request() {
         [
             "environments/status:get",
             "environments/status:patch",
-            "environments/status:update",
             "environments:get",
             "environments:list",
             "environments:watch"
@@ -184,6 +184,11 @@ fn env_1_deployment_matches_the_binary() {
     assert_eq!(pod["securityContext"]["runAsUser"], 65534);
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     let c = &pod["containers"][0];
+    // A pinned image: the release this manifest belongs to, never a moving tag.
+    assert_eq!(
+        c["image"].as_str().unwrap(),
+        format!("ghcr.io/openova-io/environment-controller:{}", env!("CARGO_PKG_VERSION"))
+    );
     let ports: Vec<(String, i64)> = c["ports"]
         .as_array()
         .unwrap()

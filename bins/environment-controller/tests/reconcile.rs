@@ -190,9 +190,10 @@ async fn env_t6_cardinality_violations_fail_without_gitea_calls() {
         assert_eq!(condition(&env, "Ready"), ("False".into(), "InvalidSpec".into()));
         assert_eq!(find_condition(&env.status.unwrap().conditions, "Ready").unwrap().message, message);
     }
-    // An unknown placement does not even parse as an Environment: the read fails, so the
-    // reconcile errors (and is retried with backoff) without a Gitea call.
-    assert!(reconcile_environment("acme-uat", &ctx).await.is_err());
+    // An unknown placement does not even parse as an Environment: it is Failed/InvalidSpec
+    // too (issue 16 §6), not an error retried forever, and Gitea is not called.
+    let out = reconcile_environment("acme-uat", &ctx).await.unwrap();
+    assert_eq!((out.phase, out.requeue), (Some(EnvironmentPhase::Failed), None));
     assert_eq!(gitea.exchanges().len(), calls_before, "no Gitea call");
 }
 

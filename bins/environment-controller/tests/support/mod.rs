@@ -29,6 +29,8 @@ pub struct ApiRequest {
     pub query: String,
     /// JSON body.
     pub body: Option<Value>,
+    /// The Accept header.
+    pub accept: String,
 }
 
 #[derive(Default)]
@@ -38,6 +40,37 @@ struct State {
     rv: u64,
     log: Vec<ApiRequest>,
     fail_status_writes: bool,
+}
+
+/// A list of Environments: metadata only when asked for `as=PartialObjectMetadataList`, as
+/// the API server answers; a watch ends at once (the tests read the list).
+fn list(s: &State, req: &ApiRequest) -> (u16, Value) {
+    if req.query.contains("watch=true") {
+        // The watch ends at once; the tests read the list.
+        return (200, Value::Null);
+    }
+    // A metadata-only list, as the API server answers `as=PartialObjectMetadataList`.
+    let metadata = req.accept.contains("as=PartialObjectMetadataList");
+    let items: Vec<Value> = s
+        .envs
+        .values()
+        .map(|v| {
+            if metadata {
+                json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": v["metadata"]})
+            } else {
+                v.clone()
+            }
+        })
+        .collect();
+    let (api_version, kind) = if metadata {
+        ("meta.k8s.io/v1", "PartialObjectMetadataList")
+    } else {
+        ("catalyst.openova.io/v1", "EnvironmentList")
+    };
+    (
+        200,
+        json!({"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
+    )
 }
 
 /// The in-memory API.
@@ -66,7 +99,14 @@ impl FakeApi {
                 let (parts, body) = request.into_parts();
                 let bytes = body.collect_bytes().await.unwrap_or_default();
                 let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+                let accept = parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
                 let req = ApiRequest {
+                    accept,
                     method: parts.method.to_string(),
                     path: parts.uri.path().to_owned(),
                     query: parts.uri.query().unwrap_or_default().to_owned(),
@@ -87,6 +127,9 @@ impl FakeApi {
 
     fn answer(&self, req: &ApiRequest) -> (u16, Value) {
         let mut s = self.state.lock().unwrap();
+        if req.path == ENVS.trim_end_matches('/') && req.method == "GET" {
+            return list(&s, req);
+        }
         if let Some(rest) = req.path.strip_prefix(ENVS) {
             let (name, sub) = rest.split_once('/').map_or((rest, ""), |(n, sub)| (n, sub));
             return match (req.method.as_str(), sub) {
@@ -163,6 +206,20 @@ impl FakeApi {
             };
         }
         status(404, "NotFound", "not served by the fake API")
+    }
+
+    /// Replaces a stored Lease's spec fields, as another replica writing it would.
+    pub fn write_lease(&self, namespace: &str, name: &str, spec: &Value) {
+        let mut s = self.state.lock().unwrap();
+        s.rv += 1;
+        let rv = s.rv.to_string();
+        let lease = s.leases.entry(format!("{namespace}/{name}")).or_insert_with(
+            || json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": name, "namespace": namespace}, "spec": {}}),
+        );
+        for (k, v) in spec.as_object().unwrap() {
+            lease["spec"][k] = v.clone();
+        }
+        lease["metadata"]["resourceVersion"] = Value::String(rv);
     }
 
     /// Stores an Environment given as YAML (uid and resourceVersion are filled in).
