@@ -713,6 +713,17 @@ async fn substituted_artifacts_are_refused_as_reference_mismatch() {
     );
     assert!(!out.exists());
 
+    // A release-line tag admits only its line: 0.1.0 under `0.2` is refused, under `0.1` pulls.
+    copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "0.2").await;
+    let e = client.pull(&at("openova-io/bp-demo", "0.2"), &only_a, &out).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "reference mismatch for {host}/openova-io/bp-demo:0.2: the manifest's org.opencontainers.image.version is \"0.1.0\", not a 0.2.x version"
+        )
+    );
+    copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "0.1").await;
+    client.pull(&at("openova-io/bp-demo", "0.1"), &only_a, &tmp.path().join("line")).await.unwrap();
     // The genuine article still pulls, and so does a non-version tag.
     client.pull(&at("openova-io/bp-demo", "0.1.0"), &only_a, &out).await.unwrap();
     copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "stable").await;
@@ -853,4 +864,84 @@ async fn plain_http_is_refused_off_loopback() {
     for remote in ["localhost.example.test", "128.0.0.1:5000", "[::2]:5000", "example.test:5000"] {
         assert!(!catalyst_blueprint::oci::is_loopback_registry(remote), "{remote}");
     }
+}
+
+/// Found by review: oci-client sent the registry credentials to whatever token realm a
+/// registry named (any host, plain HTTP). The SDK runs the token flow itself: a realm on the
+/// registry's own site over HTTPS (plain HTTP only on loopback) gets them, nothing else does.
+#[tokio::test]
+async fn credentials_go_only_to_a_realm_on_the_registrys_site() {
+    use std::sync::{Arc, Mutex};
+    let realm_seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = realm_seen.clone();
+    let realm = fake_registry(move |head| {
+        seen.lock().unwrap().push(head.to_owned());
+        Some(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 19\r\nConnection: close\r\n\r\n{\"token\":\"tok-123\"}".to_vec())
+    });
+    let challenge = |realm: &str| {
+        format!(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"{realm}\",service=\"test\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let realm_url = format!("http://{realm}/token");
+    let reg_seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = reg_seen.clone();
+    let c = challenge(&realm_url);
+    let host = fake_registry(move |head| {
+        seen.lock().unwrap().push(head.to_owned());
+        if head.contains("Authorization: Bearer tok-123") || head.contains("authorization: Bearer tok-123") {
+            Some(b"HTTP/1.1 404 Not Found\r\nContent-Length: 52\r\nConnection: close\r\n\r\n{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"\"}]}".to_vec())
+        } else {
+            Some(c.clone().into_bytes())
+        }
+    });
+    let client = registry(RegistryOptions {
+        credentials: Some(catalyst_blueprint::oci::Credentials::new("robot", "s3cret")),
+        ..RegistryOptions::default()
+    });
+    let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let e = client.resolve(&r).await.unwrap_err();
+    assert!(matches!(e, OciError::NotFound(_)), "{e}");
+    let token_request = realm_seen.lock().unwrap().join("\n").to_ascii_lowercase();
+    assert!(token_request.contains("scope=repository%3aopenova-io%2fbp-demo%3apull"), "{token_request}");
+    assert!(
+        token_request.contains("authorization: basic cm9ib3q6cznjcmv0"),
+        "the realm gets the credentials: {token_request}"
+    );
+    assert!(
+        !reg_seen.lock().unwrap().join("\n").to_ascii_lowercase().contains("basic"),
+        "the registry never sees them"
+    );
+
+    // A realm on another site never gets them (nor any request).
+    let c = challenge("https://attacker.example.test/token");
+    let host = fake_registry(move |_| Some(c.clone().into_bytes()));
+    let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let e = client.resolve(&r).await.unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "sends its token requests to attacker.example.test, another site; credentials are not sent there"
+        ),
+        "{e}"
+    );
+}
+
+/// Found by review: a signature manifest could list ~20,000 payloads, each fetched (64 KiB)
+/// before anything was verified. More than 16 is refused before any is fetched.
+#[tokio::test]
+async fn signature_fan_out_is_capped() {
+    let reg = TestRegistry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    let client = registry(RegistryOptions::default());
+    let at: ArtifactRef = format!("{}/openova-io/bp-demo:1.0.0", reg.host()).parse().unwrap();
+    let d =
+        client.push(&Package::from_path(&blueprint(tmp.path(), "1.0.0"), None).unwrap(), &at).await.unwrap();
+    let payload = cosign_payload(&format!("{}/openova-io/bp-demo", reg.host()), &d);
+    let sig = openssl_sign(&keys.path("a.key"), &payload);
+    let many: Vec<(Vec<u8>, Vec<u8>)> = (0..17).map(|_| (payload.clone(), sig.clone())).collect();
+    push_signature_by_hand(&reg.host(), "openova-io/bp-demo", &d, &many).await;
+    let e = client.verify(&at, &[keys.public("a")]).await.unwrap_err();
+    assert!(matches!(e, OciError::MalformedSignature { .. }), "{e}");
+    assert!(e.to_string().ends_with("17 signatures; at most 16 are read"), "{e}");
 }

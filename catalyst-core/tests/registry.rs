@@ -620,7 +620,7 @@ users:
 
 /// Issue 16 §5: kubeconfigs arrive from outside (seed 000: the handover API), so they are
 /// trust inputs. A file that would run a command or send a local file (the pod's own
-/// ServiceAccount token) to the server it names is reported once and skipped; nothing it
+/// `ServiceAccount` token) to the server it names is reported once and skipped; nothing it
 /// names is run. The registry can be told to allow them.
 #[tokio::test]
 async fn kubeconfigs_that_run_commands_or_read_local_files_are_refused() {
@@ -709,12 +709,11 @@ async fn kubeconfigs_that_run_commands_or_read_local_files_are_refused() {
         "{}",
         report.problems[0]
     );
-    assert_eq!(
+    assert!(
         RegistryConfig::from_lookup(
             |k| (k == catalyst_core::registry::ENV_ALLOW_EXTERNAL_CREDENTIALS).then(|| "true".to_owned())
         )
-        .allow_external_credentials,
-        true
+        .allow_external_credentials
     );
 }
 

@@ -179,6 +179,13 @@ pub enum PdnsError {
         /// What did not fit.
         message: String,
     },
+    /// The plan was made for a zone that did not exist, and the zone exists now (someone
+    /// created it in between); nothing was sent.
+    #[error("zone {zone} was created by someone else after it was planned; nothing was sent: plan again")]
+    ZoneAppeared {
+        /// The zone.
+        zone: String,
+    },
     /// The plan changes record sets its owner does not own.
     #[error(
         "zone {zone}: {count} record set(s) exist, are not owned by {owner} and differ from the desired state (first: {first}); use --force to take them over"
@@ -260,6 +267,38 @@ pub struct ZoneSummary {
 #[derive(Deserialize)]
 struct ApiZone {
     rrsets: Vec<ApiRrset>,
+}
+
+/// The record sets of a zone as PowerDNS answers `GET …/zones/{zone}`, sorted, each with the
+/// owner its catalyst marker names. The answer is untrusted input: any shape error is an
+/// error, never a panic (`serde_json` also bounds nesting at 128 levels).
+///
+/// ```
+/// let sets = catalyst_dns::parse_zone(br#"{"name": "z.test.", "rrsets": [
+///   {"name": "A.z.test.", "type": "A", "ttl": 60, "records": [{"content": "127.0.0.2", "disabled": false}],
+///    "comments": [{"content": "managed-by: catalyst; owner: t1", "account": "catalyst"}]}]}"#)?;
+/// assert_eq!(sets[0].set.name, "a.z.test.");
+/// assert_eq!(sets[0].owner.as_ref().map(|o| o.as_str()), Some("t1"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn parse_zone(bytes: &[u8]) -> Result<Vec<ActualSet>, serde_json::Error> {
+    let z: ApiZone = serde_json::from_slice(bytes)?;
+    let mut sets: Vec<ActualSet> = z
+        .rrsets
+        .into_iter()
+        .map(|r| {
+            let mut contents: Vec<String> = r.records.iter().map(|x| x.content.clone()).collect();
+            contents.sort();
+            ActualSet {
+                owner: crate::Owner::from_comments(&r.comments),
+                legacy_marker: crate::Owner::is_legacy_marker(&r.comments),
+                all_enabled: r.records.iter().all(|x| !x.disabled),
+                set: RecordSet { name: canonical_name(&r.name), rtype: r.rtype, ttl: r.ttl, contents },
+            }
+        })
+        .collect();
+    sets.sort_by(|a, b| a.set.cmp(&b.set));
+    Ok(sets)
 }
 
 #[derive(Deserialize)]
@@ -440,7 +479,7 @@ impl Client {
         serde_json::from_slice(&bytes).map_err(|e| PdnsError::Decode {
             method: Method::GET,
             path: path.to_owned(),
-            message: e.to_string(),
+            message: catalyst_naming::untrusted::remote_text(&e.to_string()),
         })
     }
 
@@ -456,26 +495,17 @@ impl Client {
 
     /// The record sets of a zone, or `None` when it does not exist.
     pub async fn rrsets(&self, zone: &str) -> Result<Option<Vec<ActualSet>>, PdnsError> {
-        let z: ApiZone = match self.get_json(&self.zone_path(zone), Some(zone)).await {
-            Ok(z) => z,
+        let path = self.zone_path(zone);
+        let bytes = match self.call(Method::GET, &path, None, Some(zone)).await {
+            Ok((_, bytes)) => bytes,
             Err(PdnsError::ZoneNotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let mut sets: Vec<ActualSet> = z
-            .rrsets
-            .into_iter()
-            .map(|r| {
-                let mut contents: Vec<String> = r.records.iter().map(|x| x.content.clone()).collect();
-                contents.sort();
-                ActualSet {
-                    owner: crate::Owner::from_comments(&r.comments),
-                    all_enabled: r.records.iter().all(|x| !x.disabled),
-                    set: RecordSet { name: canonical_name(&r.name), rtype: r.rtype, ttl: r.ttl, contents },
-                }
-            })
-            .collect();
-        sets.sort_by(|a, b| a.set.cmp(&b.set));
-        Ok(Some(sets))
+        parse_zone(&bytes).map(Some).map_err(|e| PdnsError::Decode {
+            method: Method::GET,
+            path,
+            message: catalyst_naming::untrusted::remote_text(&e.to_string()),
+        })
     }
 
     /// Creates a Native zone with the given nameservers (default `ns1..3.<zone>`), `api_rectify`
@@ -502,10 +532,13 @@ impl Client {
             match self.call(Method::POST, &path, Some(body.to_string().into_bytes()), None).await {
                 Ok(_) => return Ok(true),
                 Err(PdnsError::Api { status: 409 | 412, .. }) => return Ok(false),
-                Err(e) if e.is_transient() && attempt < self.config.attempts => {
+                Err(e) if e.is_transient() => {
                     tracing::debug!(err = %e, "creating the zone: answer lost; reading it back");
                     if self.rrsets(&zone).await?.is_some() {
                         return Ok(true);
+                    }
+                    if attempt >= self.config.attempts {
+                        return Err(e);
                     }
                 }
                 Err(e) => return Err(e),
@@ -546,8 +579,10 @@ impl Client {
         if let Some(first) = plan.refused.first() {
             return Err(not_owned(plan, first));
         }
-        if plan.create_zone {
-            self.create_zone(&plan.zone, &[], false).await?;
+        if plan.create_zone && !self.create_zone(&plan.zone, &[], false).await? {
+            // Someone created the zone between the plan and now: the plan was made against an
+            // empty zone and could overwrite what they wrote. Nothing is sent.
+            return Err(PdnsError::ZoneAppeared { zone: plan.zone.clone() });
         }
         let patches = plan.patches(self.config.max_body);
         let total = patches.len();
@@ -612,9 +647,12 @@ impl Client {
                     .await
                 {
                     Ok(_) => break,
-                    Err(e) if e.is_transient() && attempt < self.config.attempts => {
+                    Err(e) if e.is_transient() => {
                         tracing::debug!(err = %e, keytype, "creating a DNSSEC key: answer lost; reading the keys back");
                         keys = self.cryptokeys(zone).await?;
+                        if !has(&keys, keytype) && attempt >= self.config.attempts {
+                            return Err(e);
+                        }
                     }
                     Err(e) => return Err(e),
                 }

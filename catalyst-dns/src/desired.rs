@@ -105,7 +105,7 @@ pub fn parse_desired(yaml: &str) -> Result<Vec<DesiredZone>, Vec<FileError>> {
     let raw: RawFile = serde_saphyr::from_str(yaml)
         .map_err(|e| vec![FileError { path: String::new(), message: e.to_string() }])?;
     let mut errors = Vec::new();
-    let owner = match raw.owner.as_deref().map(Owner::new).transpose() {
+    let owner = match raw.owner.as_deref().map(Owner::for_file).transpose() {
         Ok(owner) => owner.unwrap_or_default(),
         Err(e) => {
             errors.push(FileError { path: "owner".into(), message: e.to_string() });

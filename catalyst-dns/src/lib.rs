@@ -32,14 +32,15 @@ mod sovereign;
 mod subdomains;
 
 pub use client::{
-    ApiKey, Applied, Client, Config, CryptoKey, MAX_RESPONSE_BYTES, PdnsError, ServerInfo, Stats, ZoneSummary,
+    ApiKey, Applied, Client, Config, CryptoKey, MAX_RESPONSE_BYTES, PdnsError, ServerInfo, Stats,
+    ZoneSummary, parse_zone,
 };
 pub use desired::{DesiredZone, FileError, RecordSet, check_content, parse_desired};
 pub use lua::{
     IfPortUp, IfUrlUp, LUA_FUNCTIONS, LUA_OPTIONS, LUA_SELECTORS, LuaError, LuaOption, LuaRecord,
     MAX_LUA_DEPTH, MAX_LUA_LEN, Weighted, lint_lua,
 };
-pub use owner::{MARKER_ACCOUNT, MARKER_PREFIX, MAX_OWNER_LEN, Owner, OwnerError};
+pub use owner::{MARKER_ACCOUNT, MARKER_PREFIX, MAX_OWNER_LEN, Owner, OwnerError, SOVEREIGN_PREFIX};
 pub use plan::{ActualSet, Change, DEFAULT_MAX_BODY, Refused, ZonePlan, plan_zone};
 pub use rrset::{ChangeType, Comment, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
 pub use sovereign::{AuditFinding, SOVEREIGN_TTL, audit, default_parent_zone, sovereign_records};

@@ -84,26 +84,19 @@ pub enum LuaOption {
     Text(String),
 }
 
-/// A Lua single-quoted string literal with `\` and `'` escaped.
-fn lua_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            // NB: never emit a raw backtick; see `lint_lua`.
-            '`' => out.push_str("\\96"),
-            c => out.push(c),
-        }
+/// A Lua single-quoted string literal. Characters that would need an escape are refused:
+/// PowerDNS hands the record's text to Lua with its escapes as written, so an escape means
+/// one thing to a linter and another to the server. Nothing the platform writes needs one.
+fn lua_str(s: &str) -> Result<String, String> {
+    if let Some(c) = s.chars().find(|c| matches!(c, '\'' | '"' | '\\' | '`') || c.is_control()) {
+        return Err(format!("{s:?} holds {c:?}, which a LUA record string cannot carry unescaped"));
     }
-    out.push('\'');
-    out
+    Ok(format!("'{s}'"))
 }
 
 fn addr_list(addrs: &[IpAddr]) -> String {
-    let items: Vec<String> = addrs.iter().map(|a| lua_str(&a.to_string())).collect();
+    // NB: an address's text never needs an escape.
+    let items: Vec<String> = addrs.iter().map(|a| format!("'{a}'")).collect();
     format!("{{{}}}", items.join(", "))
 }
 
@@ -123,7 +116,7 @@ fn options(opts: &BTreeMap<String, LuaOption>) -> Result<String, String> {
                 let _ = write!(out, "{k}={n}");
             }
             LuaOption::Text(t) => {
-                let _ = write!(out, "{k}={}", lua_str(t));
+                let _ = write!(out, "{k}={}", lua_str(t)?);
             }
         }
     }
@@ -159,7 +152,7 @@ impl LuaRecord {
                 if !(u.url.starts_with("http://") || u.url.starts_with("https://")) {
                     return Err(format!("ifurlup url {:?} is not http:// or https://", u.url));
                 }
-                format!("ifurlup({}, {pools}{})", lua_str(&u.url), options(&u.options)?)
+                format!("ifurlup({}, {pools}{})", lua_str(&u.url)?, options(&u.options)?)
             }
             Self::Ifportup(p) => {
                 format!("ifportup({}, {}{})", p.port, addr_list(&p.addresses), options(&p.options)?)
@@ -167,17 +160,15 @@ impl LuaRecord {
             Self::Pickclosest(a) => format!("pickclosest({})", addr_list(a)),
             Self::Pickrandom(a) => format!("pickrandom({})", addr_list(a)),
             Self::Pickwhashed(w) => {
-                let items: Vec<String> = w
-                    .iter()
-                    .map(|w| format!("{{{}, {}}}", w.weight, lua_str(&w.address.to_string())))
-                    .collect();
+                let items: Vec<String> =
+                    w.iter().map(|w| format!("{{{}, '{}'}}", w.weight, w.address)).collect();
                 format!("pickwhashed({{{}}})", items.join(", "))
             }
         })
     }
 
-    /// The `LUA` record content: `<A|AAAA> "<expression>"`, the expression escaped for the
-    /// record's double-quoted string. All addresses must be of one family.
+    /// The `LUA` record content: `<A|AAAA> "<expression>"`, checked by [`lint_lua`]. All
+    /// addresses must be of one family.
     ///
     /// ```
     /// use catalyst_dns::LuaRecord;
@@ -197,8 +188,9 @@ impl LuaRecord {
         } else {
             return Err("IPv4 and IPv6 addresses are mixed in one record".into());
         };
-        let expr = self.expression()?;
-        Ok(format!("{qtype} \"{}\"", expr.replace('\\', "\\\\").replace('"', "\\\"")))
+        let content = format!("{qtype} \"{}\"", self.expression()?);
+        lint_lua(&content).map_err(|e| e.reason)?;
+        Ok(content)
     }
 }
 
@@ -222,7 +214,7 @@ pub const LUA_OPTIONS: [&str; 10] = [
 /// The values `selector` and `backupSelector` may take.
 pub const LUA_SELECTORS: [&str; 8] =
     ["all", "random", "hashed", "pickclosest", "pickfirst", "pickrandom", "pickhashed", "empty"];
-/// Deepest nesting of `(`, `{` and `[` accepted, checked before the parser sees the lua (the
+/// Deepest nesting of `(` and `{` accepted, checked before the parser sees the lua (the
 /// parser recurses once per level).
 pub const MAX_LUA_DEPTH: usize = 64;
 /// The longest lua accepted, in bytes.
@@ -232,14 +224,18 @@ pub const MAX_LUA_LEN: usize = 16 * 1024;
 /// (as `return <lua>`, or as a chunk when it starts with `;`, the way PowerDNS runs it), and
 /// held to what the platform writes (SPEC DNS-18):
 ///
+/// - the record's string holds no `"` and no `\`: PowerDNS hands the text to Lua with its
+///   escapes as written, so an escape would mean one thing here and another on the server;
+///   Lua strings inside are single-quoted, without escapes or control characters;
 /// - one call of an allowed function ([`LUA_FUNCTIONS`]), as the expression or as the chunk's
-///   only statement (`;return pickrandom(…)`); its arguments are strings, numbers and tables
-///   of them, nothing that runs code;
-/// - an options table holds only [`LUA_OPTIONS`] keys, and selectors are [`LUA_SELECTORS`];
-/// - no address or probe URL is link-local (a cloud metadata service), unspecified or
-///   multicast: PowerDNS would probe it;
+///   only statement (`;return pickrandom(…)`), with the arguments that function takes:
+///   address lists of IP address strings (`'192.0.2.1'`, or `'A 192.0.2.1'`), whole-number
+///   ports and weights, an `http(s)` probe URL, and an options table of [`LUA_OPTIONS`] with
+///   [`LUA_SELECTORS`];
+/// - no address or probe URL host is link-local (a cloud metadata service, also IPv4-mapped
+///   or `fd00:ec2::254`), unspecified, broadcast or multicast: PowerDNS would send it traffic;
 /// - at most [`MAX_LUA_LEN`] bytes and [`MAX_LUA_DEPTH`] levels of brackets, checked before
-///   parsing.
+///   parsing, and no operators, so the parser's recursion stays bounded.
 ///
 /// ```
 /// assert!(catalyst_dns::lint_lua(r#"A "ifportup(443, {'127.0.0.1'})""#).is_ok());
@@ -263,18 +259,12 @@ pub fn lint_lua(content: &str) -> Result<(), LuaError> {
         return Err(err(format!("{qtype:?} is not a record type")));
     }
     let lua = unquote(rest.trim()).map_err(err)?;
-    // NB: full_moon 3.0's lexer panics on a backtick outside a string (it only knows
-    // backtick strings with its cfxlua feature; found by fuzzing). A raw backtick is never
-    // needed: inside a string write it as \96, as the builder does.
-    if let Some(pos) = lua.find('`') {
-        return Err(err(format!("a raw backtick at byte {pos} of the lua; write it as \\96 inside strings")));
-    }
     if lua.len() > MAX_LUA_LEN {
         return Err(err(format!("the lua is {} bytes long; at most {MAX_LUA_LEN} are allowed", lua.len())));
     }
     let (body, chunk) = match lua.strip_prefix(';') {
         Some(body) => (body, true),
-        None => (lua.as_str(), false),
+        None => (lua, false),
     };
     precheck(body).map_err(err)?;
     let code = if chunk { body.to_owned() } else { format!("return {body}") };
@@ -289,34 +279,46 @@ pub fn lint_lua(content: &str) -> Result<(), LuaError> {
             stmt.to_string().trim().chars().take(40).collect::<String>()
         )));
     }
-    let Some(full_moon::ast::LastStmt::Return(ret)) = block.last_stmt() else {
+    let Some(full_moon::ast::LastStmt::Return(returned)) = block.last_stmt() else {
         return Err(err("the lua must return the call of an allowed function".into()));
     };
-    let mut returns = ret.returns().iter();
+    let mut returns = returned.returns().iter();
     let (Some(expr), None) = (returns.next(), returns.next()) else {
         return Err(err("the lua must return exactly one call".into()));
     };
     check_call(expr).map_err(err)
 }
 
-/// The lexical allow-list, before the parser runs: outside string literals only names of
-/// [`LUA_FUNCTIONS`], [`LUA_OPTIONS`], `return`, `true` and `false`, numbers, and
-/// `( ) { } , = ;` appear; brackets nest at most [`MAX_LUA_DEPTH`] deep. This keeps the
-/// parser's recursion bounded (no operator chains, no deep nesting) and names a forbidden
-/// function or keyword as written.
+/// The lexical allow-list, before the parser runs. Outside strings only names of
+/// [`LUA_FUNCTIONS`] and [`LUA_OPTIONS`], `return`, `true`, `false`, whole or decimal numbers
+/// (nothing glued to them), and `( ) { } , = ;` appear; strings are single-quoted, without
+/// escapes, line breaks or other control characters; brackets nest at most
+/// [`MAX_LUA_DEPTH`] deep. So the parser sees no operator chain and no deep nesting, and a
+/// forbidden function or keyword is named as written.
 fn precheck(lua: &str) -> Result<(), String> {
     let bytes = lua.as_bytes();
     let (mut depth, mut i) = (0usize, 0usize);
     while i < bytes.len() {
         let b = bytes[i];
         match b {
-            b'\'' | b'"' => {
+            b'\'' => {
+                let start = i;
                 i += 1;
-                while i < bytes.len() && bytes[i] != b {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                while i < bytes.len() && bytes[i] != b'\'' {
+                    if bytes[i].is_ascii_control() {
+                        return Err(format!(
+                            "the string at byte {start} holds a control character (a line break?); it must be closed on its line"
+                        ));
+                    }
+                    // NB: full_moon 3.0's lexer panics on backticks (it knows backtick strings
+                    // only with its cfxlua feature; found by fuzzing).
+                    if bytes[i] == b'`' {
+                        return Err(format!("a backtick at byte {i}; LUA record strings cannot carry one"));
+                    }
+                    i += 1;
                 }
                 if i >= bytes.len() {
-                    return Err("a string is not closed".into());
+                    return Err(format!("the string at byte {start} is not closed"));
                 }
             }
             b'(' | b'{' => {
@@ -326,17 +328,30 @@ fn precheck(lua: &str) -> Result<(), String> {
                 }
             }
             b')' | b'}' => depth = depth.saturating_sub(1),
-            b',' | b'=' | b';' if !(b == b'=' && bytes.get(i + 1) == Some(&b'=')) => {}
+            b',' | b';' => {}
+            b'=' if bytes.get(i + 1) != Some(&b'=') => {}
             b if b.is_ascii_whitespace() => {}
-            b'-' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {}
-            b if b.is_ascii_digit() => {
-                while i + 1 < bytes.len() && (bytes[i + 1].is_ascii_alphanumeric() || bytes[i + 1] == b'.') {
+            b'0'..=b'9' => {
+                let start = i;
+                while bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
                     i += 1;
+                }
+                if bytes.get(i + 1) == Some(&b'.') && bytes.get(i + 2).is_some_and(u8::is_ascii_digit) {
+                    i += 2;
+                    while bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                        i += 1;
+                    }
+                }
+                if bytes.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.') {
+                    return Err(format!(
+                        "the number at byte {start} runs into {:?}; numbers are plain decimals",
+                        char::from(bytes[i + 1])
+                    ));
                 }
             }
             b if b.is_ascii_alphabetic() || b == b'_' => {
                 let start = i;
-                while i + 1 < bytes.len() && (bytes[i + 1].is_ascii_alphanumeric() || bytes[i + 1] == b'_') {
+                while bytes.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
                     i += 1;
                 }
                 let word = &lua[start..=i];
@@ -350,8 +365,8 @@ fn precheck(lua: &str) -> Result<(), String> {
                     ));
                 }
             }
-            other => {
-                let c = lua[i..].chars().next().unwrap_or(char::from(other));
+            _ => {
+                let c = lua[i..].chars().next().unwrap_or('?');
                 return Err(format!(
                     "{c:?} at byte {i} is not allowed outside strings (no operators, indexing or comments)"
                 ));
@@ -362,16 +377,38 @@ fn precheck(lua: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The name a prefix calls, when it is a plain name.
-fn called_name(call: &full_moon::ast::FunctionCall) -> Option<String> {
-    match call.prefix() {
-        full_moon::ast::Prefix::Name(n) => Some(n.token().to_string()),
+use full_moon::ast::{Expression, Field};
+
+/// The text of a string literal (the precheck made sure it has no escapes).
+fn string_of(expr: &Expression) -> Option<&str> {
+    let Expression::String(t) = expr else { return None };
+    match t.token().token_type() {
+        full_moon::tokenizer::TokenType::StringLiteral { literal, .. } => Some(literal.as_str()),
         _ => None,
     }
 }
 
-fn check_call(expr: &full_moon::ast::Expression) -> Result<(), String> {
-    use full_moon::ast::{Call, Expression, FunctionArgs, Suffix};
+/// The elements of an array-style table.
+fn array_of<'a>(expr: &'a Expression, what: &str) -> Result<Vec<&'a Expression>, String> {
+    let Expression::TableConstructor(table) = expr else {
+        return Err(format!("{what} must be a table {{…}}"));
+    };
+    table
+        .fields()
+        .iter()
+        .map(|f| match f {
+            Field::NoKey(v) => Ok(v),
+            _ => Err(format!("{what} is a list, not name = value pairs")),
+        })
+        .collect()
+}
+
+fn is_number(expr: &Expression) -> bool {
+    matches!(expr, Expression::Number(_))
+}
+
+fn check_call(expr: &Expression) -> Result<(), String> {
+    use full_moon::ast::{Call, FunctionArgs, Prefix, Suffix};
     let call = match expr {
         Expression::FunctionCall(call) => call,
         Expression::Parentheses { expression, .. } => return check_call(expression),
@@ -382,7 +419,8 @@ fn check_call(expr: &full_moon::ast::Expression) -> Result<(), String> {
             ));
         }
     };
-    let name = called_name(call).ok_or("the called function must be named")?;
+    let Prefix::Name(name) = call.prefix() else { return Err("the called function must be named".into()) };
+    let name = name.token().to_string();
     if !LUA_FUNCTIONS.contains(&name.as_str()) {
         return Err(format!(
             "`{name}` is not allowed: a LUA record may call only {}",
@@ -393,155 +431,142 @@ fn check_call(expr: &full_moon::ast::Expression) -> Result<(), String> {
     let [Suffix::Call(Call::AnonymousCall(args))] = suffixes.as_slice() else {
         return Err(format!("`{name}` must be called once, with arguments in parentheses"));
     };
-    let args: Vec<&Expression> = match args.as_ref() {
-        FunctionArgs::Parentheses { arguments, .. } => arguments.iter().collect(),
-        FunctionArgs::TableConstructor(_) | FunctionArgs::String(_) => {
-            return Err(format!("`{name}` must be called with arguments in parentheses"));
-        }
-        _ => return Err(format!("`{name}` is called in an unsupported way")),
+    let FunctionArgs::Parentheses { arguments, .. } = args.as_ref() else {
+        return Err(format!("`{name}` must be called with arguments in parentheses"));
     };
-    let probes = matches!(name.as_str(), "ifurlup" | "ifportup");
-    for (i, arg) in args.iter().enumerate() {
-        let options = probes && i == 2;
-        check_value(arg, &name, options, 0)?;
-        if name == "ifurlup" && i == 0 {
-            strings(arg, &mut |s| check_url(s, &name))?;
+    let args: Vec<&Expression> = arguments.iter().collect();
+    let f = name.as_str();
+    let arity = |min: usize, max: usize| {
+        if args.len() < min || args.len() > max {
+            return Err(format!("`{f}` takes {min} to {max} arguments, not {}", args.len()));
         }
-        if !options {
-            strings(arg, &mut |s| check_address(s, &name))?;
+        Ok(())
+    };
+    match f {
+        "ifportup" => {
+            arity(2, 3)?;
+            if !is_number(args[0]) {
+                return Err("the first argument of `ifportup` is the port number".into());
+            }
+            addresses(args[1], f)?;
         }
+        "ifurlup" => {
+            arity(2, 3)?;
+            let url = string_of(args[0]).ok_or("the first argument of `ifurlup` is the probe URL string")?;
+            check_url(url, f)?;
+            // One pool ({'a', 'b'}) or pools in priority order ({{'a'}, {'b'}}).
+            let items = array_of(args[1], "the pools of `ifurlup`")?;
+            if items.iter().all(|i| matches!(i, Expression::TableConstructor(_))) && !items.is_empty() {
+                for pool in items {
+                    addresses(pool, f)?;
+                }
+            } else {
+                addresses(args[1], f)?;
+            }
+        }
+        "pickclosest" | "pickrandom" | "pickhashed" => {
+            arity(1, 1)?;
+            addresses(args[0], f)?;
+        }
+        // pickwhashed / pickwrandom: {{weight, 'address'}, …}
+        _ => {
+            arity(1, 1)?;
+            for pair in array_of(args[0], &format!("the argument of `{f}`"))? {
+                let pair = array_of(pair, &format!("each entry of `{f}`"))?;
+                let [weight, address] = pair.as_slice() else {
+                    return Err(format!("each entry of `{f}` is {{weight, 'address'}}"));
+                };
+                if !is_number(weight) {
+                    return Err(format!("each entry of `{f}` starts with its weight, a number"));
+                }
+                address_string(address, f)?;
+            }
+        }
+    }
+    if let Some(opts) = args.get(2) {
+        options_table(opts, f)?;
     }
     Ok(())
 }
 
-/// A literal argument: a string, a number, `true`/`false`, or a table of them. The options
-/// table (third argument of ifurlup/ifportup) holds only known keys and selectors.
-fn check_value(
-    expr: &full_moon::ast::Expression,
-    func: &str,
-    options: bool,
-    depth: usize,
-) -> Result<(), String> {
-    use full_moon::ast::{Expression, Field};
-    if depth > MAX_LUA_DEPTH {
-        return Err(format!("tables nest deeper than {MAX_LUA_DEPTH} levels"));
+/// A list of address strings.
+fn addresses(expr: &Expression, func: &str) -> Result<(), String> {
+    let items = array_of(expr, &format!("the addresses of `{func}`"))?;
+    if items.is_empty() {
+        return Err(format!("the addresses of `{func}` are empty"));
     }
-    match expr {
-        Expression::String(_) | Expression::Number(_) | Expression::Symbol(_) if !options => Ok(()),
-        Expression::UnaryOperator { expression, .. }
-            if !options && matches!(expression.as_ref(), Expression::Number(_)) =>
-        {
-            Ok(())
-        }
-        Expression::TableConstructor(table) => {
-            for field in table.fields() {
-                match field {
-                    Field::NoKey(value) if !options => check_value(value, func, false, depth + 1)?,
-                    Field::NameKey { key, value, .. } if options => {
-                        let key = key.token().to_string();
-                        if !LUA_OPTIONS.contains(&key.as_str()) {
-                            return Err(format!(
-                                "`{func}` has no option `{key}`; allowed: {}",
-                                LUA_OPTIONS.join(", ")
-                            ));
-                        }
-                        check_value(value, func, false, depth + 1)?;
-                        if matches!(key.as_str(), "selector" | "backupSelector") {
-                            let mut selector = None;
-                            strings(value, &mut |s| {
-                                selector = Some(s.to_owned());
-                                Ok(())
-                            })?;
-                            match selector {
-                                Some(s) if LUA_SELECTORS.contains(&s.as_str()) => {}
-                                other => {
-                                    return Err(format!(
-                                        "{key} {:?} is not a selector; use one of {}",
-                                        other.unwrap_or_default(),
-                                        LUA_SELECTORS.join(", ")
-                                    ));
-                                }
-                            }
-                        }
-                    }
-                    _ if options => return Err(format!("the options of `{func}` are name = value pairs")),
-                    _ => {
-                        return Err(format!(
-                            "the arguments of `{func}` are lists; a name = value table belongs only in the options"
-                        ));
-                    }
-                }
-            }
-            Ok(())
-        }
-        _ if options => Err(format!("the options of `{func}` are one table {{name = value, …}}")),
-        other => Err(format!(
-            "`{}` is not a literal; the arguments of `{func}` are strings, numbers and tables",
-            other.to_string().trim()
-        )),
-    }
+    items.into_iter().try_for_each(|i| address_string(i, func))
 }
 
-/// Calls `f` with the text of every string literal in `expr` (escapes left as written).
-fn strings(
-    expr: &full_moon::ast::Expression,
-    f: &mut dyn FnMut(&str) -> Result<(), String>,
-) -> Result<(), String> {
-    use full_moon::ast::{Expression, Field};
-    use full_moon::tokenizer::TokenType;
-    match expr {
-        Expression::String(t) => match t.token().token_type() {
-            TokenType::StringLiteral { literal, .. } => f(literal.as_str()),
-            _ => Ok(()),
-        },
-        Expression::TableConstructor(table) => {
-            for field in table.fields() {
-                match field {
-                    Field::NoKey(v) => strings(v, f)?,
-                    Field::NameKey { value, .. } => strings(value, f)?,
-                    _ => {}
-                }
-            }
-            Ok(())
+/// One address: an IP address string (`'192.0.2.1'`, `'2001:db8::1'`), or the
+/// PLATFORM-POWERDNS backend form `'A 192.0.2.1'`. Nothing else: PowerDNS reads addresses
+/// with `inet_aton`, which also takes `'2852039166'` or `'0xa9fea9fe'` for 169.254.169.254.
+fn address_string(expr: &Expression, func: &str) -> Result<(), String> {
+    let text = string_of(expr)
+        .ok_or_else(|| format!("the addresses of `{func}` are strings, not `{}`", expr.to_string().trim()))?;
+    let addr = text.strip_prefix("AAAA ").or_else(|| text.strip_prefix("A ")).unwrap_or(text);
+    let ip: IpAddr = addr.parse().map_err(|_| format!("`{func}` address {text:?} is not an IP address"))?;
+    check_ip(ip).map_err(|why| format!("`{func}` address {ip} is {why}; PowerDNS would send traffic to it"))
+}
+
+/// Why PowerDNS must never send traffic to `ip`, if it must not.
+fn check_ip(ip: IpAddr) -> Result<(), &'static str> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 @ IpAddr::V4(_) => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) if v4.is_link_local() => Err("link-local (a cloud metadata service?)"),
+        IpAddr::V4(v4) if v4.is_unspecified() || v4.is_broadcast() => Err("not a host address"),
+        IpAddr::V4(v4) if v4.is_multicast() => Err("multicast"),
+        IpAddr::V6(v6) if v6.is_unicast_link_local() => Err("link-local"),
+        IpAddr::V6(v6) if v6 == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) => {
+            Err("the EC2 metadata service's IPv6 address")
         }
+        IpAddr::V6(v6) if v6.is_unspecified() => Err("not a host address"),
+        IpAddr::V6(v6) if v6.is_multicast() => Err("multicast"),
         _ => Ok(()),
     }
 }
 
-/// Refuses addresses PowerDNS must never probe: link-local (metadata services), unspecified,
-/// multicast and broadcast. `'A 192.0.2.1'` (PLATFORM-POWERDNS's backend form) counts too.
-fn check_address(text: &str, func: &str) -> Result<(), String> {
-    let addr = text.trim();
-    let addr = addr.strip_prefix("AAAA ").or_else(|| addr.strip_prefix("A ")).unwrap_or(addr).trim();
-    let Ok(ip) = addr.parse::<IpAddr>() else { return Ok(()) };
-    let bad = match ip {
-        IpAddr::V4(v4) => {
-            if v4.is_link_local() {
-                Some("link-local (a cloud metadata service?)")
-            } else if v4.is_unspecified() || v4.is_broadcast() {
-                Some("not a host address")
-            } else if v4.is_multicast() {
-                Some("multicast")
-            } else {
-                None
-            }
-        }
-        IpAddr::V6(v6) => {
-            if v6.is_unicast_link_local() {
-                Some("link-local")
-            } else if v6.is_unspecified() {
-                Some("not a host address")
-            } else if v6.is_multicast() {
-                Some("multicast")
-            } else {
-                None
-            }
-        }
+/// The options table of ifurlup/ifportup: known keys, string or number values, known selectors.
+fn options_table(expr: &Expression, func: &str) -> Result<(), String> {
+    let Expression::TableConstructor(table) = expr else {
+        return Err(format!("the options of `{func}` are one table {{name = value, …}}"));
     };
-    match bad {
-        Some(why) => Err(format!("`{func}` address {addr} is {why}; PowerDNS would send traffic to it")),
-        None => Ok(()),
+    for field in table.fields() {
+        let Field::NameKey { key, value, .. } = field else {
+            return Err(format!("the options of `{func}` are name = value pairs"));
+        };
+        let key = key.token().to_string();
+        if !LUA_OPTIONS.contains(&key.as_str()) {
+            return Err(format!("`{func}` has no option `{key}`; allowed: {}", LUA_OPTIONS.join(", ")));
+        }
+        match (key.as_str(), value.as_ref()) {
+            ("selector" | "backupSelector", v) => match string_of(v) {
+                Some(s) if LUA_SELECTORS.contains(&s) => {}
+                other => {
+                    return Err(format!(
+                        "{key} {:?} is not a selector; use one of {}",
+                        other.unwrap_or_default(),
+                        LUA_SELECTORS.join(", ")
+                    ));
+                }
+            },
+            ("source", v) => {
+                address_string(v, func)?;
+            }
+            (_, v) if is_number(v) || string_of(v).is_some() => {}
+            (_, Expression::Symbol(s)) if matches!(s.token().to_string().as_str(), "true" | "false") => {}
+            (_, v) => {
+                return Err(format!(
+                    "option `{key}` of `{func}` is a string, number or boolean, not `{}`",
+                    v.to_string().trim()
+                ));
+            }
+        }
     }
+    Ok(())
 }
 
 /// The probe URL of ifurlup: http(s), and not at a link-local, unspecified or multicast host.
@@ -556,26 +581,31 @@ fn check_url(url: &str, func: &str) -> Result<(), String> {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => host.rsplit_once(':').map_or(host, |(h, _)| h),
     };
-    check_address(host, func).map_err(|e| e.replace(" address ", " URL host "))
+    // A host name is not resolved by the linter; PowerDNS probes the pool's addresses.
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        check_ip(ip)
+            .map_err(|why| format!("`{func}` URL host {ip} is {why}; PowerDNS would send traffic to it"))?;
+    }
+    Ok(())
 }
 
-/// The text of a double-quoted record string, `\"` and `\\` unescaped.
-fn unquote(s: &str) -> Result<String, String> {
+/// The text inside a record's double quotes. It may hold neither `"` nor `\`: PowerDNS keeps
+/// escapes as written when it hands the text to Lua (and splits it at every `"`), so the only
+/// text that means the same to this linter and to the server is text without them.
+fn unquote(s: &str) -> Result<&str, String> {
     let inner = s
         .strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
         .ok_or_else(|| "the lua must be one double-quoted string".to_owned())?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(e) => out.push(e),
-                None => return Err("the string ends with a lone backslash".into()),
-            },
-            '"' => return Err("an unescaped '\"' ends the string early".into()),
-            c => out.push(c),
-        }
+    if let Some(pos) = inner.find('"') {
+        return Err(format!(
+            "a '\"' at byte {pos} inside the record string; write Lua strings with single quotes"
+        ));
     }
-    Ok(out)
+    if let Some(pos) = inner.find('\\') {
+        return Err(format!(
+            "a '\\' at byte {pos} inside the record string; PowerDNS would hand it to Lua as written, so escapes are not allowed"
+        ));
+    }
+    Ok(inner)
 }

@@ -20,8 +20,11 @@ use crate::rrset::Comment;
 pub const MARKER_PREFIX: &str = "managed-by: catalyst";
 /// The comment account written with the marker.
 pub const MARKER_ACCOUNT: &str = "catalyst";
-/// The longest owner identity (a DNS name's length).
-pub const MAX_OWNER_LEN: usize = 253;
+/// The longest owner identity (a DNS name's length and a prefix).
+pub const MAX_OWNER_LEN: usize = 263;
+/// The prefix of the owners `dns sovereign-records` writes under (`sovereign:<fqdn>`),
+/// reserved: a desired-state file cannot name an owner with it.
+pub const SOVEREIGN_PREFIX: &str = "sovereign:";
 
 /// An owner identity that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,13 +36,18 @@ pub struct OwnerError {
     pub reason: &'static str,
 }
 
-/// The identity a plan acts for: 1 to 253 characters of ASCII letters, digits and
-/// `- . _ : / @` (no spaces, no `;`), so the marker parses back unambiguously.
+/// The identity a plan acts for: 1 to 263 characters of ASCII letters, digits and
+/// `- . _ : / @` (no spaces, no `;`), so the marker parses back unambiguously. A Sovereign's
+/// canonical records are owned by `sovereign:<fqdn>` ([`Owner::sovereign`]); that prefix is
+/// reserved, so no desired-state file can share an owner with a Sovereign.
 ///
 /// ```
 /// use catalyst_dns::Owner;
-/// let owner = Owner::new("t111.omani.test")?;
-/// assert_eq!(owner.marker().content, "managed-by: catalyst; owner: t111.omani.test");
+/// let owner = Owner::new("team-platform")?;
+/// assert_eq!(owner.marker().content, "managed-by: catalyst; owner: team-platform");
+/// let sovereign = Owner::sovereign(&catalyst_naming::Fqdn::sovereign("t111.omani.test").unwrap());
+/// assert_eq!(sovereign.as_str(), "sovereign:t111.omani.test");
+/// assert!(Owner::for_file("sovereign:t111.omani.test").is_err());
 /// assert_eq!(Owner::from_marker(&owner.marker().content), Some(owner));
 /// // The marker written before owners existed belongs to the default owner.
 /// assert_eq!(Owner::from_marker("managed-by: catalyst"), Some(Owner::default()));
@@ -62,7 +70,7 @@ impl Owner {
             return Err(bad("it is empty"));
         }
         if id.len() > MAX_OWNER_LEN {
-            return Err(bad("it is longer than 253 characters"));
+            return Err(bad("it is longer than 263 characters"));
         }
         if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._:/@".contains(&b)) {
             return Err(bad("only ASCII letters, digits and - . _ : / @ are allowed"));
@@ -70,10 +78,27 @@ impl Owner {
         Ok(Self(id.to_owned()))
     }
 
-    /// The owner a Sovereign's canonical records are written under: its FQDN, lowercase,
-    /// without the trailing dot.
+    /// The owner a Sovereign's canonical records are written under: `sovereign:<fqdn>`, the
+    /// FQDN lowercase and without the trailing dot.
     pub fn sovereign(fqdn: &catalyst_naming::Fqdn) -> Self {
-        Self(fqdn.as_str().trim_end_matches('.').to_ascii_lowercase())
+        Self(format!("{SOVEREIGN_PREFIX}{}", fqdn.as_str().trim_end_matches('.').to_ascii_lowercase()))
+    }
+
+    /// An owner a desired-state file may name: [`Owner::new`]'s rules, and not under the
+    /// reserved [`SOVEREIGN_PREFIX`].
+    pub fn for_file(id: &str) -> Result<Self, OwnerError> {
+        if id.starts_with(SOVEREIGN_PREFIX) {
+            return Err(OwnerError {
+                owner: id.to_owned(),
+                reason: "the prefix sovereign: is reserved for the records of `dns sovereign-records`",
+            });
+        }
+        Self::new(id)
+    }
+
+    /// The Sovereign FQDN (with a trailing dot) when this is a Sovereign's owner.
+    pub fn sovereign_fqdn(&self) -> Option<String> {
+        self.0.strip_prefix(SOVEREIGN_PREFIX).map(|f| format!("{f}."))
     }
 
     /// The identity.
@@ -99,6 +124,15 @@ impl Owner {
     /// The owner named by the first catalyst marker among an rrset's comments.
     pub fn from_comments(comments: &[Comment]) -> Option<Self> {
         comments.iter().find_map(|c| Self::from_marker(&c.content))
+    }
+
+    /// Whether the comments carry the marker of before owners existed (`managed-by: catalyst`
+    /// alone) as their first catalyst marker.
+    pub fn is_legacy_marker(comments: &[Comment]) -> bool {
+        comments
+            .iter()
+            .find(|c| Self::from_marker(&c.content).is_some())
+            .is_some_and(|c| c.content == MARKER_PREFIX)
     }
 }
 
@@ -152,7 +186,11 @@ mod tests {
             Owner::new("a;b").unwrap_err().to_string(),
             "invalid owner \"a;b\": only ASCII letters, digits and - . _ : / @ are allowed"
         );
-        assert!(Owner::new(&"a".repeat(254)).is_err());
-        assert!(Owner::new(&"a".repeat(253)).is_ok());
+        assert!(Owner::new(&"a".repeat(264)).is_err());
+        assert!(Owner::new(&"a".repeat(263)).is_ok());
+        assert_eq!(
+            Owner::for_file("sovereign:x.test").unwrap_err().to_string(),
+            "invalid owner \"sovereign:x.test\": the prefix sovereign: is reserved for the records of `dns sovereign-records`"
+        );
     }
 }

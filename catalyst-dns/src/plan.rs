@@ -20,6 +20,9 @@ pub struct ActualSet {
     /// The owner its catalyst marker names; `None` when it carries no marker (written by
     /// hand or by another tool).
     pub owner: Option<Owner>,
+    /// Whether that marker is the one of before owners existed (`managed-by: catalyst`, owner
+    /// `catalyst`). A Sovereign's plan re-marks such sets at its own names as its own.
+    pub legacy_marker: bool,
     /// Whether every record is enabled.
     pub all_enabled: bool,
 }
@@ -80,6 +83,9 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Create { to } => write!(f, "+ {to}"),
+            Self::Update { from, to } if from == to => {
+                write!(f, "~ {} {}: content unchanged, ownership marker rewritten", to.name, to.rtype)
+            }
             Self::Update { from, to } => write!(
                 f,
                 "~ {} {}: ttl {} -> {}, [{}] -> [{}]",
@@ -95,10 +101,13 @@ impl fmt::Display for Change {
     }
 }
 
-/// A record set the desired state wants to change but this plan's owner does not own.
+/// A record set the desired state wants to write but this plan's owner may not without
+/// `force`: the set exists and is another's (or nobody's), or another owner holds its name or
+/// the Sovereign whose names it is under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refused {
-    /// What the server has (without the ownership comment).
+    /// The set on the server that stands in the way (without the ownership comment): the same
+    /// set, another type at the same name, or one of the Sovereign's records.
     pub actual: RecordSet,
     /// Who owns it: another owner's identity, or `None` when no catalyst marker is on it.
     pub owner: Option<Owner>,
@@ -108,17 +117,23 @@ pub struct Refused {
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.owner {
-            Some(o) => write!(
+        let (a, d) = (&self.actual, &self.desired);
+        let by = self
+            .owner
+            .as_ref()
+            .map_or_else(|| "not managed by catalyst".to_owned(), |o| format!("owned by {o}"));
+        if a.name == d.name && a.rtype == d.rtype {
+            let verb = if self.owner.is_some() { "take it over" } else { "adopt" };
+            write!(f, "{} {}: exists, {by}; --force to {verb}", a.name, a.rtype)
+        } else if a.name == d.name {
+            write!(f, "{} {}: the name holds {} {by}; --force to write beside it", d.name, d.rtype, a.rtype)
+        } else {
+            let sovereign = self.owner.as_ref().and_then(Owner::sovereign_fqdn).unwrap_or_default();
+            write!(
                 f,
-                "{} {}: exists, owned by {o}; --force to take it over",
-                self.actual.name, self.actual.rtype
-            ),
-            None => write!(
-                f,
-                "{} {}: exists, not managed by catalyst; --force to adopt",
-                self.actual.name, self.actual.rtype
-            ),
+                "{} {}: inside the names of Sovereign {sovereign} ({by}); --force to write it anyway",
+                d.name, d.rtype
+            )
         }
     }
 }
@@ -142,9 +157,13 @@ pub struct ZonePlan {
 ///
 /// Only sets whose marker names `desired.owner` are updated or deleted. A set without a
 /// marker, or with another owner's, is refused when the desired state wants it different
-/// (with `force` it is taken over: updated and re-marked), and is never deleted. When
-/// `desired.scope` is set, sets outside that name and its subdomains are not looked at.
-/// SOA and apex NS are never touched unless the desired state lists them.
+/// (with `force` it is taken over: updated and re-marked), and is never deleted. Refused as
+/// well, unless `force`: a new set at a name where another owner holds a set of another type
+/// (an NS beside someone's A would take their name over), and any set under the names of a
+/// Sovereign other than this plan's. When `desired.scope` is set, sets outside that name and
+/// its subdomains are not looked at; a Sovereign's plan (owner `sovereign:<fqdn>`) takes the
+/// sets at its names that carry the marker of before owners existed as its own and re-marks
+/// them. SOA and apex NS are never touched unless the desired state lists them.
 ///
 /// ```
 /// use catalyst_dns::{ActualSet, Owner, RecordSet, plan_zone, parse_desired};
@@ -152,6 +171,7 @@ pub struct ZonePlan {
 /// let other = ActualSet {
 ///     set: RecordSet { name: "b.z.test.".into(), rtype: "A".into(), ttl: 60, contents: vec!["127.0.0.2".into()] },
 ///     owner: Some(Owner::new("team-b")?),
+///     legacy_marker: false,
 ///     all_enabled: true,
 /// };
 /// // team-a's empty file deletes nothing of team-b's.
@@ -159,26 +179,60 @@ pub struct ZonePlan {
 /// # Ok::<(), catalyst_dns::OwnerError>(())
 /// ```
 pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: bool) -> ZonePlan {
-    let in_scope = |name: &str| {
-        desired.scope.as_deref().is_none_or(|scope| {
-            name == scope || name.strip_suffix(scope).is_some_and(|head| head.ends_with('.'))
-        })
+    let within = |name: &str, scope: &str| {
+        name == scope || name.strip_suffix(scope).is_some_and(|head| head.ends_with('.'))
     };
-    let by_key: BTreeMap<(&str, &str), &ActualSet> = actual
-        .unwrap_or_default()
+    let in_scope = |name: &str| desired.scope.as_deref().is_none_or(|scope| within(name, scope));
+    let all = actual.unwrap_or_default();
+    let by_key: BTreeMap<(&str, &str), &ActualSet> = all
         .iter()
         .filter(|a| in_scope(&a.set.name))
         .map(|a| ((a.set.name.as_str(), a.set.rtype.as_str()), a))
         .collect();
+    // A Sovereign's plan takes the sets of before owners existed at its own names as its own.
+    let sovereign = desired.owner.sovereign_fqdn();
+    let mine = |a: &ActualSet| {
+        a.is_owned_by(&desired.owner) || (sovereign.is_some() && a.legacy_marker && in_scope(&a.set.name))
+    };
+    // What stands in the way of writing `want` beside the sets that exist: another owner's
+    // set at the same name, or a Sovereign (other than this plan's) whose names it is under.
+    let blocked = |want: &RecordSet| -> Option<&ActualSet> {
+        let other = |a: &&ActualSet| a.owner.is_some() && !mine(a);
+        let same_name =
+            all.iter().filter(other).find(|a| a.set.name == want.name && a.set.rtype != want.rtype);
+        same_name.or_else(|| {
+            all.iter().filter(other).find(|a| {
+                a.owner.as_ref().and_then(Owner::sovereign_fqdn).is_some_and(|fqdn| {
+                    Some(&fqdn) != sovereign.as_ref()
+                        && within(&want.name, &fqdn)
+                        && within(&a.set.name, &fqdn)
+                })
+            })
+        })
+    };
     let mut changes = Vec::new();
     let mut refused = Vec::new();
     for ((name, rtype), want) in &desired.rrsets {
-        match by_key.get(&(name.as_str(), rtype.as_str())) {
+        let have = by_key.get(&(name.as_str(), rtype.as_str()));
+        if let Some(block) = blocked(want)
+            && !force
+            && have.is_none_or(|h| mine(h))
+        {
+            refused.push(Refused {
+                actual: block.set.clone(),
+                owner: block.owner.clone(),
+                desired: want.clone(),
+            });
+            continue;
+        }
+        match have {
             None => changes.push(Change::Create { to: want.clone() }),
             Some(have) => {
                 let same = have.all_enabled && have.set.ttl == want.ttl && have.set.contents == want.contents;
-                let mine = have.is_owned_by(&desired.owner);
-                match (same, mine, force) {
+                let ours = mine(have);
+                // A set under the old marker is re-marked even when its content is right.
+                let remark = ours && !have.is_owned_by(&desired.owner);
+                match (same && !remark, ours, force) {
                     (true, true, _) | (true, false, false) => {}
                     (_, true, _) | (_, false, true) => {
                         changes.push(Change::Update { from: have.set.clone(), to: want.clone() });
@@ -195,9 +249,7 @@ pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: boo
         }
     }
     for ((name, rtype), have) in &by_key {
-        if have.is_owned_by(&desired.owner)
-            && !desired.rrsets.contains_key(&((*name).to_owned(), (*rtype).to_owned()))
-        {
+        if mine(have) && !desired.rrsets.contains_key(&((*name).to_owned(), (*rtype).to_owned())) {
             changes.push(Change::Delete { from: have.set.clone() });
         }
     }

@@ -38,7 +38,7 @@ pub fn default_parent_zone(sovereign: &Fqdn) -> String {
 /// let zone = catalyst_dns::sovereign_records(&fqdn, None, "127.0.0.7".parse()?, None, true)?;
 /// assert_eq!(zone.zone, "omani.works.");
 /// assert_eq!(zone.rrsets.len(), 14);
-/// assert_eq!(zone.owner.as_str(), "t111.omani.works");
+/// assert_eq!(zone.owner.as_str(), "sovereign:t111.omani.works");
 /// assert_eq!(zone.scope.as_deref(), Some("t111.omani.works."));
 /// assert!(zone.rrsets.contains_key(&("console.t111.omani.works.".into(), "A".into())));
 /// # Ok::<(), Box<dyn std::error::Error>>(())

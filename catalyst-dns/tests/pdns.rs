@@ -216,7 +216,8 @@ async fn two_owners_share_a_zone() {
 
 /// Sets written under the marker of before owners existed (`managed-by: catalyst`) count as
 /// owner `catalyst`: a file without `owner:` keeps managing them (and re-marks what it
-/// writes), while another owner needs --force and never deletes them.
+/// writes); a Sovereign re-marks those at its own names as its own (the records the old
+/// `sovereign-records` wrote) and leaves the rest alone.
 #[tokio::test]
 async fn legacy_marker_migrates_to_owner_catalyst() {
     let pdns = Pdns::start();
@@ -237,7 +238,8 @@ async fn legacy_marker_migrates_to_owner_catalyst() {
                 rrsets: vec![
                     legacy("keep.legacy.test", "127.0.0.1"),
                     legacy("drop.legacy.test", "127.0.0.2"),
-                    legacy("t5.legacy.test", "127.0.0.3"),
+                    legacy("t5.legacy.test", "127.0.0.4"),
+                    legacy("console.t5.legacy.test", "127.0.0.4"),
                 ],
             },
         )
@@ -245,47 +247,84 @@ async fn legacy_marker_migrates_to_owner_catalyst() {
         .unwrap();
     let sets = client.rrsets("legacy.test").await.unwrap().unwrap();
     assert!(
-        sets.iter().filter(|s| s.set.rtype == "A").all(|s| s.owner == Some(catalyst_dns::Owner::default()))
+        sets.iter()
+            .filter(|s| s.set.rtype == "A")
+            .all(|s| s.owner == Some(catalyst_dns::Owner::default()) && s.legacy_marker)
     );
 
-    // Another owner: the legacy set at its name is refused, nothing of the legacy sets is deleted.
+    // The Sovereign re-marks its own legacy records (same content: only the marker changes),
+    // without --force, and touches nothing outside its names.
     let t5 = catalyst_naming::Fqdn::sovereign("t5.legacy.test").unwrap();
+    let subs = ["console".to_owned()];
     let zone = catalyst_dns::sovereign_records(
         &t5,
         Some("legacy.test"),
         "127.0.0.4".parse().unwrap(),
-        Some(&[]),
+        Some(&subs),
         true,
     )
     .unwrap();
     let plans = client.plan(std::slice::from_ref(&zone), false).await.unwrap();
-    assert_eq!(plans[0].refused.len(), 1);
+    assert!(plans[0].refused.is_empty(), "{:?}", plans[0].refused);
+    let shown: Vec<String> = plans[0].changes.iter().map(ToString::to_string).collect();
     assert_eq!(
-        plans[0].refused[0].to_string(),
-        "t5.legacy.test. A: exists, owned by catalyst; --force to take it over"
+        shown,
+        [
+            "~ console.t5.legacy.test. A: content unchanged, ownership marker rewritten",
+            "~ t5.legacy.test. A: content unchanged, ownership marker rewritten"
+        ]
     );
-    assert!(plans[0].changes.is_empty());
-    // With --force the Sovereign takes its apex over, and it now carries the Sovereign's marker.
-    let plans = client.plan(std::slice::from_ref(&zone), true).await.unwrap();
     client.apply_all(&plans).await.unwrap();
     let raw = pdns.api_get("/api/v1/servers/localhost/zones/legacy.test.");
-    assert!(raw.contains("managed-by: catalyst; owner: t5.legacy.test"), "{raw}");
+    assert_eq!(raw.matches("managed-by: catalyst; owner: sovereign:t5.legacy.test").count(), 2, "{raw}");
+    assert!(
+        client.plan(std::slice::from_ref(&zone), false).await.unwrap()[0].changes.is_empty(),
+        "migrated once"
+    );
 
-    // The default owner manages the rest: `drop` is deleted, `keep` is updated and re-marked.
+    // The default owner manages the rest: `drop` is deleted, `keep` is updated and re-marked;
+    // the Sovereign's records are now the Sovereign's.
     apply(&pdns, "zones:\n  - name: legacy.test\n    records:\n      - {name: keep, type: A, ttl: 60, content: 127.0.0.5}\n", false).await.unwrap();
     assert!(pdns.addresses("drop.legacy.test.", RecordType::A).is_empty());
     assert_eq!(pdns.addresses("keep.legacy.test.", RecordType::A), [ip("127.0.0.5")]);
-    assert_eq!(
-        pdns.addresses("t5.legacy.test.", RecordType::A),
-        [ip("127.0.0.4")],
-        "another owner's set is not the default owner's"
-    );
+    assert_eq!(pdns.addresses("t5.legacy.test.", RecordType::A), [ip("127.0.0.4")]);
+    assert_eq!(pdns.addresses("console.t5.legacy.test.", RecordType::A), [ip("127.0.0.4")]);
     let sets = client.rrsets("legacy.test").await.unwrap().unwrap();
     let keep = sets.iter().find(|s| s.set.name == "keep.legacy.test.").unwrap();
-    assert_eq!(keep.owner, Some(catalyst_dns::Owner::default()));
+    assert_eq!((keep.owner.clone(), keep.legacy_marker), (Some(catalyst_dns::Owner::default()), false));
+}
+
+/// Found by review: ownership per record set was not enough. A file could add an NS beside a
+/// Sovereign's A (taking its subtree over) or write into a Sovereign's names, and a file
+/// named like a Sovereign shared its owner. All are refused without --force now.
+#[tokio::test]
+async fn names_of_others_are_not_written_into() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    client.create_zone("omani.test", &[], false).await.unwrap();
+    let t1 = catalyst_naming::Fqdn::sovereign("t1.omani.test").unwrap();
+    let zone = catalyst_dns::sovereign_records(&t1, None, "127.0.0.7".parse().unwrap(), None, true).unwrap();
+    client.apply_all(&client.plan(std::slice::from_ref(&zone), false).await.unwrap()).await.unwrap();
+    let file = "owner: team-x\nzones:\n  - name: omani.test\n    records:\n      - {name: t1, type: NS, ttl: 60, content: ns.evil.test.}\n      - {name: new.t1, type: A, ttl: 60, content: 127.0.0.66}\n      - {name: elsewhere, type: A, ttl: 60, content: 127.0.0.8}\n";
+    let zones = parse_desired(file).unwrap();
+    let plans = client.plan(&zones, false).await.unwrap();
+    let refused: Vec<String> = plans[0].refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        refused,
+        [
+            "new.t1.omani.test. A: inside the names of Sovereign t1.omani.test. (owned by sovereign:t1.omani.test); --force to write it anyway",
+            "t1.omani.test. NS: the name holds A owned by sovereign:t1.omani.test; --force to write beside it",
+        ]
+    );
+    let err = client.apply_all(&plans).await.unwrap_err();
     assert!(
-        pdns.api_get("/api/v1/servers/localhost/zones/legacy.test.")
-            .contains("managed-by: catalyst; owner: catalyst")
+        err.to_string().starts_with("zone omani.test.: 2 record set(s) exist, are not owned by team-x"),
+        "{err}"
+    );
+    assert!(pdns.addresses("elsewhere.omani.test.", RecordType::A).is_empty(), "nothing was written");
+    assert_eq!(
+        parse_desired("owner: sovereign:t1.omani.test\nzones: []").unwrap_err()[0].to_string(),
+        "owner: invalid owner \"sovereign:t1.omani.test\": the prefix sovereign: is reserved for the records of `dns sovereign-records`"
     );
 }
 
@@ -378,4 +417,31 @@ async fn a_lost_answer_never_duplicates_a_dnssec_key() {
     assert!(client_via(&proxy.url()).create_zone("lost.test", &[], false).await.unwrap());
     assert!(pdns.client().rrsets("lost.test").await.unwrap().is_some());
     assert_eq!(proxy.seen.lock().unwrap().iter().filter(|(m, _, _)| m == "POST").count(), 1);
+}
+
+/// Found by review: a zone created by someone else between plan and apply was written with a
+/// plan made against an empty zone (its REPLACEs could overwrite their sets). Now nothing is
+/// sent and the error says to plan again.
+#[tokio::test]
+async fn a_zone_that_appears_after_the_plan_is_not_written() {
+    let pdns = Pdns::start();
+    let client = pdns.client();
+    let zones = parse_desired("zones:\n  - name: race.test\n    records:\n      - {name: a, type: A, ttl: 60, content: 127.0.0.1}\n").unwrap();
+    let plans = client.plan(&zones, false).await.unwrap();
+    assert!(plans[0].create_zone);
+    // Someone else creates the zone and writes `a` by hand.
+    client.create_zone("race.test", &[], false).await.unwrap();
+    client
+        .patch(
+            "race.test",
+            &ZonePatch { rrsets: vec![RrSet::replace("a.race.test", "A", 60, ["127.0.0.9"])] },
+        )
+        .await
+        .unwrap();
+    let err = client.apply_all(&plans).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "zone race.test. was created by someone else after it was planned; nothing was sent: plan again"
+    );
+    assert_eq!(pdns.addresses("a.race.test.", RecordType::A), [ip("127.0.0.9")]);
 }

@@ -54,10 +54,15 @@ fn dns_16_doc_forms_render_exactly() {
         LuaRecord::Pickrandom(ips(&["::1", "::2"])).content().unwrap(),
         r#"AAAA "pickrandom({'::1', '::2'})""#
     );
-    // Quotes in a URL are escaped for lua and for the record string; the result still lints.
-    let tricky = yaml_lua(r#"ifurlup: {url: "http://127.0.0.1:9/a'b\"c", addresses: [127.0.0.1]}"#);
-    assert_eq!(tricky, r#"A "ifurlup('http://127.0.0.1:9/a\\'b\"c', {'127.0.0.1'})""#);
-    lint_lua(&tricky).unwrap();
+    // A URL that would need an escape is refused by the builder: PowerDNS hands the record's
+    // text to Lua with its escapes as written, so no escaped text is ever produced.
+    let tricky: LuaRecord =
+        serde_saphyr::from_str(r#"ifurlup: {url: "http://127.0.0.1:9/a'b", addresses: [127.0.0.1]}"#)
+            .unwrap();
+    assert_eq!(
+        tricky.content().unwrap_err(),
+        r#""http://127.0.0.1:9/a'b" holds '\'', which a LUA record string cannot carry unescaped"#
+    );
     assert_eq!(
         LuaRecord::Pickrandom(ips(&["127.0.0.1", "::1"])).content().unwrap_err(),
         "IPv4 and IPv6 addresses are mixed in one record"
@@ -70,8 +75,6 @@ fn lua_linter_uses_a_real_parser() {
         r#"A "ifurlup('http://127.0.0.1:9/', {{'127.0.0.10'}, {'127.0.0.20'}})""#,
         r#"A ";return pickrandom({'127.0.0.1', '127.0.0.2'})""#,
         r#"A "ifurlup('https://probe.example.test/healthz', {'A 127.0.0.1', 'A 127.0.0.2'}, {selector='pickfirst', backupSelector='all', timeout=2, interval=5})""#,
-        // The continuum synthesizer's double-quoted form (SPEC DNS-19).
-        r#"A "ifurlup(\"https://probe-fsn.example.com/healthz\", {{\"127.0.0.3\", \"127.0.0.4\"}, {\"127.0.0.7\"}}, {selector=\"pickfirst\", interval=5, timeout=2})""#,
     ] {
         lint_lua(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
@@ -80,7 +83,7 @@ fn lua_linter_uses_a_real_parser() {
         (r#"A "pickrandom({'127.0.0.1',})) ""#, "the lua does not parse"),
         (r#"a "pickrandom({})""#, "\"a\" is not a record type"),
         (r"A pickrandom({})", "the lua must be one double-quoted string"),
-        (r#"A "x" "y""#, "an unescaped '\"' ends the string early"),
+        (r#"A "x" "y""#, "a '\"' at byte 1 inside the record string"),
         ("A", "expected <TYPE> \"<lua>\""),
     ] {
         let err = lint_lua(bad).unwrap_err();
@@ -142,17 +145,25 @@ fn plan_respects_ownership_and_splits_bodies() {
         ActualSet {
             set: set("a.z.test.", "A", 60, &["127.0.0.1"]),
             owner: Some(Owner::default()),
+            legacy_marker: false,
             all_enabled: true,
         },
-        ActualSet { set: set("b.z.test.", "A", 60, &["127.0.0.9"]), owner: None, all_enabled: true },
+        ActualSet {
+            set: set("b.z.test.", "A", 60, &["127.0.0.9"]),
+            owner: None,
+            legacy_marker: false,
+            all_enabled: true,
+        },
         ActualSet {
             set: set("old.z.test.", "A", 60, &["127.0.0.3"]),
             owner: Some(Owner::default()),
+            legacy_marker: false,
             all_enabled: true,
         },
         ActualSet {
             set: set("z.test.", "SOA", 3600, &["ns1.z.test. x 1 2 3 4 5"]),
             owner: None,
+            legacy_marker: false,
             all_enabled: true,
         },
     ];
@@ -209,16 +220,28 @@ fn dns_12_13_sovereign_records() {
 #[test]
 fn dns_15_audit_finds_wildcards_and_stray_addresses() {
     let sets = vec![
-        ActualSet { set: set("*.omani.works.", "A", 300, &["127.0.0.66"]), owner: None, all_enabled: true },
+        ActualSet {
+            set: set("*.omani.works.", "A", 300, &["127.0.0.66"]),
+            owner: None,
+            legacy_marker: false,
+            all_enabled: true,
+        },
         ActualSet {
             set: set("console.t1.omani.works.", "A", 60, &["127.0.0.7"]),
             owner: Some(Owner::default()),
+            legacy_marker: false,
             all_enabled: true,
         },
-        ActualSet { set: set("old.omani.works.", "A", 60, &["127.0.0.99"]), owner: None, all_enabled: true },
+        ActualSet {
+            set: set("old.omani.works.", "A", 60, &["127.0.0.99"]),
+            owner: None,
+            legacy_marker: false,
+            all_enabled: true,
+        },
         ActualSet {
             set: set("omani.works.", "NS", 3600, &["ns1.omani.works."]),
             owner: None,
+            legacy_marker: false,
             all_enabled: true,
         },
     ];
@@ -233,13 +256,18 @@ fn dns_15_audit_finds_wildcards_and_stray_addresses() {
 }
 
 proptest! {
-    /// Built lua always lints, whatever the URL text.
+    /// Built lua always lints, whatever the URL text; a URL that would need an escape is
+    /// refused by the builder, never written escaped.
     #[test]
     fn built_lua_always_parses(url_tail in "[ -~]{0,40}", a in 1u8..255, b in 1u8..255, weights in proptest::collection::vec(1u32..100, 1..4)) {
         let url = format!("http://127.0.0.1:9/{url_tail}");
         let yaml = format!("ifurlup: {{url: {}, pools: [[127.0.0.{a}], [127.0.0.{b}]]}}", serde_json::to_string(&url).unwrap());
         let rec: LuaRecord = serde_saphyr::from_str(&yaml).unwrap();
-        prop_assert!(lint_lua(&rec.content().unwrap()).is_ok());
+        let needs_escape = url_tail.contains(['\'', '"', '\\', '`']);
+        match rec.content() {
+            Ok(content) => prop_assert!(!needs_escape && lint_lua(&content).is_ok()),
+            Err(e) => prop_assert!(needs_escape, "{}", e),
+        }
         let w: Vec<String> = weights.iter().enumerate().map(|(i, w)| format!("{{weight: {w}, address: 127.0.0.{}}}", i + 1)).collect();
         let rec: LuaRecord = serde_saphyr::from_str(&format!("pickwhashed: [{}]", w.join(", "))).unwrap();
         prop_assert!(lint_lua(&rec.content().unwrap()).is_ok());
@@ -250,7 +278,7 @@ proptest! {
     fn plan_against_itself_is_empty(n in 1usize..30) {
         let records: Vec<String> = (0..n).map(|i| format!("{{name: h{i}, type: A, ttl: 60, content: 127.0.0.{}}}", i + 1)).collect();
         let zone = parse_desired(&format!("zones: [{{name: p.test, records: [{}]}}]", records.join(", "))).unwrap().remove(0);
-        let actual: Vec<ActualSet> = zone.rrsets.values().map(|s| ActualSet { set: s.clone(), owner: Some(Owner::default()), all_enabled: true }).collect();
+        let actual: Vec<ActualSet> = zone.rrsets.values().map(|s| ActualSet { set: s.clone(), owner: Some(Owner::default()), legacy_marker: false, all_enabled: true }).collect();
         let plan = plan_zone(&zone, Some(&actual), false);
         prop_assert!(plan.changes.is_empty() && plan.refused.is_empty());
         let _ = BTreeMap::<u8, u8>::new();
@@ -291,7 +319,49 @@ fn the_lua_linter_is_an_allow_list() {
         ),
         (r#"AAAA "ifportup(80, {'fe80::1'})""#, "`ifportup` address fe80::1 is link-local"),
         (r#"A "ifportup(80, {'0.0.0.0'})""#, "`ifportup` address 0.0.0.0 is not a host address"),
-        (r#"A "pickrandom(pickrandom({'127.0.0.1'}))""#, "`pickrandom({'127.0.0.1'})` is not a literal"),
+        (r#"A "pickrandom(pickrandom({'127.0.0.1'}))""#, "the addresses of `pickrandom` must be a table {…}"),
+        // Escapes mean one thing to a linter and another to PowerDNS (which hands them to Lua
+        // as written): none are allowed. Found by review: this passed as one string before.
+        (
+            r#"A "pickrandom({'a\\', os.execute(string.char(105,100))}) --', ''})""#,
+            "a '\\' at byte 14 inside the record string",
+        ),
+        // The double-quoted form (the continuum synthesizer's lua body) is not record content.
+        (
+            r#"A "ifurlup(\"https://probe-fsn.example.com/healthz\", {{\"127.0.0.3\"}}, {selector=\"pickfirst\"})""#,
+            "a '\"' at byte 9 inside the record string",
+        ),
+        // A line break inside a Lua string (full_moon recovers and parses on, unbounded).
+        ("A \"pickrandom('x\n,((((('127.0.0.1')\"", "the string at byte 11 holds a control character"),
+        // Addresses PowerDNS reads with inet_aton: only canonical IP strings are accepted.
+        (r#"A "ifportup(80, {'2852039166'})""#, "`ifportup` address \"2852039166\" is not an IP address"),
+        (r#"A "ifportup(80, {'0xa9fea9fe'})""#, "`ifportup` address \"0xa9fea9fe\" is not an IP address"),
+        (
+            r#"A "ifportup(80, {'0251.0376.0251.0376'})""#,
+            "`ifportup` address \"0251.0376.0251.0376\" is not an IP address",
+        ),
+        (
+            r#"A "ifportup(80, {'169.254.169.254:80'})""#,
+            "`ifportup` address \"169.254.169.254:80\" is not an IP address",
+        ),
+        (r#"A "ifportup(80, {2852039166})""#, "the addresses of `ifportup` are strings, not `2852039166`"),
+        (
+            r#"AAAA "ifportup(80, {'::ffff:169.254.169.254'})""#,
+            "`ifportup` address ::ffff:169.254.169.254 is link-local",
+        ),
+        (
+            r#"AAAA "ifportup(80, {'fd00:ec2::254'})""#,
+            "`ifportup` address fd00:ec2::254 is the EC2 metadata service's IPv6 address",
+        ),
+        (
+            r#"A "ifurlup('http://127.0.0.1/', {'127.0.0.1'}, {source='169.254.0.1'})""#,
+            "`ifurlup` address 169.254.0.1 is link-local",
+        ),
+        // Numbers are plain decimals: nothing glued to them (`0or 0or …` was an operator chain).
+        (
+            r#"A "pickrandom({0or 0or '127.0.0.1'})""#,
+            "the number at byte 12 runs into 'o'; numbers are plain decimals",
+        ),
         (
             r#"A "ifurlup('file:///etc/passwd', {'127.0.0.1'})""#,
             "`ifurlup` URL \"file:///etc/passwd\" is not http:// or https://",
@@ -316,16 +386,21 @@ fn the_lua_linter_is_an_allow_list() {
 }
 
 /// Regression (fuzz `dns_desired`): a backtick made the `full_moon` lexer panic. The linter
-/// refuses raw backticks; the builder escapes them.
+/// refuses backticks in and out of strings before the parser runs; the builder refuses them.
 #[test]
 fn backticks_are_refused_not_panicked_on() {
-    let err = lint_lua("80 \"Y\n^\n2 ` 2 \"").unwrap_err();
-    assert!(err.reason.starts_with("a raw backtick at byte"), "{}", err.reason);
+    assert!(lint_lua("80 \"Y\n^\n2 ` 2 \"").is_err());
+    assert_eq!(
+        lint_lua("A \"pickrandom({`127.0.0.1`})\"").unwrap_err().reason,
+        "'`' at byte 12 is not allowed outside strings (no operators, indexing or comments)"
+    );
+    assert_eq!(
+        lint_lua(r#"A "ifurlup('http://127.0.0.1:9/a`b', {'127.0.0.1'})""#).unwrap_err().reason,
+        "a backtick at byte 29; LUA record strings cannot carry one"
+    );
     let rec: LuaRecord =
         serde_saphyr::from_str("ifurlup: {url: 'http://127.0.0.1:9/a`b', addresses: [127.0.0.1]}").unwrap();
-    let content = rec.content().unwrap();
-    assert_eq!(content, r#"A "ifurlup('http://127.0.0.1:9/a\\96b', {'127.0.0.1'})""#);
-    lint_lua(&content).unwrap();
+    assert!(rec.content().is_err());
 }
 
 /// The example in README.md is a valid desired-state file.
@@ -341,7 +416,7 @@ fn readme_example_is_valid() {
 }
 
 fn owned(s: RecordSet, owner: &str) -> ActualSet {
-    ActualSet { set: s, owner: Some(Owner::new(owner).unwrap()), all_enabled: true }
+    ActualSet { set: s, owner: Some(Owner::new(owner).unwrap()), legacy_marker: false, all_enabled: true }
 }
 
 /// Issue 16 §1: a plan creates, updates and deletes only its own owner's sets; another
@@ -410,11 +485,11 @@ fn sovereign_plans_never_look_outside_their_fqdn() {
     let zone_a = sovereign_records(&a, None, "127.0.0.7".parse().unwrap(), None, true).unwrap();
     let zone_b = sovereign_records(&b, None, "127.0.0.8".parse().unwrap(), None, true).unwrap();
     let written: Vec<ActualSet> =
-        zone_a.rrsets.values().map(|s| owned(s.clone(), "t111.omani.works")).collect();
+        zone_a.rrsets.values().map(|s| owned(s.clone(), "sovereign:t111.omani.works")).collect();
     // Even sets of A written under B's owner (a hostile or mistaken marker) are out of B's scope.
     let mut actual = written.clone();
-    actual.push(owned(set("x.t111.omani.works.", "A", 60, &["127.0.0.1"]), "t112.omani.works"));
-    actual.push(owned(set("xt112.omani.works.", "A", 60, &["127.0.0.1"]), "t112.omani.works"));
+    actual.push(owned(set("x.t111.omani.works.", "A", 60, &["127.0.0.1"]), "sovereign:t112.omani.works"));
+    actual.push(owned(set("xt112.omani.works.", "A", 60, &["127.0.0.1"]), "sovereign:t112.omani.works"));
     let plan = plan_zone(&zone_b, Some(&actual), false);
     assert_eq!(plan.changes.len(), 14);
     assert!(plan.changes.iter().all(|c| matches!(c, Change::Create { .. })));

@@ -340,8 +340,8 @@ impl Client {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            // NB: reqwest strips `Authorization` on a redirect to another host, but not on one
-            // to another port or scheme of the same host; no redirect is followed at all.
+            // NB: a redirect could point the token anywhere the server likes; none is followed,
+            // and the error names where it pointed.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("catalyst-gitea/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -418,10 +418,14 @@ impl Client {
         loop {
             attempt += 1;
             match write().await {
-                Err(e) if e.is_transient() && attempt < self.attempts => {
+                Err(e) if e.is_transient() => {
                     tracing::debug!(err = %e, "Gitea write: answer lost; reading back what happened");
+                    // Also after the last attempt: a write that landed is reported as done.
                     if let Some(done) = landed().await? {
                         return Ok(done);
+                    }
+                    if attempt >= self.attempts {
+                        return Err(e);
                     }
                     tokio::time::sleep(Duration::from_millis(200 * 4u64.pow(attempt - 1))).await;
                 }
@@ -492,7 +496,7 @@ impl Client {
             return serde_json::from_slice(&bytes).map_err(|e| GiteaError::Decode {
                 method,
                 path: path.to_owned(),
-                message: e.to_string(),
+                message: catalyst_naming::untrusted::remote_text(&e.to_string()),
             });
         }
         let message = message_of(&bytes);
@@ -609,7 +613,7 @@ impl Client {
         let entry: ContentsEntry = serde_json::from_value(value).map_err(|e| GiteaError::Decode {
             method: Method::GET,
             path: api.clone(),
-            message: e.to_string(),
+            message: catalyst_naming::untrusted::remote_text(&e.to_string()),
         })?;
         if entry.kind != "file" {
             return Err(GiteaError::NotAFile { owner: owner.into(), repo: repo.into(), path: path.into() });

@@ -125,7 +125,7 @@ fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, Stri
     let mut keys = Vec::new();
     for (i, k) in oci.keys.iter().enumerate() {
         let file = base.join(k);
-        let pem = std::fs::read(&file)
+        let pem = catalyst_blueprint::read_capped(&file, 64 * 1024)
             .map_err(|e| err(format!("catalog.oci.keys[{i}]"), format!("{}: {e}", file.display())))?;
         keys.push(
             PublicKey::from_pem(&pem, &file.display().to_string())

@@ -16,7 +16,9 @@ use crate::output;
 /// Maps a PowerDNS error to its exit code: the zone's state is wrong (1) or the server failed (3).
 fn pdns_failure(e: PdnsError) -> Failure {
     match e {
-        PdnsError::NotOwned { .. } | PdnsError::ZoneNotFound { .. } => Failure::invalid(e),
+        PdnsError::NotOwned { .. } | PdnsError::ZoneNotFound { .. } | PdnsError::ZoneAppeared { .. } => {
+            Failure::invalid(e)
+        }
         PdnsError::Config(_) => Failure::usage(e),
         _ => Failure::remote(e),
     }

@@ -192,11 +192,13 @@ fn two_sovereigns_share_a_parent_zone() {
     let before = zone_json();
     assert_eq!(before.len(), 14);
     assert!(
-        before.iter().all(|s| s["comments"][0]["content"] == "managed-by: catalyst; owner: t111.omani.test")
+        before
+            .iter()
+            .all(|s| s["comments"][0]["content"] == "managed-by: catalyst; owner: sovereign:t111.omani.test")
     );
 
     let b = publish("t112.omani.test", "127.0.0.8");
-    assert_eq!(b["zones"][0]["owner"], "t112.omani.test");
+    assert_eq!(b["zones"][0]["owner"], "sovereign:t112.omani.test");
     assert_eq!(b["zones"][0]["changes"].as_u64(), Some(14));
     assert!(b["zones"][0]["items"].as_array().unwrap().iter().all(|c| c["action"] == "create"), "{b}");
     assert_eq!(zone_json(), before, "Sovereign A's record sets are byte-identical after B is published");

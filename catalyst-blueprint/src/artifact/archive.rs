@@ -6,6 +6,7 @@
 //! treats it as a plain file.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -442,6 +443,10 @@ pub fn for_each_entry(
             ArchiveError::Corrupt(e.to_string())
         }
     };
+    let corrupt_or = |e: ExtensionError| match e {
+        ExtensionError::Io(e) => corrupt(e),
+        ExtensionError::Unsafe(e) => e,
+    };
     let mut seen = BTreeSet::new();
     let (mut total, mut extensions, mut count) = (0u64, 0u64, 0usize);
     // The path a PAX header or GNU long-name record gives the next entry.
@@ -469,34 +474,7 @@ pub fn for_each_entry(
             if extensions > limit {
                 return Err(ArchiveError::TooLarge { what: "PAX and GNU long-name records", limit });
             }
-            let mut data = Vec::new();
-            (&mut entry).take(MAX_EXTENSION_BYTES).read_to_end(&mut data).map_err(corrupt)?;
-            match kind {
-                tar::EntryType::XHeader => {
-                    for ext in tar::PaxExtensions::new(&data) {
-                        let ext = ext.map_err(corrupt)?;
-                        match ext.key_bytes() {
-                            b"path" => {
-                                long_path = Some(String::from_utf8_lossy(ext.value_bytes()).into_owned())
-                            }
-                            b"size" => {
-                                return Err(ArchiveError::UnsafeArchivePath {
-                                    path: long_path.unwrap_or_default(),
-                                    reason: "a PAX size record (files over 8 GiB) has no place in a chart",
-                                });
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                tar::EntryType::GNULongName => {
-                    let name = data.split(|b| *b == 0).next().unwrap_or_default();
-                    long_path = Some(String::from_utf8_lossy(name).into_owned());
-                }
-                // Global PAX headers carry nothing a chart needs; a long link name only
-                // precedes a link, which is refused below.
-                _ => {}
-            }
+            extension(&mut entry, kind, &mut long_path).map_err(corrupt_or)?;
             continue;
         }
         if count >= limits.max_entries {
@@ -543,6 +521,47 @@ pub fn for_each_entry(
     Ok(())
 }
 
+/// Reads one PAX or GNU long-name record (at most [`MAX_EXTENSION_BYTES`]) and keeps the path
+/// it gives the next entry. A PAX `size` (files over 8 GiB) is refused.
+fn extension(
+    entry: &mut tar::Entry<'_, impl Read>,
+    kind: tar::EntryType,
+    long_path: &mut Option<String>,
+) -> Result<(), ExtensionError> {
+    let mut data = Vec::new();
+    entry.take(MAX_EXTENSION_BYTES).read_to_end(&mut data).map_err(ExtensionError::Io)?;
+    match kind {
+        tar::EntryType::XHeader => {
+            for ext in tar::PaxExtensions::new(&data) {
+                let ext = ext.map_err(ExtensionError::Io)?;
+                match ext.key_bytes() {
+                    b"path" => *long_path = Some(String::from_utf8_lossy(ext.value_bytes()).into_owned()),
+                    b"size" => {
+                        return Err(ExtensionError::Unsafe(ArchiveError::UnsafeArchivePath {
+                            path: long_path.clone().unwrap_or_default(),
+                            reason: "a PAX size record (files over 8 GiB) has no place in a chart",
+                        }));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        tar::EntryType::GNULongName => {
+            let name = data.split(|b| *b == 0).next().unwrap_or_default();
+            *long_path = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        // Global PAX headers carry nothing a chart needs; a long link name only precedes a
+        // link, which is refused.
+        _ => {}
+    }
+    Ok(())
+}
+
+enum ExtensionError {
+    Io(io::Error),
+    Unsafe(ArchiveError),
+}
+
 /// The normalised relative form of an entry path, or why it is unsafe.
 fn safe_path(raw: &str) -> Result<String, ArchiveError> {
     let unsafe_path = |reason| ArchiveError::UnsafeArchivePath { path: raw.to_owned(), reason };
@@ -585,14 +604,74 @@ pub fn unpack(layer: &[u8], target: &Path, limits: Limits) -> Result<Unpacked, A
     unpack_expecting(layer, target, limits, None)
 }
 
+/// The Blueprint an artifact must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// Its name (`bp-cilium`).
+    pub name: String,
+    /// Its version: exactly this one, or one of this release line.
+    pub version: ExpectedVersion,
+}
+
+/// Which versions of a Blueprint an artifact may hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// Exactly this version (`1.4.2`).
+    Exact(String),
+    /// One starting with these components (`1.4` admits `1.4.0` and `1.4.9`, not `1.40.0`).
+    Line(String),
+    /// Any version (a tag such as `latest` names none).
+    Any,
+}
+
+impl ExpectedVersion {
+    /// What a tag asks for: a full version exactly, `X` or `X.Y` a release line (a leading `v`
+    /// is dropped), anything else no version.
+    pub fn from_tag(tag: Option<&str>) -> Self {
+        let Some(t) = tag else { return Self::Any };
+        let v = t.strip_prefix('v').unwrap_or(t);
+        if semver::Version::parse(v).is_ok() {
+            Self::Exact(v.to_owned())
+        } else if !v.is_empty()
+            && v.split('.').count() <= 2
+            && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            Self::Line(v.to_owned())
+        } else {
+            Self::Any
+        }
+    }
+
+    /// Whether `version` is admitted.
+    pub fn admits(&self, version: &str) -> bool {
+        match self {
+            Self::Exact(v) => v == version,
+            Self::Line(prefix) => {
+                version.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with('.'))
+            }
+            Self::Any => true,
+        }
+    }
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(v) => write!(f, "{v:?}"),
+            Self::Line(v) => write!(f, "a {v}.x version"),
+            Self::Any => f.write_str("any version"),
+        }
+    }
+}
+
 /// [`unpack`], and the Blueprint inside must be `expect`: its name (blueprint.yaml's, else
-/// Chart.yaml's) equal to the first element and, when the second is given, its version equal
-/// to it. Otherwise [`ArchiveError::WrongBlueprint`], and nothing is left at `target`.
+/// Chart.yaml's) and version as expected. Otherwise [`ArchiveError::WrongBlueprint`], and
+/// nothing is left at `target`.
 pub fn unpack_expecting(
     layer: &[u8],
     target: &Path,
     limits: Limits,
-    expect: Option<(&str, Option<&str>)>,
+    expect: Option<&Expected>,
 ) -> Result<Unpacked, ArchiveError> {
     match fs::read_dir(target) {
         Ok(mut entries) => {
@@ -630,28 +709,23 @@ pub fn unpack_expecting(
     let chart_yaml = read("Chart.yaml")
         .ok_or_else(|| ArchiveError::NotABlueprint(format!("no {chart}/Chart.yaml: not a Helm chart")))?;
     check_vendored(&chart_yaml, read("values.yaml").as_deref(), |p| chart_root.join(p).is_file())?;
-    if let Some((name, version)) = expect {
-        let (got_name, got_version) = match read("blueprint.yaml") {
-            Some(yaml) => {
-                let bp = parse_blueprint(&yaml)?;
-                (bp.name.to_string(), bp.version.to_string())
-            }
-            None => {
-                let meta = parse_chart_yaml(&chart_yaml)?;
-                (meta.name, meta.version)
-            }
+    if let Some(Expected { name, version }) = expect {
+        let (got_name, got_version) = if let Some(yaml) = read("blueprint.yaml") {
+            let bp = parse_blueprint(&yaml)?;
+            (bp.name.to_string(), bp.version.to_string())
+        } else {
+            let meta = parse_chart_yaml(&chart_yaml)?;
+            (meta.name, meta.version)
         };
-        if got_name != name {
+        if got_name != *name {
             return Err(ArchiveError::WrongBlueprint(format!(
                 "the artifact holds Blueprint {:?}, not {name:?}",
                 catalyst_naming::untrusted::remote_text(&got_name)
             )));
         }
-        if let Some(version) = version
-            && got_version != version
-        {
+        if !version.admits(&got_version) {
             return Err(ArchiveError::WrongBlueprint(format!(
-                "the artifact holds {name} version {:?}, not {version:?}",
+                "the artifact holds {name} version {:?}, not {version}",
                 catalyst_naming::untrusted::remote_text(&got_version)
             )));
         }

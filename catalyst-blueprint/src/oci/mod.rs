@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod cache;
 mod keys;
 #[cfg(feature = "test-registry")]
@@ -31,26 +32,22 @@ pub mod test_registry;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine as _;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference, RegistryOperation};
-use tokio::io::AsyncWrite;
+use oci_client::{Client, Reference};
 
 use crate::artifact::{
     ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, ArtifactRef, COSIGN_SIGNATURE_ANNOTATION,
-    COSIGN_SIMPLE_SIGNING, Descriptor, Digest, FormatError, HELM_CHART_LAYER, HELM_CONFIG, Limits,
-    MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, Manifest, OCI_IMAGE_CONFIG, OCI_MANIFEST, Package, SigningPayload,
-    Unpacked, unpack_expecting,
+    COSIGN_SIMPLE_SIGNING, Descriptor, Digest, Expected, ExpectedVersion, FormatError, HELM_CHART_LAYER,
+    HELM_CONFIG, Limits, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES, Manifest, OCI_IMAGE_CONFIG, OCI_MANIFEST,
+    Package, SigningPayload, Unpacked, unpack_expecting,
 };
 use cache::Cache;
 use catalyst_naming::untrusted::remote_text;
@@ -58,6 +55,9 @@ pub use keys::{KeyError, Password, PublicKey, SigningKey};
 
 /// A chart layer larger than this is not downloaded.
 pub const DEFAULT_MAX_LAYER_BYTES: u64 = 64 * 1024 * 1024;
+/// A signature manifest with more signatures than this is refused before any is fetched (each
+/// payload is read, up to 64 KiB, before verification).
+pub const MAX_SIGNATURES: usize = 16;
 /// Connecting to the registry takes at most this long.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A registry that sends nothing for this long is given up on.
@@ -406,11 +406,14 @@ type ProgressFn = dyn Fn(Transfer<'_>) + Send + Sync;
 /// A client for one registry configuration.
 pub struct Registry {
     client: Client,
-    /// Manifests are read with this client, streaming under [`MAX_MANIFEST_BYTES`].
+    /// Manifests, `/v2/` and token requests: no redirect is followed.
     http: reqwest::Client,
-    /// The `Authorization` value that worked for a `registry/repository`.
-    manifest_auth: std::sync::Mutex<BTreeMap<String, http::HeaderValue>>,
-    auth: RegistryAuth,
+    /// Blobs: registries redirect them to storage; reqwest drops `Authorization` when a
+    /// redirect leaves the registry's origin.
+    blob_http: reqwest::Client,
+    /// The `Authorization` value for a `registry/repository` and operation, once known
+    /// (`None`: anonymous works).
+    auth_cache: std::sync::Mutex<BTreeMap<String, Option<http::HeaderValue>>>,
     cache: Option<Cache>,
     options: RegistryOptions,
     progress: Option<Arc<ProgressFn>>,
@@ -472,24 +475,22 @@ impl Registry {
             connect_timeout: Some(options.connect_timeout),
             ..ClientConfig::default()
         };
-        let auth = options
-            .credentials
-            .as_ref()
-            .map_or(RegistryAuth::Anonymous, |c| RegistryAuth::Basic(c.username.clone(), c.password.clone()));
         // NB: the builder fails only when the TLS backend cannot start; the default client
         // then fails every request with that error, which is where it gets reported.
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .read_timeout(options.read_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("catalyst-blueprint/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let client = |redirect| {
+            reqwest::Client::builder()
+                .connect_timeout(options.connect_timeout)
+                .read_timeout(options.read_timeout)
+                .redirect(redirect)
+                .user_agent(concat!("catalyst-blueprint/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default()
+        };
         Self {
             client: Client::new(config),
-            http,
-            manifest_auth: std::sync::Mutex::default(),
-            auth,
+            http: client(reqwest::redirect::Policy::none()),
+            blob_http: client(reqwest::redirect::Policy::limited(5)),
+            auth_cache: std::sync::Mutex::default(),
             cache: options.cache_dir.clone().map(Cache::new),
             options,
             progress: None,
@@ -559,7 +560,7 @@ impl Registry {
         if exists {
             return Ok(());
         }
-        self.client.store_auth_if_needed(reference.resolve_registry(), &self.auth).await;
+        self.push_auth(target).await?;
         self.report(Transfer::Start { what, total: data.len() as u64 });
         self.client
             .push_blob(&reference, data.to_vec(), digest.as_str())
@@ -572,7 +573,7 @@ impl Registry {
 
     async fn push_manifest(&self, target: &ArtifactRef, bytes: &[u8]) -> Result<Digest, OciError> {
         let reference = to_oci(target);
-        self.client.store_auth_if_needed(reference.resolve_registry(), &self.auth).await;
+        self.push_auth(target).await?;
         self.client
             .push_manifest_raw(&reference, bytes.to_vec(), http::HeaderValue::from_static(OCI_MANIFEST))
             .await
@@ -664,95 +665,199 @@ impl Registry {
         self.push_manifest(&sig_ref, &manifest.to_bytes()).await
     }
 
+    fn base_url(&self, reference: &ArtifactRef) -> String {
+        let scheme = if self.options.plain_http { "http" } else { "https" };
+        format!("{scheme}://{}", to_oci(reference).resolve_registry())
+    }
+
+    /// The `Authorization` value for `reference`'s repository (`None`: anonymous), found the
+    /// way registries expect: `GET /v2/`, then the challenge it answers with. Credentials go
+    /// only to the registry itself (Basic) or to a token realm on its own site over HTTPS
+    /// ([`auth::check_realm`]), never to wherever a challenge points.
+    async fn authorize(
+        &self,
+        reference: &ArtifactRef,
+        push: bool,
+    ) -> Result<Option<http::HeaderValue>, OciError> {
+        let oci = to_oci(reference);
+        let key =
+            format!("{}/{}#{}", oci.resolve_registry(), oci.repository(), if push { "push" } else { "pull" });
+        if let Some(cached) = self.auth_cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(cached);
+        }
+        let fail = |message: String| OciError::Registry { reference: reference.to_string(), message };
+        let url = format!("{}/v2/", self.base_url(reference));
+        let resp = self.http.get(&url).send().await.map_err(|e| fail(format!("GET {url}: {e}")))?;
+        let value = if resp.status() == http::StatusCode::UNAUTHORIZED {
+            let challenge = resp
+                .headers()
+                .get(http::header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(auth::parse_challenge)
+                .ok_or_else(|| {
+                    fail("the registry wants authentication it does not describe (WWW-Authenticate)".into())
+                })?;
+            let credentials = self.options.credentials.as_ref();
+            let header = match challenge {
+                auth::Challenge::Basic => {
+                    let c = credentials.ok_or_else(|| {
+                        fail(format!("the registry wants credentials: set {ENV_REGISTRY_USERNAME} and {ENV_REGISTRY_PASSWORD}"))
+                    })?;
+                    let basic = base64::engine::general_purpose::STANDARD
+                        .encode(format!("{}:{}", c.username, c.password));
+                    format!("Basic {basic}")
+                }
+                auth::Challenge::Bearer { realm, service } => {
+                    let realm = auth::check_realm(oci.resolve_registry(), &realm, self.options.plain_http)
+                        .map_err(fail)?;
+                    let scope = format!(
+                        "repository:{}:{}",
+                        oci.repository(),
+                        if push { "pull,push" } else { "pull" }
+                    );
+                    let token = auth::fetch_token(&self.http, realm, service.as_deref(), &scope, credentials)
+                        .await
+                        .map_err(fail)?;
+                    format!("Bearer {token}")
+                }
+            };
+            let mut value =
+                http::HeaderValue::from_str(&header).map_err(|_| fail("unusable credentials".into()))?;
+            value.set_sensitive(true);
+            Some(value)
+        } else {
+            None
+        };
+        if let Ok(mut cache) = self.auth_cache.lock() {
+            cache.insert(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Hands oci-client (push only) credentials found by [`Registry::authorize`], so its own
+    /// token flow never runs.
+    async fn push_auth(&self, target: &ArtifactRef) -> Result<(), OciError> {
+        let auth = match self.authorize(target, true).await? {
+            None => RegistryAuth::Anonymous,
+            Some(value) => {
+                let text = value.to_str().unwrap_or_default();
+                match (text.strip_prefix("Bearer "), &self.options.credentials) {
+                    (Some(token), _) => RegistryAuth::Bearer(token.to_owned()),
+                    (None, Some(c)) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
+                    (None, None) => RegistryAuth::Anonymous,
+                }
+            }
+        };
+        self.client.store_auth_if_needed(to_oci(target).resolve_registry(), &auth).await;
+        Ok(())
+    }
+
+    /// A GET of `url` for `reference`, authorized when the registry asks for it.
+    async fn get(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        accept: &str,
+        reference: &ArtifactRef,
+    ) -> Result<reqwest::Response, OciError> {
+        let fail = |message: String| OciError::Registry { reference: reference.to_string(), message };
+        let mut auth = self.auth_cache.lock().ok().and_then(|c| {
+            let oci = to_oci(reference);
+            c.get(&format!("{}/{}#pull", oci.resolve_registry(), oci.repository())).cloned().flatten()
+        });
+        for _ in 0..2 {
+            let mut req = client.get(url).header(http::header::ACCEPT, accept);
+            if let Some(value) = &auth {
+                req = req.header(http::header::AUTHORIZATION, value.clone());
+            }
+            let resp = req.send().await.map_err(|e| fail(format!("GET {url}: {e}")))?;
+            if resp.status() != http::StatusCode::UNAUTHORIZED || auth.is_some() {
+                return Ok(resp);
+            }
+            auth = self.authorize(reference, false).await?;
+            if auth.is_none() {
+                return Ok(resp);
+            }
+        }
+        Err(fail(format!("GET {url}: the registry refused the credentials (401)")))
+    }
+
+    /// Reads a response body under `limit` bytes (refused as soon as it passes the cap,
+    /// whatever `Content-Length` claims), reporting progress.
+    async fn read_capped(
+        &self,
+        mut resp: reqwest::Response,
+        reference: &ArtifactRef,
+        what: &'static str,
+        limit: u64,
+    ) -> Result<Vec<u8>, OciError> {
+        let too_large = |size| OciError::TooLarge { reference: reference.to_string(), what, size, limit };
+        if let Some(len) = resp.content_length()
+            && len > limit
+        {
+            return Err(too_large(len));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| OciError::Registry {
+            reference: reference.to_string(),
+            message: format!("reading the {what}: {e}"),
+        })? {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(too_large((bytes.len() + chunk.len()) as u64));
+            }
+            bytes.extend_from_slice(&chunk);
+            if what == "chart layer" {
+                self.report(Transfer::Advance(chunk.len() as u64));
+            }
+        }
+        self.downloaded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(bytes)
+    }
+
+    /// The error of a non-success answer, its body read only in part.
+    async fn answer_error(resp: reqwest::Response, reference: &ArtifactRef, url: &str) -> OciError {
+        let status = resp.status();
+        let mut resp = resp;
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            body.extend_from_slice(&chunk);
+            if body.len() > 64 * 1024 {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&body);
+        if status == http::StatusCode::NOT_FOUND
+            || text.contains("MANIFEST_UNKNOWN")
+            || text.contains("NAME_UNKNOWN")
+            || text.contains("BLOB_UNKNOWN")
+        {
+            return OciError::NotFound(reference.to_string());
+        }
+        OciError::Registry {
+            reference: reference.to_string(),
+            message: format!("GET {url} answered {status}: {}", remote_text(&text)),
+        }
+    }
+
     /// A manifest, `None` when the registry does not have it. Read as a stream and refused as
     /// soon as it passes [`MAX_MANIFEST_BYTES`], whatever `Content-Length` claims.
     async fn fetch_manifest_opt(&self, reference: &ArtifactRef) -> Result<Option<Vec<u8>>, OciError> {
-        let oci = to_oci(reference);
-        let registry = oci.resolve_registry().to_owned();
-        let scheme = if self.options.plain_http { "http" } else { "https" };
         // With both a tag and a digest the tag is asked for, so a moved tag is noticed.
         let at = match (reference.tag(), reference.digest()) {
             (Some(tag), _) => tag.to_owned(),
             (None, Some(d)) => d.to_string(),
             (None, None) => "latest".to_owned(),
         };
-        let url = format!("{scheme}://{registry}/v2/{}/manifests/{at}", oci.repository());
-        let key = reference.name();
-        let fail = |message: String| OciError::Registry { reference: reference.to_string(), message };
-        let mut authenticated = false;
-        loop {
-            let mut req = self.http.get(&url).header(http::header::ACCEPT, OCI_MANIFEST);
-            let cached = self.manifest_auth.lock().ok().and_then(|m| m.get(&key).cloned());
-            if let Some(value) = cached {
-                req = req.header(http::header::AUTHORIZATION, value);
-            }
-            let mut resp = req.send().await.map_err(|e| fail(format!("GET {url}: {e}")))?;
-            let status = resp.status();
-            if status == http::StatusCode::UNAUTHORIZED && !authenticated {
-                authenticated = true;
-                let value = match self.client.auth(&oci, &self.auth, RegistryOperation::Pull).await {
-                    Ok(Some(token)) => http::HeaderValue::from_str(&format!("Bearer {token}")).ok(),
-                    Ok(None) => self.options.credentials.as_ref().and_then(|c| {
-                        let basic = base64::engine::general_purpose::STANDARD
-                            .encode(format!("{}:{}", c.username, c.password));
-                        http::HeaderValue::from_str(&format!("Basic {basic}")).ok()
-                    }),
-                    Err(e) => return Err(fail(format!("authenticating: {}", remote_text(&e.to_string())))),
-                };
-                let Some(mut value) = value else {
-                    return Err(fail(
-                        "the registry wants credentials (CATALYST_REGISTRY_USERNAME/PASSWORD)".into(),
-                    ));
-                };
-                value.set_sensitive(true);
-                if let Ok(mut m) = self.manifest_auth.lock() {
-                    m.insert(key.clone(), value);
-                }
-                continue;
-            }
-            if status == http::StatusCode::NOT_FOUND {
-                return Ok(None);
-            }
-            let limit = MAX_MANIFEST_BYTES as u64;
-            if !status.is_success() {
-                let mut body = Vec::new();
-                while let Ok(Some(chunk)) = resp.chunk().await {
-                    body.extend_from_slice(&chunk);
-                    if body.len() > 64 * 1024 {
-                        break;
-                    }
-                }
-                let text = String::from_utf8_lossy(&body);
-                if text.contains("MANIFEST_UNKNOWN") || text.contains("NAME_UNKNOWN") {
-                    return Ok(None);
-                }
-                return Err(fail(format!("GET {url} answered {status}: {}", remote_text(&text))));
-            }
-            if let Some(len) = resp.content_length()
-                && len > limit
-            {
-                return Err(OciError::TooLarge {
-                    reference: reference.to_string(),
-                    what: "manifest",
-                    size: len,
-                    limit,
-                });
-            }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| fail(format!("GET {url}: {e}")))? {
-                if (bytes.len() + chunk.len()) as u64 > limit {
-                    return Err(OciError::TooLarge {
-                        reference: reference.to_string(),
-                        what: "manifest",
-                        size: (bytes.len() + chunk.len()) as u64,
-                        limit,
-                    });
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            self.downloaded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            return Ok(Some(bytes));
+        let url =
+            format!("{}/v2/{}/manifests/{at}", self.base_url(reference), to_oci(reference).repository());
+        let resp = self.get(&self.http, &url, OCI_MANIFEST, reference).await?;
+        if !resp.status().is_success() {
+            return match Self::answer_error(resp, reference, &url).await {
+                OciError::NotFound(_) => Ok(None),
+                other => Err(other),
+            };
         }
+        self.read_capped(resp, reference, "manifest", MAX_MANIFEST_BYTES as u64).await.map(Some)
     }
 
     /// Resolves `reference` and verifies a cosign signature of its digest against `keys`:
@@ -799,8 +904,15 @@ impl Registry {
         };
         let manifest = Manifest::parse(&sig_manifest).map_err(|e| OciError::MalformedSignature {
             reference: at_digest.to_string(),
-            detail: e.to_string(),
+            detail: remote_text(&e.to_string()),
         })?;
+        let signatures = manifest.layers.iter().filter(|l| l.media_type == COSIGN_SIMPLE_SIGNING).count();
+        if signatures > MAX_SIGNATURES {
+            return Err(OciError::MalformedSignature {
+                reference: at_digest.to_string(),
+                detail: format!("{signatures} signatures; at most {MAX_SIGNATURES} are read"),
+            });
+        }
         let mut payloads = BTreeMap::new();
         for layer in manifest.layers.iter().filter(|l| l.media_type == COSIGN_SIMPLE_SIGNING) {
             if layer.size > MAX_PAYLOAD_BYTES {
@@ -831,23 +943,17 @@ impl Registry {
         if size > limit {
             return Err(OciError::TooLarge { reference: reference.to_string(), what, size, limit });
         }
+        let url =
+            format!("{}/v2/{}/blobs/{digest}", self.base_url(reference), to_oci(reference).repository());
         self.report(Transfer::Start { what, total: size });
-        let mut sink = CappedSink { buf: Vec::new(), limit, progress: self.progress.clone() };
-        let result = self.client.pull_blob(&to_oci(reference), digest.as_str(), &mut sink).await;
+        let resp = self.get(&self.blob_http, &url, "*/*", reference).await;
+        let bytes = match resp {
+            Ok(resp) if resp.status().is_success() => self.read_capped(resp, reference, what, limit).await,
+            Ok(resp) => Err(Self::answer_error(resp, reference, &url).await),
+            Err(e) => Err(e),
+        };
         self.report(Transfer::Finish);
-        if let Err(e) = result {
-            if sink.buf.len() as u64 > limit {
-                return Err(OciError::TooLarge {
-                    reference: reference.to_string(),
-                    what,
-                    size: sink.buf.len() as u64,
-                    limit,
-                });
-            }
-            return Err(registry_error(reference, &e));
-        }
-        let bytes = sink.buf;
-        self.downloaded.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let bytes = bytes?;
         if !digest.matches(&bytes) {
             return Err(OciError::DigestMismatch {
                 reference: format!("{reference} ({what})"),
@@ -867,8 +973,10 @@ impl Registry {
     ///
     /// What is unpacked must be what was asked for: the manifest's title and version
     /// annotations, and the Blueprint inside (its blueprint.yaml, else its Chart.yaml), must
-    /// name the repository's last path segment and, when the tag is a version, that version;
-    /// otherwise the pull is [`OciError::ReferenceMismatch`] and nothing is written.
+    /// name the repository's last path segment and the version the tag names (a full version
+    /// exactly, `1.4` a `1.4.x` one; `latest` names none, so pin a version or a digest to be
+    /// safe from rollbacks); otherwise the pull is [`OciError::ReferenceMismatch`] and nothing
+    /// is written.
     pub async fn pull(
         &self,
         reference: &ArtifactRef,
@@ -915,25 +1023,30 @@ impl Registry {
         let expected = expected_identity(&self.signed_name(reference), reference.tag());
         let mismatch =
             |detail: String| OciError::ReferenceMismatch { reference: reference.to_string(), detail };
-        for (key, want) in
-            [(ANNOTATION_TITLE, Some(expected.0.as_str())), (ANNOTATION_VERSION, expected.1.as_deref())]
+        if let Some(got) = manifest.annotations.get(ANNOTATION_TITLE)
+            && *got != expected.name
         {
-            if let (Some(want), Some(got)) = (want, manifest.annotations.get(key))
-                && got != want
-            {
-                return Err(mismatch(format!(
-                    "the manifest's {key} is {:?}, not {want:?}",
-                    remote_text(got)
-                )));
-            }
+            return Err(mismatch(format!(
+                "the manifest's {ANNOTATION_TITLE} is {:?}, not {:?}",
+                remote_text(got),
+                expected.name
+            )));
+        }
+        if let Some(got) = manifest.annotations.get(ANNOTATION_VERSION)
+            && !expected.version.admits(got)
+        {
+            return Err(mismatch(format!(
+                "the manifest's {ANNOTATION_VERSION} is {:?}, not {}",
+                remote_text(got),
+                expected.version
+            )));
         }
         let layer = self.fetch_blob(&at_digest, &chart.digest, chart.size, "chart layer").await?;
         let unpacked =
-            unpack_expecting(&layer, out, self.options.limits, Some((&expected.0, expected.1.as_deref())))
-                .map_err(|e| match e {
-                    ArchiveError::WrongBlueprint(detail) => mismatch(detail),
-                    other => OciError::Archive(other),
-                })?;
+            unpack_expecting(&layer, out, self.options.limits, Some(&expected)).map_err(|e| match e {
+                ArchiveError::WrongBlueprint(detail) => mismatch(detail),
+                other => OciError::Archive(other),
+            })?;
         Ok(Pulled {
             digest,
             verified,
@@ -963,15 +1076,13 @@ fn names_repository(docker_reference: &str, expected: &str) -> bool {
     path(docker_reference) == path(expected)
 }
 
-/// The Blueprint name and version a reference asks for: the repository's last segment, and
-/// the tag when it is a version (`1.2.0` or `v1.2.0`); other tags (`latest`) name no version.
-fn expected_identity(name: &str, tag: Option<&str>) -> (String, Option<String>) {
-    let blueprint = name.rsplit('/').next().unwrap_or(name).to_owned();
-    let version = tag.and_then(|t| {
-        let v = t.strip_prefix('v').unwrap_or(t);
-        semver::Version::parse(v).is_ok().then(|| v.to_owned())
-    });
-    (blueprint, version)
+/// The Blueprint a reference asks for: the repository's last segment, and the version or
+/// release line its tag names ([`ExpectedVersion::from_tag`]).
+fn expected_identity(name: &str, tag: Option<&str>) -> Expected {
+    Expected {
+        name: name.rsplit('/').next().unwrap_or(name).to_owned(),
+        version: ExpectedVersion::from_tag(tag),
+    }
 }
 
 /// Checks the cosign signatures in `manifest` (payloads by digest) for `digest`, signed for
@@ -1046,35 +1157,6 @@ fn check_signatures(
         return Err(OciError::MalformedSignature { reference, detail: malformed.join("; ") });
     }
     Err(OciError::SignatureMissing { reference, tag: digest.signature_tag() })
-}
-
-/// Collects a blob, refusing to grow past `limit`.
-struct CappedSink {
-    buf: Vec<u8>,
-    limit: u64,
-    progress: Option<Arc<ProgressFn>>,
-}
-
-impl AsyncWrite for CappedSink {
-    fn poll_write(mut self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        if (self.buf.len() + data.len()) as u64 > self.limit {
-            self.buf.extend_from_slice(data);
-            return Poll::Ready(Err(io::Error::other("blob over its size limit")));
-        }
-        self.buf.extend_from_slice(data);
-        if let Some(p) = &self.progress {
-            p(Transfer::Advance(data.len() as u64));
-        }
-        Poll::Ready(Ok(data.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,7 @@ pub struct KubeconfigPolicy {
     pub insecure_skip_tls_verify: bool,
     /// Accept `exec` and `auth-provider` plugins (which run commands) and `tokenFile`,
     /// `client-certificate`, `client-key` and `certificate-authority` paths (which read local
-    /// files, such as the pod's own ServiceAccount token, and send them to the server the
+    /// files, such as the pod's own `ServiceAccount` token, and send them to the server the
     /// file names).
     pub external_credentials: bool,
 }
