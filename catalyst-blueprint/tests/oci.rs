@@ -719,15 +719,22 @@ async fn substituted_artifacts_are_refused_as_reference_mismatch() {
     assert_eq!(
         e.to_string(),
         format!(
-            "reference mismatch for {host}/openova-io/bp-demo:0.2: the manifest's org.opencontainers.image.version is \"0.1.0\", not a 0.2.x version"
+            "reference mismatch for {host}/openova-io/bp-demo:0.2: the manifest's org.opencontainers.image.version is \"0.1.0\", not a final 0.2.x version"
         )
     );
     copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "0.1").await;
     client.pull(&at("openova-io/bp-demo", "0.1"), &only_a, &tmp.path().join("line")).await.unwrap();
     // The genuine article still pulls, and so does a non-version tag.
     client.pull(&at("openova-io/bp-demo", "0.1.0"), &only_a, &out).await.unwrap();
+    copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "latest").await;
+    client.pull(&at("openova-io/bp-demo", "latest"), &only_a, &tmp.path().join("latest")).await.unwrap();
+    // Any other tag names a version exactly (found by review: `stable` admitted any version).
     copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "stable").await;
-    client.pull(&at("openova-io/bp-demo", "stable"), &only_a, &tmp.path().join("stable")).await.unwrap();
+    let e = client
+        .pull(&at("openova-io/bp-demo", "stable"), &only_a, &tmp.path().join("stable"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, OciError::ReferenceMismatch { .. }), "{e}");
 }
 
 /// OCI-6: a Harbor proxy-cache path serves the upstream's artifacts, signed under the
@@ -896,7 +903,7 @@ async fn credentials_go_only_to_a_realm_on_the_registrys_site() {
         }
     });
     let client = registry(RegistryOptions {
-        credentials: Some(catalyst_blueprint::oci::Credentials::new("robot", "s3cret")),
+        credentials: Some(catalyst_blueprint::oci::Credentials::new(host.clone(), "robot", "s3cret")),
         ..RegistryOptions::default()
     });
     let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
@@ -913,14 +920,34 @@ async fn credentials_go_only_to_a_realm_on_the_registrys_site() {
         "the registry never sees them"
     );
 
-    // A realm on another site never gets them (nor any request).
+    // Another registry never gets them: a Basic challenge from it goes unanswered.
+    let basic = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec();
+    let evil_seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = evil_seen.clone();
+    let evil = fake_registry(move |head| {
+        seen.lock().unwrap().push(head.to_owned());
+        Some(basic.clone())
+    });
+    let r: ArtifactRef = format!("{evil}/openova-io/bp-demo:1.0.0").parse().unwrap();
+    let e = client.resolve(&r).await.unwrap_err();
+    assert!(e.to_string().contains("the registry wants credentials"), "{e}");
+    assert!(
+        !evil_seen.lock().unwrap().join("\n").to_ascii_lowercase().contains("authorization"),
+        "credentials sent to another registry"
+    );
+
+    // A realm on another host never gets them (nor any request).
     let c = challenge("https://attacker.example.test/token");
     let host = fake_registry(move |_| Some(c.clone().into_bytes()));
+    let client = registry(RegistryOptions {
+        credentials: Some(catalyst_blueprint::oci::Credentials::new(host.clone(), "robot", "s3cret")),
+        ..RegistryOptions::default()
+    });
     let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
     let e = client.resolve(&r).await.unwrap_err();
     assert!(
         e.to_string().contains(
-            "sends its token requests to attacker.example.test, another site; credentials are not sent there"
+            "sends its token requests to attacker.example.test, another host; credentials are not sent there"
         ),
         "{e}"
     );

@@ -174,6 +174,11 @@ fn record(zone: &str, r: &RawRecord, path: &str) -> Result<RecordSet, Vec<FileEr
     if rtype == "SOA" {
         return Err(err(".type", "SOA is managed by PowerDNS, not by record files".into()));
     }
+    // NB: PowerDNS reads `TYPE65402` as LUA (RFC 3597 generic types): a generic name would
+    // slip a LUA record past the linter.
+    if rtype.strip_prefix("TYPE").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(err(".type", format!("{rtype} is a generic type number; write the type's name")));
+    }
     let contents: Vec<String> = match (&r.content, &r.lua) {
         (Some(_), Some(_)) => return Err(err("", "give either content or lua, not both".into())),
         (None, None) => return Err(err("", "a record needs content or lua".into())),
@@ -245,6 +250,14 @@ pub fn check_content(rtype: &str, content: &str) -> Result<String, String> {
     let c = content.trim();
     if c.is_empty() {
         return Err("the content is empty".into());
+    }
+    if c.starts_with("\\#") {
+        return Err(
+            "generic (RFC 3597 \\#) content is not accepted; write the record in its own syntax".into()
+        );
+    }
+    if rtype.strip_prefix("TYPE").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("{rtype} is a generic type number; write the type's name"));
     }
     let hostname = |h: &str| -> Result<String, String> {
         let n = canonical_name(h);

@@ -576,12 +576,21 @@ fn check_url(url: &str, func: &str) -> Result<(), String> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or_else(|| format!("`{func}` URL {url:?} is not http:// or https://"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // NB: PowerDNS pins the probe to the pool address by the URL's host text; with userinfo
+    // that text is `user@host`, the pin never matches and curl resolves the name itself.
+    if authority.contains('@') {
+        return Err(format!(
+            "`{func}` URL {url:?} carries userinfo (`…@`); the probe would not go to the pool addresses"
+        ));
+    }
+    let host = authority;
     let host = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => host.rsplit_once(':').map_or(host, |(h, _)| h),
     };
-    // A host name is not resolved by the linter; PowerDNS probes the pool's addresses.
+    // A host name is not resolved here: PowerDNS connects to each pool address with this
+    // host as the name (it still follows redirects, so block egress to 169.254.0.0/16 on
+    // PowerDNS hosts).
     if let Ok(ip) = host.parse::<IpAddr>() {
         check_ip(ip)
             .map_err(|why| format!("`{func}` URL host {ip} is {why}; PowerDNS would send traffic to it"))?;

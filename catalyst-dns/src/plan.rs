@@ -162,8 +162,9 @@ pub struct ZonePlan {
 /// (an NS beside someone's A would take their name over), and any set under the names of a
 /// Sovereign other than this plan's. When `desired.scope` is set, sets outside that name and
 /// its subdomains are not looked at; a Sovereign's plan (owner `sovereign:<fqdn>`) takes the
-/// sets at its names that carry the marker of before owners existed as its own and re-marks
-/// them. SOA and apex NS are never touched unless the desired state lists them.
+/// sets it writes that carry the marker of before owners existed as its own and re-marks
+/// them, and never deletes such a set. SOA and apex NS are never touched unless the desired
+/// state lists them.
 ///
 /// ```
 /// use catalyst_dns::{ActualSet, Owner, RecordSet, plan_zone, parse_desired};
@@ -189,10 +190,15 @@ pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: boo
         .filter(|a| in_scope(&a.set.name))
         .map(|a| ((a.set.name.as_str(), a.set.rtype.as_str()), a))
         .collect();
-    // A Sovereign's plan takes the sets of before owners existed at its own names as its own.
+    // A Sovereign's plan takes the sets of before owners existed that it writes itself (the
+    // records the old `sovereign-records` wrote) as its own and re-marks them; it never
+    // deletes a legacy set.
     let sovereign = desired.owner.sovereign_fqdn();
     let mine = |a: &ActualSet| {
-        a.is_owned_by(&desired.owner) || (sovereign.is_some() && a.legacy_marker && in_scope(&a.set.name))
+        a.is_owned_by(&desired.owner)
+            || (sovereign.is_some()
+                && a.legacy_marker
+                && desired.rrsets.contains_key(&(a.set.name.clone(), a.set.rtype.clone())))
     };
     // What stands in the way of writing `want` beside the sets that exist: another owner's
     // set at the same name, or a Sovereign (other than this plan's) whose names it is under.
@@ -214,9 +220,9 @@ pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: boo
     let mut refused = Vec::new();
     for ((name, rtype), want) in &desired.rrsets {
         let have = by_key.get(&(name.as_str(), rtype.as_str()));
-        if let Some(block) = blocked(want)
+        if have.is_none()
             && !force
-            && have.is_none_or(|h| mine(h))
+            && let Some(block) = blocked(want)
         {
             refused.push(Refused {
                 actual: block.set.clone(),
@@ -249,7 +255,11 @@ pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: boo
         }
     }
     for ((name, rtype), have) in &by_key {
-        if mine(have) && !desired.rrsets.contains_key(&((*name).to_owned(), (*rtype).to_owned())) {
+        // Only this owner's own marked sets are deleted (legacy ones a Sovereign re-marks are in
+        // the desired state, so never here).
+        if have.is_owned_by(&desired.owner)
+            && !desired.rrsets.contains_key(&((*name).to_owned(), (*rtype).to_owned()))
+        {
             changes.push(Change::Delete { from: have.set.clone() });
         }
     }

@@ -497,3 +497,61 @@ fn sovereign_plans_never_look_outside_their_fqdn() {
     let plan = plan_zone(&zone_a, Some(&written), false);
     assert!(plan.changes.is_empty() && plan.refused.is_empty());
 }
+
+/// Found by review: PowerDNS reads the generic type `TYPE65402` as LUA, so a LUA record could
+/// slip past the linter under its number; generic types and `\#` contents are refused.
+#[test]
+fn generic_types_cannot_smuggle_a_lua_record() {
+    let errors = parse_desired("zones: [{name: g.test, records: [{name: a, type: TYPE65402, ttl: 60, content: 'A \";os.execute(1)\"'}, {name: b, type: TXT, ttl: 60, content: '\\# 2 abcd'}]}]").unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "zones[0].records[0].type: TYPE65402 is a generic type number; write the type's name",
+            "zones[0].records[1].content[0]: generic (RFC 3597 \\#) content is not accepted; write the record in its own syntax",
+        ]
+    );
+    assert!(check_content("TYPE1", "127.0.0.1").is_err());
+    assert_eq!(
+        lint_lua(r#"A "ifurlup('http://a@imds.example.test/latest/', {'192.0.2.1'})""#).unwrap_err().reason,
+        "`ifurlup` URL \"http://a@imds.example.test/latest/\" carries userinfo (`…@`); the probe would not go to the pool addresses"
+    );
+}
+
+/// Found by review: a plan's own existing set was refused once another owner wrote beside it
+/// (every re-apply failed), and a Sovereign adopted (and could delete) every legacy set under
+/// its names. Now only new sets are checked against other owners' names, and a Sovereign
+/// re-marks only the legacy sets it writes, deleting none.
+#[test]
+fn own_sets_stay_appliable_and_legacy_adoption_is_narrow() {
+    let file = parse_desired("owner: mail\nzones: [{name: omani.works, records: [{name: mail.t1, type: MX, ttl: 60, content: '10 mx.t1.omani.works.'}]}]").unwrap().remove(0);
+    let mut actual = vec![owned(set("mail.t1.omani.works.", "MX", 60, &["10 mx.t1.omani.works."]), "mail")];
+    actual.push(owned(set("t1.omani.works.", "A", 60, &["127.0.0.7"]), "sovereign:t1.omani.works"));
+    let plan = plan_zone(&file, Some(&actual), false);
+    assert!(plan.changes.is_empty() && plan.refused.is_empty(), "{plan:?}");
+
+    let t1 = Fqdn::sovereign("t1.omani.works").unwrap();
+    let zone =
+        sovereign_records(&t1, None, "127.0.0.7".parse().unwrap(), Some(&["console".to_owned()]), true)
+            .unwrap();
+    let legacy = |name: &str, rtype: &str, content: &str| ActualSet {
+        set: set(name, rtype, 60, &[content]),
+        owner: Some(Owner::default()),
+        legacy_marker: true,
+        all_enabled: true,
+    };
+    let actual = vec![
+        legacy("console.t1.omani.works.", "A", "127.0.0.7"),
+        legacy("_acme-challenge.console.t1.omani.works.", "TXT", "\"token\""),
+        legacy("t9.t1.omani.works.", "A", "127.0.0.9"),
+    ];
+    let plan = plan_zone(&zone, Some(&actual), false);
+    let shown: Vec<String> = plan.changes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "~ console.t1.omani.works. A: content unchanged, ownership marker rewritten",
+            "+ t1.omani.works. 60 A [127.0.0.7]"
+        ]
+    );
+}

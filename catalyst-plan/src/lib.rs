@@ -140,7 +140,8 @@ fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, Stri
     }
     let registry = Registry::new(RegistryOptions {
         plain_http: oci.plain_http,
-        credentials: Credentials::from_env(),
+        // Only for the registry CATALYST_REGISTRY_HOST names: a catalog may list several.
+        credentials: Credentials::from_env_for_host(),
         ..RegistryOptions::default()
     });
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -40,7 +40,7 @@ fn parse_ref(reference: &str) -> Result<ArtifactRef, Failure> {
 }
 
 /// A registry client with a progress bar on stderr when it is a terminal.
-fn registry(args: &RegistryArgs) -> Result<Registry, Failure> {
+fn registry(args: &RegistryArgs, target: &ArtifactRef) -> Result<Registry, Failure> {
     let mirrors = args
         .mirrors
         .iter()
@@ -48,7 +48,8 @@ fn registry(args: &RegistryArgs) -> Result<Registry, Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     let registry = Registry::new(RegistryOptions {
         plain_http: args.plain_http,
-        credentials: Credentials::from_env(),
+        // For the registry of the reference given, unless CATALYST_REGISTRY_HOST names another.
+        credentials: Credentials::from_env(target.registry()),
         cache_dir: args.cache.clone(),
         deadline: std::time::Duration::from_secs(args.timeout),
         mirrors,
@@ -128,7 +129,7 @@ pub(crate) fn push(
     // Read the key before anything is pushed, so a bad key pushes nothing.
     let key = if sign { Some(signing_key()?) } else { None };
     let package = Package::from_path(src, source).map_err(Failure::invalid)?;
-    let registry = registry(args)?;
+    let registry = registry(args, &target)?;
     let digest = runtime()?.block_on(async {
         let digest = registry.push(&package, &target).await?;
         if let Some(key) = &key {
@@ -167,7 +168,7 @@ pub(crate) fn verify(
 ) -> Result<(), Failure> {
     let target = parse_ref(reference)?;
     let keys = read_public_keys(keys)?;
-    let registry = registry(args)?;
+    let registry = registry(args, &target)?;
     let verified = runtime()?.block_on(registry.verify(&target, &keys)).map_err(oci_failure)?;
     if format == Output::Text {
         output::raw(&format!("{}\n", verified.digest));
@@ -212,7 +213,7 @@ pub(crate) fn pull(
     } else {
         Verification::Keys(read_public_keys(keys)?)
     };
-    let registry = registry(args)?;
+    let registry = registry(args, &target)?;
     let pulled = runtime()?.block_on(registry.pull(&target, &verification, out)).map_err(oci_failure)?;
     let report = PulledReport {
         reference: target.at_digest(pulled.digest.clone()).to_string(),

@@ -172,26 +172,42 @@ impl Elector {
         }
     }
 
+    /// The Lease's holder as the API has it now.
+    pub async fn holder(&self) -> Result<Option<String>, kube::Error> {
+        Ok(self.api.get_opt(&self.name).await?.and_then(|l| l.spec).and_then(|s| s.holder_identity))
+    }
+
     /// Renews the Lease every `retry_period` until leadership is lost, then returns: another
-    /// holder took it, or one renewal did not succeed within `renew_deadline` (each attempt of
-    /// it, a request that never answers included, ends at the deadline).
+    /// holder took it, or no renewal succeeded by `renew_deadline` after the *start* of the
+    /// last successful one (so a renewal whose answer came late cannot stretch leadership past
+    /// the Lease: the leader stops by then, and others wait a whole lease duration). Call it
+    /// right after [`Elector::acquire`]. A write that loses a race (409) while this replica
+    /// still holds the Lease is retried, not taken as a loss.
     pub async fn hold(&self) {
+        let mut last_ok = tokio::time::Instant::now();
         loop {
             tokio::time::sleep(self.timings.retry_period).await;
+            let deadline = last_ok + self.timings.renew_deadline;
             let renewal = async {
                 loop {
+                    let started = tokio::time::Instant::now();
                     match self.try_acquire_or_renew().await {
-                        Ok(held) => return held,
+                        Ok(true) => return Some(started),
+                        Ok(false) => match self.holder().await {
+                            Ok(Some(h)) if h == self.identity => {}
+                            Ok(_) => return None,
+                            Err(e) => warn!(lease = %self.name, error = %e, "reading the Lease failed"),
+                        },
                         Err(e) => {
                             warn!(lease = %self.name, error = %e, "renewing the Lease failed; retrying within the renew deadline");
-                            tokio::time::sleep(self.timings.retry_period).await;
                         }
                     }
+                    tokio::time::sleep(self.timings.retry_period).await;
                 }
             };
-            match tokio::time::timeout(self.timings.renew_deadline, renewal).await {
-                Ok(true) => {}
-                Ok(false) => {
+            match tokio::time::timeout_at(deadline, renewal).await {
+                Ok(Some(started)) => last_ok = started,
+                Ok(None) => {
                     warn!(lease = %self.name, "another replica holds the Lease; leadership lost");
                     return;
                 }

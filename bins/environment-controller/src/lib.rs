@@ -57,14 +57,14 @@ use crate::reconcile::{Context, Error, reconcile_environment};
 pub type Watched = PartialObjectMeta<Environment>;
 
 /// The controller's reconcile function for kube-runtime: one span per Environment. It stops
-/// at once, with [`Error::LeadershipLost`], when this replica loses leadership.
+/// at once, with [`Error::Stopped`], when this replica loses leadership or shuts down.
 pub async fn reconcile(env: Arc<Watched>, ctx: Arc<Context>) -> Result<Action, Error> {
     let name = env.metadata.name.clone().ok_or(Error::Unnamed)?;
     let span = info_span!("reconcile", environment = %name);
-    let mut lost = ctx.leadership_lost.subscribe();
+    let mut stopping = ctx.stopping.subscribe();
     let outcome = tokio::select! {
         outcome = reconcile_environment(&name, &ctx).instrument(span) => outcome?,
-        _ = lost.wait_for(|lost| *lost) => return Err(Error::LeadershipLost),
+        _ = stopping.wait_for(|stop| *stop) => return Err(Error::Stopped),
     };
     if let Ok(mut failures) = ctx.failures.lock() {
         failures.remove(&name);
@@ -104,9 +104,12 @@ pub fn error_policy(env: Arc<Watched>, error: &Error, ctx: Arc<Context>) -> Acti
     let name = env.metadata.name.clone().unwrap_or_default();
     if error.is_permanent() {
         warn!(environment = %name, error = %error, "reconcile failed; waiting for a change to the Environment");
+        if let Ok(mut failures) = ctx.failures.lock() {
+            failures.remove(&name);
+        }
         return Action::await_change();
     }
-    if matches!(error, Error::LeadershipLost) {
+    if matches!(error, Error::Stopped) {
         return Action::await_change();
     }
     let failures = ctx.failures.lock().map_or(1, |mut f| {
@@ -181,29 +184,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Metadata only: an Environment whose spec does not fit the type cannot stall the watch.
     let stream =
         triggers(watcher(api, watcher::Config::default().any_semantic()).default_backoff().reflect(writer));
-    let lost = {
-        let elector = elector.clone();
-        let ctx = ctx.clone();
-        async move {
-            match elector {
-                Some(e) => {
-                    e.hold().await;
-                    // Running reconciles stop now, not when they finish.
-                    ctx.leadership_lost.send_replace(true);
-                }
-                None => futures::future::pending::<()>().await,
-            }
-        }
-    };
-    let lost = futures::FutureExt::shared(Box::pin(lost));
+    // The Lease is renewed by its own task, for as long as this process is the leader and
+    // until it has released the Lease: shutting down never stops the renewals early.
+    let (holding, holder_ended) = spawn_holder(elector.clone());
+    let lost = futures::FutureExt::shared(holder_ended);
     let stop = {
         let lost = lost.clone();
         let shutdown = shutdown.clone();
+        let ctx = ctx.clone();
         async move {
             tokio::select! {
                 () = shutdown => {}
                 () = lost => {}
             }
+            // Running reconciles stop now (not when they finish), while the Lease is still
+            // held: none outlives this replica's leadership.
+            ctx.stopping.send_replace(true);
         }
     };
     info!("environment-controller started");
@@ -225,6 +221,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         error!("leadership lost; exiting so a fresh process can campaign again");
         anyhow::bail!("leadership lost");
     }
+    // Every reconcile has stopped: stop renewing, then hand the Lease over.
+    if let Some(h) = holding {
+        h.abort();
+    }
     if let Some(elector) = elector {
         if let Err(e) = elector.release().await {
             warn!(error = %e, "releasing the Lease failed; it expires on its own");
@@ -233,6 +233,31 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     info!("environment-controller stopped");
     Ok(())
+}
+
+/// A future that resolves when something happened, boxed.
+type Signal = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Starts renewing the Lease in its own task (so shutting down never stops the renewals before
+/// the Lease is released) and returns it with a future that resolves when leadership is lost;
+/// without election, no task and a future that never resolves.
+fn spawn_holder(elector: Option<Elector>) -> (Option<tokio::task::JoinHandle<()>>, Signal) {
+    match elector {
+        Some(e) => {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                e.hold().await;
+                let _ = tx.send(());
+            });
+            (
+                Some(task),
+                Box::pin(async move {
+                    let _ = rx.await;
+                }),
+            )
+        }
+        None => (None, Box::pin(futures::future::pending::<()>())),
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

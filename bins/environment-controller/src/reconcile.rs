@@ -34,8 +34,10 @@ pub struct Context {
     pub metrics: Metrics,
     /// The clock of `lastTransitionTime` (tests fix it).
     pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
-    /// Becomes `true` when this replica loses leadership: running reconciles stop at once.
-    pub leadership_lost: tokio::sync::watch::Sender<bool>,
+    /// Becomes `true` when running reconciles must stop at once: this replica lost
+    /// leadership, or it is shutting down (before it releases the Lease, so no reconcile
+    /// outlives its leadership).
+    pub stopping: tokio::sync::watch::Sender<bool>,
     /// Consecutive failed reconciles per Environment, for the error policy's backoff.
     pub failures: std::sync::Mutex<std::collections::HashMap<String, u32>>,
 }
@@ -60,7 +62,7 @@ impl Context {
             settings,
             metrics,
             clock: Arc::new(catalyst_core::conditions::now),
-            leadership_lost: tokio::sync::watch::Sender::new(false),
+            stopping: tokio::sync::watch::Sender::new(false),
             failures: std::sync::Mutex::default(),
         }
     }
@@ -97,22 +99,23 @@ pub enum Error {
     /// The object has no name.
     #[error("the Environment has no metadata.name")]
     Unnamed,
-    /// This replica lost leadership while the reconcile ran; it was stopped.
-    #[error("leadership lost; the reconcile was stopped")]
-    LeadershipLost,
+    /// The reconcile was stopped: leadership was lost or the process is shutting down.
+    #[error("stopped: leadership lost or shutting down")]
+    Stopped,
 }
 
 impl Error {
     /// Whether retrying without a change to the object cannot help: the object itself is
-    /// wrong (no name), or the API refused the request as invalid (4xx other than conflict and
-    /// rate limiting). Such errors wait for the next spec change.
+    /// wrong (no name), or the API refused the request as invalid (a 4xx other than
+    /// 401/403, which RBAC rollouts and token rotation fix, 408, 409 and 429). Such errors
+    /// wait for the next spec change.
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Unnamed => true,
             Self::Kube { source: kube::Error::Api(status), .. } => {
-                (400..500).contains(&status.code) && !matches!(status.code, 408 | 409 | 429)
+                (400..500).contains(&status.code) && !matches!(status.code, 401 | 403 | 408 | 409 | 429)
             }
-            Self::Kube { .. } | Self::LeadershipLost => false,
+            Self::Kube { .. } | Self::Stopped => false,
         }
     }
 }
@@ -145,7 +148,18 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
     let value = serde_json::to_value(&object).unwrap_or_default();
     let env: Environment = match serde_json::from_value(value.clone()) {
         Ok(env) => env,
-        Err(e) => return invalid_object(&api, name, &value, &e, ctx).await,
+        Err(e) => {
+            // A status this controller cannot read (another version's, a hand edit) is not the
+            // spec's fault: the spec is reconciled and the status written afresh.
+            let mut without_status = value.clone();
+            if let Some(o) = without_status.as_object_mut() {
+                o.remove("status");
+            }
+            match serde_json::from_value(without_status) {
+                Ok(env) => env,
+                Err(_) => return invalid_object(&api, name, &value, &e, ctx).await,
+            }
+        }
     };
     let old = env.status.clone().unwrap_or_default();
     let mut next = old.clone();

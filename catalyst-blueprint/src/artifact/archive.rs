@@ -625,29 +625,33 @@ pub enum ExpectedVersion {
 }
 
 impl ExpectedVersion {
-    /// What a tag asks for: a full version exactly, `X` or `X.Y` a release line (a leading `v`
-    /// is dropped), anything else no version.
+    /// What a tag asks for. `latest` (or no tag) names no version; `X` or `X.Y` is a release
+    /// line of final versions; anything else names one version exactly: a leading `v` is
+    /// dropped from a version, and `_` read as `+` (Helm writes build metadata that way in
+    /// tags), so `1.4.2_build5` is `1.4.2+build5` and `2024.01.15` is itself.
     pub fn from_tag(tag: Option<&str>) -> Self {
-        let Some(t) = tag else { return Self::Any };
-        let v = t.strip_prefix('v').unwrap_or(t);
-        if semver::Version::parse(v).is_ok() {
-            Self::Exact(v.to_owned())
-        } else if !v.is_empty()
-            && v.split('.').count() <= 2
-            && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            Self::Line(v.to_owned())
-        } else {
-            Self::Any
-        }
+        let Some(t) = tag.filter(|t| *t != "latest") else { return Self::Any };
+        let t = t.replace('_', "+");
+        let v = t
+            .strip_prefix('v')
+            .filter(|v| semver::Version::parse(v).is_ok() || Self::is_line(v))
+            .unwrap_or(&t);
+        if Self::is_line(v) { Self::Line(v.to_owned()) } else { Self::Exact(v.to_owned()) }
     }
 
-    /// Whether `version` is admitted.
+    fn is_line(v: &str) -> bool {
+        v.split('.').count() <= 2
+            && v.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    }
+
+    /// Whether `version` is admitted. A release line admits final versions only: a
+    /// prerelease is served under its own tag.
     pub fn admits(&self, version: &str) -> bool {
         match self {
             Self::Exact(v) => v == version,
             Self::Line(prefix) => {
                 version.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with('.'))
+                    && semver::Version::parse(version).is_ok_and(|v| v.pre.is_empty())
             }
             Self::Any => true,
         }
@@ -658,7 +662,7 @@ impl fmt::Display for ExpectedVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Exact(v) => write!(f, "{v:?}"),
-            Self::Line(v) => write!(f, "a {v}.x version"),
+            Self::Line(v) => write!(f, "a final {v}.x version"),
             Self::Any => f.write_str("any version"),
         }
     }
@@ -911,6 +915,22 @@ mod tests {
             e.to_string(),
             format!("archive too large: decompressed stream exceeds {}", stream_cap(limits))
         );
+    }
+
+    #[test]
+    fn tags_name_versions_or_lines() {
+        use ExpectedVersion as E;
+        assert_eq!(E::from_tag(None), E::Any);
+        assert_eq!(E::from_tag(Some("latest")), E::Any);
+        assert_eq!(E::from_tag(Some("v1.4.2")), E::Exact("1.4.2".into()));
+        assert_eq!(E::from_tag(Some("1.4.2_build5")), E::Exact("1.4.2+build5".into()));
+        assert_eq!(E::from_tag(Some("2024.01.15")), E::Exact("2024.01.15".into()));
+        assert_eq!(E::from_tag(Some("stable")), E::Exact("stable".into()));
+        assert_eq!(E::from_tag(Some("1.4")), E::Line("1.4".into()));
+        assert_eq!(E::from_tag(Some("v2")), E::Line("2".into()));
+        let line = E::from_tag(Some("1.4"));
+        assert!(line.admits("1.4.0") && line.admits("1.4.9"));
+        assert!(!line.admits("1.40.0") && !line.admits("1.4.1-rc.1") && !line.admits("1.5.0"));
     }
 
     #[test]

@@ -58,11 +58,22 @@ fn host_of(authority: &str) -> &str {
     authority.rsplit_once(':').map_or(authority, |(h, _)| h)
 }
 
+/// Token realms known to belong to a registry on another host.
+const KNOWN_REALMS: [(&str, &str); 3] = [
+    ("registry-1.docker.io", "auth.docker.io"),
+    ("docker.io", "auth.docker.io"),
+    ("index.docker.io", "auth.docker.io"),
+];
+
 /// Whether `realm` may receive this registry's credentials: HTTPS (plain HTTP only to a
-/// loopback realm of a loopback registry), and the registry's own host or a host of the same
-/// site (the same last two DNS labels: `auth.docker.io` for `registry-1.docker.io`). An IP
-/// address realm must be the registry's own.
-pub(super) fn check_realm(registry: &str, realm: &str, plain_http: bool) -> Result<reqwest::Url, String> {
+/// loopback realm of a loopback registry), no userinfo, and the registry's own host, a known
+/// pair (Docker Hub's `auth.docker.io`), or a host in `trusted` (configured).
+pub(super) fn check_realm(
+    registry: &str,
+    realm: &str,
+    plain_http: bool,
+    trusted: &[String],
+) -> Result<reqwest::Url, String> {
     let url =
         reqwest::Url::parse(realm).map_err(|e| format!("the token realm {realm:?} is not a URL: {e}"))?;
     let realm_host =
@@ -78,16 +89,11 @@ pub(super) fn check_realm(registry: &str, realm: &str, plain_http: bool) -> Resu
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!("the token realm {realm} carries credentials of its own"));
     }
-    let site = |h: &str| -> String {
-        if h.parse::<std::net::IpAddr>().is_ok() {
-            return h.to_owned();
-        }
-        let labels: Vec<&str> = h.rsplitn(3, '.').collect();
-        if labels.len() >= 2 { format!("{}.{}", labels[1], labels[0]) } else { h.to_owned() }
-    };
-    if realm_host != registry_host && site(&realm_host) != site(&registry_host) {
+    let known = KNOWN_REALMS.iter().any(|(r, t)| *r == registry_host && *t == realm_host);
+    let configured = trusted.iter().any(|t| t.eq_ignore_ascii_case(&realm_host));
+    if realm_host != registry_host && !known && !configured {
         return Err(format!(
-            "the registry {registry} sends its token requests to {realm_host}, another site; credentials are not sent there"
+            "the registry {registry} sends its token requests to {realm_host}, another host; credentials are not sent there (trust it with a token realm setting if it is the registry's own)"
         ));
     }
     Ok(url)
@@ -177,24 +183,35 @@ mod tests {
     }
 
     #[test]
-    fn realms_stay_on_the_registry_site_and_https() {
-        assert!(check_realm("ghcr.io", "https://ghcr.io/token", false).is_ok());
-        assert!(check_realm("registry-1.docker.io", "https://auth.docker.io/token", false).is_ok());
+    fn realms_stay_on_the_registry_host_and_https() {
+        assert!(check_realm("ghcr.io", "https://ghcr.io/token", false, &[]).is_ok());
+        assert!(check_realm("registry-1.docker.io", "https://auth.docker.io/token", false, &[]).is_ok());
         assert!(
-            check_realm("harbor.example.test:8443", "https://harbor.example.test/service/token", false)
+            check_realm("harbor.example.test:8443", "https://harbor.example.test/service/token", false, &[])
                 .is_ok()
         );
-        assert!(check_realm("127.0.0.1:5000", "http://127.0.0.1:5001/token", true).is_ok());
+        assert!(check_realm("127.0.0.1:5000", "http://127.0.0.1:5001/token", true, &[]).is_ok());
+        assert!(
+            check_realm(
+                "registry.gitlab.example",
+                "https://gitlab.example/jwt/auth",
+                false,
+                &["gitlab.example".into()]
+            )
+            .is_ok()
+        );
         for (registry, realm, why) in [
             ("ghcr.io", "http://ghcr.io/token", "uses http"),
-            ("ghcr.io", "https://attacker.example/token", "another site"),
-            ("registry.example.test", "https://registry.example.test.attacker.example/t", "another site"),
-            ("10.0.0.1:5000", "https://10.0.0.2/token", "another site"),
+            ("ghcr.io", "https://attacker.example/token", "another host"),
+            ("registry.example.test", "https://registry.example.test.attacker.example/t", "another host"),
+            ("a.github.io", "https://b.github.io/token", "another host"),
+            ("x.azurecr.io", "https://y.azurecr.io/oauth2/token", "another host"),
+            ("10.0.0.1:5000", "https://10.0.0.2/token", "another host"),
             ("127.0.0.1:5000", "http://127.0.0.1:5001/token", "uses http"),
             ("ghcr.io", "https://user:pw@ghcr.io/token", "credentials of its own"),
         ] {
             let plain = registry.starts_with("127.") && why != "uses http";
-            let err = check_realm(registry, realm, plain).unwrap_err();
+            let err = check_realm(registry, realm, plain, &[]).unwrap_err();
             assert!(err.contains(why), "{registry} {realm}: {err}");
         }
     }

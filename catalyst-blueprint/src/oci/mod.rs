@@ -68,6 +68,8 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 pub const ENV_REGISTRY_USERNAME: &str = "CATALYST_REGISTRY_USERNAME";
 /// Env var: registry password or token for basic auth.
 pub const ENV_REGISTRY_PASSWORD: &str = "CATALYST_REGISTRY_PASSWORD";
+/// Env var: the registry (`host[:port]`) the credentials belong to; they are sent to no other.
+pub const ENV_REGISTRY_HOST: &str = "CATALYST_REGISTRY_HOST";
 
 /// Why a push, pull or verification failed. Each refusal of a signature has its own variant.
 #[derive(Debug, thiserror::Error)]
@@ -187,30 +189,62 @@ pub enum OciError {
     },
 }
 
-/// Registry credentials (basic auth). Never shown by `Debug`.
+/// Registry credentials (basic auth) for one registry host. Never shown by `Debug`; sent only
+/// to that registry (or a token realm on its own site), never to another one a reference
+/// names.
 #[derive(Clone)]
 pub struct Credentials {
     username: String,
     password: String,
+    registry: String,
 }
 
 impl Credentials {
-    /// User name and password (or token).
-    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Self { username: username.into(), password: password.into() }
+    /// User name and password (or token) for the registry `registry` (`host[:port]`).
+    pub fn new(
+        registry: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self { username: username.into(), password: password.into(), registry: registry.into() }
     }
 
-    /// From `CATALYST_REGISTRY_USERNAME` and `CATALYST_REGISTRY_PASSWORD`, when both are set.
-    pub fn from_env() -> Option<Self> {
+    /// From `CATALYST_REGISTRY_USERNAME` and `CATALYST_REGISTRY_PASSWORD` for `registry`, when
+    /// both are set and `CATALYST_REGISTRY_HOST` (if set) names that registry.
+    pub fn from_env(registry: &str) -> Option<Self> {
         let username = std::env::var(ENV_REGISTRY_USERNAME).ok().filter(|s| !s.is_empty())?;
         let password = std::env::var(ENV_REGISTRY_PASSWORD).ok()?;
-        Some(Self { username, password })
+        if let Ok(host) = std::env::var(ENV_REGISTRY_HOST)
+            && !host.is_empty()
+            && !host.eq_ignore_ascii_case(registry)
+        {
+            return None;
+        }
+        Some(Self::new(registry, username, password))
+    }
+
+    /// From the variables when `CATALYST_REGISTRY_HOST` names the registry they belong to: for
+    /// callers that pull from several registries (a Sovereign file's catalog).
+    pub fn from_env_for_host() -> Option<Self> {
+        let host = std::env::var(ENV_REGISTRY_HOST).ok().filter(|h| !h.is_empty())?;
+        Self::from_env(&host)
+    }
+
+    /// The registry these credentials belong to.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// Whether they may be sent for `registry`.
+    fn for_registry(&self, registry: &str) -> bool {
+        self.registry.eq_ignore_ascii_case(registry)
     }
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
+            .field("registry", &self.registry)
             .field("username", &self.username)
             .field("password", &"<redacted>")
             .finish()
@@ -281,8 +315,11 @@ pub struct RegistryOptions {
     /// other is refused with [`OciError::Usage`], so credentials never travel in clear. Off:
     /// HTTPS with verified certificates.
     pub plain_http: bool,
-    /// Basic-auth credentials; anonymous when `None`.
+    /// Basic-auth credentials, sent only for their own registry; anonymous otherwise.
     pub credentials: Option<Credentials>,
+    /// Token realm hosts trusted beside the registry's own host (a Harbor or GitLab registry
+    /// whose token service lives on another host). Docker Hub's `auth.docker.io` is known.
+    pub token_realms: Vec<String>,
     /// A content-addressed cache: blobs by digest, and the signatures seen for a digest.
     pub cache_dir: Option<PathBuf>,
     /// The largest chart layer downloaded.
@@ -311,6 +348,7 @@ impl Default for RegistryOptions {
             read_timeout: DEFAULT_READ_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             mirrors: Vec::new(),
+            token_realms: Vec::new(),
         }
     }
 }
@@ -489,7 +527,7 @@ impl Registry {
         Self {
             client: Client::new(config),
             http: client(reqwest::redirect::Policy::none()),
-            blob_http: client(reqwest::redirect::Policy::limited(5)),
+            blob_http: client(blob_redirects(options.plain_http)),
             auth_cache: std::sync::Mutex::default(),
             cache: options.cache_dir.clone().map(Cache::new),
             options,
@@ -697,7 +735,8 @@ impl Registry {
                 .ok_or_else(|| {
                     fail("the registry wants authentication it does not describe (WWW-Authenticate)".into())
                 })?;
-            let credentials = self.options.credentials.as_ref();
+            let credentials =
+                self.options.credentials.as_ref().filter(|c| c.for_registry(reference.registry()));
             let header = match challenge {
                 auth::Challenge::Basic => {
                     let c = credentials.ok_or_else(|| {
@@ -708,8 +747,13 @@ impl Registry {
                     format!("Basic {basic}")
                 }
                 auth::Challenge::Bearer { realm, service } => {
-                    let realm = auth::check_realm(oci.resolve_registry(), &realm, self.options.plain_http)
-                        .map_err(fail)?;
+                    let realm = auth::check_realm(
+                        oci.resolve_registry(),
+                        &realm,
+                        self.options.plain_http,
+                        &self.options.token_realms,
+                    )
+                    .map_err(fail)?;
                     let scope = format!(
                         "repository:{}:{}",
                         oci.repository(),
@@ -741,7 +785,10 @@ impl Registry {
             None => RegistryAuth::Anonymous,
             Some(value) => {
                 let text = value.to_str().unwrap_or_default();
-                match (text.strip_prefix("Bearer "), &self.options.credentials) {
+                match (
+                    text.strip_prefix("Bearer "),
+                    self.options.credentials.as_ref().filter(|c| c.for_registry(target.registry())),
+                ) {
                     (Some(token), _) => RegistryAuth::Bearer(token.to_owned()),
                     (None, Some(c)) => RegistryAuth::Basic(c.username.clone(), c.password.clone()),
                     (None, None) => RegistryAuth::Anonymous,
@@ -761,18 +808,21 @@ impl Registry {
         reference: &ArtifactRef,
     ) -> Result<reqwest::Response, OciError> {
         let fail = |message: String| OciError::Registry { reference: reference.to_string(), message };
-        let mut auth = self.auth_cache.lock().ok().and_then(|c| {
-            let oci = to_oci(reference);
-            c.get(&format!("{}/{}#pull", oci.resolve_registry(), oci.repository())).cloned().flatten()
-        });
-        for _ in 0..2 {
+        let oci = to_oci(reference);
+        let key = format!("{}/{}#pull", oci.resolve_registry(), oci.repository());
+        let mut auth = self.auth_cache.lock().ok().and_then(|c| c.get(&key).cloned().flatten());
+        for attempt in 0..3 {
             let mut req = client.get(url).header(http::header::ACCEPT, accept);
             if let Some(value) = &auth {
                 req = req.header(http::header::AUTHORIZATION, value.clone());
             }
             let resp = req.send().await.map_err(|e| fail(format!("GET {url}: {e}")))?;
-            if resp.status() != http::StatusCode::UNAUTHORIZED || auth.is_some() {
+            if resp.status() != http::StatusCode::UNAUTHORIZED || attempt == 2 {
                 return Ok(resp);
+            }
+            // Not yet authorized, or the cached token expired: authorize afresh, once more.
+            if let Ok(mut cache) = self.auth_cache.lock() {
+                cache.remove(&key);
             }
             auth = self.authorize(reference, false).await?;
             if auth.is_none() {
@@ -973,10 +1023,10 @@ impl Registry {
     ///
     /// What is unpacked must be what was asked for: the manifest's title and version
     /// annotations, and the Blueprint inside (its blueprint.yaml, else its Chart.yaml), must
-    /// name the repository's last path segment and the version the tag names (a full version
-    /// exactly, `1.4` a `1.4.x` one; `latest` names none, so pin a version or a digest to be
-    /// safe from rollbacks); otherwise the pull is [`OciError::ReferenceMismatch`] and nothing
-    /// is written.
+    /// name the repository's last path segment and the version the tag names
+    /// ([`ExpectedVersion::from_tag`]: `1.4.2` exactly, `1.4` a final `1.4.x`; only `latest`
+    /// names none, so pin a version or a digest to be safe from rollbacks); otherwise the pull
+    /// is [`OciError::ReferenceMismatch`] and nothing is written.
     pub async fn pull(
         &self,
         reference: &ArtifactRef,
@@ -1054,6 +1104,36 @@ impl Registry {
             downloaded: self.downloaded.load(Ordering::Relaxed) - before,
         })
     }
+}
+
+/// Blob redirects (registries hand blobs to storage): at most 5, never from HTTPS to plain
+/// HTTP, and never to a loopback, private or link-local address literal unless the registry is
+/// reached over plain HTTP on loopback (a test registry). reqwest drops `Authorization` when a
+/// redirect leaves the registry's origin.
+fn blob_redirects(plain_http: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            return attempt.error("more than 5 redirects");
+        }
+        let from_https = attempt.previous().last().is_some_and(|u| u.scheme() == "https");
+        if from_https && attempt.url().scheme() != "https" {
+            return attempt.error("a redirect from HTTPS to plain HTTP");
+        }
+        let host = attempt.url().host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        let internal = match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => {
+                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+            }
+            Ok(std::net::IpAddr::V6(ip)) => {
+                ip.is_loopback() || ip.is_unicast_link_local() || ip.is_unique_local() || ip.is_unspecified()
+            }
+            Err(_) => host.is_empty() || host.eq_ignore_ascii_case("localhost"),
+        };
+        if internal && !plain_http {
+            return attempt.error("a redirect to an internal address");
+        }
+        attempt.follow()
+    })
 }
 
 /// Checks the cosign signatures in `manifest` (payloads by digest) for `digest`.
