@@ -298,6 +298,17 @@ pub fn parse_zone(bytes: &[u8]) -> Result<Vec<ActualSet>, serde_json::Error> {
         })
         .collect();
     sets.sort_by(|a, b| a.set.cmp(&b.set));
+    // PowerDNS lists each (name, type) once; an answer that lists one twice (with different
+    // markers, say) is ambiguous about who owns it and is refused (found by fuzzing).
+    if let Some(w) =
+        sets.windows(2).find(|w| w[0].set.name == w[1].set.name && w[0].set.rtype == w[1].set.rtype)
+    {
+        return Err(serde::de::Error::custom(format!(
+            "the zone lists {} {} twice",
+            catalyst_naming::untrusted::remote_text(&w[0].set.name),
+            catalyst_naming::untrusted::remote_text(&w[0].set.rtype)
+        )));
+    }
     Ok(sets)
 }
 

@@ -185,11 +185,18 @@ pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: boo
     };
     let in_scope = |name: &str| desired.scope.as_deref().is_none_or(|scope| within(name, scope));
     let all = actual.unwrap_or_default();
-    let by_key: BTreeMap<(&str, &str), &ActualSet> = all
-        .iter()
-        .filter(|a| in_scope(&a.set.name))
-        .map(|a| ((a.set.name.as_str(), a.set.rtype.as_str()), a))
-        .collect();
+    // A (name, type) listed twice keeps the copy that is not this owner's: a plan never acts
+    // on a claim of ownership that the same answer contradicts (found by fuzzing).
+    let mut by_key: BTreeMap<(&str, &str), &ActualSet> = BTreeMap::new();
+    for a in all.iter().filter(|a| in_scope(&a.set.name)) {
+        let key = (a.set.name.as_str(), a.set.rtype.as_str());
+        match by_key.get(&key) {
+            Some(kept) if !kept.is_owned_by(&desired.owner) => {}
+            _ => {
+                by_key.insert(key, a);
+            }
+        }
+    }
     // A Sovereign's plan takes the sets of before owners existed that it writes itself (the
     // records the old `sovereign-records` wrote) as its own and re-marks them; it never
     // deletes a legacy set.

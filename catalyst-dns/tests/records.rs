@@ -555,3 +555,37 @@ fn own_sets_stay_appliable_and_legacy_adoption_is_narrow() {
         ]
     );
 }
+
+/// Found by fuzzing (`pdns_zone`): a zone answer listing one (name, type) twice, once with this
+/// owner's marker and once without, made the plan delete it. Such an answer is refused by
+/// `parse_zone`, and `plan_zone` keeps the copy that is not the plan's owner's.
+#[test]
+fn a_set_listed_twice_is_never_taken_as_owned() {
+    let answer = br#"{"name":"z.test.","rrsets":[
+        {"name":"a.z.test.","type":"A","ttl":60,"records":[],"comments":[{"content":"by hand","account":"x"}]},
+        {"name":"a.z.test.","type":"A","ttl":60,"records":[],"comments":[{"content":"managed-by: catalyst; owner: fuzz","account":"catalyst"}]}]}"#;
+    assert_eq!(catalyst_dns::parse_zone(answer).unwrap_err().to_string(), "the zone lists a.z.test. A twice");
+    let zone = parse_desired("owner: fuzz\nzones: [{name: z.test, records: []}]").unwrap().remove(0);
+    for actual in [
+        vec![
+            ActualSet {
+                set: set("a.z.test.", "A", 60, &[]),
+                owner: None,
+                legacy_marker: false,
+                all_enabled: true,
+            },
+            owned(set("a.z.test.", "A", 60, &[]), "fuzz"),
+        ],
+        vec![
+            owned(set("a.z.test.", "A", 60, &[]), "fuzz"),
+            ActualSet {
+                set: set("a.z.test.", "A", 60, &[]),
+                owner: None,
+                legacy_marker: false,
+                all_enabled: true,
+            },
+        ],
+    ] {
+        assert!(plan_zone(&zone, Some(&actual), false).changes.is_empty());
+    }
+}
