@@ -64,7 +64,8 @@ impl Constraint {
 
     /// Parses the constraint syntax.
     ///
-    /// At most [`MAX_CONSTRAINT_LEN`] bytes and [`MAX_ALTERNATIVES`] alternatives.
+    /// At most [`MAX_CONSTRAINT_LEN`] bytes once whitespace is normalised, and
+    /// [`MAX_ALTERNATIVES`] alternatives.
     pub fn parse(input: &str) -> Result<Self, InvalidRange> {
         let shown = || -> String {
             if input.len() > 120 {
@@ -78,17 +79,23 @@ impl Constraint {
         if text.is_empty() {
             return Err(err("it is empty".into()));
         }
-        if text.len() > MAX_CONSTRAINT_LEN {
-            return Err(err(format!(
-                "it is {} bytes long; at most {MAX_CONSTRAINT_LEN} are allowed",
-                text.len()
-            )));
+        // The cap applies to the normalised text (what Display prints, so it re-parses); a
+        // raw input far past it is refused before it is normalised (found by fuzzing: Display
+        // widened `a||b` past the cap).
+        let too_long =
+            |len: usize| err(format!("it is {len} bytes long; at most {MAX_CONSTRAINT_LEN} are allowed"));
+        if text.len() > MAX_CONSTRAINT_LEN * 16 {
+            return Err(too_long(text.len()));
         }
         let alternatives = text.matches("||").count() + 1;
         if alternatives > MAX_ALTERNATIVES {
             return Err(err(format!(
                 "{alternatives} alternatives ('||'); at most {MAX_ALTERNATIVES} are allowed"
             )));
+        }
+        let normal = normalise(text);
+        if normal.len() > MAX_CONSTRAINT_LEN {
+            return Err(too_long(normal.len()));
         }
         let mut ranges = Ranges::empty();
         let mut names_prerelease = false;
@@ -105,7 +112,7 @@ impl Constraint {
             }
             ranges = ranges.union(&all);
         }
-        Ok(Self { text: normalise(text), ranges, names_prerelease })
+        Ok(Self { text: normal, ranges, names_prerelease })
     }
 
     /// Whether `v` is in the set (prerelease policy is the resolver's, not applied here).

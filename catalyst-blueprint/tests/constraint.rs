@@ -157,6 +157,14 @@ fn constraint_alternatives_and_length_are_capped() {
     assert!(e.to_string().len() < 300);
     let e = Constraint::parse(&vec!["1"; 65].join("||")).unwrap_err();
     assert_eq!(e.reason, "65 alternatives ('||'); at most 64 are allowed");
+    // Found by fuzzing: the cap holds for the normalised text, so Display always re-parses.
+    let tight = format!("^10{}||1", " <9".repeat(339));
+    assert_eq!(tight.len(), 1023);
+    let e = Constraint::parse(&tight).unwrap_err();
+    assert_eq!(e.reason, "it is 1025 bytes long; at most 1024 are allowed");
+    let fits = format!("^10{}||1", " <9".repeat(338));
+    let c = Constraint::parse(&fits).unwrap();
+    assert_eq!(Constraint::parse(&c.to_string()).unwrap(), c);
     let c =
         Constraint::parse(&(0..64).map(|i| format!("={i}.0.0")).collect::<Vec<_>>().join(" || ")).unwrap();
     assert!(c.matches(&v("63.0.0")) && !c.matches(&v("64.0.0")));
