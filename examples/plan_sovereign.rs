@@ -14,7 +14,11 @@ use catalyst_plan::plan::plan;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let (file, inputs) = match std::env::args().nth(1) {
-        Some(path) => catalyst_plan::load(Path::new(&path))?,
+        // `load` is async (an OCI catalog is pulled); a small runtime drives it.
+        Some(path) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(catalyst_plan::load(Path::new(&path)))?,
         None => catalyst_plan::example(),
     };
     let p = plan(&file, &inputs);

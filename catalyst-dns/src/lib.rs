@@ -1,27 +1,39 @@
-//! DNS for OpenOva Catalyst: PowerDNS record sets, lua records, a Sovereign's canonical
-//! records and orphan audits (SPEC DNS-*).
+//! DNS for OpenOva Catalyst: a desired state of PowerDNS record sets, planned against what a
+//! server has and applied in one PATCH per zone; lua records built and linted; a Sovereign's
+//! canonical records; orphan audits (SPEC DNS-*). Every record set catalyst writes carries an
+//! ownership marker, and a plan changes or deletes only its own owner's sets.
 //!
-//! This first part holds the pure pieces every PowerDNS call is built from: name
-//! canonicalization, the PATCH body shape, and the Sovereign's canonical subdomain list.
-//! The HTTP client, plan/diff/apply and lua-record synthesis follow.
+//! The planning is pure; the PowerDNS HTTP client is behind the `client` feature.
 //!
 //! ```
-//! use catalyst_dns::{RrSet, ZonePatch, SOVEREIGN_SUBDOMAINS};
+//! use catalyst_dns::{ActualSet, Change, parse_desired, plan_zone};
 //!
-//! // The seed-003 record set of a Sovereign: one A record per subdomain, TTL 60.
-//! let patch = ZonePatch {
-//!     rrsets: SOVEREIGN_SUBDOMAINS.iter()
-//!         .map(|sub| RrSet::replace(&format!("{sub}.t111.omani.works"), "A", 60, ["127.0.0.10"]))
-//!         .collect(),
-//! };
-//! assert_eq!(patch.rrsets.len(), 13);
-//! assert!(patch.to_json().starts_with(r#"{"rrsets":[{"name":"console.t111.omani.works.","type":"A","ttl":60,"changetype":"REPLACE","records":[{"content":"127.0.0.10","disabled":false}]}"#));
+//! let zones = parse_desired(r#"
+//! owner: team-web
+//! zones:
+//!   - name: example.test
+//!     records:
+//!       - {name: www, type: A, ttl: 300, content: [127.0.0.2, 127.0.0.1]}
+//!       - {name: geo, type: LUA, ttl: 30, lua: {pickclosest: [127.0.0.10, 127.0.0.20]}}
+//! "#).map_err(|errors| errors[0].clone())?;
+//! // Against an empty zone: two record sets to create, each marked as team-web's.
+//! let plan = plan_zone(&zones[0], Some(&[] as &[ActualSet]), false);
+//! assert!(matches!(plan.changes[0], Change::Create { .. }));
+//! let body = plan.patches(catalyst_dns::DEFAULT_MAX_BODY)[0].to_json();
+//! assert!(body.contains(r#""content":"A \"pickclosest({'127.0.0.10', '127.0.0.20'})\"""#));
+//! assert!(body.contains("managed-by: catalyst; owner: team-web"));
+//! # Ok::<(), catalyst_dns::FileError>(())
 //! ```
 //!
 //! # Crate features
 //!
-//! None yet.
+//! - `client`: [`Client`], the PowerDNS Authoritative HTTP API client (reqwest with rustls,
+//!   tokio): plans against a live zone, applies, creates zones, turns DNSSEC on. Off by
+//!   default, so the pure planning pulls no HTTP stack.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "client")]
 mod client;
 mod desired;
 mod lua;
@@ -30,10 +42,11 @@ mod plan;
 mod rrset;
 mod sovereign;
 mod subdomains;
+mod zone;
 
+#[cfg(feature = "client")]
 pub use client::{
-    ApiKey, Applied, Client, Config, CryptoKey, MAX_RESPONSE_BYTES, PdnsError, ServerInfo, Stats,
-    ZoneSummary, parse_zone,
+    ApiKey, Applied, Client, Config, CryptoKey, MAX_RESPONSE_BYTES, PdnsError, ServerInfo, Stats, ZoneSummary,
 };
 pub use desired::{DesiredZone, FileError, RecordSet, check_content, parse_desired};
 pub use lua::{
@@ -48,3 +61,4 @@ pub use subdomains::{
     LATER_SUBDOMAINS, SOVEREIGN_SUBDOMAINS, SUBDOMAINS_ENV, SubdomainError, extended_subdomains,
     parse_subdomains,
 };
+pub use zone::parse_zone;

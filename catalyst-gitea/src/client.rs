@@ -1,39 +1,17 @@
 //! The Gitea REST client (SPEC GITEA-1 … GITEA-7): typed requests and errors, bounded
 //! retries on 5xx and timeouts, and idempotent, conflict-safe file writes.
 
-use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use reqwest::{Method, StatusCode};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::types::{Branch, File, Hook, MAX_RESPONSE_BYTES, Org, Repo, Target, Token, Upsert};
 use crate::{BaseUrl, UrlError, escape_path, escape_segment};
-
-/// A Gitea token; `Debug` never shows it.
-#[derive(Clone, Default)]
-pub struct Token(String);
-
-impl Token {
-    /// Wraps a token (empty means anonymous).
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
-    }
-
-    /// Reads `GITEA_TOKEN` (empty when unset).
-    pub fn from_env() -> Self {
-        Self(std::env::var("GITEA_TOKEN").unwrap_or_default().trim().to_owned())
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "Token(<none>)" } else { "Token(<redacted>)" })
-    }
-}
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -189,113 +167,6 @@ impl GiteaError {
     }
 }
 
-/// The commit author (and committer) of writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
-    /// Name.
-    pub name: String,
-    /// Email.
-    pub email: String,
-}
-
-/// An organization.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Org {
-    /// ID.
-    pub id: i64,
-    /// The org name.
-    pub username: String,
-}
-
-/// A repository.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Repo {
-    /// ID.
-    pub id: i64,
-    /// `owner/name`.
-    pub full_name: String,
-    /// The default branch.
-    #[serde(default)]
-    pub default_branch: String,
-}
-
-/// A branch.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Branch {
-    /// Name.
-    pub name: String,
-    /// Head commit.
-    pub commit: BranchCommit,
-}
-
-/// The head commit of a branch.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct BranchCommit {
-    /// Commit SHA.
-    pub id: String,
-}
-
-/// A webhook.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Hook {
-    /// ID.
-    pub id: i64,
-    /// `gitea`, `gitea` compatible type.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Whether it fires.
-    pub active: bool,
-    /// Its configuration (`url`, `content_type`).
-    #[serde(default)]
-    pub config: std::collections::BTreeMap<String, String>,
-}
-
-/// A file read from a branch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct File {
-    /// The decoded bytes.
-    pub content: Vec<u8>,
-    /// The blob SHA (what an update must send back).
-    pub sha: String,
-}
-
-/// What an upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Upsert {
-    /// The file did not exist; one commit created it.
-    Created,
-    /// The file differed; one commit updated it (with the SHA that was read).
-    Updated,
-    /// Identical bytes: no write, no commit.
-    Unchanged,
-}
-
-impl fmt::Display for Upsert {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Unchanged => "unchanged",
-        })
-    }
-}
-
-/// Where a write goes and who makes it.
-#[derive(Debug, Clone)]
-pub struct Target<'a> {
-    /// Owner (org).
-    pub owner: &'a str,
-    /// Repository.
-    pub repo: &'a str,
-    /// Branch.
-    pub branch: &'a str,
-    /// Commit message.
-    pub message: &'a str,
-    /// Author and committer.
-    pub author: &'a Identity,
-}
-
 #[derive(Deserialize)]
 struct ContentsEntry {
     #[serde(rename = "type")]
@@ -309,14 +180,6 @@ struct ContentsEntry {
 struct ApiMessage {
     message: String,
 }
-
-/// The default cap on one response body (a file read through the contents API is base64 in
-/// JSON, so this bounds files at about 48 MiB).
-pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-
-/// The largest file the CLI reads for one write (its base64 form stays under the response cap
-/// when it is read back).
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The Gitea client. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -447,13 +310,14 @@ impl Client {
         let mut attempt = 0;
         loop {
             let mut req = self.http.request(method.clone(), &url).header("Accept", "application/json");
-            if !self.token.0.is_empty() {
-                let mut value = reqwest::header::HeaderValue::from_str(&format!("token {}", self.token.0))
-                    .map_err(|_| UrlError::InvalidArgument {
-                        what: "token",
-                        value: "<redacted>".into(),
-                        reason: "it is not a valid header value",
-                    })?;
+            if !self.token.expose().is_empty() {
+                let mut value =
+                    reqwest::header::HeaderValue::from_str(&format!("token {}", self.token.expose()))
+                        .map_err(|_| UrlError::InvalidArgument {
+                            what: "token",
+                            value: "<redacted>".into(),
+                            reason: "it is not a valid header value",
+                        })?;
                 value.set_sensitive(true);
                 req = req.header("Authorization", value);
             }

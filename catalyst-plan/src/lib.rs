@@ -58,7 +58,10 @@ pub fn embedded_inputs() -> Inputs {
 
 /// Reads a Sovereign file and what it points at: its catalog folder and kit folder are
 /// resolved relative to the file; absent ones are the embedded platform catalog and kit.
-pub fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
+///
+/// `async` because an OCI catalog (feature `oci`) is pulled from a registry; the caller owns
+/// the runtime (without `oci` nothing awaits, and any executor, even a trivial one, runs it).
+pub async fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
     let io = |p: &Path, e: std::io::Error| FileError {
         path: String::new(),
         message: format!("{}: {e}", p.display()),
@@ -78,7 +81,7 @@ pub fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
                     message: format!("{}: {e}", dir.display()),
                 })?
             }
-            (None, Some(oci)) => pull_catalog(base, oci)?,
+            (None, Some(oci)) => pull_catalog(base, oci).await?,
             _ => {
                 return Err(FileError {
                     path: "catalog".into(),
@@ -104,7 +107,7 @@ pub fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
 /// Pulls and verifies every artifact of an OCI catalog, and returns the `blueprint.yaml` of
 /// each as (`REFERENCE/PATH`, text).
 #[cfg(feature = "oci")]
-fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, String)>, FileError> {
+async fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, String)>, FileError> {
     use catalyst_blueprint::artifact::ArtifactRef;
     use catalyst_blueprint::oci::{Credentials, PublicKey, Registry, RegistryOptions, Verification};
 
@@ -144,10 +147,6 @@ fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, Stri
         credentials: Credentials::from_env_for_host(),
         ..RegistryOptions::default()
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| err("catalog.oci".into(), e.to_string()))?;
     let tmp = tempfile::tempdir().map_err(|e| err("catalog.oci".into(), e.to_string()))?;
     let verification = Verification::Keys(keys);
     let mut out = Vec::new();
@@ -157,8 +156,9 @@ fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, Stri
             .parse()
             .map_err(|e: catalyst_blueprint::artifact::ReferenceError| err(at.clone(), e.to_string()))?;
         let dir = tmp.path().join(i.to_string());
-        runtime
-            .block_on(registry.pull(&reference, &verification, &dir))
+        registry
+            .pull(&reference, &verification, &dir)
+            .await
             .map_err(|e| err(at.clone(), format!("{r}: {e}")))?;
         let found = read_tree(&dir, "blueprint.yaml").map_err(|e| err(at.clone(), e.to_string()))?;
         if found.is_empty() {
@@ -170,7 +170,7 @@ fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String, Stri
 }
 
 #[cfg(not(feature = "oci"))]
-fn pull_catalog(_: &Path, _: &spec::OciCatalog) -> Result<Vec<(String, String)>, FileError> {
+async fn pull_catalog(_: &Path, _: &spec::OciCatalog) -> Result<Vec<(String, String)>, FileError> {
     Err(FileError {
         path: "catalog.oci".into(),
         message: "this build cannot read OCI registries; build catalyst-plan with the `oci` feature".into(),

@@ -11,6 +11,13 @@ use crate::Failure;
 use crate::cli::Output;
 use crate::output;
 
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::remote(anyhow!(e)))
+}
+
 /// Runs `catalyst plan`.
 pub(crate) fn run(
     file: Option<&Path>,
@@ -27,7 +34,7 @@ pub(crate) fn run(
     }
     let (sovereign, inputs) = match file {
         None => catalyst_plan::example(),
-        Some(path) => catalyst_plan::load(path).map_err(|e| {
+        Some(path) => runtime()?.block_on(catalyst_plan::load(path)).map_err(|e| {
             let shown = path.display();
             if e.path.is_empty() {
                 Failure::usage(anyhow!("{shown}: {}", e.message))
