@@ -81,7 +81,17 @@ pub async fn load(path: &Path) -> Result<(SovereignFile, Inputs), FileError> {
                     message: format!("{}: {e}", dir.display()),
                 })?
             }
+            #[cfg(feature = "oci")]
             (None, Some(oci)) => pull_catalog(base, oci).await?,
+            #[cfg(not(feature = "oci"))]
+            (None, Some(_)) => {
+                return Err(FileError {
+                    path: "catalog.oci".into(),
+                    message:
+                        "this build cannot read OCI registries; build catalyst-plan with the `oci` feature"
+                            .into(),
+                });
+            }
             _ => {
                 return Err(FileError {
                     path: "catalog".into(),
@@ -167,14 +177,6 @@ async fn pull_catalog(base: &Path, oci: &spec::OciCatalog) -> Result<Vec<(String
         out.extend(found.into_iter().map(|(p, t)| (format!("{r}/{p}"), t)));
     }
     Ok(out)
-}
-
-#[cfg(not(feature = "oci"))]
-async fn pull_catalog(_: &Path, _: &spec::OciCatalog) -> Result<Vec<(String, String)>, FileError> {
-    Err(FileError {
-        path: "catalog.oci".into(),
-        message: "this build cannot read OCI registries; build catalyst-plan with the `oci` feature".into(),
-    })
 }
 
 /// Files below `dir` whose name ends with `suffix`, as (path relative to `dir`, text), sorted.
