@@ -10,9 +10,9 @@
 
 use std::error::Error;
 
-use catalyst_gitea::server::TestServer;
 use catalyst_gitea::{Client, Identity, Target, Token};
 use catalyst_naming::EnvironmentName;
+use catalyst_testkit::gitea::TestServer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {

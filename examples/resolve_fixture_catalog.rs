@@ -8,13 +8,13 @@
 #![allow(clippy::print_stdout, reason = "an example prints its result")]
 
 use std::error::Error;
-use std::path::PathBuf;
 
 use catalyst_blueprint::{Catalog, Request, ResolveOptions, resolve};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let request: Request = std::env::args().nth(1).as_deref().unwrap_or("bp-librechat").parse()?;
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openova/blueprints");
+    // The platform's real catalog, from ../shared/fixtures beside the repository.
+    let dir = catalyst_testkit::fixture("openova/blueprints");
     let loaded = Catalog::load_dir(&dir)?;
     println!("catalog: {} Blueprint versions, {} findings", loaded.catalog.len(), loaded.diagnostics.len());
     let resolution = resolve(&loaded.catalog, &[request], &ResolveOptions::default())?;

@@ -1,7 +1,7 @@
 //! Pull of a signed 10 MiB Blueprint artifact from a loopback docker-registry: the SDK's
 //! verified pull, its unverified pull, and `skopeo copy` of the same artifact to an OCI
 //! layout (see BENCHMARKS.md). Needs `docker-registry`, `skopeo` and `openssl`:
-//! `cargo bench -p catalyst-blueprint --features test-registry --bench oci_pull`.
+//! `cargo bench -p catalyst-blueprint --features oci --bench oci_pull`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::Command;
 
 use catalyst_blueprint::artifact::{ArtifactRef, Package};
-use catalyst_blueprint::oci::test_registry::TestRegistry;
 use catalyst_blueprint::oci::{PublicKey, Registry, RegistryOptions, SigningKey, Verification};
+use catalyst_testkit::registry::TestRegistry;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const SIZE: usize = 10 * 1024 * 1024;
@@ -40,20 +40,12 @@ fn blueprint(dir: &Path) {
     fs::write(dir.join("chart/files/noise.bin"), noise()).unwrap();
 }
 
-fn openssl(args: &[&str]) {
-    let o = Command::new("openssl").args(args).output().expect("openssl is installed");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
 fn bench(c: &mut Criterion) {
     let reg = TestRegistry::start().expect("docker-registry");
     let tmp = tempfile::tempdir().unwrap();
-    let key = tmp.path().join("k.key");
-    let key_s = key.to_str().unwrap();
-    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key_s]);
-    openssl(&["pkey", "-pubout", "-in", key_s, "-out", tmp.path().join("k.pub").to_str().unwrap()]);
-    let signing = SigningKey::from_pem(&fs::read(&key).unwrap(), None, "k.key").unwrap();
-    let public = PublicKey::from_pem(&fs::read(tmp.path().join("k.pub")).unwrap(), "k.pub").unwrap();
+    let keys = catalyst_testkit::registry::Keys::new(&["k"]);
+    let signing = SigningKey::from_pem(&keys.read("k.key"), None, "k.key").unwrap();
+    let public = PublicKey::from_pem(&keys.read("k.pub"), "k.pub").unwrap();
 
     blueprint(&tmp.path().join("src"));
     let package = Package::from_path(&tmp.path().join("src"), None).unwrap();

@@ -83,8 +83,7 @@ fn bench(c: &mut Criterion) {
 }
 
 fn parse(c: &mut Criterion) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/openova/blueprints/platform");
+    let root = catalyst_testkit::fixture("openova/blueprints/platform");
     let mut texts = Vec::new();
     for entry in std::fs::read_dir(&root).expect("fixtures beside the repository") {
         let dir = entry.expect("entry").path();

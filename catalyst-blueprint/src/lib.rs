@@ -33,7 +33,6 @@
 //!
 //! - `oci`: the `oci` module, push, pull and cosign verification of Blueprint OCI artifacts
 //!   against a registry (oci-client, sigstore, tokio, rustls).
-//! - `test-registry`: `oci::test_registry`, a `docker-registry` process on loopback for tests.
 
 pub mod artifact;
 mod bootstrap;

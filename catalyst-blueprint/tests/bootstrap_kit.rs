@@ -7,10 +7,7 @@ use std::path::PathBuf;
 use catalyst_blueprint::{check_kit, check_kit_dir};
 
 fn kit_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/openova/bootstrap-kit/_template");
-    assert!(dir.is_dir(), "fixtures not found at {}: clone the repository beside shared/", dir.display());
-    dir
+    catalyst_testkit::fixture("openova/bootstrap-kit/_template")
 }
 
 fn kit_files() -> Vec<(String, String)> {

@@ -2,16 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use catalyst_blueprint::{ApiVersion, HeaderError, parse_header};
 
-/// `../shared/fixtures` beside the repository; a missing folder fails the test.
-fn fixtures() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures");
-    assert!(dir.is_dir(), "fixtures not found at {}: clone the repository beside shared/", dir.display());
-    dir
-}
+use catalyst_testkit::fixtures;
 
 #[test]
 fn bp_1_all_fixture_blueprints_parse() {

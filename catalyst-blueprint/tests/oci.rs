@@ -1,6 +1,5 @@
 //! Signed Blueprints against a real `docker-registry` on loopback, with keys and signatures
 //! made by the openssl CLI as an independent check of the cosign format (OCI-2 … OCI-7).
-#![cfg(feature = "test-registry")]
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
@@ -10,10 +9,10 @@ use std::process::Command;
 use base64::Engine as _;
 
 use catalyst_blueprint::artifact::{ArchiveError, ArtifactRef, Digest, Limits, Package};
-use catalyst_blueprint::oci::test_registry::TestRegistry;
 use catalyst_blueprint::oci::{
     OciError, Password, PublicKey, Registry, RegistryOptions, SigningKey, Verification,
 };
+use catalyst_testkit::registry::TestRegistry;
 use oci_client::Reference;
 use oci_client::client::{ClientConfig, ClientProtocol};
 
@@ -39,46 +38,24 @@ fn blueprint(root: &Path, version: &str) -> PathBuf {
     dir
 }
 
-struct Keys {
-    dir: tempfile::TempDir,
-}
+/// Two ECDSA P-256 key pairs made by the openssl CLI ("a" and "b"), as SDK keys.
+struct Keys(catalyst_testkit::registry::Keys);
 
 impl Keys {
-    /// Two ECDSA P-256 key pairs made by `openssl genpkey`: "a" and "b".
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["a", "b"] {
-            openssl(
-                &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"],
-                &dir.path().join(format!("{name}.key")),
-            );
-            let out = Command::new("openssl")
-                .args(["pkey", "-pubout", "-in"])
-                .arg(dir.path().join(format!("{name}.key")))
-                .arg("-out")
-                .arg(dir.path().join(format!("{name}.pub")))
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        }
-        Self { dir }
+        Self(catalyst_testkit::registry::Keys::new(&["a", "b"]))
     }
     fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
+        self.0.path(file)
     }
     fn signing(&self, name: &str) -> SigningKey {
         let file = format!("{name}.key");
-        SigningKey::from_pem(&fs::read(self.path(&file)).unwrap(), None, &file).unwrap()
+        SigningKey::from_pem(&self.0.read(&file), None, &file).unwrap()
     }
     fn public(&self, name: &str) -> PublicKey {
         let file = format!("{name}.pub");
-        PublicKey::from_pem(&fs::read(self.path(&file)).unwrap(), &file).unwrap()
+        PublicKey::from_pem(&self.0.read(&file), &file).unwrap()
     }
-}
-
-fn openssl(args: &[&str], out: &Path) {
-    let o = Command::new("openssl").args(args).arg(out).output().expect("openssl is installed");
-    assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 fn registry(options: RegistryOptions) -> Registry {
@@ -134,20 +111,7 @@ fn cosign_payload(docker_reference: &str, digest: &Digest) -> Vec<u8> {
     .into_bytes()
 }
 
-fn openssl_sign(key: &Path, payload: &[u8]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("payload"), payload).unwrap();
-    let o = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign"])
-        .arg(key)
-        .arg("-out")
-        .arg(dir.path().join("sig"))
-        .arg(dir.path().join("payload"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    fs::read(dir.path().join("sig")).unwrap()
-}
+use catalyst_testkit::registry::openssl_sign;
 
 #[test]
 fn packaging_is_reproducible() {
@@ -614,7 +578,12 @@ fn keys_in_every_supported_form() {
     );
     // A P-384 key cannot make the P-256 signatures cosign verifies here.
     let p384 = keys.path("p384.key");
-    openssl(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out"], &p384);
+    let out = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out"])
+        .arg(&p384)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let e = SigningKey::from_pem(&fs::read(&p384).unwrap(), None, "p384.key").unwrap_err().to_string();
     assert!(e.contains("cosign signatures here are ECDSA P-256"), "{e}");
     assert_eq!(format!("{:?}", Password::new("x")), "Password(<redacted>)");

@@ -1,18 +1,13 @@
 //! The environment-controller's render (SPEC ENV-3, ENV-6, ENV-8, ENV-13, ENV-14).
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use catalyst_core::crd::Environment;
 use catalyst_core::gitops::{
     EnvironmentPlan, GitRepositoryInput, HostClusterNaming, RenderConfig, RenderError, render_git_repository,
 };
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/openova/environment")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {} is missing: {e}", path.display()))
+    std::fs::read_to_string(catalyst_testkit::fixture(&format!("openova/environment/{name}"))).unwrap()
 }
 
 fn env(yaml: &str) -> Environment {

@@ -14,9 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/openova/crds");
-    assert!(dir.is_dir(), "fixtures missing at {}", dir.display());
-    dir
+    catalyst_testkit::fixture("openova/crds")
 }
 
 fn read(rel: &str) -> String {

@@ -3,9 +3,6 @@
 
 #![allow(missing_docs)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use catalyst_dns::{RrSet, parse_desired};
@@ -28,7 +25,7 @@ fn desired(generation: usize) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let pdns = support::Pdns::start();
+    let pdns = catalyst_testkit::pdns::Pdns::start();
     let client = pdns.client();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(client.create_zone("bench.test", &[], false)).expect("zone");

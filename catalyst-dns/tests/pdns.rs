@@ -3,15 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use catalyst_dns::{PdnsError, RrSet, ZonePatch, parse_desired};
+use catalyst_testkit::pdns::{API_KEY, Act, Health, Pdns, Proxy, free_port_on};
 use hickory_proto::rr::RecordType;
-use support::{API_KEY, Act, Health, Pdns, Proxy, free_port_on};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

@@ -35,15 +35,11 @@
 //! # Crate features
 //!
 //! - `client`: [`Client`], the REST client (reqwest with rustls, tokio).
-//! - `test-server`: [`server::TestServer`], a Gitea-compatible HTTP server for tests backed
-//!   by real git repositories (needs the `git` CLI); implies `client`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "client")]
 mod client;
-#[cfg(feature = "test-server")]
-pub mod server;
 mod types;
 mod url;
 

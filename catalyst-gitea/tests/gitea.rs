@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use catalyst_gitea::server::{ROUTES, TestServer};
 use catalyst_gitea::{Client, GiteaError, Identity, Target, Token, Upsert};
+use catalyst_testkit::gitea::{ROUTES, TestServer};
 use serde_json::Value;
 
 const TOKEN: &str = "test-token";
@@ -154,9 +154,7 @@ async fn branches_and_hooks() {
 // ---- The swagger check ----
 
 fn swagger() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/gitea/swagger.v1.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}: clone the repository beside shared/", path.display()));
+    let text = std::fs::read_to_string(catalyst_testkit::fixture("gitea/swagger.v1.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 

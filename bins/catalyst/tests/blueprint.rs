@@ -3,20 +3,16 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use catalyst_testkit::cli::text;
 
 fn catalyst(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_catalyst")).args(args).output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    catalyst_testkit::catalyst_cli!().run(args)
 }
 
 fn fixtures() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/openova");
-    assert!(dir.is_dir(), "fixtures not found at {}: clone the repository beside shared/", dir.display());
-    dir
+    catalyst_testkit::fixture("openova")
 }
 
 /// A scratch folder removed on drop.

@@ -3,22 +3,18 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use catalyst_testkit::cli::text;
 
 use serde_json::Value;
 
 fn catalyst(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_catalyst")).args(args).output().unwrap()
+    catalyst_testkit::catalyst_cli!().run(args)
 }
 
 fn crds_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/openova/crds");
-    assert!(dir.is_dir(), "fixtures missing at {}", dir.display());
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    catalyst_testkit::fixture("openova/crds")
 }
 
 #[test]

@@ -2,27 +2,19 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../catalyst-dns/tests/support/mod.rs"]
-mod support;
-
 use std::net::IpAddr;
 use std::process::{Command, Output};
 
+use catalyst_testkit::cli::json;
+use catalyst_testkit::pdns::{API_KEY, Pdns};
 use hickory_proto::rr::RecordType;
-use support::{API_KEY, Pdns};
 
 fn catalyst(args: &[&str], key: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_catalyst"));
-    cmd.args(args).env_remove("PDNS_API_KEY");
-    if let Some(k) = key {
-        cmd.env("PDNS_API_KEY", k);
+    let cli = catalyst_testkit::catalyst_cli!();
+    match key {
+        Some(k) => cli.env("PDNS_API_KEY", k).run(args),
+        None => cli.run(args),
     }
-    cmd.output().unwrap()
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn file(tag: &str, content: &str) -> std::path::PathBuf {

@@ -3,14 +3,16 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use catalyst_testkit::cli::text;
 
 use serde_json::Value;
 
 const PUBLIC: &str = "https://gitea.hfmp.acme.openova.io";
 
 fn render(file: &Path, vars: &[(&str, &str)], extra: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_catalyst"));
+    let mut cli = catalyst_testkit::catalyst_cli!();
     for v in [
         "GITEA_PUBLIC_URL",
         "GITEA_SECRET_REF",
@@ -19,13 +21,15 @@ fn render(file: &Path, vars: &[(&str, &str)], extra: &[&str]) -> Output {
         "ENV_REPO_SUFFIX",
         "HOST_CLUSTER_NAMING",
     ] {
-        cmd.env_remove(v);
+        cli = cli.unset(v);
     }
-    cmd.envs(vars.iter().copied()).args(["environment", "render"]).arg(file).args(extra).output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    for (k, v) in vars {
+        cli = cli.env(k, v);
+    }
+    let file = file.to_str().unwrap();
+    let mut args = vec!["environment", "render", file];
+    args.extend(extra);
+    cli.run(&args)
 }
 
 fn write(dir: &Path, name: &str, yaml: &str) -> PathBuf {
@@ -94,8 +98,7 @@ fn output_is_what_the_platform_controller_writes() {
         "apiVersion: catalyst.openova.io/v1\nkind: Environment\nmetadata: {name: acme-prod, uid: abc-123, generation: 5}\n\
          spec: {organizationRef: acme, envType: prod, placement: single-region, regions: [{provider: hetzner, region: fsn, buildingBlock: rtz}]}\n",
     );
-    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/openova/environment/gitrepository.acme-prod.yaml");
+    let fixture = catalyst_testkit::fixture("openova/environment/gitrepository.acme-prod.yaml");
     let expected = std::fs::read_to_string(&fixture).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
     let out = render(&file, &[("GITEA_PUBLIC_URL", PUBLIC)], &["-o", "json"]);
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();

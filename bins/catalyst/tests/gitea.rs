@@ -2,10 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
-
-use catalyst_gitea::server::TestServer;
 use catalyst_gitea::{Client, Token};
+use catalyst_testkit::cli::stdout;
+use catalyst_testkit::gitea::TestServer;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn put_file_created_unchanged_updated_and_conflict() {
@@ -18,25 +17,23 @@ async fn put_file_created_unchanged_updated_and_conflict() {
     let url = server.url();
     let run = |content: &str| {
         std::fs::write(&file, content).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_catalyst"))
-            .args([
-                "gitea",
-                "put-file",
-                "--url",
-                &url,
-                "--org",
-                "acme",
-                "--repo",
-                "acme-environment",
-                "--branch",
-                "main",
-            ])
-            .args(["--path", "envs/acme-prod.yaml", "--file", file.to_str().unwrap()])
-            .env("GITEA_TOKEN", "tok")
-            .output()
-            .unwrap()
+        catalyst_testkit::catalyst_cli!().env("GITEA_TOKEN", "tok").run(&[
+            "gitea",
+            "put-file",
+            "--url",
+            &url,
+            "--org",
+            "acme",
+            "--repo",
+            "acme-environment",
+            "--branch",
+            "main",
+            "--path",
+            "envs/acme-prod.yaml",
+            "--file",
+            file.to_str().unwrap(),
+        ])
     };
-    let stdout = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
     let out = run("a: 1\n");
     assert_eq!(
         (out.status.code(), stdout(&out).as_str()),
@@ -73,23 +70,23 @@ async fn dot_segments_are_refused_before_any_request() {
     let server = TestServer::start(&root, "tok").await.unwrap();
     let file = root.join("local.yaml");
     std::fs::write(&file, "a: 1\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_catalyst"))
-        .args([
-            "gitea",
-            "put-file",
-            "--url",
-            &server.url(),
-            "--org",
-            "..",
-            "--repo",
-            "admin",
-            "--branch",
-            "main",
-        ])
-        .args(["--path", "x.yaml", "--file", file.to_str().unwrap()])
-        .env("GITEA_TOKEN", "tok")
-        .output()
-        .unwrap();
+    let url = server.url();
+    let out = catalyst_testkit::catalyst_cli!().env("GITEA_TOKEN", "tok").run(&[
+        "gitea",
+        "put-file",
+        "--url",
+        &url,
+        "--org",
+        "..",
+        "--repo",
+        "admin",
+        "--branch",
+        "main",
+        "--path",
+        "x.yaml",
+        "--file",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),

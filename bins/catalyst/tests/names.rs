@@ -2,22 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn catalyst(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_catalyst")).args(args).output().unwrap()
+    catalyst_testkit::catalyst_cli!().run(args)
 }
 
-fn stdout_json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use catalyst_testkit::cli::{json as stdout_json, stderr};
 
 const SHORT: [&str; 12] = [
     "names",

@@ -5,11 +5,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use catalyst_blueprint::artifact::{ArtifactRef, Digest};
-use catalyst_blueprint::oci::test_registry::TestRegistry;
 use catalyst_blueprint::oci::{Registry, RegistryOptions, SigningKey};
+use catalyst_testkit::cli::{stderr, stdout};
+use catalyst_testkit::registry::TestRegistry;
 use oci_client::Reference;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
@@ -17,20 +18,7 @@ use oci_client::secrets::RegistryAuth;
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 fn catalyst(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_catalyst"));
-    cmd.args(args).env_remove("CATALYST_SIGN_KEY").env_remove("COSIGN_PASSWORD");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    catalyst_testkit::catalyst_cli!().run_with(args, env)
 }
 
 struct World {
@@ -41,22 +29,9 @@ struct World {
 impl World {
     fn new() -> Self {
         let w = Self { reg: TestRegistry::start().unwrap(), tmp: tempfile::tempdir().unwrap() };
-        for name in ["a", "b"] {
-            let key = w.path(&format!("{name}.key"));
-            let ok = Command::new("openssl")
-                .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
-                .arg(&key)
-                .status()
-                .unwrap();
-            assert!(ok.success());
-            let ok = Command::new("openssl")
-                .args(["pkey", "-pubout", "-in"])
-                .arg(&key)
-                .arg("-out")
-                .arg(w.path(&format!("{name}.pub")))
-                .status()
-                .unwrap();
-            assert!(ok.success());
+        let keys = catalyst_testkit::registry::Keys::new(&["a", "b"]);
+        for file in ["a.key", "a.pub", "b.key", "b.pub"] {
+            fs::copy(keys.path(file), w.path(file)).unwrap();
         }
         w
     }

@@ -4,16 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use catalyst_testkit::cli::text;
 
 use serde_json::Value;
 
 fn catalyst(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_catalyst")).args(args).output().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    catalyst_testkit::catalyst_cli!().run(args)
 }
 
 #[test]

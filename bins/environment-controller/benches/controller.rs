@@ -4,15 +4,15 @@
 //! `cargo bench -p environment-controller --bench controller`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
+use catalyst_testkit::gitea::Gitea;
+use catalyst_testkit::kube::{FakeApi, environment, hetzner};
 use criterion::{Criterion, criterion_group, criterion_main};
+use environment_controller::config::Settings;
+use environment_controller::metrics::Metrics;
 use environment_controller::reconcile::{Context, reconcile_environment};
 use futures::StreamExt as _;
-use support::{FakeApi, Gitea, context, environment, hetzner, settings};
 
 const N: usize = 1_000;
 /// The controller's default --concurrency.
@@ -86,7 +86,8 @@ async fn world() -> (FakeApi, Gitea, Context, Vec<String>) {
         let yaml = environment(name, &orgs[i % 50], "prod", "single-region", &[&hetzner("fsn")]);
         api.insert(&yaml);
     }
-    let ctx = context(&api, &gitea, settings());
+    let settings = Settings::empty("https://gitea.hfmp.acme.openova.io").with_defaults();
+    let ctx = Context::new(api.client(), gitea.client.clone(), settings, Metrics::new());
     (api, gitea, ctx, names)
 }
 

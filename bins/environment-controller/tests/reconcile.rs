@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use catalyst_core::conditions::find_condition;
@@ -15,9 +14,8 @@ use support::{FakeApi, Gitea, context, environment, hetzner, settings};
 const TWO_MIN: Option<Duration> = Some(Duration::from_secs(120));
 
 fn fixture() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/openova/environment/gitrepository.acme-prod.yaml");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {} is missing: {e}", path.display()))
+    std::fs::read_to_string(catalyst_testkit::fixture("openova/environment/gitrepository.acme-prod.yaml"))
+        .unwrap()
 }
 
 fn condition(env: &catalyst_core::crd::Environment, type_: &str) -> (String, String) {

@@ -27,8 +27,6 @@
 mod auth;
 mod cache;
 mod keys;
-#[cfg(feature = "test-registry")]
-pub mod test_registry;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,5 +1,6 @@
-//! A real `docker-registry` (distribution 2.8) on a free loopback port, for tests. Feature
-//! `test-registry`. Started with [`TestRegistry::start`], killed on drop.
+//! A real `docker-registry` (distribution 2.8) on a free loopback port, for tests, started
+//! with [`TestRegistry::start`] and killed on drop; and ECDSA P-256 keys and signatures made
+//! by the openssl CLI, independently of the SDK.
 
 use std::io::{self, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -109,4 +110,63 @@ impl Drop for TestRegistry {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// ECDSA P-256 key pairs made by `openssl genpkey` in a temporary folder: `<name>.key` (PKCS#8
+/// PEM) and `<name>.pub` (SPKI PEM).
+pub struct Keys {
+    dir: tempfile::TempDir,
+}
+
+impl Keys {
+    /// Makes one pair per name.
+    pub fn new(names: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for name in names {
+            let key = dir.path().join(format!("{name}.key"));
+            let out = Command::new("openssl")
+                .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+                .arg(&key)
+                .output()
+                .expect("openssl is installed (scripts/test installs it)");
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("openssl")
+                .args(["pkey", "-pubout", "-in"])
+                .arg(&key)
+                .arg("-out")
+                .arg(dir.path().join(format!("{name}.pub")))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        Self { dir }
+    }
+
+    /// A file of the folder (`a.key`, `a.pub`).
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.path().join(file)
+    }
+
+    /// The bytes of a file of the folder.
+    pub fn read(&self, file: &str) -> Vec<u8> {
+        std::fs::read(self.path(file)).unwrap()
+    }
+}
+
+/// A DER ECDSA signature of `payload` (SHA-256) made by `openssl dgst` with `key`.
+pub fn openssl_sign(key: &Path, payload: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("payload");
+    let sig = dir.path().join("sig");
+    std::fs::write(&data, payload).unwrap();
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .arg("-out")
+        .arg(&sig)
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read(sig).unwrap()
 }

@@ -1,5 +1,4 @@
-//! A Gitea-compatible HTTP server for tests (feature `test-server`): the subset of the Gitea
-//! API the client uses, backed by a real bare git repository per repo, so commits, blob
+//! A Gitea-compatible HTTP server for tests: the subset of the Gitea API the client uses, backed by a real bare git repository per repo, so commits, blob
 //! SHAs and branch heads are real. Every exchange is logged so tests can check requests and
 //! answers against Gitea's swagger.
 
@@ -739,5 +738,46 @@ fn serve(
             }
         }
         _ => err(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// A test server with some orgs (each with its `{org}-environment` repository on `main`) and a
+/// client for it; exchanges of the set-up are left out of [`Gitea::exchanges`].
+pub struct Gitea {
+    /// The server.
+    pub server: TestServer,
+    /// A client with the right token.
+    pub client: catalyst_gitea::Client,
+    baseline: usize,
+    _dir: tempfile::TempDir,
+}
+
+impl Gitea {
+    /// Starts a server holding the given orgs, each with its `{org}-environment` repository.
+    pub async fn with_orgs(orgs: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let server = TestServer::start(dir.path(), "test-tok").await.unwrap();
+        let client =
+            catalyst_gitea::Client::new(&server.url(), catalyst_gitea::Token::new("test-tok")).unwrap();
+        for org in orgs {
+            client.create_org(org).await.unwrap();
+            client.create_repo(org, &format!("{org}-environment"), "main").await.unwrap();
+        }
+        let baseline = server.exchanges().len();
+        Self { server, client, baseline, _dir: dir }
+    }
+
+    /// Exchanges after the set-up.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.server.exchanges().split_off(self.baseline)
+    }
+
+    /// Exchanges after the set-up that wrote something, as `METHOD route`.
+    pub fn writes(&self) -> Vec<String> {
+        self.exchanges()
+            .into_iter()
+            .filter(|e| e.method != "GET")
+            .map(|e| format!("{} {}", e.method, e.route))
+            .collect()
     }
 }

@@ -1,7 +1,6 @@
 //! Real PowerDNS for tests: started on free loopback ports, stopped on drop
-//! (shared/REAL-COMPONENTS.md). Also a loopback HTTP health endpoint and a DNS query helper.
-
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::missing_panics_doc)]
+//! (shared/REAL-COMPONENTS.md). Also a loopback HTTP health endpoint, a DNS query helper and
+//! an HTTP proxy that can lose answers.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};

@@ -1,0 +1,270 @@
+//! A stateful in-memory stand-in for the Kubernetes API: Environments (read, metadata-only
+//! lists, server-side-apply status) and Leases (create, read, replace with 409 on a stale
+//! `resourceVersion`), reached through kube's tower-test mock. Every request is logged.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use catalyst_core::crd::Environment;
+use http::{Request, Response};
+use kube::client::Body;
+use serde_json::{Value, json};
+
+/// One request the API received.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiRequest {
+    /// Method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// The query string.
+    pub query: String,
+    /// JSON body.
+    pub body: Option<Value>,
+    /// The Accept header.
+    pub accept: String,
+}
+
+#[derive(Default)]
+struct State {
+    envs: BTreeMap<String, Value>,
+    leases: BTreeMap<String, Value>,
+    rv: u64,
+    log: Vec<ApiRequest>,
+    fail_status_writes: bool,
+}
+
+/// A list of Environments: metadata only when asked for `as=PartialObjectMetadataList`, as
+/// the API server answers; a watch ends at once (the tests read the list).
+fn list(s: &State, req: &ApiRequest) -> (u16, Value) {
+    if req.query.contains("watch=true") {
+        // The watch ends at once; the tests read the list.
+        return (200, Value::Null);
+    }
+    // A metadata-only list, as the API server answers `as=PartialObjectMetadataList`.
+    let metadata = req.accept.contains("as=PartialObjectMetadataList");
+    let items: Vec<Value> = s
+        .envs
+        .values()
+        .map(|v| {
+            if metadata {
+                json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": v["metadata"]})
+            } else {
+                v.clone()
+            }
+        })
+        .collect();
+    let (api_version, kind) = if metadata {
+        ("meta.k8s.io/v1", "PartialObjectMetadataList")
+    } else {
+        ("catalyst.openova.io/v1", "EnvironmentList")
+    };
+    (
+        200,
+        json!({"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
+    )
+}
+
+/// The in-memory API.
+#[derive(Clone, Default)]
+pub struct FakeApi {
+    state: Arc<Mutex<State>>,
+}
+
+const ENVS: &str = "/apis/catalyst.openova.io/v1/environments/";
+const LEASES: &str = "/apis/coordination.k8s.io/v1/namespaces/";
+
+fn status(code: u16, reason: &str, message: &str) -> (u16, Value) {
+    (
+        code,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code}),
+    )
+}
+
+impl FakeApi {
+    /// A kube client talking to this API.
+    pub fn client(&self) -> kube::Client {
+        let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let api = self.clone();
+        tokio::spawn(async move {
+            while let Some((request, respond)) = handle.next_request().await {
+                let (parts, body) = request.into_parts();
+                let bytes = body.collect_bytes().await.unwrap_or_default();
+                let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+                let accept = parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let req = ApiRequest {
+                    accept,
+                    method: parts.method.to_string(),
+                    path: parts.uri.path().to_owned(),
+                    query: parts.uri.query().unwrap_or_default().to_owned(),
+                    body,
+                };
+                let (code, answer) = api.answer(&req);
+                api.state.lock().unwrap().log.push(req);
+                respond.send_response(
+                    Response::builder()
+                        .status(code)
+                        .body(Body::from(answer.to_string().into_bytes()))
+                        .unwrap(),
+                );
+            }
+        });
+        kube::Client::new(service, "default")
+    }
+
+    fn answer(&self, req: &ApiRequest) -> (u16, Value) {
+        let mut s = self.state.lock().unwrap();
+        if req.path == ENVS.trim_end_matches('/') && req.method == "GET" {
+            return list(&s, req);
+        }
+        if let Some(rest) = req.path.strip_prefix(ENVS) {
+            let (name, sub) = rest.split_once('/').map_or((rest, ""), |(n, sub)| (n, sub));
+            return match (req.method.as_str(), sub) {
+                ("GET", "") => match s.envs.get(name) {
+                    Some(v) => (200, v.clone()),
+                    None => status(
+                        404,
+                        "NotFound",
+                        &format!("environments.catalyst.openova.io \"{name}\" not found"),
+                    ),
+                },
+                ("PATCH", "status") => {
+                    if s.fail_status_writes {
+                        return status(500, "InternalError", "etcdserver: request timed out");
+                    }
+                    s.rv += 1;
+                    let rv = s.rv.to_string();
+                    let Some(obj) = s.envs.get_mut(name) else {
+                        return status(
+                            404,
+                            "NotFound",
+                            &format!("environments.catalyst.openova.io \"{name}\" not found"),
+                        );
+                    };
+                    obj["status"] =
+                        req.body.as_ref().and_then(|b| b.get("status")).cloned().unwrap_or(Value::Null);
+                    obj["metadata"]["resourceVersion"] = Value::String(rv);
+                    (200, obj.clone())
+                }
+                _ => status(405, "MethodNotAllowed", "not served by the fake API"),
+            };
+        }
+        if let Some(rest) = req.path.strip_prefix(LEASES) {
+            let parts: Vec<&str> = rest.split('/').collect();
+            let key = |name: &str| format!("{}/{name}", parts[0]);
+            return match (req.method.as_str(), parts.as_slice()) {
+                ("GET", [_, "leases", name]) => match s.leases.get(&key(name)) {
+                    Some(v) => (200, v.clone()),
+                    None => {
+                        status(404, "NotFound", &format!("leases.coordination.k8s.io \"{name}\" not found"))
+                    }
+                },
+                ("POST", [_, "leases"]) => {
+                    let mut lease = req.body.clone().unwrap();
+                    let name = lease["metadata"]["name"].as_str().unwrap().to_owned();
+                    if s.leases.contains_key(&key(&name)) {
+                        return status(
+                            409,
+                            "AlreadyExists",
+                            &format!("leases.coordination.k8s.io \"{name}\" already exists"),
+                        );
+                    }
+                    s.rv += 1;
+                    lease["metadata"]["resourceVersion"] = Value::String(s.rv.to_string());
+                    s.leases.insert(key(&name), lease.clone());
+                    (201, lease)
+                }
+                ("PUT", [_, "leases", name]) => {
+                    let mut lease = req.body.clone().unwrap();
+                    let stored = s.leases.get(&key(name)).map(|l| l["metadata"]["resourceVersion"].clone());
+                    if stored != Some(lease["metadata"]["resourceVersion"].clone()) {
+                        return status(
+                            409,
+                            "Conflict",
+                            "the object has been modified; please apply your changes to the latest version and try again",
+                        );
+                    }
+                    s.rv += 1;
+                    lease["metadata"]["resourceVersion"] = Value::String(s.rv.to_string());
+                    s.leases.insert(key(name), lease.clone());
+                    (200, lease)
+                }
+                _ => status(405, "MethodNotAllowed", "not served by the fake API"),
+            };
+        }
+        status(404, "NotFound", "not served by the fake API")
+    }
+
+    /// Replaces a stored Lease's spec fields, as another replica writing it would.
+    pub fn write_lease(&self, namespace: &str, name: &str, spec: &Value) {
+        let mut s = self.state.lock().unwrap();
+        s.rv += 1;
+        let rv = s.rv.to_string();
+        let lease = s.leases.entry(format!("{namespace}/{name}")).or_insert_with(
+            || json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": name, "namespace": namespace}, "spec": {}}),
+        );
+        for (k, v) in spec.as_object().unwrap() {
+            lease["spec"][k] = v.clone();
+        }
+        lease["metadata"]["resourceVersion"] = Value::String(rv);
+    }
+
+    /// Stores an Environment given as YAML (uid and resourceVersion are filled in).
+    pub fn insert(&self, yaml: &str) {
+        let mut v: Value = serde_saphyr::from_str(yaml).unwrap();
+        let mut s = self.state.lock().unwrap();
+        s.rv += 1;
+        v["metadata"]["resourceVersion"] = Value::String(s.rv.to_string());
+        let name = v["metadata"]["name"].as_str().unwrap().to_owned();
+        s.envs.insert(name, v);
+    }
+
+    /// Deletes an Environment.
+    pub fn delete(&self, name: &str) {
+        self.state.lock().unwrap().envs.remove(name);
+    }
+
+    /// The stored Environment.
+    pub fn env(&self, name: &str) -> Environment {
+        serde_json::from_value(self.state.lock().unwrap().envs[name].clone()).unwrap()
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<ApiRequest> {
+        self.state.lock().unwrap().log.clone()
+    }
+
+    /// Requests that change something.
+    pub fn writes(&self) -> Vec<ApiRequest> {
+        self.requests().into_iter().filter(|r| r.method != "GET").collect()
+    }
+
+    /// Makes status writes fail with 500.
+    pub fn fail_status_writes(&self, fail: bool) {
+        self.state.lock().unwrap().fail_status_writes = fail;
+    }
+
+    /// The stored Lease.
+    pub fn lease(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.state.lock().unwrap().leases.get(&format!("{namespace}/{name}")).cloned()
+    }
+}
+
+/// An Environment manifest.
+pub fn environment(name: &str, org: &str, env_type: &str, placement: &str, regions: &[&str]) -> String {
+    format!(
+        "apiVersion: catalyst.openova.io/v1\nkind: Environment\nmetadata: {{name: {name}, uid: uid-{name}, generation: 1}}\n\
+         spec:\n  organizationRef: {org}\n  envType: {env_type}\n  placement: {placement}\n  regions:\n{}",
+        regions.iter().map(|r| ["    - ", r, "\n"].concat()).collect::<String>()
+    )
+}
+
+/// `{provider: hetzner, region: R, buildingBlock: rtz}`.
+pub fn hetzner(region: &str) -> String {
+    format!("{{provider: hetzner, region: {region}, buildingBlock: rtz}}")
+}

@@ -1,0 +1,40 @@
+//! The Catalyst SDK's test harnesses, in one place (not published):
+//!
+//! - [`fixtures`]: the platform's real data in `../shared/fixtures` (a missing folder is a
+//!   test failure, never a skip);
+//! - [`pdns`]: a real PowerDNS Authoritative server (sqlite3 backend) on free loopback ports,
+//!   a DNS query helper, a loopback health endpoint and an HTTP proxy that can lose answers;
+//! - [`registry`]: a real `docker-registry` (distribution 2.8) on loopback, and ECDSA P-256
+//!   keys and signatures made by the openssl CLI, independent of the SDK;
+//! - [`gitea`]: a Gitea-compatible server on real git repositories, every exchange logged
+//!   for checks against Gitea's swagger;
+//! - [`kube`]: an in-memory Kubernetes API for controllers (resourceVersions, 409 on stale
+//!   writes, metadata-only lists), reached through kube's tower-test mock;
+//! - [`cli`]: runs a binary of the workspace and reads its output.
+//!
+//! Real processes are started by the harness and stopped when it is dropped.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::missing_panics_doc, clippy::expect_used, unreachable_pub)]
+
+pub mod cli;
+pub mod gitea;
+pub mod kube;
+pub mod pdns;
+pub mod registry;
+
+use std::path::PathBuf;
+
+/// `../shared/fixtures` beside the workspace. Panics, naming the folder, when it is missing:
+/// tests read real data and never skip.
+pub fn fixtures() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures");
+    assert!(dir.is_dir(), "fixtures not found at {}: clone the repository beside shared/", dir.display());
+    dir.canonicalize().unwrap_or(dir)
+}
+
+/// A path inside [`fixtures`], which must exist.
+pub fn fixture(rel: &str) -> PathBuf {
+    let p = fixtures().join(rel);
+    assert!(p.exists(), "fixture {} is missing", p.display());
+    p
+}
