@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use catalyst_naming::{BlueprintName, BlueprintVersion, NamingError};
+use catalyst_naming::{BLUEPRINT_PREFIX, BlueprintName, BlueprintVersion, NamingError};
 use serde_json::Value;
 
 /// The two apiVersions in use (29 fixture files are `v1alpha1`, 19 are `v1`).
@@ -55,13 +55,16 @@ pub enum HeaderError {
     /// `metadata.name` breaks the Blueprint name rule.
     #[error("metadata.name: {0}")]
     InvalidName(NamingError),
-    /// The canonical name disagrees with the folder the file is in.
-    #[error("metadata.name: {name:?} does not match its folder {folder:?} (expected bp-{folder})")]
+    /// The canonical name disagrees with the folder the file is in: the folder is named
+    /// either without the prefix (`gitea/`, the platform's layout) or with it (`bp-gitea/`).
+    #[error("metadata.name: {name:?} does not match its folder {folder:?} (expected {expected})")]
     NameFolderMismatch {
         /// The canonical name.
         name: String,
         /// The folder name.
         folder: String,
+        /// The name the folder asks for.
+        expected: String,
     },
     /// Neither `spec.version` nor `metadata.version` is set.
     #[error("spec.version: missing (neither spec.version nor metadata.version is set)")]
@@ -160,8 +163,15 @@ pub(crate) fn identity(doc: &Value, folder: Option<&str>) -> Result<BlueprintHea
     }
     if let Some(folder) = folder
         && name.short() != folder
+        && name.as_str() != folder
     {
-        return Err(HeaderError::NameFolderMismatch { name: name.to_string(), folder: folder.to_owned() });
+        let expected = BlueprintName::parse(folder)
+            .map_or_else(|_| format!("{BLUEPRINT_PREFIX}{folder}"), |n| n.to_string());
+        return Err(HeaderError::NameFolderMismatch {
+            name: name.to_string(),
+            folder: folder.to_owned(),
+            expected,
+        });
     }
     let (path, version) = match (spec_version, meta_version) {
         (Some(v), _) => ("spec.version", v),

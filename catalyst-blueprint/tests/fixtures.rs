@@ -61,6 +61,16 @@ fn bp_1_rejections_name_the_yaml_path() {
         err.to_string(),
         "metadata.name: \"bp-harbor\" does not match its folder \"gitea\" (expected bp-gitea)"
     );
+    // A folder may carry the full name too; either form must match.
+    for (name, folder) in [("harbor", "bp-harbor"), ("bp-harbor", "bp-harbor"), ("bp-harbor", "harbor")] {
+        let h = parse_header(&doc(v1, "Blueprint", name, "1.0.0"), Some(folder)).unwrap();
+        assert_eq!(h.name.as_str(), "bp-harbor");
+    }
+    let err = parse_header(&doc(v1, "Blueprint", "harbor", "1.0.0"), Some("bp-gitea")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "metadata.name: \"bp-harbor\" does not match its folder \"bp-gitea\" (expected bp-gitea)"
+    );
     let err = parse_header(&doc(v1, "Blueprint", "harbor", "1.0"), None).unwrap_err();
     assert!(err.to_string().starts_with("spec.version: invalid Blueprint version \"1.0\""), "{err}");
     let err =
@@ -127,4 +137,20 @@ fn fixture_plan_respects_every_edge() {
     }
     // 40 dependency references in 21 files (shared/fixtures/README.md).
     assert_eq!(edges, 40);
+}
+
+#[test]
+fn a_catalog_folder_may_carry_the_full_blueprint_name() {
+    let doc = |name: &str| {
+        format!(
+            "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata:\n  name: {name}\nspec:\n  version: 1.0.0\n  card: {{title: App}}\n"
+        )
+    };
+    let loaded = catalyst_blueprint::Catalog::from_texts([
+        ("catalog/bp-app/blueprint.yaml".into(), doc("bp-app")),
+        ("catalog/web/blueprint.yaml".into(), doc("web")),
+    ]);
+    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(loaded.catalog.len(), 2);
 }

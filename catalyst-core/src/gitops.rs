@@ -32,6 +32,7 @@
 use std::fmt::Write as _;
 
 use crate::crd::{EnvType, Environment, EnvironmentRegion};
+use catalyst_naming::keys;
 
 /// The default Secret with Gitea clone credentials (`GITEA_SECRET_REF`, ENV-2).
 pub const DEFAULT_SECRET_REF: &str = "gitea-flux-token";
@@ -128,17 +129,20 @@ pub fn render_git_repository(input: &GitRepositoryInput<'_>) -> Result<String, R
         out,
         "apiVersion: source.toolkit.fluxcd.io/v1\n\
          kind: GitRepository\n\
-         metadata:\n  name: environment\n  namespace: {ns}\n  labels:\n    \
-         app.kubernetes.io/managed-by: environment-controller\n    \
-         catalyst.openova.io/environment: {env}\n",
+         metadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    \
+         {managed_by}: environment-controller\n    \
+         {environment}: {env}\n",
+        name = catalyst_naming::VCLUSTER_GITREPOSITORY,
         ns = input.namespace,
+        managed_by = keys::K8S_MANAGED_BY,
+        environment = keys::CATALYST_ENVIRONMENT,
         env = input.environment,
     );
     if !input.uid.is_empty() {
-        let _ = writeln!(out, "    catalyst.openova.io/environment-uid: \"{}\"", input.uid);
+        let _ = writeln!(out, "    {}: \"{}\"", keys::CATALYST_ENVIRONMENT_UID, input.uid);
     }
     if input.generation != 0 {
-        let _ = writeln!(out, "    catalyst.openova.io/environment-generation: \"{}\"", input.generation);
+        let _ = writeln!(out, "    {}: \"{}\"", keys::CATALYST_ENVIRONMENT_GENERATION, input.generation);
     }
     let _ = write!(
         out,
@@ -175,15 +179,23 @@ impl HostClusterNaming {
 }
 
 impl std::str::FromStr for HostClusterNaming {
-    type Err = String;
+    type Err = UnknownHostClusterNaming;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "verbatim" => Ok(Self::Verbatim),
             "canonical" => Ok(Self::Canonical),
-            other => Err(format!("{other:?} is not a host-cluster naming (verbatim, canonical)")),
+            other => Err(UnknownHostClusterNaming { input: other.to_owned() }),
         }
     }
+}
+
+/// A [`HostClusterNaming`] that is neither `verbatim` nor `canonical`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?} is not a host-cluster naming (verbatim, canonical)")]
+pub struct UnknownHostClusterNaming {
+    /// What was given.
+    pub input: String,
 }
 
 /// The configuration that shapes what is written (the render-relevant part of SPEC ENV-2).
@@ -250,14 +262,9 @@ pub enum ConfigError {
         /// What it is for.
         why: &'static str,
     },
-    /// A variable holds a value that is not accepted.
-    #[error("{var}: {message}")]
-    Invalid {
-        /// The variable.
-        var: &'static str,
-        /// What is wrong.
-        message: String,
-    },
+    /// `HOST_CLUSTER_NAMING` holds neither `verbatim` nor `canonical`.
+    #[error("HOST_CLUSTER_NAMING: {0}")]
+    HostClusterNaming(UnknownHostClusterNaming),
 }
 
 impl RenderConfig {
@@ -288,9 +295,7 @@ impl RenderConfig {
                 positive_or_default(vars::FLUX_INTERVAL_SECONDS, &v, DEFAULT_INTERVAL_SECONDS, &mut warnings);
         }
         if let Some(v) = get(vars::HOST_CLUSTER_NAMING) {
-            config.host_cluster_naming = v
-                .parse()
-                .map_err(|message| ConfigError::Invalid { var: vars::HOST_CLUSTER_NAMING, message })?;
+            config.host_cluster_naming = v.parse().map_err(ConfigError::HostClusterNaming)?;
         }
         Ok((config, warnings))
     }
@@ -349,7 +354,7 @@ impl EnvironmentPlan {
         catalyst_naming::check_dns_label("Environment name", name).map_err(RenderError::Name)?;
         let spec = &env.spec;
         let org = spec.organization_ref.clone();
-        let repo = format!("{org}{}", config.repo_suffix);
+        let repo = catalyst_naming::unchecked::env_repo_name(&org, &config.repo_suffix);
         let branch = spec.branch().to_owned();
         let repo_url = format!("{}/{org}/{repo}.git", config.public_url.trim_end_matches('/'));
         let uid = env.metadata.uid.as_deref().unwrap_or_default();
@@ -358,7 +363,8 @@ impl EnvironmentPlan {
         for (index, region) in spec.regions.iter().enumerate() {
             let host = host_cluster(region, spec.env_type, config)
                 .map_err(|source| RenderError::HostCluster { index, source })?;
-            let path = format!("clusters/{host}/environments/{name}/gitrepository.yaml");
+            let path = catalyst_naming::unchecked::gitrepository_path(&host, name)
+                .map_err(|source| RenderError::HostCluster { index, source })?;
             let content = render_git_repository(&GitRepositoryInput {
                 environment: name,
                 uid,

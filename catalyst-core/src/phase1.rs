@@ -165,7 +165,7 @@ pub fn component_id<'a>(namespace: &str, name: &'a str) -> Option<&'a str> {
     if namespace != "flux-system" {
         return None;
     }
-    name.strip_prefix("bp-").filter(|id| !id.is_empty())
+    name.strip_prefix(catalyst_naming::BLUEPRINT_PREFIX).filter(|id| !id.is_empty())
 }
 
 /// Knobs of the terminate gate (CORE-16).

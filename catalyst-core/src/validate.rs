@@ -422,7 +422,7 @@ fn check_environment(env: &Environment, out: &mut Vec<Finding>) {
             if let Err(e) = catalyst_naming::check_dns_label("hostCluster", host) {
                 out.push(error(path.key("hostCluster"), "NAME-6", e.to_string()));
             }
-        } else if let Err(e) = RegionTable::builtin().get(region.provider.to_naming(), &region.region) {
+        } else if let Err(e) = RegionTable::builtin().get(region.provider, &region.region) {
             out.push(warning(
                 path.key("region"),
                 "NAME-2",
@@ -435,7 +435,7 @@ fn check_environment(env: &Environment, out: &mut Vec<Finding>) {
         }
     }
     if let (Some(org), Some(name)) = (org, env.metadata.name.as_deref()) {
-        let expected = EnvironmentName::new(org, s.env_type.to_naming()).to_string();
+        let expected = EnvironmentName::new(org, s.env_type).to_string();
         if name != expected {
             out.push(warning(
                 FieldPath::root().key("metadata").key("name"),
@@ -460,13 +460,13 @@ fn check_application(app: &Application, out: &mut Vec<Finding>) {
     if let Some(env) = &s.environment_ref
         && let Err(e) = EnvironmentName::parse(env)
     {
-        out.push(warning(spec().key("environmentRef"), "NAME-11", e.to_string()));
+        out.push(warning(spec().key("environmentRef"), "NAME-12", e.to_string()));
     }
     if let Err(e) = BlueprintName::parse(&s.blueprint_ref.name) {
-        out.push(error(spec().key("blueprintRef").key("name"), "NAME-16", e.to_string()));
+        out.push(error(spec().key("blueprintRef").key("name"), "NAME-13", e.to_string()));
     }
     if let Err(e) = BlueprintVersion::parse(&s.blueprint_ref.version) {
-        out.push(error(spec().key("blueprintRef").key("version"), "NAME-16", e.to_string()));
+        out.push(error(spec().key("blueprintRef").key("version"), "NAME-13", e.to_string()));
     }
     let placement_path = spec().key("placement");
     let mode = match &s.placement {
@@ -533,17 +533,17 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
         match BlueprintName::parse(name) {
             Ok(canonical) if canonical.as_str() != name => out.push(warning(
                 FieldPath::root().key("metadata").key("name"),
-                "NAME-16",
+                "NAME-13",
                 format!("Blueprint names start with bp- ({canonical})"),
             )),
             Ok(_) => {}
             Err(e) => {
-                out.push(error(FieldPath::root().key("metadata").key("name"), "NAME-16", e.to_string()));
+                out.push(error(FieldPath::root().key("metadata").key("name"), "NAME-13", e.to_string()));
             }
         }
     }
     if let Err(e) = BlueprintVersion::parse(&bp.spec.version) {
-        out.push(error(spec().key("version"), "NAME-16", e.to_string()));
+        out.push(error(spec().key("version"), "NAME-13", e.to_string()));
     }
     if let Some(topology) = &bp.spec.topology {
         let path = spec().key("topology");
@@ -618,7 +618,7 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
             )),
             Some(n) => {
                 if let Err(e) = BlueprintName::parse(n) {
-                    out.push(error(path, "NAME-16", e.to_string()));
+                    out.push(error(path, "NAME-13", e.to_string()));
                 }
             }
         }
@@ -651,7 +651,7 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
                 Ok(name) => gated.push(name),
                 Err(e) => out.push(error(
                     spec().key("appliesTo").key("environments").index(i),
-                    "NAME-11",
+                    "NAME-12",
                     e.to_string(),
                 )),
             }
@@ -702,7 +702,7 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
                 match rule.source_environment.as_deref() {
                     None => missing("sourceEnvironment", out),
                     Some(source) => match EnvironmentName::parse(source) {
-                        Err(e) => out.push(error(path.key("sourceEnvironment"), "NAME-11", e.to_string())),
+                        Err(e) => out.push(error(path.key("sourceEnvironment"), "NAME-12", e.to_string())),
                         Ok(source_name) => {
                             if gated.contains(&source_name) {
                                 out.push(error(

@@ -189,7 +189,7 @@ fn policy_rules() {
     assert_eq!(
         errors(&one(&doc.replace("sourceEnvironment: acme-stg", "sourceEnvironment: acme-dr"))),
         [
-            r#"spec.rules[2].sourceEnvironment: invalid Environment name "acme-dr": "dr" is not an env type (prod, stg, uat, dev, poc) (expected {org}-{env-type}, e.g. acme-prod) [NAME-11]"#
+            r#"spec.rules[2].sourceEnvironment: invalid Environment name "acme-dr": "dr" is not an env type (prod, stg, uat, dev, poc) (expected {org}-{env-type}, e.g. acme-prod) [NAME-12]"#
         ]
     );
     assert_eq!(

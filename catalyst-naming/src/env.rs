@@ -18,7 +18,7 @@ pub const DEFAULT_ENV_REPO_SUFFIX: &str = "-environment";
 
 /// NAME-22: the Org's environment repo `{org}/{org}{suffix}` (`acme/acme-environment`).
 pub fn env_repo(org: &OrgSlug, suffix: &str) -> String {
-    format!("{org}/{org}{suffix}")
+    format!("{org}/{}", crate::unchecked::env_repo_name(org.as_str(), suffix))
 }
 
 /// NAME-22: NATS subject of the audit stream.

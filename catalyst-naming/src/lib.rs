@@ -52,7 +52,14 @@
 //!
 //! # Crate features
 //!
-//! None. The crate depends on `std` and `thiserror` only: no IO, no async.
+//! - `serde`: `Serialize` and `Deserialize` for every dimension and name, as its canonical
+//!   string; deserializing refuses other spellings (`provider: hz`), see [`wire`].
+//! - `schemars` (implies `serde`): `JsonSchema` for the same types: enums of canonical
+//!   strings, and patterns with length caps for names. catalyst-core's CRDs use them.
+//!
+//! With no features the crate depends on `std` and `thiserror` only: no IO, no async.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[macro_use]
 mod newtype;
@@ -63,7 +70,9 @@ mod error;
 mod labels;
 mod names;
 mod org;
+pub mod unchecked;
 pub mod untrusted;
+pub mod wire;
 
 pub use dimensions::{BuildingBlock, EnvType, Provider, Region, RegionTable};
 pub use dns::{AppName, Component, Fqdn, MAX_LABEL_LEN, MAX_NAME_LEN, check_dns_label};
@@ -75,8 +84,8 @@ pub use env::{
 pub use error::{NamingError, SlugRule};
 pub use labels::{LabelProblem, LabelScope, LabelsBuilder, ManagedBy, keys, validate_labels};
 pub use names::{
-    BLUEPRINT_NAMESPACE, BLUEPRINT_REGISTRY, BlueprintName, BlueprintVersion, EnvironmentName, Location,
-    QualifiedVcluster, ServerName, VCLUSTER_GITREPOSITORY, VCLUSTER_KUSTOMIZATION, cloud,
-    control_plane_namespace, dmz_vcluster,
+    BLUEPRINT_NAMESPACE, BLUEPRINT_PREFIX, BLUEPRINT_REGISTRY, BlueprintName, BlueprintVersion,
+    EnvironmentName, Location, QualifiedVcluster, ServerName, VCLUSTER_GITREPOSITORY, VCLUSTER_KUSTOMIZATION,
+    cloud, control_plane_namespace, dmz_vcluster,
 };
 pub use org::{OrgSlug, RESERVED_PLATFORM_SLUGS, RESERVED_SLUG_PREFIX};

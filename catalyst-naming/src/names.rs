@@ -77,7 +77,7 @@ impl Location {
     }
 
     fn cluster_name(&self, provider: &str) -> String {
-        format!("{provider}-{}-{}-{}", self.region.code(), self.building_block.code(), self.env_type.code())
+        crate::unchecked::host_cluster(provider, self.region.code(), self.building_block, self.env_type)
     }
 
     /// NAME-7: DNS location code `{p1}{r1}{b1}{e1}`, exactly 4 chars (`hfrp`).
@@ -125,7 +125,31 @@ impl Location {
         )
     }
 
-    /// NAME-14: control-plane DNS `{component}.{location-code}.{sovereign}` (`gitea.hfmp.omantel.biz`).
+    /// Where the Catalyst control plane of this location's region runs: the same provider and
+    /// region, building block `mgt`, env type `prod` (`hz-fsn-mgt-prod`, location code
+    /// `hfmp`). Control-plane DNS (NAME-14) and Application repos (NAME-16) are named after
+    /// it, whatever the workload's own building block and env type.
+    ///
+    /// ```
+    /// use catalyst_naming::{Fqdn, Location};
+    /// let workload = Location::parse("hz", "fsn", "rtz", "dev")?;
+    /// let cp = workload.control_plane();
+    /// assert_eq!(cp.location_code(), "hfmp");
+    /// assert_eq!(cp.control_plane_dns(&"gitea".parse()?, &Fqdn::sovereign("omantel.biz")?)?, "gitea.hfmp.omantel.biz");
+    /// # Ok::<(), catalyst_naming::NamingError>(())
+    /// ```
+    #[must_use]
+    pub fn control_plane(&self) -> Self {
+        Self::control_plane_in(self.region.clone())
+    }
+
+    /// The control-plane location of `region` (see [`Location::control_plane`]).
+    pub fn control_plane_in(region: Region) -> Self {
+        Self::new(region, BuildingBlock::Mgt, EnvType::Prod)
+    }
+
+    /// NAME-14: control-plane DNS `{component}.{location-code}.{sovereign}` (`gitea.hfmp.omantel.biz`)
+    /// of this location; call it on [`Location::control_plane`] for the platform's own hosts.
     pub fn control_plane_dns(&self, component: &Component, sovereign: &Fqdn) -> Result<String, NamingError> {
         check_composed_name(
             "control-plane DNS name",
@@ -404,7 +428,7 @@ impl EnvironmentName {
 
     /// NAME-22: JetStream subject prefix `ws.{org}-{env3}.>`.
     pub fn jetstream_prefix(&self) -> String {
-        format!("ws.{self}.>")
+        crate::unchecked::jetstream_prefix(&self.to_string())
     }
 
     /// NAME-22: OpenBao path root `org/{org}/env/{env3}/`.
@@ -421,8 +445,7 @@ impl EnvironmentName {
     /// `clusters/{host-cluster}/environments/{env}/gitrepository.yaml`. The host cluster is
     /// checked as a DNS label so it cannot escape the `clusters/` folder.
     pub fn gitrepository_path(&self, host_cluster: &str) -> Result<String, NamingError> {
-        check_dns_label("host-cluster name", host_cluster)?;
-        Ok(format!("clusters/{host_cluster}/environments/{self}/gitrepository.yaml"))
+        crate::unchecked::gitrepository_path(host_cluster, &self.to_string())
     }
 
     /// NAME-15: Application DNS `{app}.{environment}.{domain}`; `domain` is the Sovereign
@@ -441,7 +464,7 @@ impl FromStr for EnvironmentName {
 
 impl fmt::Display for EnvironmentName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.org, self.env_type)
+        f.write_str(&crate::unchecked::environment_name(self.org.as_str(), self.env_type))
     }
 }
 
@@ -449,6 +472,8 @@ impl fmt::Display for EnvironmentName {
 pub const BLUEPRINT_REGISTRY: &str = "ghcr.io";
 /// Namespace of the platform's published Blueprints in [`BLUEPRINT_REGISTRY`].
 pub const BLUEPRINT_NAMESPACE: &str = "openova-io";
+/// The prefix of every Blueprint name (NAME-13), and of the HelmReleases that install them.
+pub const BLUEPRINT_PREFIX: &str = "bp-";
 
 /// A Blueprint name in canonical `bp-<name>` form (NAME-13, NAME-28).
 ///
@@ -469,7 +494,7 @@ impl BlueprintName {
     /// Parses a Blueprint name, with or without the `bp-` prefix.
     pub fn parse(s: &str) -> Result<Self, NamingError> {
         let err = |reason: String| NamingError::InvalidBlueprintName { value: s.to_owned(), reason };
-        let bare = s.strip_prefix("bp-").unwrap_or(s);
+        let bare = s.strip_prefix(BLUEPRINT_PREFIX).unwrap_or(s);
         let Some(first) = bare.chars().next() else {
             return Err(err("the name after 'bp-' is empty".into()));
         };
@@ -493,7 +518,7 @@ impl BlueprintName {
         if bare.ends_with('-') {
             return Err(err("it ends with '-'".into()));
         }
-        Ok(Self(format!("bp-{bare}")))
+        Ok(Self(format!("{BLUEPRINT_PREFIX}{bare}")))
     }
 
     /// The canonical name (`bp-cilium`).
@@ -503,12 +528,18 @@ impl BlueprintName {
 
     /// The name without `bp-` (`cilium`): the default alias and Application name.
     pub fn short(&self) -> &str {
-        &self.0[3..]
+        &self.0[BLUEPRINT_PREFIX.len()..]
+    }
+
+    /// The repository of the platform's artifact in [`BLUEPRINT_REGISTRY`]:
+    /// `openova-io/bp-<name>`.
+    pub fn repository(&self) -> String {
+        format!("{BLUEPRINT_NAMESPACE}/{self}")
     }
 
     /// The platform's OCI reference `ghcr.io/openova-io/bp-<name>:<version>`.
     pub fn oci_ref(&self, version: &BlueprintVersion) -> String {
-        format!("{BLUEPRINT_REGISTRY}/{BLUEPRINT_NAMESPACE}/{self}:{version}")
+        format!("{BLUEPRINT_REGISTRY}/{}:{version}", self.repository())
     }
 }
 

@@ -548,8 +548,7 @@ fn control_plane(
     let fqdn = fqdn?;
     let region = file.regions.get(primary)?;
     let (r, _) = regions.get(&region.region)?;
-    // The control plane runs in the primary region's management building block, prod.
-    let loc = Location::new(r.clone(), BuildingBlock::Mgt, EnvType::Prod);
+    let loc = Location::control_plane_in(r.clone());
     let mut gitea = None;
     for c in catalyst_naming::CONTROL_PLANE_COMPONENTS {
         let Ok(component) = c.parse::<Component>() else { continue };

@@ -467,9 +467,10 @@ pub(crate) struct NamesArgs {
     /// Control-plane component for control_plane_dns; repeat for several.
     #[arg(long = "component", value_name = "C")]
     pub components: Vec<String>,
-    /// Value of the openova.io/managed-by label: flux, crossplane, opentofu or manual.
-    #[arg(long, value_name = "M", default_value = "flux")]
-    pub managed_by: String,
+    /// Value of the openova.io/managed-by label: flux, crossplane, opentofu or manual (flux
+    /// also sets app.kubernetes.io/managed-by). Without it both keys are left out.
+    #[arg(long, value_name = "M")]
+    pub managed_by: Option<String>,
 }
 
 /// `catalyst names parse|check-org`.

@@ -64,7 +64,7 @@ struct Inputs {
     app_domain: Option<Fqdn>,
     blueprint: Option<BlueprintName>,
     version: Option<BlueprintVersion>,
-    managed_by: ManagedBy,
+    managed_by: Option<ManagedBy>,
     components: Vec<Component>,
 }
 
@@ -105,7 +105,7 @@ fn inputs(args: &NamesArgs) -> Result<Inputs, Failure> {
             .map(BlueprintVersion::parse)
             .transpose()
             .map_err(flag("blueprint-version"))?,
-        managed_by: args.managed_by.parse().map_err(flag("managed-by"))?,
+        managed_by: args.managed_by.as_deref().map(str::parse).transpose().map_err(flag("managed-by"))?,
         components,
     })
 }
@@ -137,7 +137,7 @@ fn derive(args: &NamesArgs, format: Output) -> Result<(), Failure> {
         for c in &components {
             dns.insert(
                 c.to_string(),
-                Value::String(loc.control_plane_dns(c, sov).map_err(flag("sovereign"))?),
+                Value::String(loc.control_plane().control_plane_dns(c, sov).map_err(flag("sovereign"))?),
             );
         }
         names.control_plane_dns = Some(dns);
@@ -148,11 +148,15 @@ fn derive(args: &NamesArgs, format: Output) -> Result<(), Failure> {
             names.application_dns = Some(env.app_dns(app, domain).map_err(flag("app"))?);
         }
         if let Some(sov) = &sovereign {
-            names.gitea_repo_url = Some(loc.app_repo(sov, org, app).map_err(flag("sovereign"))?);
+            names.gitea_repo_url =
+                Some(loc.control_plane().app_repo(sov, org, app).map_err(flag("sovereign"))?);
         }
     }
 
-    let mut labels = LabelsBuilder::new().location(loc).managed_by(managed_by);
+    let mut labels = LabelsBuilder::new().location(loc);
+    if let Some(m) = managed_by {
+        labels = labels.managed_by(m);
+    }
     if let Some(sov) = sovereign {
         labels = labels.sovereign(sov);
     }

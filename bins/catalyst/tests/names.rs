@@ -40,7 +40,9 @@ fn names_json_has_the_derived_names_and_labels() {
     assert_eq!(v["vcluster"], "acme");
     assert_eq!(v["vcluster_qualified"], "hz-fsn-rtz-prod-acme");
     assert_eq!(v["environment"], "acme-prod");
-    assert_eq!(v["control_plane_dns"]["gitea"], "gitea.hfrp.omantel.biz");
+    // NAME-14: the control plane is named after the region's management location, not the
+    // workload's building block.
+    assert_eq!(v["control_plane_dns"]["gitea"], "gitea.hfmp.omantel.biz");
     assert_eq!(v["control_plane_dns"].as_object().unwrap().len(), 13);
     assert_eq!(
         v["labels"],
@@ -54,14 +56,25 @@ fn names_json_has_the_derived_names_and_labels() {
             "openova.io/organization": "acme",
             "openova.io/environment": "acme-prod",
             "openova.io/vcluster": "acme",
-            "openova.io/managed-by": "flux",
-            "app.kubernetes.io/managed-by": "flux",
         })
     );
     // Dimensions that were not given leave their keys out.
     for absent in ["server", "blueprint", "application_dns", "gitea_repo_url"] {
         assert!(v.get(absent).is_none(), "{absent} should be omitted: {v}");
     }
+}
+
+#[test]
+fn managed_by_is_a_label_only_when_given() {
+    let out = catalyst(&[&SHORT[..], &["omantel.biz", "--managed-by", "flux", "-o", "json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let labels = &stdout_json(&out)["labels"];
+    assert_eq!(labels["openova.io/managed-by"], "flux");
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "flux");
+    let out = catalyst(&[&SHORT[..], &["omantel.biz", "--managed-by", "crossplane", "-o", "json"]].concat());
+    let labels = &stdout_json(&out)["labels"];
+    assert_eq!(labels["openova.io/managed-by"], "crossplane");
+    assert!(labels.get("app.kubernetes.io/managed-by").is_none(), "{labels}");
 }
 
 #[test]
@@ -115,7 +128,7 @@ fn names_with_app_and_blueprint() {
     assert_eq!(v["blueprint"], "bp-wordpress");
     assert_eq!(v["blueprint_oci_ref"], "ghcr.io/openova-io/bp-wordpress:1.2.0");
     assert_eq!(v["application_dns"], "store-frontend.acme-prod.t38.omani.works");
-    assert_eq!(v["gitea_repo_url"], "gitea.hfrp.t38.omani.works/acme/store-frontend");
+    assert_eq!(v["gitea_repo_url"], "gitea.hfmp.t38.omani.works/acme/store-frontend");
     assert_eq!(v["labels"]["openova.io/blueprint-version"], "1.2.0");
 }
 

@@ -114,6 +114,9 @@ pub enum ConfigError {
     /// A required value is missing.
     #[error("{0}")]
     Missing(&'static str),
+    /// `HOST_CLUSTER_NAMING` is not `verbatim` or `canonical`.
+    #[error(transparent)]
+    HostClusterNaming(#[from] catalyst_core::gitops::UnknownHostClusterNaming),
     /// The token file could not be read.
     #[error("--gitea-token-file {path}: {source}")]
     TokenFile {
@@ -218,11 +221,7 @@ impl Config {
             DEFAULT_REQUEUE_SECONDS as i64,
             &mut warnings,
         );
-        let naming = if self.host_cluster_naming == "canonical" {
-            HostClusterNaming::Canonical
-        } else {
-            HostClusterNaming::Verbatim
-        };
+        let naming = self.host_cluster_naming.parse::<HostClusterNaming>()?;
         let render = RenderConfig {
             public_url: public_url.to_owned(),
             secret_ref: self.gitea_secret_ref.trim().to_owned(),

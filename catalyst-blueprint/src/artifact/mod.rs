@@ -28,6 +28,4 @@ pub use manifest::{
     FormatError, HELM_CHART_LAYER, HELM_CONFIG, Identity, Image, MAX_MANIFEST_BYTES, MAX_PAYLOAD_BYTES,
     Manifest, OCI_IMAGE_CONFIG, OCI_MANIFEST, SigningPayload,
 };
-pub use reference::{
-    ArtifactRef, DEFAULT_NAMESPACE, DEFAULT_REGISTRY, Digest, MAX_REFERENCE_LEN, ReferenceError,
-};
+pub use reference::{ArtifactRef, Digest, MAX_REFERENCE_LEN, ReferenceError};

@@ -5,10 +5,8 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
-/// The registry a Blueprint shorthand (`cilium:1.2.0`) points at.
-pub const DEFAULT_REGISTRY: &str = "ghcr.io";
-/// The namespace a Blueprint shorthand points at.
-pub const DEFAULT_NAMESPACE: &str = "openova-io";
+use catalyst_naming::{BLUEPRINT_REGISTRY, BlueprintName};
+
 /// A reference longer than this is refused before it is looked at.
 pub const MAX_REFERENCE_LEN: usize = 1024;
 
@@ -161,14 +159,15 @@ impl ArtifactRef {
             )));
         }
         let (registry, repository) = match name.split_once('/') {
+            // A shorthand names one of the platform's Blueprints (NAME-13).
             None => {
-                let bare = name.strip_prefix("bp-").unwrap_or(name);
-                (DEFAULT_REGISTRY.to_owned(), format!("{DEFAULT_NAMESPACE}/bp-{bare}"))
+                let bp = BlueprintName::parse(name).map_err(|e| invalid(&e.to_string()))?;
+                (BLUEPRINT_REGISTRY.to_owned(), bp.repository())
             }
             Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => {
                 (first.to_owned(), path.to_owned())
             }
-            Some(_) => (DEFAULT_REGISTRY.to_owned(), name.to_owned()),
+            Some(_) => (BLUEPRINT_REGISTRY.to_owned(), name.to_owned()),
         };
         if !valid_registry(&registry) {
             return Err(invalid(&format!("registry {registry:?} is not a host[:port]")));

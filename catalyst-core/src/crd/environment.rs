@@ -4,8 +4,9 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{EnvType, Extra, ProviderName};
+use super::common::Extra;
 use crate::conditions::Condition;
+use catalyst_naming::{BuildingBlock, EnvType, Provider, unchecked};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// The user-facing scope Applications are installed into: one Organization's environment
@@ -54,13 +55,13 @@ pub struct EnvironmentSpec {
 impl EnvironmentSpec {
     /// The Gitea branch of the env type (SPEC NAME-21, ENV-6): `prod` → `main`, …
     pub fn branch(&self) -> &'static str {
-        self.env_type.to_naming().branch()
+        self.env_type.branch()
     }
 
     /// The JetStream subject prefix `ws.{organizationRef}-{envType}.>` (SPEC ENV-6). Built
     /// from the spec as written, so it exists even before the slug is validated.
     pub fn jetstream_subject_prefix(&self) -> String {
-        format!("ws.{}-{}.>", self.organization_ref, self.env_type.as_str())
+        unchecked::jetstream_prefix(&unchecked::environment_name(&self.organization_ref, self.env_type))
     }
 }
 
@@ -90,12 +91,12 @@ impl EnvironmentPlacement {
 #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
 pub struct EnvironmentRegion {
     /// Cloud provider (full name).
-    pub provider: ProviderName,
+    pub provider: Provider,
     /// Region code. The CRD pattern is looser than the naming table (SPEC OP-5).
     #[schemars(regex(pattern = r"^[a-z]{3}[a-z0-9]?$"))]
     pub region: String,
     /// Building block: `rtz`, `dmz` or `mgt`.
-    pub building_block: EnvBuildingBlock,
+    pub building_block: BuildingBlock,
     /// Explicit host-cluster name; empty means derived from provider, region, building block
     /// and env type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,13 +117,9 @@ impl EnvironmentRegion {
     pub fn host_cluster_verbatim(&self, env_type: EnvType) -> String {
         match self.host_cluster_override() {
             Some(h) => h.to_owned(),
-            None => format!(
-                "{}-{}-{}-{}",
-                self.provider.as_str(),
-                self.region,
-                self.building_block.as_str(),
-                env_type.as_str()
-            ),
+            None => {
+                unchecked::host_cluster(self.provider.name(), &self.region, self.building_block, env_type)
+            }
         }
     }
 
@@ -136,37 +133,8 @@ impl EnvironmentRegion {
         if let Some(h) = self.host_cluster_override() {
             return Ok(h.to_owned());
         }
-        let region = table.get(self.provider.to_naming(), &self.region)?;
-        Ok(catalyst_naming::Location::new(region, self.building_block.to_naming(), env_type.to_naming())
-            .host_cluster())
-    }
-}
-
-/// The building blocks an Environment may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum EnvBuildingBlock {
-    /// Restricted trust zone.
-    Rtz,
-    /// Demilitarised zone.
-    Dmz,
-    /// Management.
-    Mgt,
-}
-
-impl EnvBuildingBlock {
-    /// The wire string.
-    pub fn as_str(self) -> &'static str {
-        self.to_naming().code()
-    }
-
-    /// The catalyst-naming building block.
-    pub fn to_naming(self) -> catalyst_naming::BuildingBlock {
-        match self {
-            Self::Rtz => catalyst_naming::BuildingBlock::Rtz,
-            Self::Dmz => catalyst_naming::BuildingBlock::Dmz,
-            Self::Mgt => catalyst_naming::BuildingBlock::Mgt,
-        }
+        let region = table.get(self.provider, &self.region)?;
+        Ok(catalyst_naming::Location::new(region, self.building_block, env_type).host_cluster())
     }
 }
 

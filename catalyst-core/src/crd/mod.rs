@@ -37,14 +37,15 @@ pub use blueprint::{
     Blueprint, BlueprintCard, BlueprintPhase, BlueprintSpec, BlueprintStatus, BlueprintTopology,
     BlueprintVisibility, Endpoint, HOSTNAME_TOKENS, MultiInstance, Sso, Topology, TopologyDefaults,
 };
-pub use common::{EnvType, Extra, NamespacedRef, Owner, OwnerRole, ProviderName};
+pub use catalyst_naming::{BuildingBlock, EnvType, Provider};
+pub use common::{Extra, NamespacedRef, Owner, OwnerRole};
 pub use continuum::{
     Continuum, ContinuumPhase, ContinuumSpec, ContinuumStatus, LeaseClient, LeaseConfig, LeaseKind,
     LuaHealthCheck, LuaRecordSpec, LuaSelector, SecretKeyRef, Switchover, SwitchoverMechanism,
 };
 pub use environment::{
-    EnvBuildingBlock, Environment, EnvironmentPhase, EnvironmentPlacement, EnvironmentRegion,
-    EnvironmentSpec, EnvironmentStatus, GiteaRepoRef, VclusterPhase, VclusterStatus,
+    Environment, EnvironmentPhase, EnvironmentPlacement, EnvironmentRegion, EnvironmentSpec,
+    EnvironmentStatus, GiteaRepoRef, VclusterPhase, VclusterStatus,
 };
 pub use environment_policy::{
     AppliesTo, Compliance, ComplianceMode, ComplianceWeight, EnvironmentPolicy, EnvironmentPolicySpec,

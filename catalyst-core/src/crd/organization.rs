@@ -4,8 +4,9 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{EnvType, Extra, Owner};
+use super::common::{Extra, Owner};
 use crate::conditions::Condition;
+use catalyst_naming::EnvType;
 
 /// A tenant of a Sovereign: its slug, billing, owners and identity federation.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

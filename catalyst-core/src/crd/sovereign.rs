@@ -5,8 +5,9 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{Extra, ProviderName};
+use super::common::Extra;
 use crate::conditions::Condition;
+use catalyst_naming::Provider;
 
 /// A Catalyst deployment: one FQDN, its regions and the parent domains it hosts Organizations in.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -53,7 +54,7 @@ pub struct SovereignSpec {
     pub parent_domains: Vec<ParentDomain>,
     /// The primary cloud provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<ProviderName>,
+    pub provider: Option<Provider>,
     /// One Keycloak realm per Organization or one shared realm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keycloak_topology: Option<KeycloakTopology>,
