@@ -8,8 +8,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Diagnostic;
 use crate::plan::{cycle_paths, topo_order};
+use crate::{Code, Diagnostic, Diagnostics, FieldPath};
 
 /// Largest kit file read; larger files are an error.
 const MAX_KIT_FILE_BYTES: u64 = 1024 * 1024;
@@ -38,13 +38,13 @@ pub struct KitCheck {
     /// The longest dependency chain, first to install first.
     pub longest_chain: Vec<String>,
     /// Findings; any error means the kit is wrong.
-    pub findings: Vec<Diagnostic>,
+    pub findings: Diagnostics,
 }
 
 impl KitCheck {
     /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(Diagnostic::is_error)
+        self.findings.has_errors()
     }
 
     /// Graphviz DOT: an arrow from each release to what it depends on.
@@ -156,24 +156,21 @@ fn slot_key(slot: &str) -> (u32, String) {
 /// Checks kit files given as (file name, text), and the kustomization text if any
 /// (SPEC BK-4, BK-5). Pure: no IO.
 pub fn check_kit(files: &[(String, String)], kustomization: Option<&str>) -> KitCheck {
-    let mut findings = Vec::new();
+    let mut findings = Diagnostics::new();
     let mut releases = parse_releases(files, &mut findings);
     releases.sort_by(|a, b| slot_key(&a.slot).cmp(&slot_key(&b.slot)).then_with(|| a.name.cmp(&b.name)));
     KitCheck::from_releases(releases, findings, kustomization.map(|k| (k, files)))
 }
 
 /// Every HelmRelease of the files; parse problems go to `findings`.
-fn parse_releases(files: &[(String, String)], findings: &mut Vec<Diagnostic>) -> Vec<KitRelease> {
+fn parse_releases(files: &[(String, String)], findings: &mut Diagnostics) -> Vec<KitRelease> {
     let mut releases: Vec<KitRelease> = Vec::new();
     for (file, text) in files {
-        let at = |mut d: Diagnostic| {
-            d.file = Some(file.clone());
-            d
-        };
+        let at = |d: Diagnostic| d.in_file(file.clone());
         let Some(slot) = slot_of(file) else {
             findings.push(at(Diagnostic::error(
-                "InvalidSlot",
-                "",
+                Code::InvalidSlot,
+                FieldPath::root(),
                 "the file name does not start with a slot number (NN-<name>.yaml)",
             )));
             continue;
@@ -181,7 +178,7 @@ fn parse_releases(files: &[(String, String)], findings: &mut Vec<Diagnostic>) ->
         let docs: Vec<Value> = match serde_saphyr::from_multiple(text) {
             Ok(docs) => docs,
             Err(e) => {
-                findings.push(at(Diagnostic::error("Yaml", "", e.to_string())));
+                findings.push(at(Diagnostic::error(Code::Yaml, FieldPath::root(), e.to_string())));
                 continue;
             }
         };
@@ -189,11 +186,11 @@ fn parse_releases(files: &[(String, String)], findings: &mut Vec<Diagnostic>) ->
             if doc.get("kind").and_then(Value::as_str) != Some("HelmRelease") {
                 continue;
             }
-            let path = format!("documents[{i}]");
+            let path = FieldPath::root().key("documents").index(i);
             let Some(name) = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str) else {
                 findings.push(at(Diagnostic::error(
-                    "InvalidRelease",
-                    format!("{path}.metadata.name"),
+                    Code::InvalidRelease,
+                    path.key("metadata").key("name"),
                     "the HelmRelease has no name",
                 )));
                 continue;
@@ -206,16 +203,16 @@ fn parse_releases(files: &[(String, String)], findings: &mut Vec<Diagnostic>) ->
                         match item.get("name").and_then(Value::as_str) {
                             Some(dep) => depends_on.push(dep.to_owned()),
                             None => findings.push(at(Diagnostic::error(
-                                "InvalidRelease",
-                                format!("{path}.spec.dependsOn[{j}]"),
+                                Code::InvalidRelease,
+                                path.key("spec").key("dependsOn").index(j),
                                 "a dependsOn entry has no name",
                             ))),
                         }
                     }
                 }
                 Some(_) => findings.push(at(Diagnostic::error(
-                    "InvalidRelease",
-                    format!("{path}.spec.dependsOn"),
+                    Code::InvalidRelease,
+                    path.key("spec").key("dependsOn"),
                     "expected a list",
                 ))),
             }
@@ -234,7 +231,7 @@ impl KitCheck {
     /// The graph checks over parsed releases (in slot order).
     fn from_releases(
         releases: Vec<KitRelease>,
-        mut findings: Vec<Diagnostic>,
+        mut findings: Diagnostics,
         kustomization: Option<(&str, &[(String, String)])>,
     ) -> Self {
         // Duplicates, dangling references and slot order.
@@ -245,27 +242,27 @@ impl KitCheck {
                 std::collections::btree_map::Entry::Vacant(v) => {
                     v.insert(r);
                 }
-                std::collections::btree_map::Entry::Occupied(prev) => findings.push(Diagnostic {
-                    file: Some(r.file.clone()),
-                    ..Diagnostic::error(
-                        "DuplicateRelease",
-                        "metadata.name",
+                std::collections::btree_map::Entry::Occupied(prev) => findings.push(
+                    Diagnostic::error(
+                        Code::DuplicateRelease,
+                        FieldPath::root().key("metadata").key("name"),
                         format!("{} is also defined in {}", r.name, prev.get().file),
                     )
-                }),
+                    .in_file(r.file.clone()),
+                ),
             }
         }
         for r in &releases {
             for dep in &r.depends_on {
                 let finding = match by_name.get(dep.as_str()) {
                     None => Diagnostic::error(
-                        "DanglingDependency",
-                        "spec.dependsOn",
+                        Code::DanglingDependency,
+                        depends_on(),
                         format!("{} depends on {dep}, which is not a HelmRelease of this kit", r.name),
                     ),
                     Some(d) if slot_key(&d.slot) > slot_key(&r.slot) => Diagnostic::error(
-                        "SlotOrder",
-                        "spec.dependsOn",
+                        Code::SlotOrder,
+                        depends_on(),
                         format!(
                             "{} (slot {}) depends on {dep} (slot {}), a higher slot",
                             r.name, r.slot, d.slot
@@ -273,7 +270,7 @@ impl KitCheck {
                     ),
                     Some(_) => continue,
                 };
-                findings.push(Diagnostic { file: Some(r.file.clone()), ..finding });
+                findings.push(finding.in_file(r.file.clone()));
             }
         }
 
@@ -298,8 +295,8 @@ impl KitCheck {
             // Edges run dependency -> dependent; show the "depends on" direction.
             let names: Vec<&str> = path.iter().rev().map(|(_, _, n)| n.as_str()).collect();
             findings.push(Diagnostic::error(
-                "DependencyCycle",
-                "spec.dependsOn",
+                Code::DependencyCycle,
+                depends_on(),
                 format!("dependency cycle: {}", names.join(" -> ")),
             ));
         }
@@ -339,25 +336,31 @@ fn order_and_chain(graph: &DiGraph<(u32, String, String), ()>) -> (Vec<String>, 
     (order.into_iter().map(|n| graph[n].2.clone()).collect(), chain)
 }
 
+/// `spec.dependsOn`, where graph findings point.
+fn depends_on() -> FieldPath {
+    FieldPath::root().key("spec").key("dependsOn")
+}
+
 /// BK-5: `resources` lists every kit file exactly once, in ascending slot order.
-fn check_kustomization(text: &str, files: &[(String, String)]) -> Vec<Diagnostic> {
-    let at = |d: Diagnostic| Diagnostic { file: Some("kustomization.yaml".into()), ..d };
+fn check_kustomization(text: &str, files: &[(String, String)]) -> Diagnostics {
+    let at = |d: Diagnostic| d.in_file("kustomization.yaml");
     let doc: Value = match serde_saphyr::from_str(text) {
         Ok(doc) => doc,
-        Err(e) => return vec![at(Diagnostic::error("Yaml", "", e.to_string()))],
+        Err(e) => return at(Diagnostic::error(Code::Yaml, FieldPath::root(), e.to_string())).into(),
     };
     let resources: Vec<&str> = doc
         .get("resources")
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let mut out = Vec::new();
+    let resources_at = FieldPath::root().key("resources");
+    let mut out = Diagnostics::new();
     let listed: BTreeSet<&str> = resources.iter().copied().collect();
     for (file, _) in files {
         if !listed.contains(file.as_str()) {
             out.push(at(Diagnostic::error(
-                "KustomizationOrder",
-                "resources",
+                Code::KustomizationOrder,
+                resources_at.clone(),
                 format!("{file} is not listed"),
             )));
         }
@@ -366,15 +369,15 @@ fn check_kustomization(text: &str, files: &[(String, String)]) -> Vec<Diagnostic
     for (i, r) in resources.iter().enumerate() {
         if !seen.insert(*r) {
             out.push(at(Diagnostic::error(
-                "KustomizationOrder",
-                format!("resources[{i}]"),
+                Code::KustomizationOrder,
+                resources_at.index(i),
                 format!("{r} is listed twice"),
             )));
         }
         if !files.iter().any(|(f, _)| f == r) {
             out.push(at(Diagnostic::error(
-                "KustomizationOrder",
-                format!("resources[{i}]"),
+                Code::KustomizationOrder,
+                resources_at.index(i),
                 format!("{r} is not a file of the kit"),
             )));
         }
@@ -384,8 +387,8 @@ fn check_kustomization(text: &str, files: &[(String, String)]) -> Vec<Diagnostic
             && slot_key(&a) > slot_key(&b)
         {
             out.push(at(Diagnostic::error(
-                "KustomizationOrder",
-                format!("resources[{}]", i + 1),
+                Code::KustomizationOrder,
+                resources_at.index(i + 1),
                 format!("{} comes after {}, out of slot order", pair[1], pair[0]),
             )));
         }

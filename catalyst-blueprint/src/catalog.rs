@@ -7,7 +7,7 @@ use catalyst_naming::BlueprintName;
 use petgraph::graph::{DiGraph, NodeIndex};
 use semver::Version;
 
-use crate::{Blueprint, Diagnostic};
+use crate::{Blueprint, Code, Diagnostic, Diagnostics, FieldPath};
 
 /// Largest blueprint.yaml read from disk; larger files are reported, not parsed.
 pub const MAX_BLUEPRINT_BYTES: u64 = 1024 * 1024;
@@ -46,7 +46,7 @@ pub enum CatalogError {
 ///     metadata: {{name: {name}}}\nspec: {{version: 1.0.0, card: {{title: x}}, visibility: listed, depends: [{deps}]}}\n");
 /// let mut catalog = Catalog::default();
 /// catalog.insert(Blueprint::parse(&yaml("bp-alpha", "bp-beta"), None).unwrap(), None);
-/// assert_eq!(catalog.lint()[0].code, "DanglingDependency");
+/// assert_eq!(catalog.lint()[0].code, catalyst_blueprint::Code::DanglingDependency);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
@@ -59,7 +59,7 @@ pub struct Loaded {
     /// Every Blueprint that parsed.
     pub catalog: Catalog,
     /// Errors of files that did not parse, and warnings of those that did, each with its file.
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Diagnostics,
 }
 
 impl Catalog {
@@ -83,21 +83,19 @@ impl Catalog {
         collect(dir, &mut files)?;
         files.sort();
         let mut catalog = Catalog::default();
-        let mut diagnostics = Vec::new();
+        let mut diagnostics = Diagnostics::new();
         for file in files {
-            let shown = file.display().to_string();
-            let with_file = |mut d: Diagnostic| {
-                d.file = Some(shown.clone());
-                d
-            };
             let text = match crate::read_text_capped(&file, MAX_BLUEPRINT_BYTES) {
                 Ok(text) => text,
                 Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
-                    diagnostics.push(with_file(Diagnostic::error(
-                        "TooLarge",
-                        "",
-                        format!("over the {MAX_BLUEPRINT_BYTES}-byte limit; not parsed"),
-                    )));
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::TooLarge,
+                            FieldPath::root(),
+                            format!("over the {MAX_BLUEPRINT_BYTES}-byte limit; not parsed"),
+                        )
+                        .in_file(file.display().to_string()),
+                    );
                     continue;
                 }
                 Err(source) => return Err(CatalogError::Io { path: file.clone(), source }),
@@ -113,7 +111,7 @@ impl Catalog {
     /// `DuplicateVersion` error. Every diagnostic carries its file.
     pub fn from_texts(files: impl IntoIterator<Item = (PathBuf, String)>) -> Loaded {
         let mut catalog = Catalog::default();
-        let mut diagnostics = Vec::new();
+        let mut diagnostics = Diagnostics::new();
         for (file, text) in files {
             catalog.add_text(file, &text, &mut diagnostics);
         }
@@ -121,12 +119,9 @@ impl Catalog {
     }
 
     /// Parses one `blueprint.yaml` and adds it, reporting into `diagnostics`.
-    fn add_text(&mut self, file: PathBuf, text: &str, diagnostics: &mut Vec<Diagnostic>) {
+    fn add_text(&mut self, file: PathBuf, text: &str, diagnostics: &mut Diagnostics) {
         let shown = file.display().to_string();
-        let with_file = |mut d: Diagnostic| {
-            d.file = Some(shown.clone());
-            d
-        };
+        let with_file = |d: Diagnostic| d.in_file(shown.clone());
         match Blueprint::parse(text, folder_of(&file, text).as_deref()) {
             Ok(mut bp) => {
                 diagnostics.extend(std::mem::take(&mut bp.warnings).into_iter().map(with_file));
@@ -134,8 +129,8 @@ impl Catalog {
                 if let Some(prev) = self.insert(bp, Some(file)) {
                     let other = prev.source.map(|p| p.display().to_string()).unwrap_or_default();
                     diagnostics.push(with_file(Diagnostic::error(
-                        "DuplicateVersion",
-                        "spec.version",
+                        Code::DuplicateVersion,
+                        FieldPath::root().key("spec").key("version"),
                         format!("{name} {version} is also defined by {other}"),
                     )));
                 }
@@ -176,16 +171,16 @@ impl Catalog {
 
     /// Catalog-wide checks (SPEC BP-11): dependencies on Blueprints not in the catalog,
     /// constraints no available version satisfies, and dependency cycles (with the full path).
-    pub fn lint(&self) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
+    pub fn lint(&self) -> Diagnostics {
+        let mut out = Diagnostics::new();
         for entry in self.entries() {
             let bp = &entry.blueprint;
             let file = entry.source.as_ref().map(|p| p.display().to_string());
             for dep in &bp.depends {
                 let mut d = match self.entries.get(&dep.blueprint) {
                     None => Diagnostic::error(
-                        "DanglingDependency",
-                        &dep.path,
+                        Code::DanglingDependency,
+                        dep.path.clone(),
                         format!(
                             "{} {} depends on {}, which is not in the catalog",
                             bp.name, bp.version, dep.blueprint
@@ -193,8 +188,8 @@ impl Catalog {
                     ),
                     Some(versions) if !versions.keys().any(|v| dep.constraint.matches(v)) => {
                         Diagnostic::error(
-                            "UnsatisfiableConstraint",
-                            format!("{}.version", dep.path),
+                            Code::UnsatisfiableConstraint,
+                            dep.path.key("version"),
                             format!(
                                 "no version of {} satisfies {} (available: {})",
                                 dep.blueprint,
@@ -235,8 +230,8 @@ impl Catalog {
             .map(|path| {
                 let names: Vec<String> = path.iter().map(|n| (*n).to_string()).collect();
                 Diagnostic::error(
-                    "DependencyCycle",
-                    "spec.depends",
+                    Code::DependencyCycle,
+                    FieldPath::root().key("spec").key("depends"),
                     format!("dependency cycle: {}", names.join(" -> ")),
                 )
             })

@@ -37,6 +37,7 @@
 pub mod artifact;
 mod bootstrap;
 mod catalog;
+mod code;
 mod constraint;
 mod header;
 mod model;
@@ -49,13 +50,18 @@ mod when;
 
 pub use bootstrap::{KitCheck, KitError, KitRelease, check_kit, check_kit_dir, check_kit_files};
 pub use catalog::{Catalog, CatalogError, Entry, Loaded, MAX_BLUEPRINT_BYTES};
+pub use catalyst_naming::diagnostic::{FieldPath, Severity};
+pub use code::Code;
 pub use constraint::{
     Constraint, InvalidRange, MAX_ALTERNATIVES, MAX_CONSTRAINT_LEN, Pin, Request, RequestError,
 };
 pub use header::{ApiVersion, BlueprintHeader, HeaderError, parse_header};
-pub use model::{
-    Blueprint, Card, Dependency, Diagnostic, PLACEMENT_TOKENS, PlacementSchema, Severity, Visibility,
-};
+pub use model::{Blueprint, Card, Dependency, PLACEMENT_TOKENS, PlacementSchema, Visibility};
+
+/// A finding of this crate: [`catalyst_naming::Diagnostic`] with this crate's [`Code`].
+pub type Diagnostic = catalyst_naming::Diagnostic<Code>;
+/// Findings of this crate, usable as an error (`?`).
+pub type Diagnostics = catalyst_naming::Diagnostics<Code>;
 pub use plan::{Dag, InstallPlan, PlanDependency, PlanItem};
 pub use read::{read_capped, read_text_capped};
 pub use solve::{Resolution, ResolveError, ResolveOptions, resolve};

@@ -3,65 +3,18 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use catalyst_naming::{BlueprintName, check_dns_label};
+use catalyst_naming::{BlueprintName, FieldPath, check_dns_label};
 use semver::Version;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::code::Code;
 use crate::header::{ApiVersion, HeaderError, identity, kind_of};
-use crate::{Constraint, When};
+use crate::{Constraint, Diagnostic, Diagnostics, When};
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The document is usable but not canonical.
-    Warning,
-    /// The document, or the catalog, is wrong.
-    Error,
-}
-
-/// One finding about a blueprint.yaml or a catalog, with where it applies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    /// Error or warning.
-    pub severity: Severity,
-    /// A stable code: the SPEC's error name (`InvalidRange`, `DanglingDependency`, …).
-    pub code: &'static str,
-    /// The file, when known.
-    pub file: Option<String>,
-    /// The YAML path inside the file (`spec.depends[2].version`).
-    pub path: String,
-    /// What is wrong, with the offending value.
-    pub message: String,
-}
-
-impl Diagnostic {
-    pub(crate) fn error(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, code, file: None, path: path.into(), message: message.into() }
-    }
-
-    pub(crate) fn warning(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, code, file: None, path: path.into(), message: message.into() }
-    }
-
-    /// Whether this is an error.
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let level = match self.severity {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        match &self.file {
-            Some(file) => write!(f, "{level}[{}]: {file}: {}: {}", self.code, self.path, self.message),
-            None => write!(f, "{level}[{}]: {}: {}", self.code, self.path, self.message),
-        }
-    }
+/// `spec`, the root of most paths.
+fn spec_path() -> FieldPath {
+    FieldPath::root().key("spec")
 }
 
 /// Who can see a Blueprint (SPEC BP-2).
@@ -111,7 +64,7 @@ pub struct Dependency {
     /// Whether the entry was written as a bare string (`- bp-cert-manager`).
     pub bare: bool,
     /// Its YAML path (`spec.depends[0]`).
-    pub path: String,
+    pub path: FieldPath,
 }
 
 fn display<S: serde::Serializer, T: fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -192,7 +145,7 @@ pub struct Blueprint {
     /// Unknown top-level and `metadata` keys, verbatim, keyed by their path.
     pub unknown: Map<String, Value>,
     /// Warnings found while parsing.
-    pub warnings: Vec<Diagnostic>,
+    pub warnings: Diagnostics,
 }
 
 fn display_vec<S: serde::Serializer, T: fmt::Display>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
@@ -220,31 +173,36 @@ impl Blueprint {
     /// assert_eq!(bp.depends[0].alias, "db");
     /// assert_eq!(bp.depends[0].constraint.to_string(), "^1.4");
     /// ```
-    pub fn parse(yaml: &str, folder: Option<&str>) -> Result<Self, Vec<Diagnostic>> {
+    pub fn parse(yaml: &str, folder: Option<&str>) -> Result<Self, Diagnostics> {
         let doc: Value = match serde_saphyr::from_str(yaml) {
             Ok(doc) => doc,
-            Err(e) => return Err(vec![Diagnostic::error("Yaml", "", e.to_string())]),
+            Err(e) => return Err(Diagnostic::error(Code::Yaml, FieldPath::root(), e.to_string()).into()),
         };
         Self::from_value(&doc, folder)
     }
 
     /// Builds the model from an already-parsed document.
-    pub fn from_value(doc: &Value, folder: Option<&str>) -> Result<Self, Vec<Diagnostic>> {
+    pub fn from_value(doc: &Value, folder: Option<&str>) -> Result<Self, Diagnostics> {
         let mut p = Walk::default();
         let header = match identity(doc, folder) {
             Ok(h) => h,
-            Err(e) => return Err(vec![header_diagnostic(&e)]),
+            Err(e) => return Err(header_diagnostic(&e).into()),
         };
         for w in &header.warnings {
             let (path, msg) = w.split_once(": ").unwrap_or(("", w));
-            let code = if path == "metadata.version" { "MetadataVersion" } else { "NameWithoutPrefix" };
-            p.out.push(Diagnostic::warning(code, path, msg));
+            let metadata = FieldPath::root().key("metadata");
+            let (code, path) = if path == "metadata.version" {
+                (Code::MetadataVersion, metadata.key("version"))
+            } else {
+                (Code::NameWithoutPrefix, metadata.key("name"))
+            };
+            p.out.warning(code, path, msg);
         }
         let mut unknown = Map::new();
         if let Some(top) = doc.as_object() {
             for (k, v) in top {
                 if !["apiVersion", "kind", "metadata", "spec"].contains(&k.as_str()) {
-                    p.unknown_field(k);
+                    p.unknown_field(FieldPath::root().key(k));
                     unknown.insert(k.clone(), v.clone());
                 }
             }
@@ -253,18 +211,25 @@ impl Blueprint {
         if let Some(meta) = metadata.and_then(Value::as_object) {
             for (k, v) in meta {
                 if !["name", "version", "labels", "annotations"].contains(&k.as_str()) {
-                    p.unknown_field(&format!("metadata.{k}"));
+                    p.unknown_field(FieldPath::root().key("metadata").key(k));
                     unknown.insert(format!("metadata.{k}"), v.clone());
                 }
             }
         }
-        let labels = p.string_map(metadata.and_then(|m| m.get("labels")), "metadata.labels");
+        let labels = p.string_map(
+            metadata.and_then(|m| m.get("labels")),
+            &FieldPath::root().key("metadata").key("labels"),
+        );
         let empty = Map::new();
         let spec = match doc.get("spec") {
             Some(Value::Object(m)) => m,
             None => &empty,
             Some(other) => {
-                p.error("InvalidSpec", "spec", format!("expected a mapping, found {}", kind_of(other)));
+                p.error(
+                    Code::InvalidSpec,
+                    spec_path(),
+                    format!("expected a mapping, found {}", kind_of(other)),
+                );
                 &empty
             }
         };
@@ -281,16 +246,20 @@ impl Blueprint {
                     spec_extra.insert(k.clone(), v.clone());
                 }
                 _ => {
-                    p.unknown_field(&format!("spec.{k}"));
+                    p.unknown_field(spec_path().key(k));
                     spec_extra.insert(k.clone(), v.clone());
                 }
             }
         }
-        if p.out.iter().any(Diagnostic::is_error) {
+        if p.out.has_errors() {
             return Err(p.out);
         }
         let version = Version::parse(header.version.as_str()).map_err(|e| {
-            vec![Diagnostic::error("InvalidVersion", "spec.version", format!("{}: {e}", header.version))]
+            Diagnostics::from(Diagnostic::error(
+                Code::InvalidVersion,
+                spec_path().key("version"),
+                format!("{}: {e}", header.version),
+            ))
         })?;
         Ok(Self {
             api_version: header.api_version,
@@ -317,36 +286,37 @@ impl Blueprint {
 
 fn header_diagnostic(e: &HeaderError) -> Diagnostic {
     let (code, path) = match e {
-        HeaderError::Yaml { .. } => ("Yaml", ""),
-        HeaderError::UnsupportedApiVersion { .. } => ("UnsupportedApiVersion", "apiVersion"),
-        HeaderError::WrongKind { .. } => ("WrongKind", "kind"),
-        HeaderError::InvalidName(_) => ("InvalidBlueprintName", "metadata.name"),
-        HeaderError::NameFolderMismatch { .. } => ("NameFolderMismatch", "metadata.name"),
-        HeaderError::MissingVersion => ("MissingVersion", "spec.version"),
-        HeaderError::InvalidVersion { path, .. } => ("InvalidVersion", *path),
+        HeaderError::Yaml { .. } => (Code::Yaml, ""),
+        HeaderError::UnsupportedApiVersion { .. } => (Code::UnsupportedApiVersion, "apiVersion"),
+        HeaderError::WrongKind { .. } => (Code::WrongKind, "kind"),
+        HeaderError::InvalidName(_) => (Code::InvalidBlueprintName, "metadata.name"),
+        HeaderError::NameFolderMismatch { .. } => (Code::NameFolderMismatch, "metadata.name"),
+        HeaderError::MissingVersion => (Code::MissingVersion, "spec.version"),
+        HeaderError::InvalidVersion { path, .. } => (Code::InvalidVersion, *path),
     };
     // The header's own message starts with the path; keep just the explanation.
     let text = e.to_string();
     let message = text.strip_prefix(&format!("{path}: ")).unwrap_or(&text).to_owned();
-    Diagnostic::error(code, path, message)
+    let field = path.split('.').filter(|k| !k.is_empty()).fold(FieldPath::root(), |p, k| p.key(k));
+    Diagnostic::error(code, field, message)
 }
 
 /// Collects findings while walking one document.
 #[derive(Default)]
 struct Walk {
-    out: Vec<Diagnostic>,
+    out: Diagnostics,
 }
 
 impl Walk {
-    fn error(&mut self, code: &'static str, path: impl Into<String>, message: impl Into<String>) {
-        self.out.push(Diagnostic::error(code, path, message));
+    fn error(&mut self, code: Code, path: FieldPath, message: impl Into<String>) {
+        self.out.error(code, path, message);
     }
 
-    fn unknown_field(&mut self, path: &str) {
-        self.out.push(Diagnostic::warning("UnknownField", path, "unknown field, kept verbatim"));
+    fn unknown_field(&mut self, path: FieldPath) {
+        self.out.warning(Code::UnknownField, path, "unknown field, kept verbatim");
     }
 
-    fn string_map(&mut self, v: Option<&Value>, path: &str) -> BTreeMap<String, String> {
+    fn string_map(&mut self, v: Option<&Value>, path: &FieldPath) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         match v {
             None | Some(Value::Null) => {}
@@ -357,29 +327,33 @@ impl Walk {
                             out.insert(k.clone(), s.clone());
                         }
                         other => self.error(
-                            "InvalidLabel",
-                            format!("{path}.{k}"),
+                            Code::InvalidLabel,
+                            path.key(k),
                             format!("expected a string, found {}", kind_of(other)),
                         ),
                     }
                 }
             }
             Some(other) => {
-                self.error("InvalidLabel", path, format!("expected a mapping, found {}", kind_of(other)));
+                self.error(
+                    Code::InvalidLabel,
+                    path.clone(),
+                    format!("expected a mapping, found {}", kind_of(other)),
+                );
             }
         }
         out
     }
 
     /// A string field: absent is `None`; another type is an error naming the path.
-    fn opt_string(&mut self, map: &Map<String, Value>, key: &str, path: &str) -> Option<String> {
+    fn opt_string(&mut self, map: &Map<String, Value>, key: &str, path: &FieldPath) -> Option<String> {
         match map.get(key) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
                 self.error(
-                    "InvalidField",
-                    format!("{path}.{key}"),
+                    Code::InvalidField,
+                    path.key(key),
                     format!("expected a string, found {}", kind_of(other)),
                 );
                 None
@@ -388,22 +362,23 @@ impl Walk {
     }
 
     fn card(&mut self, v: Option<&Value>) -> Option<Card> {
+        let at = spec_path().key("card");
         let Some(Value::Object(m)) = v else {
             let found = v.map_or("nothing", kind_of);
             self.error(
-                "MissingCardTitle",
-                "spec.card.title",
+                Code::MissingCardTitle,
+                at.key("title"),
                 format!("a card with a title is required (found {found})"),
             );
             return None;
         };
-        let title = self.opt_string(m, "title", "spec.card");
+        let title = self.opt_string(m, "title", &at);
         if title.as_deref().is_none_or(str::is_empty) {
-            self.error("MissingCardTitle", "spec.card.title", "the card has no title");
+            self.error(Code::MissingCardTitle, at.key("title"), "the card has no title");
         }
         let mut pick = |a: &str, b: &str| {
-            let first = self.opt_string(m, a, "spec.card");
-            let second = self.opt_string(m, b, "spec.card");
+            let first = self.opt_string(m, a, &at);
+            let second = self.opt_string(m, b, &at);
             first.or(second)
         };
         let summary = pick("summary", "description");
@@ -417,7 +392,7 @@ impl Walk {
                 continue;
             }
             if !documented.contains(&k.as_str()) {
-                self.unknown_field(&format!("spec.card.{k}"));
+                self.unknown_field(at.key(k));
             }
             extra.insert(k.clone(), v.clone());
         }
@@ -427,11 +402,11 @@ impl Walk {
     fn visibility(&mut self, v: Option<&Value>) -> Visibility {
         match v {
             None | Some(Value::Null) => {
-                self.out.push(Diagnostic::warning(
-                    "MissingVisibility",
-                    "spec.visibility",
+                self.out.warning(
+                    Code::MissingVisibility,
+                    spec_path().key("visibility"),
                     "not set; treated as unlisted (set listed, unlisted or private)",
-                ));
+                );
                 Visibility::Unlisted
             }
             Some(Value::String(s)) if s == "listed" => Visibility::Listed,
@@ -439,8 +414,8 @@ impl Walk {
             Some(Value::String(s)) if s == "private" => Visibility::Private,
             Some(other) => {
                 self.error(
-                    "InvalidVisibility",
-                    "spec.visibility",
+                    Code::InvalidVisibility,
+                    spec_path().key("visibility"),
                     format!("{other} is not listed, unlisted or private"),
                 );
                 Visibility::Unlisted
@@ -454,8 +429,8 @@ impl Walk {
             Some(Value::Array(items)) => items,
             Some(other) => {
                 self.error(
-                    "InvalidDependsEntry",
-                    "spec.depends",
+                    Code::InvalidDependsEntry,
+                    spec_path().key("depends"),
                     format!("expected a list, found {}", kind_of(other)),
                 );
                 return Vec::new();
@@ -463,15 +438,19 @@ impl Walk {
         };
         let mut out: Vec<Dependency> = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let path = format!("spec.depends[{i}]");
+            let path = spec_path().key("depends").index(i);
             let Some(dep) = self.dependency(item, &path) else { continue };
             if dep.blueprint == *own {
-                self.error("DependencyCycle", &path, format!("{own} depends on itself ({own} -> {own})"));
+                self.error(
+                    Code::DependencyCycle,
+                    path.clone(),
+                    format!("{own} depends on itself ({own} -> {own})"),
+                );
             }
             if let Some(prev) = out.iter().find(|d| d.alias == dep.alias) {
                 self.error(
-                    "DuplicateAlias",
-                    format!("{path}.alias"),
+                    Code::DuplicateAlias,
+                    path.key("alias"),
                     format!("alias {:?} is already used by {} ({})", dep.alias, prev.blueprint, prev.path),
                 );
             }
@@ -480,21 +459,21 @@ impl Walk {
         out
     }
 
-    fn dependency(&mut self, item: &Value, path: &str) -> Option<Dependency> {
+    fn dependency(&mut self, item: &Value, path: &FieldPath) -> Option<Dependency> {
         let (name, map) = match item {
             Value::String(s) => {
-                self.out.push(Diagnostic::warning(
-                    "BareStringDepends",
-                    path,
+                self.out.warning(
+                    Code::BareStringDepends,
+                    path.clone(),
                     format!("bare string {s:?}; write {{blueprint: {s}}} (the Blueprint CRD accepts only mappings)"),
-                ));
+                );
                 (s.clone(), None)
             }
             Value::Object(m) => {
                 let Some(Value::String(s)) = m.get("blueprint") else {
                     self.error(
-                        "InvalidDependsEntry",
-                        format!("{path}.blueprint"),
+                        Code::InvalidDependsEntry,
+                        path.key("blueprint"),
                         "the entry has no blueprint name",
                     );
                     return None;
@@ -503,8 +482,8 @@ impl Walk {
             }
             other => {
                 self.error(
-                    "InvalidDependsEntry",
-                    path,
+                    Code::InvalidDependsEntry,
+                    path.clone(),
                     format!("expected a Blueprint name or a mapping, found {}", kind_of(other)),
                 );
                 return None;
@@ -513,7 +492,7 @@ impl Walk {
         let blueprint = match BlueprintName::parse(&name) {
             Ok(b) => b,
             Err(e) => {
-                self.error("InvalidBlueprintName", format!("{path}.blueprint"), e.to_string());
+                self.error(Code::InvalidBlueprintName, path.key("blueprint"), e.to_string());
                 return None;
             }
         };
@@ -524,14 +503,14 @@ impl Walk {
             Some(v @ (Value::String(_) | Value::Number(_))) => {
                 let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
                 Constraint::parse(&text).unwrap_or_else(|e| {
-                    self.error("InvalidRange", format!("{path}.version"), e.to_string());
+                    self.error(Code::InvalidRange, path.key("version"), e.to_string());
                     Constraint::any()
                 })
             }
             Some(other) => {
                 self.error(
-                    "InvalidRange",
-                    format!("{path}.version"),
+                    Code::InvalidRange,
+                    path.key("version"),
                     format!("expected a string, found {}", kind_of(other)),
                 );
                 Constraint::any()
@@ -539,11 +518,11 @@ impl Walk {
         };
         let alias = self.opt_string(m, "alias", path).unwrap_or_else(|| blueprint.short().to_owned());
         if let Err(e) = check_dns_label("alias", &alias) {
-            self.error("InvalidAlias", format!("{path}.alias"), e.to_string());
+            self.error(Code::InvalidAlias, path.key("alias"), e.to_string());
         }
         let when = self.opt_string(m, "when", path).and_then(|w| {
             When::parse(&w)
-                .map_err(|e| self.error("WhenParseError", format!("{path}.when"), e.to_string()))
+                .map_err(|e| self.error(Code::WhenParseError, path.key("when"), e.to_string()))
                 .ok()
         });
         let values = match m.get("values") {
@@ -551,8 +530,8 @@ impl Walk {
             Some(v @ Value::Object(_)) => Some(v.clone()),
             Some(other) => {
                 self.error(
-                    "InvalidValues",
-                    format!("{path}.values"),
+                    Code::InvalidValues,
+                    path.key("values"),
                     format!("expected a mapping, found {}", kind_of(other)),
                 );
                 None
@@ -560,7 +539,7 @@ impl Walk {
         };
         for k in m.keys() {
             if !["blueprint", "version", "alias", "when", "values"].contains(&k.as_str()) {
-                self.unknown_field(&format!("{path}.{k}"));
+                self.unknown_field(path.key(k));
             }
         }
         Some(Dependency {
@@ -570,46 +549,46 @@ impl Walk {
             when,
             values,
             bare: map.is_none(),
-            path: path.to_owned(),
+            path: path.clone(),
         })
     }
 
     fn placement(&mut self, v: &Value) -> Option<PlacementSchema> {
-        const PATH: &str = "spec.placementSchema";
+        let at = spec_path().key("placementSchema");
         let Value::Object(m) = v else {
-            self.error("InvalidPlacementSchema", PATH, format!("expected a mapping, found {}", kind_of(v)));
+            self.error(Code::InvalidPlacementSchema, at, format!("expected a mapping, found {}", kind_of(v)));
             return None;
         };
-        let bad = |p: &mut Self, sub: &str, msg: String| {
-            p.error("InvalidPlacementSchema", format!("{PATH}.{sub}"), msg);
+        let bad = |p: &mut Self, sub: FieldPath, msg: String| {
+            p.error(Code::InvalidPlacementSchema, sub, msg);
         };
         let modes: Vec<String> = match m.get("modes") {
             Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
             _ => Vec::new(),
         };
         if modes.is_empty() {
-            bad(self, "modes", "at least one placement mode is required".into());
+            bad(self, at.key("modes"), "at least one placement mode is required".into());
         }
         for (i, mode) in modes.iter().enumerate() {
             if !PLACEMENT_TOKENS.contains(&mode.as_str()) {
                 bad(
                     self,
-                    &format!("modes[{i}]"),
+                    at.key("modes").index(i),
                     format!("{mode:?} is not a placement ({})", PLACEMENT_TOKENS.join(", ")),
                 );
             }
         }
-        let default = self.opt_string(m, "default", PATH);
+        let default = self.opt_string(m, "default", &at);
         if let Some(d) = &default
             && !modes.iter().any(|mode| fold_placement(mode) == fold_placement(d))
         {
-            bad(self, "default", format!("{d:?} is not one of the modes [{}]", modes.join(", ")));
+            bad(self, at.key("default"), format!("{d:?} is not one of the modes [{}]", modes.join(", ")));
         }
         let count = |p: &mut Self, key: &str| match m.get(key) {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=5).contains(&n)) => n.as_u64(),
             Some(other) => {
-                bad(p, key, format!("{other} is not a whole number from 1 to 5"));
+                bad(p, at.key(key), format!("{other} is not a whole number from 1 to 5"));
                 None
             }
         };
@@ -618,11 +597,11 @@ impl Walk {
         if let (Some(min), Some(max)) = (min_regions, max_regions)
             && min > max
         {
-            bad(self, "minRegions", format!("minRegions {min} is above maxRegions {max}"));
+            bad(self, at.key("minRegions"), format!("minRegions {min} is above maxRegions {max}"));
         }
         for k in m.keys() {
             if !["modes", "default", "minRegions", "maxRegions"].contains(&k.as_str()) {
-                self.unknown_field(&format!("{PATH}.{k}"));
+                self.unknown_field(at.key(k));
             }
         }
         Some(PlacementSchema { modes, default, min_regions, max_regions })
@@ -636,7 +615,11 @@ impl Walk {
                 let text = f.as_str().map_or_else(|| f.to_string(), str::to_owned);
                 match Constraint::parse(&text) {
                     Ok(c) => out.push(c),
-                    Err(e) => self.error("InvalidRange", format!("spec.upgrades.from[{i}]"), e.to_string()),
+                    Err(e) => self.error(
+                        Code::InvalidRange,
+                        spec_path().key("upgrades").key("from").index(i),
+                        e.to_string(),
+                    ),
                 }
             }
         }

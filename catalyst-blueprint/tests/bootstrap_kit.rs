@@ -61,8 +61,8 @@ fn injected_cycle_is_named() {
     cilium.1 = hr("bp-cilium", &["bp-flux"]);
     let check = check_kit(&files, None);
     let errors: Vec<String> = check.findings.iter().map(ToString::to_string).collect();
-    assert!(errors.contains(&"error[DependencyCycle]: spec.dependsOn: dependency cycle: bp-cilium -> bp-flux -> bp-cert-manager -> bp-cilium".to_owned()), "{errors:#?}");
-    assert!(errors.contains(&"error[SlotOrder]: 01-cilium.yaml: spec.dependsOn: bp-cilium (slot 01) depends on bp-flux (slot 03), a higher slot".to_owned()), "{errors:#?}");
+    assert!(errors.contains(&"spec.dependsOn: dependency cycle: bp-cilium -> bp-flux -> bp-cert-manager -> bp-cilium [DependencyCycle]".to_owned()), "{errors:#?}");
+    assert!(errors.contains(&"01-cilium.yaml: spec.dependsOn: bp-cilium (slot 01) depends on bp-flux (slot 03), a higher slot [SlotOrder]".to_owned()), "{errors:#?}");
     assert!(check.order.is_empty());
 }
 
@@ -79,11 +79,11 @@ fn dangling_duplicate_and_kustomization_findings() {
     assert_eq!(
         errors,
         [
-            "error[DuplicateRelease]: 03-c.yaml: metadata.name: bp-alpha is also defined in 01-a.yaml",
-            "error[DanglingDependency]: 02-b.yaml: spec.dependsOn: bp-beta depends on bp-missing, which is not a HelmRelease of this kit",
-            "error[KustomizationOrder]: kustomization.yaml: resources: 03-c.yaml is not listed",
-            "error[KustomizationOrder]: kustomization.yaml: resources[2]: 09-gone.yaml is not a file of the kit",
-            "error[KustomizationOrder]: kustomization.yaml: resources[1]: 01-a.yaml comes after 02-b.yaml, out of slot order",
+            "03-c.yaml: metadata.name: bp-alpha is also defined in 01-a.yaml [DuplicateRelease]",
+            "02-b.yaml: spec.dependsOn: bp-beta depends on bp-missing, which is not a HelmRelease of this kit [DanglingDependency]",
+            "kustomization.yaml: resources: 03-c.yaml is not listed [KustomizationOrder]",
+            "kustomization.yaml: resources[2]: 09-gone.yaml is not a file of the kit [KustomizationOrder]",
+            "kustomization.yaml: resources[1]: 01-a.yaml comes after 02-b.yaml, out of slot order [KustomizationOrder]",
         ]
     );
 }
@@ -99,7 +99,7 @@ fn both_file_name_forms_and_letter_slots() {
     let check = check_kit(&files, None);
     assert_eq!(check.order, ["bp-spire", "bp-cutover", "bp-nats"]);
     assert_eq!(check.findings.len(), 1);
-    assert_eq!(check.findings[0].code, "InvalidSlot");
+    assert_eq!(check.findings[0].code, catalyst_blueprint::Code::InvalidSlot);
 }
 
 #[test]

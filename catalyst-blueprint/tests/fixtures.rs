@@ -98,7 +98,7 @@ fn bp_11_lint_on_the_fixture_catalog_reports_the_true_findings() {
             format!(
                 "{}[{}] {rel}: {}: {}",
                 if d.is_error() { "error" } else { "warning" },
-                d.code,
+                catalyst_naming::diagnostic::Code::as_str(d.code),
                 d.path,
                 d.message
             )
@@ -106,7 +106,7 @@ fn bp_11_lint_on_the_fixture_catalog_reports_the_true_findings() {
         .collect();
     let mut counts = std::collections::BTreeMap::new();
     for d in &findings {
-        *counts.entry(d.code).or_insert(0) += 1;
+        *counts.entry(catalyst_naming::diagnostic::Code::as_str(d.code)).or_insert(0) += 1;
     }
     // 16 files without visibility, 19 v1 files with bare names, 3 bare-string depends
     // (shared/fixtures/README.md), and nothing else.

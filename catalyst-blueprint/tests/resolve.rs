@@ -170,9 +170,7 @@ fn cycles_are_reported_with_the_full_path() {
     let lint: Vec<String> = c.lint().iter().map(ToString::to_string).collect();
     assert_eq!(
         lint,
-        [
-            "error[DependencyCycle]: spec.depends: dependency cycle: bp-alpha -> bp-beta -> bp-gamma -> bp-alpha"
-        ]
+        ["spec.depends: dependency cycle: bp-alpha -> bp-beta -> bp-gamma -> bp-alpha [DependencyCycle]"]
     );
 }
 
@@ -183,7 +181,7 @@ fn self_dependency_is_a_cycle() {
     let errors = Blueprint::parse(yaml, None).unwrap_err();
     assert_eq!(
         errors.iter().filter(|d| d.is_error()).map(ToString::to_string).collect::<Vec<_>>(),
-        ["error[DependencyCycle]: spec.depends[0]: bp-alpha depends on itself (bp-alpha -> bp-alpha)"]
+        ["spec.depends[0]: bp-alpha depends on itself (bp-alpha -> bp-alpha) [DependencyCycle]"]
     );
 }
 

@@ -46,6 +46,7 @@ pub mod gitops;
 mod phase1;
 #[cfg(feature = "client")]
 pub mod registry;
+mod rule;
 pub mod schema;
 pub mod text;
 pub mod validate;

@@ -8,64 +8,15 @@
 //! the rules the SDK's CRDs carry are also checked in Rust by [`crate::validate`].
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
 use serde_json::Value;
 
-use crate::validate::{Finding, Severity};
+use crate::rule::Rule;
+use crate::validate::Diagnostic;
 
-/// A path inside a document, rendered as `spec.regions[2].region`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldPath(String);
-
-impl FieldPath {
-    /// The document root.
-    pub fn root() -> Self {
-        Self(String::new())
-    }
-
-    /// The path of a field below this one. Keys that are not plain words are quoted
-    /// (`metadata.labels["openova.io/env-type"]`).
-    #[must_use]
-    pub fn key(&self, key: &str) -> Self {
-        let plain =
-            !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        let mut s = self.0.clone();
-        if plain {
-            if !s.is_empty() {
-                s.push('.');
-            }
-            s.push_str(key);
-        } else {
-            let _ = write!(s, "[{key:?}]");
-        }
-        Self(s)
-    }
-
-    /// The path of an array element below this one.
-    #[must_use]
-    pub fn index(&self, i: usize) -> Self {
-        Self(format!("{}[{i}]", self.0))
-    }
-
-    /// The rendered path, owned.
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
-    /// The rendered path (`""` for the root).
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for FieldPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() { "(document)" } else { &self.0 })
-    }
-}
+pub use catalyst_naming::diagnostic::FieldPath;
 
 /// Compiled patterns, shared: the same dozen patterns recur across kinds and documents.
 static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> = LazyLock::new(Mutex::default);
@@ -78,20 +29,24 @@ fn pattern_matches(pattern: &str, text: &str) -> Option<bool> {
 
 /// Checks `value` against `schema`, appending findings (errors for violations, warnings for
 /// fields the schema does not know) with paths below `path`.
-pub fn check(schema: &Value, value: &Value, path: &FieldPath, out: &mut Vec<Finding>) {
+pub fn check(schema: &Value, value: &Value, path: &FieldPath, out: &mut Vec<Diagnostic>) {
     let Value::Object(s) = schema else { return };
     if value.is_null() {
         // The API server treats null in a non-nullable field as absent; `required` catches it.
         return;
     }
     let flag = |k: &str| s.get(k) == Some(&Value::Bool(true));
-    let error = |out: &mut Vec<Finding>, rule: &'static str, message: String| {
-        out.push(Finding { severity: Severity::Error, path: path.as_str().to_owned(), rule, message });
+    let error = |out: &mut Vec<Diagnostic>, rule: Rule, message: String| {
+        out.push(Diagnostic::error(rule, path.clone(), message));
     };
 
     if flag("x-kubernetes-int-or-string") {
         if !(value.is_string() || value.is_i64() || value.is_u64()) {
-            error(out, "schema.type", format!("expected an integer or a string, found {}", describe(value)));
+            error(
+                out,
+                Rule::SchemaType,
+                format!("expected an integer or a string, found {}", describe(value)),
+            );
         }
         return;
     }
@@ -99,7 +54,7 @@ pub fn check(schema: &Value, value: &Value, path: &FieldPath, out: &mut Vec<Find
     if let Some(Value::String(ty)) = s.get("type")
         && !type_matches(ty, value)
     {
-        error(out, "schema.type", format!("expected {}, found {}", article(ty), describe(value)));
+        error(out, Rule::SchemaType, format!("expected {}, found {}", article(ty), describe(value)));
         return;
     }
 
@@ -107,7 +62,7 @@ pub fn check(schema: &Value, value: &Value, path: &FieldPath, out: &mut Vec<Find
         && !allowed.contains(value)
     {
         let list = allowed.iter().map(Value::to_string).collect::<Vec<_>>().join(", ");
-        error(out, "schema.enum", format!("{} is not one of {list}", short(value)));
+        error(out, Rule::SchemaEnum, format!("{} is not one of {list}", short(value)));
     }
 
     match value {
@@ -117,12 +72,12 @@ pub fn check(schema: &Value, value: &Value, path: &FieldPath, out: &mut Vec<Find
                 if let Some(min) = s.get("minimum").and_then(Value::as_f64)
                     && x < min
                 {
-                    error(out, "schema.minimum", format!("{n} is less than the minimum {min}"));
+                    error(out, Rule::SchemaMinimum, format!("{n} is less than the minimum {min}"));
                 }
                 if let Some(max) = s.get("maximum").and_then(Value::as_f64)
                     && x > max
                 {
-                    error(out, "schema.maximum", format!("{n} is greater than the maximum {max}"));
+                    error(out, Rule::SchemaMaximum, format!("{n} is greater than the maximum {max}"));
                 }
             }
         }
@@ -131,12 +86,12 @@ pub fn check(schema: &Value, value: &Value, path: &FieldPath, out: &mut Vec<Find
             if let Some(min) = s.get("minItems").and_then(Value::as_u64)
                 && (len as u64) < min
             {
-                error(out, "schema.minItems", format!("has {len} items, at least {min} required"));
+                error(out, Rule::SchemaMinItems, format!("has {len} items, at least {min} required"));
             }
             if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
                 && (len as u64) > max
             {
-                error(out, "schema.maxItems", format!("has {len} items, at most {max} allowed"));
+                error(out, Rule::SchemaMaxItems, format!("has {len} items, at most {max} allowed"));
             }
             if let Some(item_schema) = s.get("items") {
                 for (i, item) in items.iter().enumerate() {
@@ -153,18 +108,17 @@ fn check_object(
     s: &serde_json::Map<String, Value>,
     fields: &serde_json::Map<String, Value>,
     path: &FieldPath,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<Diagnostic>,
 ) {
     let flag = |k: &str| s.get(k) == Some(&Value::Bool(true));
     if let Some(Value::Array(required)) = s.get("required") {
         for name in required.iter().filter_map(Value::as_str) {
             if fields.get(name).is_none_or(Value::is_null) {
-                out.push(Finding {
-                    severity: Severity::Error,
-                    path: path.key(name).as_str().to_owned(),
-                    rule: "schema.required",
-                    message: "required field is missing".into(),
-                });
+                out.push(Diagnostic::error(
+                    Rule::SchemaRequired,
+                    path.key(name),
+                    "required field is missing",
+                ));
             }
         }
     }
@@ -188,44 +142,44 @@ fn check_object(
             } else {
                 format!("unknown field; the API server drops it. Known fields: {known}")
             };
-            out.push(Finding {
-                severity: Severity::Warning,
-                path: child_path.as_str().to_owned(),
-                rule: "schema.unknownField",
-                message,
-            });
+            out.push(Diagnostic::warning(Rule::SchemaUnknownField, child_path.clone(), message));
         }
     }
 }
 
-fn check_string(s: &serde_json::Map<String, Value>, text: &str, path: &FieldPath, out: &mut Vec<Finding>) {
-    let mut error = |rule: &'static str, message: String| {
-        out.push(Finding { severity: Severity::Error, path: path.as_str().to_owned(), rule, message });
+fn check_string(s: &serde_json::Map<String, Value>, text: &str, path: &FieldPath, out: &mut Vec<Diagnostic>) {
+    let mut error = |rule: Rule, message: String| {
+        out.push(Diagnostic::error(rule, path.clone(), message));
     };
     let chars = text.chars().count();
     if let Some(min) = s.get("minLength").and_then(Value::as_u64)
         && (chars as u64) < min
     {
-        error("schema.minLength", format!("{} is shorter than {min} characters", short_str(text)));
+        error(Rule::SchemaMinLength, format!("{} is shorter than {min} characters", short_str(text)));
     }
     if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
         && (chars as u64) > max
     {
-        error("schema.maxLength", format!("{} is longer than {max} characters ({chars})", short_str(text)));
+        error(
+            Rule::SchemaMaxLength,
+            format!("{} is longer than {max} characters ({chars})", short_str(text)),
+        );
     }
     if let Some(pattern) = s.get("pattern").and_then(Value::as_str) {
         match pattern_matches(pattern, text) {
             Some(true) => {}
-            Some(false) => error("schema.pattern", format!("{} does not match {pattern}", short_str(text))),
-            None => error("schema.pattern", format!("the schema's pattern {pattern} does not compile")),
+            Some(false) => {
+                error(Rule::SchemaPattern, format!("{} does not match {pattern}", short_str(text)));
+            }
+            None => error(Rule::SchemaPattern, format!("the schema's pattern {pattern} does not compile")),
         }
     }
     match s.get("format").and_then(Value::as_str) {
         Some("date-time") if text.parse::<jiff::Timestamp>().is_err() => {
-            error("schema.format", format!("{} is not an RFC 3339 date-time", short_str(text)));
+            error(Rule::SchemaFormat, format!("{} is not an RFC 3339 date-time", short_str(text)));
         }
         Some("email") if !looks_like_email(text) => {
-            error("schema.format", format!("{} is not an e-mail address", short_str(text)));
+            error(Rule::SchemaFormat, format!("{} is not an e-mail address", short_str(text)));
         }
         _ => {}
     }

@@ -10,7 +10,6 @@
 //!    once the schema errors are fixed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::net::Ipv4Addr;
 
 use catalyst_naming::{BlueprintName, BlueprintVersion, EnvironmentName, Fqdn, OrgSlug, RegionTable};
@@ -22,42 +21,20 @@ use crate::crd::{
     EnvironmentPolicy, Kind, LeaseKind, Organization, PLACEMENT_VCLUSTERS, ParentDomainRole, PlacementMode,
     RuleKind, Runbook, SecretPolicy, Sovereign, UserAccess,
 };
-use crate::schema::{self, FieldPath, short_str};
+use crate::schema::{self, short_str};
 use crate::text::{Duration, check_cron};
 
 /// The largest YAML stream [`validate_yaml`] reads (8 MiB); Kubernetes objects are limited
 /// to far less (etcd's 1.5 MiB request limit).
 pub const MAX_STREAM_BYTES: usize = 8 * 1024 * 1024;
 
-/// How bad a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The object is wrong: the API server or a controller would refuse it.
-    Error,
-    /// Suspicious but accepted.
-    Warning,
-}
+pub use crate::rule::Rule;
+pub use catalyst_naming::diagnostic::{FieldPath, Severity};
 
-/// One problem in a document.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Finding {
-    /// Error or warning.
-    pub severity: Severity,
-    /// YAML path of the field (`spec.regions[2].region`); empty for the whole document.
-    pub path: String,
-    /// The rule broken: a SPEC ID (`CORE-5`, `NAME-5`), `schema.<keyword>` or `cel`.
-    pub rule: &'static str,
-    /// What is wrong, with the offending value.
-    pub message: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() { "(document)" } else { &self.path };
-        write!(f, "{path}: {} [{}]", self.message, self.rule)
-    }
-}
+/// One problem in a document: [`catalyst_naming::Diagnostic`] with a [`Rule`].
+pub type Diagnostic = catalyst_naming::Diagnostic<Rule>;
+/// Problems of a document, usable as an error (`?`).
+pub type Diagnostics = catalyst_naming::Diagnostics<Rule>;
 
 /// Whether a document was checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,13 +59,13 @@ pub struct DocumentReport {
     /// Checked or skipped.
     pub checked: Checked,
     /// Findings, errors first, then by path.
-    pub findings: Vec<Finding>,
+    pub findings: Diagnostics,
 }
 
 impl DocumentReport {
     /// The errors.
-    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Error)
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.findings.errors()
     }
 
     /// No errors (warnings allowed).
@@ -177,7 +154,7 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
         kind: text("/kind"),
         name: text("/metadata/name"),
         checked: Checked::Skipped(String::new()),
-        findings: Vec::new(),
+        findings: Diagnostics::new(),
     };
     let Some(obj) = doc.as_object() else {
         report.checked = Checked::Skipped(format!("not a mapping but {}", schema::describe(doc)));
@@ -196,7 +173,7 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
         Some(crate::crd::ApiVersionMatch::Current) => {}
         Some(crate::crd::ApiVersionMatch::Legacy(note)) => out.push(warning(
             FieldPath::root().key("apiVersion"),
-            "CORE-1",
+            Rule::Core1,
             format!("{api_version}: {note} ({})", kind.api_version()),
         )),
         None => {
@@ -204,7 +181,7 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
             if group.ends_with("openova.io") {
                 out.push(error(
                     FieldPath::root().key("apiVersion"),
-                    "CORE-1",
+                    Rule::Core1,
                     format!("{api_version} is not a version of {kind_name}; expected {}", kind.api_version()),
                 ));
             } else {
@@ -230,9 +207,10 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
         Kind::Continuum => typed::<Continuum>(doc, schema_errors, &mut out, check_continuum),
         Kind::UserAccess => typed::<UserAccess>(doc, schema_errors, &mut out, check_user_access),
     }
-    out.sort_by(|a, b| (a.severity, &a.path).cmp(&(b.severity, &b.path)));
     out.dedup();
-    report.findings = out;
+    let mut findings = Diagnostics::from(out);
+    findings.sort();
+    report.findings = findings;
     report
 }
 
@@ -241,38 +219,33 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
 fn typed<T: DeserializeOwned>(
     doc: &Value,
     schema_errors: bool,
-    out: &mut Vec<Finding>,
-    rules: fn(&T, &mut Vec<Finding>),
+    out: &mut Vec<Diagnostic>,
+    rules: fn(&T, &mut Vec<Diagnostic>),
 ) {
     match serde_path_to_error::deserialize::<_, T>(doc.clone()) {
         Ok(object) => {
             // One finding per field: a rule does not repeat what the schema already said there.
-            let reported: BTreeSet<String> =
-                out.iter().filter(|f| f.severity == Severity::Error).map(|f| f.path.clone()).collect();
+            let reported: BTreeSet<FieldPath> =
+                out.iter().filter(|f| f.is_error()).map(|f| f.path.clone()).collect();
             let mut found = Vec::new();
             rules(&object, &mut found);
             out.extend(found.into_iter().filter(|f| !reported.contains(&f.path)));
         }
         Err(e) if !schema_errors => {
             let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            out.push(Finding {
-                severity: Severity::Error,
-                path,
-                rule: "schema.type",
-                message: e.into_inner().to_string(),
-            });
+            let path = if path == "." { FieldPath::root() } else { FieldPath::verbatim(path) };
+            out.push(Diagnostic::error(Rule::SchemaType, path, e.into_inner().to_string()));
         }
         Err(_) => {}
     }
 }
 
-fn error(path: FieldPath, rule: &'static str, message: impl Into<String>) -> Finding {
-    Finding { severity: Severity::Error, path: path.into_string(), rule, message: message.into() }
+fn error(path: FieldPath, rule: Rule, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(rule, path, message)
 }
 
-fn warning(path: FieldPath, rule: &'static str, message: impl Into<String>) -> Finding {
-    Finding { severity: Severity::Warning, path: path.into_string(), rule, message: message.into() }
+fn warning(path: FieldPath, rule: Rule, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::warning(rule, path, message)
 }
 
 fn spec() -> FieldPath {
@@ -280,35 +253,35 @@ fn spec() -> FieldPath {
 }
 
 /// `metadata.name` is a DNS-1123 subdomain; namespace matches the kind's scope.
-fn check_metadata(kind: Kind, metadata: Option<&Value>, out: &mut Vec<Finding>) {
+fn check_metadata(kind: Kind, metadata: Option<&Value>, out: &mut Vec<Diagnostic>) {
     let meta = FieldPath::root().key("metadata");
     let Some(Value::Object(m)) = metadata else {
-        out.push(error(meta, "schema.required", "required field is missing"));
+        out.push(error(meta, Rule::SchemaRequired, "required field is missing"));
         return;
     };
     match m.get("name") {
         Some(Value::String(name)) => {
             if let Err(reason) = check_object_name(name) {
-                out.push(error(meta.key("name"), "k8s.name", format!("{} {reason}", short_str(name))));
+                out.push(error(meta.key("name"), Rule::K8sName, format!("{} {reason}", short_str(name))));
             }
         }
         Some(other) => out.push(error(
             meta.key("name"),
-            "schema.type",
+            Rule::SchemaType,
             format!("expected a string, found {}", schema::describe(other)),
         )),
         None if m.contains_key("generateName") => {}
-        None => out.push(error(meta.key("name"), "schema.required", "required field is missing")),
+        None => out.push(error(meta.key("name"), Rule::SchemaRequired, "required field is missing")),
     }
     match (kind.namespaced(), m.get("namespace")) {
         (false, Some(Value::String(ns))) => out.push(warning(
             meta.key("namespace"),
-            "CORE-1",
+            Rule::Core1,
             format!("{kind} is cluster-scoped; namespace {} is ignored", short_str(ns)),
         )),
         (true, None) => out.push(warning(
             meta.key("namespace"),
-            "CORE-1",
+            Rule::Core1,
             format!(
                 "{kind} is namespaced and no namespace is set; kubectl applies it to the current namespace"
             ),
@@ -333,17 +306,17 @@ fn check_object_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_sovereign(sov: &Sovereign, out: &mut Vec<Finding>) {
+fn check_sovereign(sov: &Sovereign, out: &mut Vec<Diagnostic>) {
     let s = &sov.spec;
     if let Err(e) = Fqdn::sovereign(&s.fqdn) {
-        out.push(error(spec().key("fqdn"), "NAME-28", e.to_string()));
+        out.push(error(spec().key("fqdn"), Rule::Name28, e.to_string()));
     }
     if !s.parent_domains.is_empty() {
         let primaries = s.parent_domains.iter().filter(|d| d.role == ParentDomainRole::Primary).count();
         if primaries != 1 {
             out.push(error(
                 spec().key("parentDomains"),
-                "CORE-1",
+                Rule::Core1,
                 format!("exactly one parent domain must have role primary, found {primaries}"),
             ));
         }
@@ -355,83 +328,87 @@ fn check_sovereign(sov: &Sovereign, out: &mut Vec<Finding>) {
     match topology {
         BcpTopology::SingleRegion if n > 1 => out.push(error(
             spec().key("regions"),
-            "CORE-1",
+            Rule::Core1,
             format!("bcpTopology single-region allows 1 region, found {n}"),
         )),
         BcpTopology::ActiveActive | BcpTopology::ActiveHotstandby if n < 2 => out.push(error(
             spec().key("regions"),
-            "CORE-1",
+            Rule::Core1,
             format!("bcpTopology {} needs at least 2 regions, found {n}", topology.as_str()),
         )),
         _ => {}
     }
 }
 
-fn check_organization(org: &Organization, out: &mut Vec<Finding>) {
+fn check_organization(org: &Organization, out: &mut Vec<Diagnostic>) {
     let s = &org.spec;
     match OrgSlug::parse(&s.slug) {
         Ok(_) => {
             if org.metadata.name.as_deref().is_some_and(|n| n != s.slug) {
                 out.push(warning(
                     FieldPath::root().key("metadata").key("name"),
-                    "NAME-5",
+                    Rule::Name5,
                     format!("differs from spec.slug {}", short_str(&s.slug)),
                 ));
             }
         }
-        Err(e) => out.push(error(spec().key("slug"), "NAME-5", e.to_string())),
+        Err(e) => out.push(error(spec().key("slug"), Rule::Name5, e.to_string())),
     }
     if let Some(parent) = &s.parent_org {
         if let Err(e) = OrgSlug::parse(parent) {
-            out.push(error(spec().key("parentOrg"), "NAME-5", e.to_string()));
+            out.push(error(spec().key("parentOrg"), Rule::Name5, e.to_string()));
         } else if *parent == s.slug {
-            out.push(error(spec().key("parentOrg"), "CORE-1", "an Organization cannot be its own parent"));
+            out.push(error(spec().key("parentOrg"), Rule::Core1, "an Organization cannot be its own parent"));
         }
     }
     if let Err(e) = Fqdn::sovereign(&s.sovereign_ref) {
-        out.push(error(spec().key("sovereignRef"), "NAME-28", e.to_string()));
+        out.push(error(spec().key("sovereignRef"), Rule::Name28, e.to_string()));
     }
     if let Some(identity) = &s.identity {
         let provider = identity.federation_provider.as_deref().unwrap_or("");
         if !provider.is_empty() && identity.federation_config.is_none() {
             out.push(error(
                 spec().key("identity").key("federationConfig"),
-                "CORE-1",
+                Rule::Core1,
                 format!("federationProvider {provider} needs federationConfig (issuer, clientId, …)"),
             ));
         }
     }
 }
 
-fn check_environment(env: &Environment, out: &mut Vec<Finding>) {
+fn check_environment(env: &Environment, out: &mut Vec<Diagnostic>) {
     let s = &env.spec;
     let org = match OrgSlug::parse(&s.organization_ref) {
         Ok(org) => Some(org),
         Err(e) => {
-            out.push(error(spec().key("organizationRef"), "NAME-5", e.to_string()));
+            out.push(error(spec().key("organizationRef"), Rule::Name5, e.to_string()));
             None
         }
     };
     if let Err(e) = s.validate_placement() {
-        out.push(error(spec().key("regions"), "CORE-5", e.message));
+        out.push(error(spec().key("regions"), Rule::Core5, e.message));
     }
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (i, region) in s.regions.iter().enumerate() {
         let path = spec().key("regions").index(i);
         if let Some(host) = region.host_cluster_override() {
             if let Err(e) = catalyst_naming::check_dns_label("hostCluster", host) {
-                out.push(error(path.key("hostCluster"), "NAME-6", e.to_string()));
+                out.push(error(path.key("hostCluster"), Rule::Name6, e.to_string()));
             }
         } else if let Err(e) = RegionTable::builtin().get(region.provider, &region.region) {
             out.push(warning(
                 path.key("region"),
-                "NAME-2",
+                Rule::Name2,
                 format!("{e}; the verbatim host-cluster name works, canonical naming (ENV-3) does not"),
             ));
         }
         let host = region.host_cluster_verbatim(s.env_type);
         if let Some(first) = seen.insert(host.clone(), i) {
-            out.push(error(path, "CORE-3", format!("host cluster {host} is already spec.regions[{first}]")));
+            out.push(error(
+                path,
+                Rule::Core3,
+                format!("host cluster {host} is already spec.regions[{first}]"),
+            ));
         }
     }
     if let (Some(org), Some(name)) = (org, env.metadata.name.as_deref()) {
@@ -439,34 +416,34 @@ fn check_environment(env: &Environment, out: &mut Vec<Finding>) {
         if name != expected {
             out.push(warning(
                 FieldPath::root().key("metadata").key("name"),
-                "OP-18",
+                Rule::Op18,
                 format!("{} is not {{organizationRef}}-{{envType}} ({expected})", short_str(name)),
             ));
         }
     }
 }
 
-fn check_application(app: &Application, out: &mut Vec<Finding>) {
+fn check_application(app: &Application, out: &mut Vec<Diagnostic>) {
     let s = &app.spec;
     if !s.is_bootstrap() {
         const CEL: &str = "spec.environmentRef and spec.regions are required unless spec.bootstrap=true (bootstrap-owned instance)";
         if s.environment_ref.is_none() {
-            out.push(error(spec().key("environmentRef"), "cel", CEL));
+            out.push(error(spec().key("environmentRef"), Rule::Cel, CEL));
         }
         if s.regions.is_none() {
-            out.push(error(spec().key("regions"), "cel", CEL));
+            out.push(error(spec().key("regions"), Rule::Cel, CEL));
         }
     }
     if let Some(env) = &s.environment_ref
         && let Err(e) = EnvironmentName::parse(env)
     {
-        out.push(warning(spec().key("environmentRef"), "NAME-12", e.to_string()));
+        out.push(warning(spec().key("environmentRef"), Rule::Name12, e.to_string()));
     }
     if let Err(e) = BlueprintName::parse(&s.blueprint_ref.name) {
-        out.push(error(spec().key("blueprintRef").key("name"), "NAME-13", e.to_string()));
+        out.push(error(spec().key("blueprintRef").key("name"), Rule::Name13, e.to_string()));
     }
     if let Err(e) = BlueprintVersion::parse(&s.blueprint_ref.version) {
-        out.push(error(spec().key("blueprintRef").key("version"), "NAME-13", e.to_string()));
+        out.push(error(spec().key("blueprintRef").key("version"), Rule::Name13, e.to_string()));
     }
     let placement_path = spec().key("placement");
     let mode = match &s.placement {
@@ -482,7 +459,7 @@ fn check_application(app: &Application, out: &mut Vec<Finding>) {
                 let modes = PlacementMode::ALL.map(PlacementMode::as_str).join(", ");
                 out.push(error(
                     path,
-                    "cel",
+                    Rule::Cel,
                     format!("{} is not a placement; expected one of {modes}", short_str(text)),
                 ));
                 None
@@ -495,7 +472,7 @@ fn check_application(app: &Application, out: &mut Vec<Finding>) {
     {
         out.push(error(
             placement_path.key("vcluster"),
-            "CORE-1",
+            Rule::Core1,
             format!("{} is not one of {}", short_str(vc), PLACEMENT_VCLUSTERS.join(", ")),
         ));
     }
@@ -511,7 +488,7 @@ fn check_application(app: &Application, out: &mut Vec<Finding>) {
             _ => None,
         };
         if let Some(message) = message {
-            out.push(error(spec().key("regions"), "CORE-1", message));
+            out.push(error(spec().key("regions"), Rule::Core1, message));
         }
     }
     if let Some(regions) = &s.regions {
@@ -522,28 +499,28 @@ fn check_application(app: &Application, out: &mut Vec<Finding>) {
     {
         out.push(error(
             spec().key("healthCheck").key("timeoutSeconds"),
-            "CORE-1",
+            Rule::Core1,
             "must be shorter than intervalSeconds",
         ));
     }
 }
 
-fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
+fn check_blueprint(bp: &Blueprint, out: &mut Vec<Diagnostic>) {
     if let Some(name) = bp.metadata.name.as_deref() {
         match BlueprintName::parse(name) {
             Ok(canonical) if canonical.as_str() != name => out.push(warning(
                 FieldPath::root().key("metadata").key("name"),
-                "NAME-13",
+                Rule::Name13,
                 format!("Blueprint names start with bp- ({canonical})"),
             )),
             Ok(_) => {}
             Err(e) => {
-                out.push(error(FieldPath::root().key("metadata").key("name"), "NAME-13", e.to_string()));
+                out.push(error(FieldPath::root().key("metadata").key("name"), Rule::Name13, e.to_string()));
             }
         }
     }
     if let Err(e) = BlueprintVersion::parse(&bp.spec.version) {
-        out.push(error(spec().key("version"), "NAME-13", e.to_string()));
+        out.push(error(spec().key("version"), Rule::Name13, e.to_string()));
     }
     if let Some(topology) = &bp.spec.topology {
         let path = spec().key("topology");
@@ -554,7 +531,7 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
             if !topology.supported.contains(&t) {
                 out.push(error(
                     path.key("defaults").key(field),
-                    "cel",
+                    Rule::Cel,
                     format!(
                         "topology.defaults.{field} {} must be a member of topology.supported[]",
                         t.as_str()
@@ -567,7 +544,7 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
             if !known {
                 out.push(error(
                     path.key("perTopology").key(key),
-                    "CORE-1",
+                    Rule::Core1,
                     format!("{} is not in topology.supported[]", short_str(key)),
                 ));
             }
@@ -579,7 +556,7 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
         if let Some(first) = names.insert(endpoint.name.as_str(), i) {
             out.push(error(
                 path.key("name"),
-                "CORE-1",
+                Rule::Core1,
                 format!("{} repeats endpoint {first}", short_str(&endpoint.name)),
             ));
         }
@@ -587,7 +564,7 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
             if !crate::crd::HOSTNAME_TOKENS.contains(&token) {
                 out.push(error(
                     path.key("hostnameTemplate"),
-                    "cel",
+                    Rule::Cel,
                     format!(
                         "{{{{.{token}}}}} is not substituted by the resolver; it knows only {}",
                         crate::crd::HOSTNAME_TOKENS.map(|t| format!("{{{{.{t}}}}}")).join(", ")
@@ -602,7 +579,7 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
             Value::String(s) => {
                 out.push(warning(
                     path.clone(),
-                    "BP-1",
+                    Rule::Bp1,
                     format!("bare-string dependency; write {{blueprint: {s}, version: …}} (the upstream CRD rejects strings)"),
                 ));
                 Some(s.as_str())
@@ -613,12 +590,12 @@ fn check_blueprint(bp: &Blueprint, out: &mut Vec<Finding>) {
         match name {
             None => out.push(error(
                 path,
-                "BP-1",
+                Rule::Bp1,
                 "a dependency is a Blueprint name or an object with `blueprint`",
             )),
             Some(n) => {
                 if let Err(e) = BlueprintName::parse(n) {
-                    out.push(error(path, "NAME-13", e.to_string()));
+                    out.push(error(path, Rule::Name13, e.to_string()));
                 }
             }
         }
@@ -642,7 +619,7 @@ fn template_tokens(template: &str) -> Vec<&str> {
 }
 
 #[allow(clippy::too_many_lines, reason = "one match arm per rule kind reads best in one place")]
-fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
+fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Diagnostic>) {
     let s = &policy.spec;
     let mut gated = Vec::new();
     if let Some(applies) = &s.applies_to {
@@ -651,7 +628,7 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
                 Ok(name) => gated.push(name),
                 Err(e) => out.push(error(
                     spec().key("appliesTo").key("environments").index(i),
-                    "NAME-12",
+                    Rule::Name12,
                     e.to_string(),
                 )),
             }
@@ -660,17 +637,17 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
     for (i, rule) in s.rules.iter().enumerate() {
         let path = spec().key("rules").index(i);
         let kind = rule.kind.as_str();
-        let missing = |field: &str, out: &mut Vec<Finding>| {
-            out.push(error(path.key(field), "POL-2", format!("required for a {kind} rule")));
+        let missing = |field: &str, out: &mut Vec<Diagnostic>| {
+            out.push(error(path.key(field), Rule::Pol2, format!("required for a {kind} rule")));
         };
-        let positive_duration = |out: &mut Vec<Finding>| match rule.duration.as_deref() {
-            None => out.push(error(path.key("duration"), "POL-2", format!("required for a {kind} rule"))),
+        let positive_duration = |out: &mut Vec<Diagnostic>| match rule.duration.as_deref() {
+            None => out.push(error(path.key("duration"), Rule::Pol2, format!("required for a {kind} rule"))),
             Some(d) => match Duration::parse(d) {
                 Ok(d) if d.is_zero() => {
-                    out.push(error(path.key("duration"), "POL-2", "must be longer than zero"));
+                    out.push(error(path.key("duration"), Rule::Pol2, "must be longer than zero"));
                 }
                 Ok(_) => {}
-                Err(e) => out.push(error(path.key("duration"), "POL-2", e.to_string())),
+                Err(e) => out.push(error(path.key("duration"), Rule::Pol2, e.to_string())),
             },
         };
         match rule.kind {
@@ -678,7 +655,7 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
                 None => missing("minApprovals", out),
                 Some(0) => out.push(error(
                     path.key("minApprovals"),
-                    "POL-2",
+                    Rule::Pol2,
                     "a pr-required rule needs at least 1 approval",
                 )),
                 Some(_) => {}
@@ -692,7 +669,7 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
                 {
                     out.push(error(
                         path.key("severity"),
-                        "POL-2",
+                        Rule::Pol2,
                         format!("{} is not blocking or advisory", short_str(sev)),
                     ));
                 }
@@ -702,19 +679,19 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
                 match rule.source_environment.as_deref() {
                     None => missing("sourceEnvironment", out),
                     Some(source) => match EnvironmentName::parse(source) {
-                        Err(e) => out.push(error(path.key("sourceEnvironment"), "NAME-12", e.to_string())),
+                        Err(e) => out.push(error(path.key("sourceEnvironment"), Rule::Name12, e.to_string())),
                         Ok(source_name) => {
                             if gated.contains(&source_name) {
                                 out.push(error(
                                     path.key("sourceEnvironment"),
-                                    "POL-2",
+                                    Rule::Pol2,
                                     format!("{source} is an environment this policy gates; a soak needs the environment changes come from"),
                                 ));
                             }
                             for g in gated.iter().filter(|g| g.org() != source_name.org()) {
                                 out.push(warning(
                                     path.key("sourceEnvironment"),
-                                    "POL-3",
+                                    Rule::Pol3,
                                     format!("{source} belongs to another Organization than {g}; promotion runs inside one Organization"),
                                 ));
                             }
@@ -728,7 +705,7 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
                     None => missing("cron", out),
                     Some(cron) => {
                         if let Err(e) = check_cron(cron) {
-                            out.push(error(path.key("cron"), "POL-2", e.to_string()));
+                            out.push(error(path.key("cron"), Rule::Pol2, e.to_string()));
                         }
                     }
                 }
@@ -739,7 +716,7 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
         for name in compliance.modes.keys().filter(|m| !compliance.weights.contains_key(*m)) {
             out.push(warning(
                 spec().key("compliance").key("modes").key(name),
-                "POL-1",
+                Rule::Pol1,
                 "has a mode but no weight; it does not count towards the score",
             ));
         }
@@ -747,23 +724,23 @@ fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
     if s.promotion.is_none() && s.compliance.is_none() && s.rules.is_empty() {
         out.push(warning(
             spec(),
-            "POL-1",
+            Rule::Pol1,
             "the policy has no promotion, compliance or rules: it gates nothing",
         ));
     }
 }
 
-fn check_secret_policy(policy: &SecretPolicy, out: &mut Vec<Finding>) {
+fn check_secret_policy(policy: &SecretPolicy, out: &mut Vec<Diagnostic>) {
     for (i, rule) in policy.spec.rotation.iter().enumerate() {
         let path = spec().key("rotation").index(i);
         let ttl = match Duration::parse(&rule.ttl) {
             Ok(d) if d.is_zero() => {
-                out.push(error(path.key("ttl"), "CORE-1", "must be longer than zero"));
+                out.push(error(path.key("ttl"), Rule::Core1, "must be longer than zero"));
                 None
             }
             Ok(d) => Some(d),
             Err(e) => {
-                out.push(error(path.key("ttl"), "CORE-1", e.to_string()));
+                out.push(error(path.key("ttl"), Rule::Core1, e.to_string()));
                 None
             }
         };
@@ -772,52 +749,52 @@ fn check_secret_policy(policy: &SecretPolicy, out: &mut Vec<Finding>) {
                 Ok(g) if ttl.is_some_and(|t| g >= t) => {
                     out.push(error(
                         path.key("gracePeriod"),
-                        "CORE-1",
+                        Rule::Core1,
                         format!("{grace} is not shorter than ttl {}", rule.ttl),
                     ));
                 }
                 Ok(_) => {}
-                Err(e) => out.push(error(path.key("gracePeriod"), "CORE-1", e.to_string())),
+                Err(e) => out.push(error(path.key("gracePeriod"), Rule::Core1, e.to_string())),
             }
         }
     }
 }
 
-fn check_runbook(rb: &Runbook, out: &mut Vec<Finding>) {
+fn check_runbook(rb: &Runbook, out: &mut Vec<Diagnostic>) {
     let s = &rb.spec;
     let crd_shape = s.trigger.is_some() || s.action.is_some();
     let doc_shape = !s.triggers.is_empty() || !s.steps.is_empty();
     if crd_shape {
         if s.trigger.is_none() {
-            out.push(error(spec().key("trigger"), "CORE-1", "required together with spec.action"));
+            out.push(error(spec().key("trigger"), Rule::Core1, "required together with spec.action"));
         }
         if s.action.is_none() {
-            out.push(error(spec().key("action"), "CORE-1", "required together with spec.trigger"));
+            out.push(error(spec().key("action"), Rule::Core1, "required together with spec.trigger"));
         }
     } else if doc_shape {
         if s.triggers.is_empty() {
-            out.push(error(spec().key("triggers"), "CORE-1", "required together with spec.steps"));
+            out.push(error(spec().key("triggers"), Rule::Core1, "required together with spec.steps"));
         }
         if s.steps.is_empty() {
-            out.push(error(spec().key("steps"), "CORE-1", "required together with spec.triggers"));
+            out.push(error(spec().key("steps"), Rule::Core1, "required together with spec.triggers"));
         }
     } else {
-        out.push(error(spec(), "CORE-1", "a Runbook needs trigger + action, or triggers + steps"));
+        out.push(error(spec(), Rule::Core1, "a Runbook needs trigger + action, or triggers + steps"));
     }
     if let Some(c) = &s.cooldown
         && let Err(e) = Duration::parse_units(c, "smh")
     {
-        out.push(error(spec().key("cooldown"), "CORE-1", e.to_string()));
+        out.push(error(spec().key("cooldown"), Rule::Core1, e.to_string()));
     }
 }
 
-fn check_continuum(c: &Continuum, out: &mut Vec<Finding>) {
+fn check_continuum(c: &Continuum, out: &mut Vec<Diagnostic>) {
     let s = &c.spec;
     for (i, standby) in s.hot_standby_regions.iter().enumerate() {
         if *standby == s.primary_region {
             out.push(error(
                 spec().key("hotStandbyRegions").index(i),
-                "CONT-1",
+                Rule::Cont1,
                 format!("{standby} is the primary region; a standby must be another host cluster"),
             ));
         }
@@ -835,7 +812,7 @@ fn check_continuum(c: &Continuum, out: &mut Vec<Finding>) {
                 if !present {
                     out.push(error(
                         cfg_path.key(field),
-                        "CONT-1",
+                        Rule::Cont1,
                         "required for leaseClient kind cloudflare-kv",
                     ));
                 }
@@ -846,7 +823,7 @@ fn check_continuum(c: &Continuum, out: &mut Vec<Finding>) {
             if !(3..=5).contains(&n) {
                 out.push(error(
                     cfg_path.key("resolvers"),
-                    "CONT-1",
+                    Rule::Cont1,
                     format!("dns-quorum needs 3 to 5 resolvers, found {n}"),
                 ));
             }
@@ -854,7 +831,7 @@ fn check_continuum(c: &Continuum, out: &mut Vec<Finding>) {
                 if r.parse::<Ipv4Addr>().is_err() {
                     out.push(error(
                         cfg_path.key("resolvers").index(i),
-                        "CONT-1",
+                        Rule::Cont1,
                         format!("{} is not an IPv4 address", short_str(r)),
                     ));
                 }
@@ -866,7 +843,7 @@ fn check_continuum(c: &Continuum, out: &mut Vec<Finding>) {
     if renew * 2 >= ttl {
         out.push(error(
             cfg_path.key("renewSeconds"),
-            "CONT-2",
+            Rule::Cont2,
             format!("InvalidLeaseTiming: renewSeconds {renew} must be below ttlSeconds/2 ({ttl}/2)"),
         ));
     }
@@ -875,21 +852,21 @@ fn check_continuum(c: &Continuum, out: &mut Vec<Finding>) {
     {
         out.push(error(
             spec().key("luaRecord").key("healthCheck").key("timeoutSeconds"),
-            "CONT-1",
+            Rule::Cont1,
             "must be shorter than intervalSeconds",
         ));
     }
 }
 
-fn check_user_access(ua: &UserAccess, out: &mut Vec<Finding>) {
+fn check_user_access(ua: &UserAccess, out: &mut Vec<Diagnostic>) {
     let s = &ua.spec;
     if s.user.keycloak_subject.as_deref().is_none_or(str::is_empty) && s.user.keycloak_groups.is_empty() {
-        out.push(error(spec().key("user"), "UA-2", "needs keycloakSubject or keycloakGroups"));
+        out.push(error(spec().key("user"), Rule::Ua2, "needs keycloakSubject or keycloakGroups"));
     }
     let tier = match s.tier() {
         Some(Ok(t)) => Some(t),
         Some(Err(r)) => {
-            out.push(error(spec().key("tierRoleRef"), "UA-1", format!("UnknownTier: {}", short_str(&r))));
+            out.push(error(spec().key("tierRoleRef"), Rule::Ua1, format!("UnknownTier: {}", short_str(&r))));
             None
         }
         None => None,
@@ -898,7 +875,7 @@ fn check_user_access(ua: &UserAccess, out: &mut Vec<Finding>) {
     if tier.is_some() && scopes.is_empty() {
         out.push(error(
             spec().key("scopes"),
-            "UA-2",
+            Rule::Ua2,
             "EmptyScope: a tier grant needs scopes; write [{key: \"*\", value: \"*\"}] for a global grant",
         ));
     }
@@ -907,7 +884,7 @@ fn check_user_access(ua: &UserAccess, out: &mut Vec<Finding>) {
         if scope.key == "*" && scope.value != "*" {
             out.push(error(
                 path.key("value"),
-                "UA-2",
+                Rule::Ua2,
                 "the wildcard key `*` only goes with the wildcard value `*`",
             ));
         }
@@ -917,7 +894,7 @@ fn check_user_access(ua: &UserAccess, out: &mut Vec<Finding>) {
         {
             out.push(error(
                 path.key("value"),
-                "UA-2",
+                Rule::Ua2,
                 format!(
                     "developer grants are limited to {}=dev, not {}",
                     catalyst_naming::keys::ENV_TYPE,
@@ -933,31 +910,21 @@ fn duplicates<'a>(
     items: impl Iterator<Item = &'a str>,
     path: &FieldPath,
     field: &str,
-    out: &mut Vec<Finding>,
+    out: &mut Vec<Diagnostic>,
 ) {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, item) in items.enumerate() {
         if let Some(first) = seen.insert(item, i) {
             let p = if field.is_empty() { path.index(i) } else { path.index(i).key(field) };
-            out.push(error(p, "CORE-1", format!("{} repeats entry {first}", short_str(item))));
+            out.push(error(p, Rule::Core1, format!("{} repeats entry {first}", short_str(item))));
         }
     }
-}
-
-/// A spec that violates a rule, naming the field path (SPEC CORE-4/CORE-5).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct SpecError {
-    /// YAML path (`spec.regions[2].region`).
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
 }
 
 impl crate::crd::EnvironmentSpec {
     /// The check the CRD cannot express (CORE-5): `single-region` needs exactly one region,
     /// `multi-region` at least two.
-    pub fn validate_placement(&self) -> Result<(), SpecError> {
+    pub fn validate_placement(&self) -> Result<(), Diagnostic> {
         let n = self.regions.len();
         let ok = match self.placement {
             EnvironmentPlacement::SingleRegion => n == 1,
@@ -970,25 +937,22 @@ impl crate::crd::EnvironmentSpec {
             EnvironmentPlacement::SingleRegion => "exactly 1 region",
             EnvironmentPlacement::MultiRegion => "at least 2 regions",
         };
-        Err(SpecError {
-            path: "spec.regions".into(),
-            message: format!("placement {} needs {need}, found {n}", self.placement.as_str()),
-        })
+        Err(Diagnostic::error(
+            Rule::Core5,
+            spec().key("regions"),
+            format!("placement {} needs {need}, found {n}", self.placement.as_str()),
+        ))
     }
 
     /// The CRD's schema checks, for library users without an API server (CORE-4): every
     /// pattern, enum and count violation, each with its path.
-    pub fn validate_schema(&self) -> Result<(), Vec<SpecError>> {
+    pub fn validate_schema(&self) -> Result<(), Diagnostics> {
         let schema = Kind::Environment.schema();
         let spec_schema = schema.pointer("/properties/spec").unwrap_or(&Value::Null);
         let value = serde_json::to_value(self).unwrap_or(Value::Null);
         let mut out = Vec::new();
         schema::check(spec_schema, &value, &spec(), &mut out);
-        let errors: Vec<SpecError> = out
-            .into_iter()
-            .filter(|f| f.severity == Severity::Error)
-            .map(|f| SpecError { path: f.path, message: f.message })
-            .collect();
+        let errors: Diagnostics = out.into_iter().filter(Diagnostic::is_error).collect();
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }

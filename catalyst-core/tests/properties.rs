@@ -35,7 +35,7 @@ proptest! {
         let report = validate_yaml(&doc).unwrap().remove(0);
         let fits = if multi { n >= 2 } else { n == 1 };
         prop_assert_eq!(report.is_valid(), fits, "{:?}", report.findings);
-        prop_assert!(report.errors().all(|f| f.path == "spec.regions" && f.rule == "CORE-5"));
+        prop_assert!(report.errors().all(|f| f.path.as_str() == "spec.regions" && f.code == catalyst_core::validate::Rule::Core5));
     }
 
     /// Arbitrary text: a report or an error, never a panic.

@@ -5,18 +5,21 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use catalyst_naming::FieldPath;
 use serde::Deserialize;
 
 use crate::{LuaRecord, Owner, canonical_name, lint_lua};
 
-/// One problem of a desired-state file, with its path (`zones[0].records[2].content[1]`).
+use crate::code::{Code, Diagnostic, Diagnostics};
+
+/// A content that is not valid for its record type ([`check_content`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct FileError {
-    /// Where in the file.
-    pub path: String,
+#[error("{reason}")]
+pub struct InvalidContent {
+    /// The record type it was checked as.
+    pub rtype: String,
     /// What is wrong, with the offending value.
-    pub message: String,
+    pub reason: String,
 }
 
 /// A record set in normalised form: canonical owner name, uppercase type, sorted contents.
@@ -101,62 +104,61 @@ enum OneOrMany {
 /// let www = &zones[0].rrsets[&("www.example.test.".to_string(), "A".to_string())];
 /// assert_eq!(www.contents, ["127.0.0.1", "127.0.0.2"]);
 /// ```
-pub fn parse_desired(yaml: &str) -> Result<Vec<DesiredZone>, Vec<FileError>> {
+pub fn parse_desired(yaml: &str) -> Result<Vec<DesiredZone>, Diagnostics> {
     let raw: RawFile = serde_saphyr::from_str(yaml)
-        .map_err(|e| vec![FileError { path: String::new(), message: e.to_string() }])?;
-    let mut errors = Vec::new();
+        .map_err(|e| Diagnostics::from(Diagnostic::error(Code::Yaml, FieldPath::root(), e.to_string())))?;
+    let mut errors = Diagnostics::new();
     let owner = match raw.owner.as_deref().map(Owner::for_file).transpose() {
         Ok(owner) => owner.unwrap_or_default(),
         Err(e) => {
-            errors.push(FileError { path: "owner".into(), message: e.to_string() });
+            errors.error(Code::InvalidOwner, FieldPath::root().key("owner"), e.to_string());
             Owner::default()
         }
     };
     let mut zones: Vec<DesiredZone> = Vec::new();
     for (zi, z) in raw.zones.iter().enumerate() {
-        let zpath = format!("zones[{zi}]");
+        let zpath = FieldPath::root().key("zones").index(zi);
         let zone = canonical_name(&z.name);
         if let Err(e) = catalyst_naming::Fqdn::domain(zone.trim_end_matches('.')) {
-            errors.push(FileError { path: format!("{zpath}.name"), message: e.to_string() });
+            errors.error(Code::InvalidZone, zpath.key("name"), e.to_string());
             continue;
         }
         if zones.iter().any(|d| d.zone == zone) {
-            errors.push(FileError {
-                path: format!("{zpath}.name"),
-                message: format!("zone {zone} is listed twice"),
-            });
+            errors.error(Code::DuplicateZone, zpath.key("name"), format!("zone {zone} is listed twice"));
             continue;
         }
         let mut rrsets: BTreeMap<(String, String), RecordSet> = BTreeMap::new();
         for (ri, r) in z.records.iter().enumerate() {
-            let path = format!("{zpath}.records[{ri}]");
+            let path = zpath.key("records").index(ri);
             match record(&zone, r, &path) {
                 Ok(set) => {
                     let key = (set.name.clone(), set.rtype.clone());
                     match rrsets.entry(key) {
-                        std::collections::btree_map::Entry::Occupied(o) => errors.push(FileError {
+                        std::collections::btree_map::Entry::Occupied(o) => errors.error(
+                            Code::DuplicateRecordSet,
                             path,
-                            message: format!(
+                            format!(
                                 "{} {} is defined twice; list all contents in one entry",
                                 o.key().0,
                                 o.key().1
                             ),
-                        }),
+                        ),
                         std::collections::btree_map::Entry::Vacant(v) => {
                             v.insert(set);
                         }
                     }
                 }
-                Err(mut e) => errors.append(&mut e),
+                Err(e) => errors.extend(e),
             }
         }
         // A CNAME owns its name alone.
         for (name, rtype) in rrsets.keys() {
             if rtype == "CNAME" && rrsets.keys().any(|(n, t)| n == name && t != "CNAME") {
-                errors.push(FileError {
-                    path: zpath.clone(),
-                    message: format!("{name} has a CNAME beside other data; a CNAME must be the only record set of its name"),
-                });
+                errors.error(
+                    Code::CnameConflict,
+                    zpath.clone(),
+                    format!("{name} has a CNAME beside other data; a CNAME must be the only record set of its name"),
+                );
             }
         }
         zones.push(DesiredZone { zone, owner: owner.clone(), scope: None, rrsets });
@@ -164,49 +166,63 @@ pub fn parse_desired(yaml: &str) -> Result<Vec<DesiredZone>, Vec<FileError>> {
     if errors.is_empty() { Ok(zones) } else { Err(errors) }
 }
 
-fn record(zone: &str, r: &RawRecord, path: &str) -> Result<RecordSet, Vec<FileError>> {
-    let err = |sub: &str, message: String| vec![FileError { path: format!("{path}{sub}"), message }];
-    let name = owner_name(zone, &r.name).map_err(|m| err(".name", m))?;
+fn record(zone: &str, r: &RawRecord, path: &FieldPath) -> Result<RecordSet, Diagnostics> {
+    let err = |code: Code, sub: &str, message: String| {
+        let at = if sub.is_empty() { path.clone() } else { path.key(sub) };
+        Diagnostics::from(Diagnostic::error(code, at, message))
+    };
+    let name = owner_name(zone, &r.name).map_err(|m| err(Code::InvalidName, "name", m))?;
     let rtype = r.rtype.trim().to_ascii_uppercase();
     if rtype.is_empty() || !rtype.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-        return Err(err(".type", format!("{:?} is not a record type", r.rtype)));
+        return Err(err(Code::InvalidType, "type", format!("{:?} is not a record type", r.rtype)));
     }
     if rtype == "SOA" {
-        return Err(err(".type", "SOA is managed by PowerDNS, not by record files".into()));
+        return Err(err(Code::InvalidType, "type", "SOA is managed by PowerDNS, not by record files".into()));
     }
     // NB: PowerDNS reads `TYPE65402` as LUA (RFC 3597 generic types): a generic name would
     // slip a LUA record past the linter.
     if rtype.strip_prefix("TYPE").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(err(".type", format!("{rtype} is a generic type number; write the type's name")));
+        return Err(err(
+            Code::InvalidType,
+            "type",
+            format!("{rtype} is a generic type number; write the type's name"),
+        ));
     }
     let contents: Vec<String> = match (&r.content, &r.lua) {
-        (Some(_), Some(_)) => return Err(err("", "give either content or lua, not both".into())),
-        (None, None) => return Err(err("", "a record needs content or lua".into())),
+        (Some(_), Some(_)) => {
+            return Err(err(Code::InvalidRecord, "", "give either content or lua, not both".into()));
+        }
+        (None, None) => return Err(err(Code::InvalidRecord, "", "a record needs content or lua".into())),
         (Some(OneOrMany::One(c)), None) => vec![c.clone()],
         (Some(OneOrMany::Many(c)), None) => c.clone(),
         (None, Some(lua)) => {
             if rtype != "LUA" {
-                return Err(err(".type", format!("a lua: record has type LUA, not {rtype}")));
+                return Err(err(
+                    Code::InvalidType,
+                    "type",
+                    format!("a lua: record has type LUA, not {rtype}"),
+                ));
             }
-            vec![lua.content().map_err(|m| err(".lua", m))?]
+            vec![lua.content().map_err(|e| err(Code::InvalidLua, "lua", e.to_string()))?]
         }
     };
     if contents.is_empty() {
-        return Err(err(".content", "the list is empty; delete the entry to remove the record set".into()));
+        return Err(err(
+            Code::InvalidContent,
+            "content",
+            "the list is empty; delete the entry to remove the record set".into(),
+        ));
     }
-    let mut errors = Vec::new();
+    let mut errors = Diagnostics::new();
     let mut normalised = Vec::with_capacity(contents.len());
     for (i, c) in contents.iter().enumerate() {
         match check_content(&rtype, c) {
             Ok(n) => normalised.push(n),
-            Err(m) => errors.push(FileError { path: format!("{path}.content[{i}]"), message: m }),
+            Err(e) => errors.error(Code::InvalidContent, path.key("content").index(i), e.reason),
         }
     }
     if rtype == "CNAME" && contents.len() > 1 {
-        errors.push(FileError {
-            path: format!("{path}.content"),
-            message: "a CNAME record set has exactly one content".into(),
-        });
+        errors.error(Code::InvalidContent, path.key("content"), "a CNAME record set has exactly one content");
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -246,7 +262,11 @@ fn owner_name(zone: &str, name: &str) -> Result<String, String> {
 }
 
 /// Validates one content for its type and returns it in the form PowerDNS stores.
-pub fn check_content(rtype: &str, content: &str) -> Result<String, String> {
+pub fn check_content(rtype: &str, content: &str) -> Result<String, InvalidContent> {
+    content_problem(rtype, content).map_err(|reason| InvalidContent { rtype: rtype.to_owned(), reason })
+}
+
+fn content_problem(rtype: &str, content: &str) -> Result<String, String> {
     let c = content.trim();
     if c.is_empty() {
         return Err("the content is empty".into());

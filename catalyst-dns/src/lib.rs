@@ -22,7 +22,7 @@
 //! let body = plan.patches(catalyst_dns::DEFAULT_MAX_BODY)[0].to_json();
 //! assert!(body.contains(r#""content":"A \"pickclosest({'127.0.0.10', '127.0.0.20'})\"""#));
 //! assert!(body.contains("managed-by: catalyst; owner: team-web"));
-//! # Ok::<(), catalyst_dns::FileError>(())
+//! # Ok::<(), catalyst_dns::Diagnostics>(())
 //! ```
 //!
 //! # Crate features
@@ -35,6 +35,7 @@
 
 #[cfg(feature = "client")]
 mod client;
+mod code;
 mod desired;
 mod lua;
 mod owner;
@@ -48,15 +49,18 @@ mod zone;
 pub use client::{
     ApiKey, Applied, Client, Config, CryptoKey, MAX_RESPONSE_BYTES, PdnsError, ServerInfo, Stats, ZoneSummary,
 };
-pub use desired::{DesiredZone, FileError, RecordSet, check_content, parse_desired};
+pub use code::{Code, Diagnostic, Diagnostics};
+pub use desired::{DesiredZone, InvalidContent, RecordSet, check_content, parse_desired};
 pub use lua::{
-    IfPortUp, IfUrlUp, LUA_FUNCTIONS, LUA_OPTIONS, LUA_SELECTORS, LuaError, LuaOption, LuaRecord,
-    MAX_LUA_DEPTH, MAX_LUA_LEN, Weighted, lint_lua,
+    IfPortUp, IfUrlUp, InvalidLuaRecord, LUA_FUNCTIONS, LUA_OPTIONS, LUA_SELECTORS, LuaError, LuaOption,
+    LuaRecord, MAX_LUA_DEPTH, MAX_LUA_LEN, Weighted, lint_lua,
 };
 pub use owner::{MARKER_ACCOUNT, MARKER_PREFIX, MAX_OWNER_LEN, Owner, OwnerError, SOVEREIGN_PREFIX};
 pub use plan::{ActualSet, Change, DEFAULT_MAX_BODY, Refused, ZonePlan, plan_zone};
 pub use rrset::{ChangeType, Comment, Record, RrSet, ZonePatch, canonical_name, canonical_nameservers};
-pub use sovereign::{AuditFinding, SOVEREIGN_TTL, audit, default_parent_zone, sovereign_records};
+pub use sovereign::{
+    AuditFinding, SOVEREIGN_TTL, SovereignRecordsError, audit, default_parent_zone, sovereign_records,
+};
 pub use subdomains::{
     LATER_SUBDOMAINS, SOVEREIGN_SUBDOMAINS, SUBDOMAINS_ENV, SubdomainError, extended_subdomains,
     parse_subdomains,

@@ -123,6 +123,15 @@ fn options(opts: &BTreeMap<String, LuaOption>) -> Result<String, String> {
     Ok(if out.is_empty() { String::new() } else { format!(", {{{out}}}") })
 }
 
+/// A [`LuaRecord`] that cannot be written: an empty pool, mixed address families, a string
+/// Lua cannot carry, or content the linter refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct InvalidLuaRecord {
+    /// What is wrong, with the offending value.
+    pub reason: String,
+}
+
 impl LuaRecord {
     /// The addresses the record can answer with.
     pub fn addresses(&self) -> Vec<IpAddr> {
@@ -135,7 +144,11 @@ impl LuaRecord {
     }
 
     /// The lua expression, with doc-style single-quoted strings (SPEC DNS-16).
-    pub fn expression(&self) -> Result<String, String> {
+    pub fn expression(&self) -> Result<String, InvalidLuaRecord> {
+        self.expression_text().map_err(|reason| InvalidLuaRecord { reason })
+    }
+
+    fn expression_text(&self) -> Result<String, String> {
         Ok(match self {
             Self::Ifurlup(u) => {
                 let pools = match (u.pools.is_empty(), u.addresses.is_empty()) {
@@ -176,7 +189,11 @@ impl LuaRecord {
     /// assert_eq!(r.content()?, r#"A "pickclosest({'127.0.0.10', '127.0.0.20'})""#);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn content(&self) -> Result<String, String> {
+    pub fn content(&self) -> Result<String, InvalidLuaRecord> {
+        self.content_text().map_err(|reason| InvalidLuaRecord { reason })
+    }
+
+    fn content_text(&self) -> Result<String, String> {
         let addrs = self.addresses();
         if addrs.is_empty() {
             return Err("the record lists no address".into());
@@ -188,7 +205,7 @@ impl LuaRecord {
         } else {
             return Err("IPv4 and IPv6 addresses are mixed in one record".into());
         };
-        let content = format!("{qtype} \"{}\"", self.expression()?);
+        let content = format!("{qtype} \"{}\"", self.expression_text()?);
         lint_lua(&content).map_err(|e| e.reason)?;
         Ok(content)
     }

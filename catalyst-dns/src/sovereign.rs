@@ -49,14 +49,14 @@ pub fn sovereign_records(
     lb_ip: Ipv4Addr,
     subdomains: Option<&[String]>,
     apex: bool,
-) -> Result<DesiredZone, String> {
+) -> Result<DesiredZone, SovereignRecordsError> {
     if lb_ip.is_unspecified() {
-        return Err("the load-balancer IP 0.0.0.0 is not an address".into());
+        return Err(SovereignRecordsError::UnspecifiedAddress);
     }
     let zone = parent_zone.map_or_else(|| default_parent_zone(sovereign), canonical_name);
     let fqdn = canonical_name(sovereign.as_str());
     if fqdn != zone && !fqdn.ends_with(&format!(".{zone}")) {
-        return Err(format!("the Sovereign {fqdn} is not inside the parent zone {zone}"));
+        return Err(SovereignRecordsError::OutsideParentZone { sovereign: fqdn, zone });
     }
     let defaults: Vec<String> = SOVEREIGN_SUBDOMAINS.iter().map(|s| (*s).to_owned()).collect();
     let mut names: Vec<String> =
@@ -77,6 +77,23 @@ pub fn sovereign_records(
         })
         .collect();
     Ok(DesiredZone { zone, owner: Owner::sovereign(sovereign), scope: Some(fqdn), rrsets })
+}
+
+/// Why [`sovereign_records`] cannot write a Sovereign's records.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SovereignRecordsError {
+    /// The load-balancer IP is `0.0.0.0`.
+    #[error("the load-balancer IP 0.0.0.0 is not an address")]
+    UnspecifiedAddress,
+    /// The Sovereign is not a name inside the parent zone.
+    #[error("the Sovereign {sovereign} is not inside the parent zone {zone}")]
+    OutsideParentZone {
+        /// The Sovereign, with a trailing dot.
+        sovereign: String,
+        /// The parent zone, with a trailing dot.
+        zone: String,
+    },
 }
 
 /// One finding of [`audit`].

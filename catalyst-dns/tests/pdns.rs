@@ -322,7 +322,7 @@ async fn names_of_others_are_not_written_into() {
     assert!(pdns.addresses("elsewhere.omani.test.", RecordType::A).is_empty(), "nothing was written");
     assert_eq!(
         parse_desired("owner: sovereign:t1.omani.test\nzones: []").unwrap_err()[0].to_string(),
-        "owner: invalid owner \"sovereign:t1.omani.test\": the prefix sovereign: is reserved for the records of `dns sovereign-records`"
+        "owner: invalid owner \"sovereign:t1.omani.test\": the prefix sovereign: is reserved for the records of `dns sovereign-records` [InvalidOwner]"
     );
 }
 

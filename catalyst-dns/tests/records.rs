@@ -60,11 +60,11 @@ fn dns_16_doc_forms_render_exactly() {
         serde_saphyr::from_str(r#"ifurlup: {url: "http://127.0.0.1:9/a'b", addresses: [127.0.0.1]}"#)
             .unwrap();
     assert_eq!(
-        tricky.content().unwrap_err(),
+        tricky.content().unwrap_err().to_string(),
         r#""http://127.0.0.1:9/a'b" holds '\'', which a LUA record string cannot carry unescaped"#
     );
     assert_eq!(
-        LuaRecord::Pickrandom(ips(&["127.0.0.1", "::1"])).content().unwrap_err(),
+        LuaRecord::Pickrandom(ips(&["127.0.0.1", "::1"])).content().unwrap_err().to_string(),
         "IPv4 and IPv6 addresses are mixed in one record"
     );
 }
@@ -121,8 +121,9 @@ zones:
     let dup = parse_desired("zones: [{name: a.test, records: [{name: x, type: A, ttl: 1, content: 127.0.0.1}, {name: x, type: A, ttl: 1, content: 127.0.0.2}]}]").unwrap_err();
     assert_eq!(
         dup[0].to_string(),
-        "zones[0].records[1]: x.a.test. A is defined twice; list all contents in one entry"
+        "zones[0].records[1]: x.a.test. A is defined twice; list all contents in one entry [DuplicateRecordSet]"
     );
+    assert_eq!(dup[0].code, catalyst_dns::Code::DuplicateRecordSet);
     let unknown = parse_desired(
         "zones: [{name: a.test, records: [{name: x, type: A, ttl: 1, contents: [127.0.0.1]}]}]",
     )
@@ -472,7 +473,7 @@ fn plans_are_scoped_to_their_owner() {
     let err = parse_desired("owner: 'a b'\nzones: []").unwrap_err();
     assert_eq!(
         err[0].to_string(),
-        "owner: invalid owner \"a b\": only ASCII letters, digits and - . _ : / @ are allowed"
+        "owner: invalid owner \"a b\": only ASCII letters, digits and - . _ : / @ are allowed [InvalidOwner]"
     );
 }
 
@@ -507,8 +508,8 @@ fn generic_types_cannot_smuggle_a_lua_record() {
     assert_eq!(
         shown,
         [
-            "zones[0].records[0].type: TYPE65402 is a generic type number; write the type's name",
-            "zones[0].records[1].content[0]: generic (RFC 3597 \\#) content is not accepted; write the record in its own syntax",
+            "zones[0].records[0].type: TYPE65402 is a generic type number; write the type's name [InvalidType]",
+            "zones[0].records[1].content[0]: generic (RFC 3597 \\#) content is not accepted; write the record in its own syntax [InvalidContent]",
         ]
     );
     assert!(check_content("TYPE1", "127.0.0.1").is_err());

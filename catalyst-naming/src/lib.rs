@@ -47,6 +47,8 @@
 //!   [`EnvironmentName`].
 //! - Labels: [`LabelsBuilder`] and [`validate_labels`].
 //! - [`untrusted`]: server-provided text made safe to show and store.
+//! - [`diagnostic`]: the located finding (severity, stable code, [`FieldPath`], message,
+//!   file) every validator of the SDK reports, and [`Diagnostics`], its error type.
 //! - Limits: every produced name is checked against the DNS-1123 label (63) and DNS name
 //!   (253) limits; [`check_dns_label`].
 //!
@@ -63,6 +65,7 @@
 
 #[macro_use]
 mod newtype;
+pub mod diagnostic;
 mod dimensions;
 mod dns;
 mod env;
@@ -74,6 +77,7 @@ pub mod unchecked;
 pub mod untrusted;
 pub mod wire;
 
+pub use diagnostic::{Diagnostic, Diagnostics, FieldPath, Severity};
 pub use dimensions::{BuildingBlock, EnvType, Provider, Region, RegionTable};
 pub use dns::{AppName, Component, Fqdn, MAX_LABEL_LEN, MAX_NAME_LEN, check_dns_label};
 pub use env::{

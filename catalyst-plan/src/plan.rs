@@ -511,7 +511,7 @@ pub fn plan(file: &SovereignFile, inputs: &Inputs) -> Plan {
             cx.problem(
                 Stage::Resources,
                 format!("resources[{i}] {}: {}", report.label(), f.path),
-                format!("{} [{}]", f.message, f.rule),
+                format!("{} [{}]", f.message, catalyst_naming::diagnostic::Code::as_str(f.code)),
             );
         }
     }

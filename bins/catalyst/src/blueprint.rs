@@ -134,7 +134,7 @@ fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
     if format == Output::Text {
         let mut out = String::new();
         for d in &findings {
-            let _ = writeln!(out, "{d}");
+            let _ = writeln!(out, "{}", output::finding_line(d));
         }
         let _ = writeln!(
             out,
@@ -182,7 +182,7 @@ pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
         (KitFormat::Text, format) => output::print(&check, format).map_err(Failure::invalid)?,
     }
     for d in &check.findings {
-        eprintln!("{d}");
+        eprintln!("{}", output::finding_line(d));
     }
     if check.has_errors() { Err(Failure::reported()) } else { Ok(()) }
 }

@@ -9,7 +9,7 @@ use anyhow::{Context as _, anyhow};
 use catalyst_core::crd::{Environment, Kind, crds, crds_yaml};
 use catalyst_core::gitops::{EnvironmentPlan, PlannedFile, RenderConfig};
 use catalyst_core::validate::{
-    Checked, DocumentReport, Finding, MAX_STREAM_BYTES, Severity, validate_yaml, validate_yaml_documents,
+    Checked, Diagnostic, DocumentReport, MAX_STREAM_BYTES, Severity, validate_yaml, validate_yaml_documents,
 };
 use serde::Serialize;
 
@@ -61,7 +61,7 @@ struct DocReport {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     skipped: Option<String>,
-    findings: Vec<Finding>,
+    findings: Vec<Diagnostic>,
 }
 
 #[derive(Serialize, Default)]
@@ -88,7 +88,7 @@ impl DocReport {
             name: r.name,
             status,
             skipped,
-            findings: r.findings,
+            findings: r.findings.into_vec(),
         }
     }
 }

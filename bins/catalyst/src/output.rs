@@ -89,3 +89,12 @@ fn text(value: &Value, indent: usize, out: &mut String) {
         }
     }
 }
+
+/// A finding as `blueprint lint` and `bootstrap-kit check` print it:
+/// `error[Code]: file: path: message`.
+pub(crate) fn finding_line<C: catalyst_naming::diagnostic::Code>(
+    d: &catalyst_naming::Diagnostic<C>,
+) -> String {
+    let file = d.file.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
+    format!("{}[{}]: {file}{}: {}", d.severity, d.code.as_str(), d.path.as_str(), d.message)
+}

@@ -137,7 +137,7 @@ spec:
     let v: Value = serde_json::from_slice(&json.stdout).unwrap();
     let finding = &v["files"][0]["documents"][2]["findings"][0];
     assert_eq!(finding["path"], "spec.regions");
-    assert_eq!(finding["rule"], "CORE-5");
+    assert_eq!(finding["code"], "CORE-5");
     assert_eq!(finding["severity"], "error");
 }
 

@@ -395,11 +395,13 @@ async fn invalid_object(
 /// ENV-5: placement cardinality always, the CRD schema in strict mode.
 fn validate(env: &Environment, strict: bool) -> Result<(), String> {
     let mut problems = Vec::new();
+    // The platform's message: `path: what`, without the rule tag.
+    let line = |d: &catalyst_core::validate::Diagnostic| format!("{}: {}", d.path, d.message);
     if let Err(e) = env.spec.validate_placement() {
-        problems.push(e.to_string());
+        problems.push(line(&e));
     }
     if strict && let Err(errors) = env.spec.validate_schema() {
-        problems.extend(errors.iter().map(ToString::to_string));
+        problems.extend(errors.iter().map(line));
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }

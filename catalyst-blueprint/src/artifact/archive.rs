@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::manifest::{Descriptor, HELM_CHART_LAYER, HELM_CONFIG, Manifest};
 use crate::catalog::MAX_BLUEPRINT_BYTES;
-use crate::model::{Blueprint, Severity};
+use crate::model::Blueprint;
 
 /// Annotation: the Blueprint name.
 pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
@@ -80,9 +80,9 @@ pub enum ArchiveError {
     /// The folder or archive is not a Blueprint chart.
     #[error("{0}")]
     NotABlueprint(String),
-    /// blueprint.yaml does not parse; every error is listed.
-    #[error("blueprint.yaml is invalid:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Blueprint(Vec<crate::model::Diagnostic>),
+    /// blueprint.yaml does not parse; the source lists every error.
+    #[error("blueprint.yaml is invalid")]
+    Blueprint(#[source] crate::Diagnostics),
     /// The chart does not vendor a dependency it declares (BP-12).
     #[error("hollow chart: dependency {dep}: {reason} [BP-12]")]
     HollowChart {
@@ -193,9 +193,8 @@ impl Package {
 }
 
 fn parse_blueprint(yaml: &str) -> Result<Blueprint, ArchiveError> {
-    Blueprint::parse(yaml, None).map_err(|all| {
-        ArchiveError::Blueprint(all.into_iter().filter(|d| d.severity == Severity::Error).collect())
-    })
+    Blueprint::parse(yaml, None)
+        .map_err(|all| ArchiveError::Blueprint(all.into_iter().filter(crate::Diagnostic::is_error).collect()))
 }
 
 struct ChartMeta {
