@@ -31,6 +31,8 @@
 //! The default build is pure: no tokio, no network. [`artifact`] (always on) packages,
 //! unpacks and parses artifacts offline.
 //!
+//! - `schemars`: `JsonSchema` for [`Visibility`] and [`Topology`], the types the Blueprint
+//!   CRD (catalyst-core) shares with the model.
 //! - `oci`: the `oci` module, push, pull and cosign verification of Blueprint OCI artifacts
 //!   against a registry (oci-client, sigstore, tokio, rustls).
 
@@ -39,6 +41,7 @@ mod bootstrap;
 mod catalog;
 mod code;
 mod constraint;
+mod crd_fields;
 mod header;
 mod model;
 #[cfg(feature = "oci")]
@@ -55,8 +58,9 @@ pub use code::Code;
 pub use constraint::{
     Constraint, InvalidRange, MAX_ALTERNATIVES, MAX_CONSTRAINT_LEN, Pin, Request, RequestError,
 };
+pub use crd_fields::HOSTNAME_TOKENS;
 pub use header::{ApiVersion, BlueprintHeader, HeaderError, parse_header};
-pub use model::{Blueprint, Card, Dependency, PLACEMENT_TOKENS, PlacementSchema, Visibility};
+pub use model::{Blueprint, Card, Dependency, PLACEMENT_TOKENS, PlacementSchema, Topology, Visibility};
 
 /// A finding of this crate: [`catalyst_naming::Diagnostic`] with this crate's [`Code`].
 pub type Diagnostic = catalyst_naming::Diagnostic<Code>;

@@ -18,7 +18,8 @@ fn spec_path() -> FieldPath {
 }
 
 /// Who can see a Blueprint (SPEC BP-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
     /// A marketplace card.
@@ -27,6 +28,37 @@ pub enum Visibility {
     Unlisted,
     /// Only the owning Org.
     Private,
+}
+
+/// A DR topology a Blueprint supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum Topology {
+    /// Every region serves.
+    ActiveActive,
+    /// One primary, hot standbys.
+    ActiveHotStandby,
+    /// One primary, cold standbys.
+    ActivePassive,
+    /// One instance.
+    Singleton,
+}
+
+impl Topology {
+    /// Every topology.
+    pub const ALL: [Topology; 4] =
+        [Self::ActiveActive, Self::ActiveHotStandby, Self::ActivePassive, Self::Singleton];
+
+    /// The wire string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ActiveActive => "active-active",
+            Self::ActiveHotStandby => "active-hot-standby",
+            Self::ActivePassive => "active-passive",
+            Self::Singleton => "singleton",
+        }
+    }
 }
 
 /// The marketplace card, with the aliases of both dialects folded (SPEC BP-1).
@@ -91,6 +123,23 @@ pub struct PlacementSchema {
     /// Most regions.
     pub max_regions: Option<u64>,
 }
+
+/// The `metadata` fields the API server sets or reads on every object: present on a
+/// Blueprint read back from a cluster, never a finding.
+const OBJECT_META: [&str; 12] = [
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "finalizers",
+    "ownerReferences",
+    "managedFields",
+    "generateName",
+    "selfLink",
+];
 
 /// Placement tokens of the docs and of the later CRD (SPEC BP-3).
 pub const PLACEMENT_TOKENS: [&str; 9] = [
@@ -198,24 +247,8 @@ impl Blueprint {
             };
             p.out.warning(code, path, msg);
         }
-        let mut unknown = Map::new();
-        if let Some(top) = doc.as_object() {
-            for (k, v) in top {
-                if !["apiVersion", "kind", "metadata", "spec"].contains(&k.as_str()) {
-                    p.unknown_field(FieldPath::root().key(k));
-                    unknown.insert(k.clone(), v.clone());
-                }
-            }
-        }
+        let unknown = p.unknown_outside_spec(doc);
         let metadata = doc.get("metadata");
-        if let Some(meta) = metadata.and_then(Value::as_object) {
-            for (k, v) in meta {
-                if !["name", "version", "labels", "annotations"].contains(&k.as_str()) {
-                    p.unknown_field(FieldPath::root().key("metadata").key(k));
-                    unknown.insert(format!("metadata.{k}"), v.clone());
-                }
-            }
-        }
         let labels = p.string_map(
             metadata.and_then(|m| m.get("labels")),
             &FieldPath::root().key("metadata").key("labels"),
@@ -238,12 +271,13 @@ impl Blueprint {
         let depends = p.depends(spec.get("depends"), &header.name);
         let placement = spec.get("placementSchema").and_then(|v| p.placement(v));
         let upgrades_from = p.upgrades(spec.get("upgrades"));
+        crate::crd_fields::check(spec, &spec_path(), &mut p.out);
         let mut spec_extra = Map::new();
         for (k, v) in spec {
             match k.as_str() {
                 "version" | "card" | "visibility" | "depends" | "placementSchema" | "upgrades" => {}
-                "configSchema" | "manifests" | "owner" | "observability" | "outputs" | "rotation" => {
-                    spec_extra.insert(k.clone(), v.clone());
+                k if crate::crd_fields::KEYS.contains(&k) || crate::crd_fields::FREE_FORM.contains(&k) => {
+                    spec_extra.insert(k.to_owned(), v.clone());
                 }
                 _ => {
                     p.unknown_field(spec_path().key(k));
@@ -393,6 +427,29 @@ impl Walk {
             }
             if !documented.contains(&k.as_str()) {
                 self.unknown_field(at.key(k));
+            }
+            match (k.as_str(), v) {
+                ("tagline" | "icon" | "license", Value::String(_) | Value::Null)
+                | ("tags", Value::Null)
+                | ("screenshots", _) => {}
+                ("tags", Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate().filter(|(_, item)| !item.is_string()) {
+                        self.error(
+                            Code::InvalidField,
+                            at.key("tags").index(i),
+                            format!("expected a string, found {}", kind_of(item)),
+                        );
+                    }
+                }
+                ("tagline" | "icon" | "license" | "tags", other) => {
+                    let want = if k == "tags" { "a list of strings" } else { "a string" };
+                    self.error(
+                        Code::InvalidField,
+                        at.key(k),
+                        format!("expected {want}, found {}", kind_of(other)),
+                    );
+                }
+                _ => {}
             }
             extra.insert(k.clone(), v.clone());
         }
@@ -624,5 +681,31 @@ impl Walk {
             }
         }
         out
+    }
+}
+
+impl Walk {
+    /// Warns about fields outside `spec` the model does not know, and keeps them.
+    fn unknown_outside_spec(&mut self, doc: &Value) -> Map<String, Value> {
+        let mut unknown = Map::new();
+        if let Some(top) = doc.as_object() {
+            for (k, v) in top {
+                if !["apiVersion", "kind", "metadata", "spec", "status"].contains(&k.as_str()) {
+                    self.unknown_field(FieldPath::root().key(k));
+                    unknown.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if let Some(meta) = doc.get("metadata").and_then(Value::as_object) {
+            for (k, v) in meta {
+                if !["name", "version", "labels", "annotations"].contains(&k.as_str())
+                    && !OBJECT_META.contains(&k.as_str())
+                {
+                    self.unknown_field(FieldPath::root().key("metadata").key(k));
+                    unknown.insert(format!("metadata.{k}"), v.clone());
+                }
+            }
+        }
+        unknown
     }
 }

@@ -9,10 +9,14 @@ macro_rules! rules {
         #[non_exhaustive]
         pub enum Rule {
             $($(#[$doc])* $variant,)*
+            /// A rule of the Blueprint model (catalyst-blueprint): Blueprint documents are
+            /// judged by the same rules as `blueprint lint`.
+            Blueprint(catalyst_blueprint::Code),
         }
 
         impl Rule {
-            /// Every rule.
+            /// Every rule of this crate's own (the Blueprint rules are
+            /// [`catalyst_blueprint::Code::ALL`]).
             pub const ALL: &'static [Rule] = &[$(Self::$variant,)*];
         }
 
@@ -20,6 +24,7 @@ macro_rules! rules {
             fn as_str(self) -> &'static str {
                 match self {
                     $(Self::$variant => $text,)*
+                    Self::Blueprint(code) => code.as_str(),
                 }
             }
         }

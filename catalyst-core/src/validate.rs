@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::crd::{
-    Application, ApplicationPlacement, BcpTopology, Blueprint, Continuum, Environment, EnvironmentPlacement,
+    Application, ApplicationPlacement, BcpTopology, Continuum, Environment, EnvironmentPlacement,
     EnvironmentPolicy, Kind, LeaseKind, Organization, PLACEMENT_VCLUSTERS, ParentDomainRole, PlacementMode,
     RuleKind, Runbook, SecretPolicy, Sovereign, UserAccess,
 };
@@ -192,6 +192,15 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
         }
     }
     report.checked = Checked::Kind(kind);
+    if kind == Kind::Blueprint {
+        // One rule set: catalyst-blueprint's model covers metadata and every CRD field
+        // (SPEC OP-1: it also accepts the documented shapes the CRD schema predates).
+        check_blueprint(doc, &mut out);
+        let mut findings = Diagnostics::from(out);
+        findings.sort();
+        report.findings = findings;
+        return report;
+    }
     check_metadata(kind, obj.get("metadata"), &mut out);
     schema::check(kind.schema(), doc, &FieldPath::root(), &mut out);
     let schema_errors = out.iter().any(|f| f.severity == Severity::Error);
@@ -200,7 +209,7 @@ pub fn validate_document(doc: &Value) -> DocumentReport {
         Kind::Organization => typed::<Organization>(doc, schema_errors, &mut out, check_organization),
         Kind::Environment => typed::<Environment>(doc, schema_errors, &mut out, check_environment),
         Kind::Application => typed::<Application>(doc, schema_errors, &mut out, check_application),
-        Kind::Blueprint => typed::<Blueprint>(doc, schema_errors, &mut out, check_blueprint),
+        Kind::Blueprint => {} // judged above
         Kind::EnvironmentPolicy => typed::<EnvironmentPolicy>(doc, schema_errors, &mut out, check_policy),
         Kind::SecretPolicy => typed::<SecretPolicy>(doc, schema_errors, &mut out, check_secret_policy),
         Kind::Runbook => typed::<Runbook>(doc, schema_errors, &mut out, check_runbook),
@@ -505,117 +514,14 @@ fn check_application(app: &Application, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_blueprint(bp: &Blueprint, out: &mut Vec<Diagnostic>) {
-    if let Some(name) = bp.metadata.name.as_deref() {
-        match BlueprintName::parse(name) {
-            Ok(canonical) if canonical.as_str() != name => out.push(warning(
-                FieldPath::root().key("metadata").key("name"),
-                Rule::Name13,
-                format!("Blueprint names start with bp- ({canonical})"),
-            )),
-            Ok(_) => {}
-            Err(e) => {
-                out.push(error(FieldPath::root().key("metadata").key("name"), Rule::Name13, e.to_string()));
-            }
-        }
-    }
-    if let Err(e) = BlueprintVersion::parse(&bp.spec.version) {
-        out.push(error(spec().key("version"), Rule::Name13, e.to_string()));
-    }
-    if let Some(topology) = &bp.spec.topology {
-        let path = spec().key("topology");
-        for (field, t) in [
-            ("multi-region", topology.defaults.multi_region),
-            ("single-region", topology.defaults.single_region),
-        ] {
-            if !topology.supported.contains(&t) {
-                out.push(error(
-                    path.key("defaults").key(field),
-                    Rule::Cel,
-                    format!(
-                        "topology.defaults.{field} {} must be a member of topology.supported[]",
-                        t.as_str()
-                    ),
-                ));
-            }
-        }
-        for key in topology.per_topology.iter().flat_map(|m| m.keys()) {
-            let known = topology.supported.iter().any(|t| t.as_str() == key);
-            if !known {
-                out.push(error(
-                    path.key("perTopology").key(key),
-                    Rule::Core1,
-                    format!("{} is not in topology.supported[]", short_str(key)),
-                ));
-            }
-        }
-    }
-    let mut names = BTreeMap::new();
-    for (i, endpoint) in bp.spec.endpoints.iter().enumerate() {
-        let path = spec().key("endpoints").index(i);
-        if let Some(first) = names.insert(endpoint.name.as_str(), i) {
-            out.push(error(
-                path.key("name"),
-                Rule::Core1,
-                format!("{} repeats endpoint {first}", short_str(&endpoint.name)),
-            ));
-        }
-        for token in template_tokens(&endpoint.hostname_template) {
-            if !crate::crd::HOSTNAME_TOKENS.contains(&token) {
-                out.push(error(
-                    path.key("hostnameTemplate"),
-                    Rule::Cel,
-                    format!(
-                        "{{{{.{token}}}}} is not substituted by the resolver; it knows only {}",
-                        crate::crd::HOSTNAME_TOKENS.map(|t| format!("{{{{.{t}}}}}")).join(", ")
-                    ),
-                ));
-            }
-        }
-    }
-    for (i, dep) in bp.spec.depends.iter().enumerate() {
-        let path = spec().key("depends").index(i);
-        let name = match dep {
-            Value::String(s) => {
-                out.push(warning(
-                    path.clone(),
-                    Rule::Bp1,
-                    format!("bare-string dependency; write {{blueprint: {s}, version: …}} (the upstream CRD rejects strings)"),
-                ));
-                Some(s.as_str())
-            }
-            Value::Object(o) => o.get("blueprint").or_else(|| o.get("name")).and_then(Value::as_str),
-            _ => None,
-        };
-        match name {
-            None => out.push(error(
-                path,
-                Rule::Bp1,
-                "a dependency is a Blueprint name or an object with `blueprint`",
-            )),
-            Some(n) => {
-                if let Err(e) = BlueprintName::parse(n) {
-                    out.push(error(path, Rule::Name13, e.to_string()));
-                }
-            }
-        }
-    }
-}
-
-/// The `{{.Name}}` tokens of a Go-template host name.
-fn template_tokens(template: &str) -> Vec<&str> {
-    let mut tokens = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        let inner = after[..end].trim();
-        if let Some(name) = inner.strip_prefix('.') {
-            tokens.push(name.trim());
-        }
-        rest = &after[end + 2..];
-    }
-    tokens
+/// Blueprint documents are judged by catalyst-blueprint's model, the rule set of `blueprint
+/// lint` (SPEC BP-1 … BP-7 and the CRD fields the controllers read): the two cannot disagree.
+fn check_blueprint(doc: &Value, out: &mut Vec<Diagnostic>) {
+    let found = match catalyst_blueprint::Blueprint::from_value(doc, None) {
+        Ok(bp) => bp.warnings,
+        Err(all) => all,
+    };
+    out.extend(found.into_iter().map(|d| d.map_code(Rule::Blueprint)));
 }
 
 #[allow(clippy::too_many_lines, reason = "one match arm per rule kind reads best in one place")]

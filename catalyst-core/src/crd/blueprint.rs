@@ -39,7 +39,7 @@ pub struct BlueprintSpec {
     pub card: BlueprintCard,
     /// `listed`, `unlisted` or `private`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visibility: Option<BlueprintVisibility>,
+    pub visibility: Option<Visibility>,
     /// JSON schema of the Application `parameters`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
@@ -119,32 +119,6 @@ impl JsonSchema for DependsEntrySchema {
     }
 }
 
-/// DR topologies a Blueprint supports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Topology {
-    /// Every region serves.
-    ActiveActive,
-    /// One primary, hot standbys.
-    ActiveHotStandby,
-    /// One primary, cold standbys.
-    ActivePassive,
-    /// One instance.
-    Singleton,
-}
-
-impl Topology {
-    /// The wire string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ActiveActive => "active-active",
-            Self::ActiveHotStandby => "active-hot-standby",
-            Self::ActivePassive => "active-passive",
-            Self::Singleton => "singleton",
-        }
-    }
-}
-
 /// `topology` of a Blueprint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -221,8 +195,7 @@ pub struct Endpoint {
     pub extra: Extra,
 }
 
-/// The host-name template tokens the resolver substitutes.
-pub const HOSTNAME_TOKENS: [&str; 4] = ["SovereignFQDN", "OrgSlug", "AppName", "OrgDomain"];
+pub use catalyst_blueprint::{HOSTNAME_TOKENS, Topology, Visibility};
 
 /// `sso` of a Blueprint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -326,18 +299,6 @@ pub struct BlueprintCard {
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Extra,
-}
-
-/// Blueprint visibility.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum BlueprintVisibility {
-    /// In the marketplace.
-    Listed,
-    /// Installable, not shown.
-    Unlisted,
-    /// Only for its owner.
-    Private,
 }
 
 /// What the blueprint-controller observed.

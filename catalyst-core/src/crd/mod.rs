@@ -34,8 +34,8 @@ pub use application::{
     PlacementSpec,
 };
 pub use blueprint::{
-    Blueprint, BlueprintCard, BlueprintPhase, BlueprintSpec, BlueprintStatus, BlueprintTopology,
-    BlueprintVisibility, Endpoint, HOSTNAME_TOKENS, MultiInstance, Sso, Topology, TopologyDefaults,
+    Blueprint, BlueprintCard, BlueprintPhase, BlueprintSpec, BlueprintStatus, BlueprintTopology, Endpoint,
+    HOSTNAME_TOKENS, MultiInstance, Sso, Topology, TopologyDefaults, Visibility,
 };
 pub use catalyst_naming::{BuildingBlock, EnvType, Provider};
 pub use common::{Extra, NamespacedRef, Owner, OwnerRole};
