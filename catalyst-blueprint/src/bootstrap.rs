@@ -1,7 +1,6 @@
 //! Bootstrap-kit checks: the Flux HelmRelease `dependsOn` DAG of a kit folder (SPEC BK-*).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -45,36 +44,6 @@ impl KitCheck {
     /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
         self.findings.has_errors()
-    }
-
-    /// Graphviz DOT: an arrow from each release to what it depends on.
-    pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph bootstrap_kit {\n  rankdir=LR;\n  node [shape=box];\n");
-        for r in &self.releases {
-            let _ = writeln!(out, "  \"{}\" [label=\"{} {}\"];", r.name, r.slot, r.name);
-        }
-        for r in &self.releases {
-            for d in &r.depends_on {
-                let _ = writeln!(out, "  \"{}\" -> \"{d}\";", r.name);
-            }
-        }
-        out.push_str("}\n");
-        out
-    }
-
-    /// A Mermaid flowchart with the same arrows as [`KitCheck::to_dot`].
-    pub fn to_mermaid(&self) -> String {
-        let id = |s: &str| s.replace('-', "_");
-        let mut out = String::from("flowchart LR\n");
-        for r in &self.releases {
-            let _ = writeln!(out, "  {}[\"{} {}\"]", id(&r.name), r.slot, r.name);
-        }
-        for r in &self.releases {
-            for d in &r.depends_on {
-                let _ = writeln!(out, "  {} --> {}", id(&r.name), id(d));
-            }
-        }
-        out
     }
 }
 

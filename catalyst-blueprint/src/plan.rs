@@ -1,7 +1,6 @@
 //! The resolved dependency DAG and the install plan (SPEC BP-9 step 4–5, BP-10).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use catalyst_naming::BlueprintName;
 use petgraph::Direction;
@@ -106,39 +105,15 @@ impl Dag {
         InstallPlan { install_order: items }
     }
 
-    /// Graphviz DOT: an arrow from each dependent to what it depends on.
-    pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph blueprints {\n  rankdir=LR;\n  node [shape=box];\n");
-        for (name, version) in self.sorted_nodes() {
-            let _ = writeln!(out, "  \"{name}\" [label=\"{name}\\n{version}\"];");
-        }
-        for (from, to, label) in self.sorted_edges() {
-            let _ = writeln!(out, "  \"{from}\" -> \"{to}\" [label=\"{label}\"];");
-        }
-        out.push_str("}\n");
-        out
-    }
-
-    /// A Mermaid flowchart with the same arrows as [`Dag::to_dot`].
-    pub fn to_mermaid(&self) -> String {
-        let mut out = String::from("flowchart LR\n");
-        for (name, version) in self.sorted_nodes() {
-            let _ = writeln!(out, "  {}[\"{name} {version}\"]", mermaid_id(name.as_str()));
-        }
-        for (from, to, label) in self.sorted_edges() {
-            let _ = writeln!(out, "  {} -->|{label}| {}", mermaid_id(&from), mermaid_id(&to));
-        }
-        out
-    }
-
-    fn sorted_nodes(&self) -> Vec<&(BlueprintName, Version)> {
+    /// Every Blueprint version of the graph, sorted.
+    pub fn nodes(&self) -> Vec<&(BlueprintName, Version)> {
         let mut nodes: Vec<_> = self.graph.node_weights().collect();
         nodes.sort();
         nodes
     }
 
-    /// (dependent, dependency, alias), sorted.
-    fn sorted_edges(&self) -> Vec<(String, String, String)> {
+    /// Every dependency as (dependent, dependency, alias), sorted.
+    pub fn edges(&self) -> Vec<(String, String, String)> {
         use petgraph::visit::EdgeRef;
         let mut edges: Vec<_> = self
             .graph
@@ -178,11 +153,6 @@ pub(crate) fn topo_order<N, E, K: Ord>(
         }
     }
     (order.len() == graph.node_count()).then_some(order)
-}
-
-/// Mermaid node ids may not contain `-`.
-fn mermaid_id(name: &str) -> String {
-    name.replace('-', "_")
 }
 
 /// One cycle per strongly connected component that has one (self-loops included), each as

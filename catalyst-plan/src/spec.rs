@@ -4,8 +4,12 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
+use catalyst_core::crd::{BcpTopology, BillingMode, OrganizationKind, OrganizationTier, OwnerRole};
+use catalyst_naming::FieldPath;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::code::{Code, Problem};
 
 /// Largest Sovereign file read (1 MiB).
 pub const MAX_FILE_BYTES: usize = 1 << 20;
@@ -46,7 +50,7 @@ pub struct SovereignSpec {
     /// `single-region`, `active-hotstandby` or `active-active`; default: `single-region`
     /// with one region, `active-hotstandby` with more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bcp_topology: Option<String>,
+    pub bcp_topology: Option<BcpTopology>,
     /// Subdomains given canonical A records; the platform's 13 when absent (SPEC DNS-11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subdomains: Option<Vec<String>>,
@@ -78,13 +82,13 @@ pub struct OrganizationSpec {
     pub display_name: Option<String>,
     /// `customer` or `internal`.
     #[serde(default = "customer")]
-    pub kind: String,
+    pub kind: OrganizationKind,
     /// `sme`, `org` or `corporate`.
     #[serde(default = "org_tier")]
-    pub tier: String,
+    pub tier: OrganizationTier,
     /// `real`, `chargeback` or `showback`.
     #[serde(default = "real")]
-    pub billing_mode: String,
+    pub billing_mode: BillingMode,
     /// Who owns it (at least one).
     pub owners: Vec<OwnerSpec>,
     /// Its Environments.
@@ -103,21 +107,20 @@ pub struct OwnerSpec {
     pub email: String,
     /// `owner`, `admin`, `developer` or `viewer`.
     #[serde(default = "owner_role")]
-    pub role: String,
+    pub role: OwnerRole,
 }
 
-fn owner_role() -> String {
-    "owner".into()
+fn owner_role() -> OwnerRole {
+    OwnerRole::Owner
 }
-
-fn customer() -> String {
-    "customer".into()
+fn customer() -> OrganizationKind {
+    OrganizationKind::Customer
 }
-fn org_tier() -> String {
-    "org".into()
+fn org_tier() -> OrganizationTier {
+    OrganizationTier::Org
 }
-fn real() -> String {
-    "real".into()
+fn real() -> BillingMode {
+    BillingMode::Real
 }
 
 /// One Environment of an Organization.
@@ -179,30 +182,28 @@ pub struct OciCatalog {
     pub plain_http: bool,
 }
 
-/// A problem with the file itself: where and what.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct FileError {
-    /// YAML path (`organizations[1].environments[0].envType`), empty for the whole file.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
+/// A problem with the file itself: where (`organizations[1].environments[0].envType`, the
+/// root for the whole file) and what, under [`Code::InvalidFile`].
+pub type FileError = Problem;
 
 impl SovereignFile {
     /// Parses a Sovereign file; unknown fields and wrong types are errors with their path.
     pub fn parse(yaml: &str) -> Result<Self, FileError> {
         if yaml.len() > MAX_FILE_BYTES {
-            return Err(FileError {
-                path: String::new(),
-                message: format!("{} bytes is more than the {MAX_FILE_BYTES}-byte limit", yaml.len()),
-            });
+            return Err(Problem::error(
+                Code::InvalidFile,
+                FieldPath::root(),
+                format!("{} bytes is more than the {MAX_FILE_BYTES}-byte limit", yaml.len()),
+            ));
         }
-        let value: serde_json::Value = serde_saphyr::from_str(yaml)
-            .map_err(|e| FileError { path: String::new(), message: format!("not valid YAML: {e}") })?;
-        serde_path_to_error::deserialize(value).map_err(|e| FileError {
-            path: e.path().to_string().trim_start_matches('.').to_owned(),
-            message: e.inner().to_string(),
+        let value: serde_json::Value = serde_saphyr::from_str(yaml).map_err(|e| {
+            Problem::error(Code::InvalidFile, FieldPath::root(), format!("not valid YAML: {e}"))
+        })?;
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let path = path.trim_start_matches('.');
+            let path = if path.is_empty() { FieldPath::root() } else { FieldPath::verbatim(path) };
+            Problem::error(Code::InvalidFile, path, e.inner().to_string())
         })
     }
 

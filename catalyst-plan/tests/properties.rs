@@ -64,7 +64,7 @@ proptest! {
         prop_assert_eq!(&p, &plan(&file, &inputs()));
         for problem in &p.problems {
             prop_assert!(
-                ["organizations[", "regions", "sovereign", "resources["].iter().any(|s| problem.path.starts_with(s)),
+                ["organizations[", "regions", "sovereign", "resources["].iter().any(|s| problem.path.as_str().starts_with(s)),
                 "{}", problem
             );
         }

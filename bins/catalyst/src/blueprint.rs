@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::Failure;
 use crate::cli::{BlueprintCommand, GraphFormat, KitCommand, KitFormat, Output};
+use crate::graph::Graph;
 use crate::output;
 
 /// Runs a `blueprint` subcommand.
@@ -47,9 +48,16 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
             let requests = parse_requests(std::slice::from_ref(&request))?;
             let res =
                 resolve(&loaded.catalog, &requests, &ResolveOptions::default()).map_err(Failure::invalid)?;
+            let mut g = Graph::new("blueprints");
+            for (name, version) in res.dag.nodes() {
+                g.node(name.as_str(), &[name.as_str(), &version.to_string()]);
+            }
+            for (from, to, alias) in res.dag.edges() {
+                g.edge(&from, &to, Some(&alias));
+            }
             output::raw(&match graph {
-                GraphFormat::Dot => res.dag.to_dot(),
-                GraphFormat::Mermaid => res.dag.to_mermaid(),
+                GraphFormat::Dot => g.dot(),
+                GraphFormat::Mermaid => g.mermaid(),
             });
             Ok(())
         }
@@ -153,8 +161,8 @@ pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
     let KitCommand::Check { dir, format: kit_format } = cmd;
     let check = check_kit_dir(&dir).map_err(Failure::invalid)?;
     match (kit_format, format) {
-        (KitFormat::Dot, _) => output::raw(&check.to_dot()),
-        (KitFormat::Mermaid, _) => output::raw(&check.to_mermaid()),
+        (KitFormat::Dot, _) => output::raw(&kit_graph(&check).dot()),
+        (KitFormat::Mermaid, _) => output::raw(&kit_graph(&check).mermaid()),
         (KitFormat::Text, Output::Text) => {
             let mut out = String::new();
             for (n, name) in check.order.iter().enumerate() {
@@ -185,4 +193,18 @@ pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
         eprintln!("{}", output::finding_line(d));
     }
     if check.has_errors() { Err(Failure::reported()) } else { Ok(()) }
+}
+
+/// The kit as a graph: an arrow from each release to what it depends on.
+fn kit_graph(check: &catalyst_blueprint::KitCheck) -> Graph {
+    let mut g = Graph::new("bootstrap_kit");
+    for r in &check.releases {
+        g.node(&r.name, &[&format!("{} {}", r.slot, r.name)]);
+    }
+    for r in &check.releases {
+        for d in &r.depends_on {
+            g.edge(&r.name, d, None);
+        }
+    }
+    g
 }

@@ -9,6 +9,7 @@ mod cli;
 mod core;
 mod dns;
 mod gitea;
+mod graph;
 mod names;
 mod oci;
 mod output;

@@ -1,14 +1,17 @@
 //! `catalyst plan`: the whole Sovereign planned offline (catalyst-plan).
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, anyhow};
-use catalyst_plan::plan::plan;
+use catalyst_plan::LoadError;
+use catalyst_plan::plan::{Plan, plan};
 use catalyst_plan::spec::SovereignFile;
 
 use crate::Failure;
 use crate::cli::Output;
+use crate::graph::Graph;
 use crate::output;
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -35,16 +38,15 @@ pub(crate) fn run(
     let (sovereign, inputs) = match file {
         None => catalyst_plan::example(),
         Some(path) => runtime()?.block_on(catalyst_plan::load(path)).map_err(|e| {
-            let shown = path.display();
-            if e.path.is_empty() {
-                Failure::usage(anyhow!("{shown}: {}", e.message))
-            } else if e.path.starts_with("catalog.oci.blueprints") {
-                // The registry answered, and what it holds is refused (unsigned, wrong key,
-                // unsafe archive): the remote state is wrong, as for `blueprint pull`.
-                Failure::invalid(anyhow!("{shown}: {e}"))
-            } else {
-                Failure::usage(anyhow!("{shown}: {e}"))
-            }
+            // The registry answered, and what it holds is refused (unsigned, wrong key,
+            // unsafe archive): the remote state is wrong, as for `blueprint pull`.
+            let remote = e.is_remote();
+            let e = match e {
+                // Names the file already.
+                LoadError::Read { .. } => anyhow::Error::new(e),
+                e => anyhow::Error::new(e).context(path.display().to_string()),
+            };
+            if remote { Failure::invalid(e) } else { Failure::usage(e) }
         })?,
     };
     let p = plan(&sovereign, &inputs);
@@ -52,7 +54,7 @@ pub(crate) fn run(
         write_graph(&p, target)?;
     }
     match format {
-        Output::Text => output::raw(&p.to_text()),
+        Output::Text => output::raw(&text(&p)),
         _ => output::print(&p, format).map_err(Failure::invalid)?,
     }
     if p.problems.is_empty() {
@@ -65,11 +67,11 @@ pub(crate) fn run(
     Err(Failure::reported())
 }
 
-fn write_graph(p: &catalyst_plan::plan::Plan, target: &Path) -> Result<(), Failure> {
+fn write_graph(p: &Plan, target: &Path) -> Result<(), Failure> {
     let ext = target.extension().and_then(|e| e.to_str()).unwrap_or_default();
     let bytes = match ext {
-        "dot" | "gv" => p.to_dot().into_bytes(),
-        "mmd" | "mermaid" => p.to_mermaid().into_bytes(),
+        "dot" | "gv" => graph(p).dot().into_bytes(),
+        "mmd" | "mermaid" => graph(p).mermaid().into_bytes(),
         "svg" => {
             let mut child = Command::new("dot")
                 .arg("-Tsvg")
@@ -85,7 +87,9 @@ fn write_graph(p: &catalyst_plan::plan::Plan, target: &Path) -> Result<(), Failu
                 })?;
             if let Some(mut stdin) = child.stdin.take() {
                 use std::io::Write as _;
-                stdin.write_all(p.to_dot().as_bytes()).map_err(|e| Failure::invalid(anyhow!("dot: {e}")))?;
+                stdin
+                    .write_all(graph(p).dot().as_bytes())
+                    .map_err(|e| Failure::invalid(anyhow!("dot: {e}")))?;
             }
             let out = child.wait_with_output().map_err(|e| Failure::invalid(anyhow!("dot: {e}")))?;
             if !out.status.success() {
@@ -106,4 +110,121 @@ fn write_graph(p: &catalyst_plan::plan::Plan, target: &Path) -> Result<(), Failu
     std::fs::write(target, bytes)
         .with_context(|| format!("--graph {}", target.display()))
         .map_err(Failure::invalid)
+}
+
+/// The dependency picture: the bootstrap kit and each Application's install plan, arrows
+/// from what must be ready first.
+fn graph(p: &Plan) -> Graph {
+    let mut g = Graph::new("plan");
+    g.cluster("kit", "bootstrap kit");
+    for (r, deps) in &p.bootstrap_kit.depends_on {
+        g.node(&format!("kit/{r}"), &[r]);
+        for d in deps {
+            g.edge(&format!("kit/{d}"), &format!("kit/{r}"), None);
+        }
+    }
+    for (i, a) in p.applications.iter().enumerate() {
+        g.cluster(&format!("app{i}"), &format!("{}/{}", a.organization, a.application));
+        for s in &a.install_order {
+            g.node(&format!("app{i}/{}", s.name), &[&format!("{} {}", s.name, s.version)]);
+            for d in &s.depends_on {
+                g.edge(&format!("app{i}/{d}"), &format!("app{i}/{}", s.name), None);
+            }
+        }
+    }
+    g
+}
+
+/// Readable sections and a summary line.
+fn text(p: &Plan) -> String {
+    let mut o = String::new();
+    let s = &p.summary;
+    let _ = writeln!(o, "Sovereign {}", p.sovereign.fqdn);
+    if let Some(zone) = &p.sovereign.parent_zone {
+        let _ = writeln!(o, "  {:12} {zone}", "parent_zone");
+    }
+    if let Some(provider) = p.sovereign.provider {
+        let _ = writeln!(o, "  {:12} {}", "provider", provider.name());
+    }
+    let _ = writeln!(o, "\n== names: {} host clusters ==", s.host_clusters);
+    for h in &p.names.host_clusters {
+        let _ = writeln!(o, "  {:24} location {:6} vpc {}", h.host_cluster, h.location_code, h.vpc);
+    }
+    let _ = writeln!(o, "  control plane:");
+    for (c, n) in &p.names.control_plane_dns {
+        let _ = writeln!(o, "    {c:14} {n}");
+    }
+    for (org, envs) in &p.names.organizations {
+        for e in envs {
+            let _ = writeln!(
+                o,
+                "  {org}: {:16} branch {:8} {}  vclusters {}",
+                e.name,
+                e.branch,
+                e.jetstream_prefix,
+                e.vclusters.join(", ")
+            );
+        }
+    }
+    let _ = writeln!(o, "\n== resources: {} ==", s.resources);
+    for r in &p.resources {
+        let _ = writeln!(o, "  {}/{}", r.kind(), r.name());
+    }
+    let _ = writeln!(o, "\n== bootstrap kit: {} releases ==", s.bootstrap_releases);
+    for (i, r) in p.bootstrap_kit.order.iter().enumerate() {
+        let deps = p
+            .bootstrap_kit
+            .depends_on
+            .get(r)
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| "-".to_owned(), |d| d.join(", "));
+        let _ = writeln!(o, "  {:3}. {r:28} after: {deps}", i + 1);
+    }
+    let _ = writeln!(o, "\n== applications: {} ({} Blueprints) ==", s.applications, s.blueprints);
+    for a in &p.applications {
+        let _ = writeln!(
+            o,
+            "  {}/{} ({}) in {}",
+            a.organization,
+            a.application,
+            a.blueprint,
+            a.environments.join(", ")
+        );
+        for (i, step) in a.install_order.iter().enumerate() {
+            let deps = if step.depends_on.is_empty() { "-".to_owned() } else { step.depends_on.join(", ") };
+            let _ = writeln!(o, "    {:3}. {} {}  after: {deps}", i + 1, step.name, step.version);
+        }
+    }
+    let _ = writeln!(o, "\n== dns: {} record sets ==", s.dns_records);
+    for z in &p.dns {
+        let _ = writeln!(o, "  zone {}", z.zone);
+        for r in &z.records {
+            let _ = writeln!(o, "    {:44} {:4} {:4} {}", r.name, r.ttl, r.rtype, r.contents.join(" | "));
+        }
+    }
+    let _ = writeln!(o, "\n== gitea: {} files ==", s.gitea_files);
+    for f in &p.gitea {
+        let _ = writeln!(o, "  {} {}: {}", f.repository, f.branch, f.path);
+    }
+    if !p.problems.is_empty() {
+        let _ = writeln!(o, "\n== problems: {} ==", s.problems);
+        for problem in &p.problems {
+            let _ = writeln!(o, "  {problem} ({})", problem.code.stage().as_str());
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\n{} host clusters, {} organizations, {} environments, {} resources, {} bootstrap releases, {} applications ({} Blueprints), {} DNS record sets, {} Gitea files, {} problems",
+        s.host_clusters,
+        s.organizations,
+        s.environments,
+        s.resources,
+        s.bootstrap_releases,
+        s.applications,
+        s.blueprints,
+        s.dns_records,
+        s.gitea_files,
+        s.problems
+    );
+    o
 }

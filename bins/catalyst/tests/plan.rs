@@ -86,13 +86,13 @@ fn a_broken_sovereign_exits_1_listing_each_problem_with_its_path() {
     assert_eq!(
         lines[0],
         format!(
-            "error: {f}: organizations[0].slug: organization slug \"system\" is reserved: \"system\" is a platform name (system, flux, crossplane, catalyst, gitea) [naming]"
+            "error: {f}: organizations[0].slug: organization slug \"system\" is reserved: \"system\" is a platform name (system, flux, crossplane, catalyst, gitea) [InvalidName]"
         )
     );
     assert_eq!(
         lines[1],
         format!(
-            "error: {f}: organizations[1].environments[0].regions[0]: unknown region \"nbg\": the Sovereign has fsn [naming]"
+            "error: {f}: organizations[1].environments[0].regions[0]: unknown region \"nbg\": the Sovereign has fsn [UnknownRegion]"
         )
     );
     assert!(lines[2].starts_with(&format!("error: {f}: organizations[1].applications[0].blueprint: bp-librechat@^9: no set of Blueprint versions satisfies the request:")), "{stderr}");
@@ -105,7 +105,7 @@ fn unreadable_or_unparsable_files_are_usage_errors() {
     let out = catalyst(&["plan", "/nonexistent/sovereign.yaml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).starts_with("error: /nonexistent/sovereign.yaml: /nonexistent/sovereign.yaml: "),
+        text(&out.stderr).starts_with("error: cannot read /nonexistent/sovereign.yaml: "),
         "{}",
         text(&out.stderr)
     );
@@ -197,7 +197,7 @@ fn plan_reads_capped_and_keeps_plain_http_on_loopback() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: /dev/zero: /dev/zero: more than 1048576 bytes (the limit for this file)\n"
+        "error: cannot read /dev/zero: more than 1048576 bytes (the limit for this file)\n"
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("s.yaml");

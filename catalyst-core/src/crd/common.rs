@@ -25,6 +25,13 @@ pub struct Owner {
     pub extra: Extra,
 }
 
+impl Owner {
+    /// A principal and its role.
+    pub fn new(email: impl Into<String>, role: OwnerRole) -> Self {
+        Self { email: email.into(), role, extra: Extra::default() }
+    }
+}
+
 /// The role of an [`Owner`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -226,3 +226,57 @@ pub struct GiteaRepoRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
 }
+
+impl EnvironmentSpec {
+    /// An Environment from its required fields.
+    ///
+    /// ```
+    /// use catalyst_core::crd::{Environment, EnvironmentPlacement, EnvironmentRegion, EnvironmentSpec};
+    /// use catalyst_naming::{BuildingBlock, EnvType, Provider};
+    ///
+    /// let spec = EnvironmentSpec::new(
+    ///     "acme",
+    ///     EnvType::Prod,
+    ///     EnvironmentPlacement::SingleRegion,
+    ///     vec![EnvironmentRegion::new(Provider::Hetzner, "fsn", BuildingBlock::Rtz)],
+    /// );
+    /// let env = Environment::new("acme-prod", spec);
+    /// assert!(env.spec.validate_placement().is_ok());
+    /// ```
+    pub fn new(
+        organization_ref: impl Into<String>,
+        env_type: EnvType,
+        placement: EnvironmentPlacement,
+        regions: Vec<EnvironmentRegion>,
+    ) -> Self {
+        Self {
+            organization_ref: organization_ref.into(),
+            env_type,
+            placement,
+            regions,
+            policy_ref: None,
+            extra: Extra::default(),
+        }
+    }
+
+    /// With this EnvironmentPolicy.
+    #[must_use]
+    pub fn with_policy_ref(mut self, policy: impl Into<String>) -> Self {
+        self.policy_ref = Some(policy.into());
+        self
+    }
+}
+
+impl EnvironmentRegion {
+    /// A region of an Environment.
+    pub fn new(provider: Provider, region: impl Into<String>, building_block: BuildingBlock) -> Self {
+        Self { provider, region: region.into(), building_block, host_cluster: None, extra: Extra::default() }
+    }
+
+    /// On this host cluster (an override of the derived name).
+    #[must_use]
+    pub fn with_host_cluster(mut self, host_cluster: impl Into<String>) -> Self {
+        self.host_cluster = Some(host_cluster.into());
+        self
+    }
+}

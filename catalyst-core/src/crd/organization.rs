@@ -49,6 +49,9 @@ pub struct OrganizationSpec {
     pub plan_slug: Option<PlanSlug>,
     /// How usage is billed.
     pub billing_mode: BillingMode,
+    /// At least one owner.
+    #[schemars(length(min = 1))]
+    pub owners: Vec<Owner>,
     /// The Sovereign's FQDN.
     #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"))]
     pub sovereign_ref: String,
@@ -67,9 +70,6 @@ pub struct OrganizationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 512))]
     pub suspend_reason: Option<String>,
-    /// At least one owner.
-    #[schemars(length(min = 1))]
-    pub owners: Vec<Owner>,
     /// Identity federation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<OrganizationIdentity>,
@@ -233,4 +233,48 @@ pub struct OrganizationStatus {
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Extra,
+}
+
+impl OrganizationSpec {
+    /// An Organization from its required fields; the optional ones are public fields.
+    ///
+    /// ```
+    /// use catalyst_core::crd::{BillingMode, Organization, OrganizationKind, OrganizationSpec, OrganizationTier, Owner, OwnerRole};
+    ///
+    /// let spec = OrganizationSpec::new(
+    ///     "acme", "Acme Bank", OrganizationKind::Customer, OrganizationTier::Corporate, BillingMode::Real,
+    ///     vec![Owner::new("ops@acme.example", OwnerRole::Owner)], "omantel.biz",
+    /// );
+    /// let org = Organization::new("acme", spec);
+    /// assert_eq!(org.spec.owners.len(), 1);
+    /// ```
+    pub fn new(
+        slug: impl Into<String>,
+        display_name: impl Into<String>,
+        kind: OrganizationKind,
+        tier: OrganizationTier,
+        billing_mode: BillingMode,
+        owners: Vec<Owner>,
+        sovereign_ref: impl Into<String>,
+    ) -> Self {
+        Self {
+            slug: slug.into(),
+            display_name: display_name.into(),
+            kind,
+            tier,
+            plan_slug: None,
+            billing_mode,
+            owners,
+            sovereign_ref: sovereign_ref.into(),
+            parent_org: None,
+            default_environment_type: None,
+            suspended: None,
+            suspend_reason: None,
+            identity: None,
+            commerce: None,
+            cost_sources: None,
+            tenant_public: None,
+            extra: Extra::default(),
+        }
+    }
 }

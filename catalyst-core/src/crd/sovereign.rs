@@ -46,15 +46,15 @@ pub struct SovereignSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = "single-region"))]
     pub bcp_topology: Option<BcpTopology>,
+    /// The primary cloud provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
     /// The Sovereign's regions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<SovereignRegion>,
     /// Parent domains: exactly one `primary`, any number of `org-pool`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parent_domains: Vec<ParentDomain>,
-    /// The primary cloud provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<Provider>,
     /// One Keycloak realm per Organization or one shared realm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keycloak_topology: Option<KeycloakTopology>,
@@ -217,4 +217,82 @@ pub enum SovereignPhase {
     CutoverInProgress,
     /// Handed over: the Sovereign runs itself.
     Sovereign,
+}
+
+impl SovereignSpec {
+    /// A Sovereign with its FQDN and nothing else; add the rest with the `with_*` methods.
+    ///
+    /// ```
+    /// use catalyst_core::crd::{BcpTopology, ParentDomain, ParentDomainRole, Sovereign, SovereignRegion, SovereignSpec};
+    /// use catalyst_naming::Provider;
+    ///
+    /// let spec = SovereignSpec::new("omantel.biz")
+    ///     .with_bcp_topology(BcpTopology::SingleRegion)
+    ///     .with_provider(Provider::Hetzner)
+    ///     .with_region(SovereignRegion::new("fsn").with_role("primary"))
+    ///     .with_parent_domain(ParentDomain::new("omantel.biz", ParentDomainRole::Primary));
+    /// let sovereign = Sovereign::new("omantel-biz", spec);
+    /// assert_eq!(sovereign.spec.regions[0].code, "fsn");
+    /// ```
+    pub fn new(fqdn: impl Into<String>) -> Self {
+        Self {
+            fqdn: fqdn.into(),
+            deployment_id: None,
+            bcp_topology: None,
+            provider: None,
+            regions: Vec::new(),
+            parent_domains: Vec::new(),
+            keycloak_topology: None,
+            extra: Extra::default(),
+        }
+    }
+
+    /// With this BCP topology.
+    #[must_use]
+    pub fn with_bcp_topology(mut self, topology: BcpTopology) -> Self {
+        self.bcp_topology = Some(topology);
+        self
+    }
+
+    /// With this provider.
+    #[must_use]
+    pub fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// With one more region.
+    #[must_use]
+    pub fn with_region(mut self, region: SovereignRegion) -> Self {
+        self.regions.push(region);
+        self
+    }
+
+    /// With one more parent domain.
+    #[must_use]
+    pub fn with_parent_domain(mut self, domain: ParentDomain) -> Self {
+        self.parent_domains.push(domain);
+        self
+    }
+}
+
+impl SovereignRegion {
+    /// A region by its code.
+    pub fn new(code: impl Into<String>) -> Self {
+        Self { code: code.into(), role: None, az: None, provider: None, extra: Extra::default() }
+    }
+
+    /// With this role (`primary`, `secondary`).
+    #[must_use]
+    pub fn with_role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+}
+
+impl ParentDomain {
+    /// A parent domain and its role.
+    pub fn new(name: impl Into<String>, role: ParentDomainRole) -> Self {
+        Self { name: name.into(), role, extra: Extra::default() }
+    }
 }

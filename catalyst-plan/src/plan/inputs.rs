@@ -1,0 +1,33 @@
+//! Stage 2: the Blueprint catalog and the bootstrap kit.
+
+use catalyst_blueprint::{Catalog, KitCheck, check_kit_files};
+
+use super::{Code, Ctx, KitPlan, at};
+
+pub(super) fn load_catalog(cx: &mut Ctx, files: &[(String, String)]) -> Catalog {
+    let loaded = Catalog::from_texts(files.iter().map(|(path, text)| (path.into(), text.clone())));
+    cx.problems.extend(
+        loaded
+            .diagnostics
+            .into_iter()
+            .filter(catalyst_blueprint::Diagnostic::is_error)
+            .map(|d| d.map_code(Code::Catalog)),
+    );
+    loaded.catalog
+}
+
+pub(super) fn plan_kit(cx: &mut Ctx, files: &[(String, String)]) -> KitPlan {
+    if files.is_empty() {
+        cx.problem(Code::EmptyKit, at("bootstrapKit"), "the bootstrap kit has no files");
+        return KitPlan::default();
+    }
+    let check: KitCheck = check_kit_files(files.to_vec());
+    cx.problems.extend(
+        check.findings.iter().filter(|f| f.is_error()).cloned().map(|d| d.map_code(Code::BootstrapKit)),
+    );
+    KitPlan {
+        depends_on: check.releases.iter().map(|r| (r.name.clone(), r.depends_on.clone())).collect(),
+        order: check.order,
+        longest_chain: check.longest_chain,
+    }
+}
