@@ -18,11 +18,13 @@
 //! catalog.insert(bp("bp-beta", "{blueprint: bp-gamma, version: ^2}"), None);
 //! catalog.insert(bp("bp-gamma", ""), None);
 //!
-//! // A needs C ^1 and B needs C ^2: the explanation names all three and both constraints.
+//! // A needs C ^1 and B needs C ^2: the derivation says why, in Blueprint words, and the
+//! // explanation lists both constraints as written.
 //! let err = resolve(&catalog, &["bp-alpha".parse()?, "bp-beta".parse()?], &ResolveOptions::default()).unwrap_err();
-//! let ResolveError::Unsatisfiable { explanation } = err else { panic!() };
-//! assert!(explanation.contains("bp-alpha 1.0.0 requires bp-gamma ^1"));
-//! assert!(explanation.contains("bp-beta 1.0.0 requires bp-gamma ^2"));
+//! let ResolveError::Unsatisfiable { conflict } = &err else { panic!("{err}") };
+//! assert!(conflict.derivation().starts_with(
+//!     "Because bp-alpha 1.0.0 depends on bp-gamma >=1.0.0, <2.0.0 and bp-beta 1.0.0 depends on bp-gamma >=2.0.0, <3.0.0"));
+//! assert!(err.to_string().contains("bp-beta 1.0.0 requires bp-gamma ^2"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -68,5 +70,5 @@ pub type Diagnostic = catalyst_naming::Diagnostic<Code>;
 pub type Diagnostics = catalyst_naming::Diagnostics<Code>;
 pub use plan::{Dag, InstallPlan, PlanDependency, PlanItem};
 pub use read::{read_capped, read_text_capped};
-pub use solve::{Resolution, ResolveError, ResolveOptions, resolve};
+pub use solve::{Conflict, Involved, Requirement, Resolution, ResolveError, ResolveOptions, resolve};
 pub use when::{MAX_WHEN_DEPTH, MAX_WHEN_LEN, MAX_WHEN_TERMS, When, WhenParseError};

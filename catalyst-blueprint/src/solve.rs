@@ -4,14 +4,15 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::fmt;
-use std::fmt::Write as _;
 use std::ops::Bound;
+use std::path::{Path, PathBuf};
 
 use catalyst_naming::BlueprintName;
+use catalyst_naming::FieldPath;
 use petgraph::graph::{DiGraph, NodeIndex};
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyProvider, PackageResolutionStatistics, PubGrubError,
-    Ranges, Reporter, VersionSet,
+    DefaultStringReporter, Dependencies, DependencyProvider, DerivationTree, Derived, External,
+    PackageResolutionStatistics, PubGrubError, Ranges, ReportFormatter, Reporter, Term, VersionSet,
 };
 use semver::Version;
 
@@ -67,12 +68,12 @@ pub enum ResolveError {
         /// The digest.
         digest: String,
     },
-    /// No combination of versions satisfies every constraint.
-    #[error("{explanation}")]
+    /// No combination of versions satisfies every constraint: the conflict keeps PubGrub's
+    /// derivation and every requirement involved; its `Display` is the whole explanation.
+    #[error("{conflict}")]
     Unsatisfiable {
-        /// The full human explanation: the derivation, then every requirement involved with
-        /// its constraint as written and where it was written.
-        explanation: String,
+        /// Why.
+        conflict: Box<Conflict>,
     },
     /// The chosen versions depend on each other in a cycle.
     #[error("dependency cycle: {}", path.join(" -> "))]
@@ -109,7 +110,7 @@ impl fmt::Display for Pkg {
     }
 }
 
-/// How the request reads in explanations; its version is cut from the text afterwards.
+/// How the request reads in explanations (the formatter never shows its version).
 const ROOT: &str = "the request";
 const ROOT_VERSION: Version = Version::new(0, 0, 0);
 
@@ -324,13 +325,8 @@ pub fn resolve(
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
-            let packages: BTreeSet<Pkg> = tree.packages().into_iter().cloned().collect();
-            let report = DefaultStringReporter::report(&tree)
-                .replace(&format!("{ROOT} {ROOT_VERSION}"), ROOT)
-                .replace(&format!("{ROOT} is forbidden"), &format!("{ROOT} cannot be satisfied"));
-            return Err(ResolveError::Unsatisfiable {
-                explanation: explain(catalog, requests, &packages, &report),
-            });
+            let conflict = Conflict::new(catalog, requests, tree);
+            return Err(ResolveError::Unsatisfiable { conflict: Box::new(conflict) });
         }
         // The provider's error type is `Infallible`: these cannot be constructed.
         Err(
@@ -385,53 +381,328 @@ fn build_dag(catalog: &Catalog, versions: &BTreeMap<BlueprintName, Version>) -> 
 /// Most requirement lines listed per Blueprint in an explanation.
 const MAX_REQUIRERS: usize = 12;
 
-/// PubGrub's derivation, then, for each Blueprint it involves, every requirement on it as
-/// written (constraint text, file and YAML path) and the versions available.
-fn explain(catalog: &Catalog, requests: &[Request], packages: &BTreeSet<Pkg>, report: &str) -> String {
-    let mut out =
-        format!("no set of Blueprint versions satisfies the request:\n  {}\n", report.replace('\n', "\n  "));
-    let involved: BTreeSet<&BlueprintName> = packages
-        .iter()
-        .filter_map(|p| match p {
-            Pkg::Bp(n) => Some(n),
-            Pkg::Root => None,
-        })
-        .collect();
-    out.push_str("requirements involved:\n");
-    for name in &involved {
-        let mut lines: Vec<String> = requests
-            .iter()
-            .filter(|r| &&r.name == name)
-            .map(|r| format!("the request asks for {} {}", r.name, r.pin))
+/// Why no set of versions satisfies a request: PubGrub's derivation tree, kept as it is, and
+/// every requirement on the Blueprints it involves, as written and where.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    tree: DerivationTree<Pkg, Versions, String>,
+    involved: Vec<Involved>,
+}
+
+/// A Blueprint a conflict involves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Involved {
+    /// The Blueprint.
+    pub name: BlueprintName,
+    /// The versions the catalog has (empty: not in the catalog).
+    pub available: Vec<Version>,
+    /// Every requirement on it: the request's and each catalog entry's.
+    pub requirements: Vec<Requirement>,
+}
+
+/// One requirement on a Blueprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// Who requires it: `None` for the request, else the Blueprint version whose `depends`
+    /// says so.
+    pub by: Option<(BlueprintName, Version)>,
+    /// The constraint as written (`^1`, `@sha256:…`).
+    pub constraint: String,
+    /// The file and YAML path it is written at, when the catalog was read from disk.
+    pub at: Option<(PathBuf, FieldPath)>,
+}
+
+impl Conflict {
+    fn new(catalog: &Catalog, requests: &[Request], tree: DerivationTree<Pkg, Versions, String>) -> Self {
+        let names: BTreeSet<BlueprintName> = tree
+            .packages()
+            .into_iter()
+            .filter_map(|p| match p {
+                Pkg::Bp(n) => Some(n.clone()),
+                Pkg::Root => None,
+            })
             .collect();
-        for requirer in &involved {
-            for entry in catalog.versions(requirer).into_iter().flat_map(|v| v.values()) {
-                for d in entry.blueprint.depends.iter().filter(|d| &&d.blueprint == name) {
-                    let at = entry
-                        .source
-                        .as_ref()
-                        .map_or_else(String::new, |p| format!(" ({}, {})", p.display(), d.path));
-                    lines.push(format!(
-                        "{} {} requires {} {}{at}",
-                        entry.blueprint.name, entry.blueprint.version, d.blueprint, d.constraint
-                    ));
+        let involved = names
+            .iter()
+            .map(|name| {
+                let mut requirements: Vec<Requirement> = requests
+                    .iter()
+                    .filter(|r| &r.name == name)
+                    .map(|r| Requirement { by: None, constraint: r.pin.to_string(), at: None })
+                    .collect();
+                for requirer in &names {
+                    for entry in catalog.versions(requirer).into_iter().flat_map(|v| v.values()) {
+                        for d in entry.blueprint.depends.iter().filter(|d| &d.blueprint == name) {
+                            requirements.push(Requirement {
+                                by: Some((entry.blueprint.name.clone(), entry.blueprint.version.clone())),
+                                constraint: d.constraint.to_string(),
+                                at: entry.source.clone().map(|p| (p, d.path.clone())),
+                            });
+                        }
+                    }
+                }
+                let available =
+                    catalog.versions(name).map(|v| v.keys().cloned().collect()).unwrap_or_default();
+                Involved { name: name.clone(), available, requirements }
+            })
+            .collect();
+        Self { tree, involved }
+    }
+
+    /// The derivation in sentences, uv-style: "Because bp-aa 1.0.0 depends on bp-cc
+    /// >=1.0.0, <2.0.0 and bp-bb 1.0.0 depends on bp-cc >=2.0.0, <3.0.0, …", one per line.
+    pub fn derivation(&self) -> String {
+        let available = self.involved.iter().map(|i| (&i.name, i.available.as_slice())).collect();
+        DefaultStringReporter::report_with_formatter(&self.tree, &Sentences { available })
+    }
+
+    /// The Blueprints involved, each with its requirements.
+    pub fn involved(&self) -> &[Involved] {
+        &self.involved
+    }
+
+    /// The files the involved requirements are written in, sorted.
+    pub fn files(&self) -> Vec<&Path> {
+        let files: BTreeSet<&Path> = self
+            .involved
+            .iter()
+            .flat_map(|i| &i.requirements)
+            .filter_map(|r| r.at.as_ref().map(|(p, _)| p.as_path()))
+            .collect();
+        files.into_iter().collect()
+    }
+}
+
+impl PartialEq for Conflict {
+    fn eq(&self, other: &Self) -> bool {
+        self.involved == other.involved && self.derivation() == other.derivation()
+    }
+}
+
+impl Eq for Conflict {}
+
+impl fmt::Display for Conflict {
+    /// The derivation, every requirement involved (constraint, file and path) with the
+    /// versions available, and a hint naming the files to change.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "no set of Blueprint versions satisfies the request:")?;
+        for line in self.derivation().lines() {
+            writeln!(f, "  {line}")?;
+        }
+        writeln!(f, "requirements involved:")?;
+        for i in &self.involved {
+            let available = if i.available.is_empty() {
+                "not in the catalog".to_owned()
+            } else {
+                format!(
+                    "available: {}",
+                    i.available.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                )
+            };
+            writeln!(f, "  {} ({available})", i.name)?;
+            for r in i.requirements.iter().take(MAX_REQUIRERS) {
+                match &r.by {
+                    None if r.constraint == "*" => {
+                        write!(f, "    the request asks for {} (any version)", i.name)?;
+                    }
+                    None => write!(f, "    the request asks for {} {}", i.name, r.constraint)?,
+                    Some((by, v)) if r.constraint == "*" => {
+                        write!(f, "    {by} {v} requires {} (any version)", i.name)?;
+                    }
+                    Some((by, v)) => write!(f, "    {by} {v} requires {} {}", i.name, r.constraint)?,
+                }
+                match &r.at {
+                    Some((file, path)) => writeln!(f, " ({}, {path})", file.display())?,
+                    None => writeln!(f)?,
                 }
             }
+            let extra = i.requirements.len().saturating_sub(MAX_REQUIRERS);
+            if extra > 0 {
+                writeln!(f, "    … and {extra} more")?;
+            }
         }
-        let available = catalog.versions(name).map_or_else(
-            || "not in the catalog".to_owned(),
-            |v| format!("available: {}", v.keys().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
-        );
-        let _ = writeln!(out, "  {name} ({available})");
-        let extra = lines.len().saturating_sub(MAX_REQUIRERS);
-        for line in lines.iter().take(MAX_REQUIRERS) {
-            out.push_str("    ");
-            out.push_str(line);
-            out.push('\n');
-        }
-        if extra > 0 {
-            let _ = writeln!(out, "    … and {extra} more");
+        let files = self.files();
+        if files.is_empty() {
+            write!(
+                f,
+                "hint: loosen one of the constraints above, or add a version that satisfies all of them"
+            )
+        } else {
+            let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            write!(
+                f,
+                "hint: the constraints are written in {}; loosen one of them, or add a version that satisfies all of them",
+                files.join(", ")
+            )
         }
     }
-    out.trim_end().to_owned()
+}
+
+/// PubGrub's report in Blueprint words: the request is "the request" (never its synthetic
+/// version), and a Blueprint's range is shown by the catalog versions it holds when that is
+/// shorter (`bp-aa 1.0.0`, `every version of bp-aa`).
+struct Sentences<'a> {
+    available: BTreeMap<&'a BlueprintName, &'a [Version]>,
+}
+
+impl Sentences<'_> {
+    /// `bp-aa 1.0.0`, `every version of bp-aa`, `bp-aa >=1.0.0, <2.0.0`, `the request`.
+    fn versions_of(&self, p: &Pkg, vs: &Versions) -> String {
+        let Pkg::Bp(name) = p else { return ROOT.to_owned() };
+        let available = self.available.get(name).copied().unwrap_or_default();
+        let held: Vec<&Version> = available.iter().filter(|v| vs.contains(v)).collect();
+        match held.as_slice() {
+            [one] => format!("{name} {one}"),
+            _ if !available.is_empty() && held.len() == available.len() => format!("every version of {name}"),
+            _ => term(p, vs),
+        }
+    }
+}
+
+/// `bp-cc >=1.0.0, <2.0.0`, `bp-cc` (any version), `the request`.
+fn term(p: &Pkg, vs: &Versions) -> String {
+    match p {
+        Pkg::Root => ROOT.to_owned(),
+        Pkg::Bp(_) if vs.0 == Ranges::full() => p.to_string(),
+        Pkg::Bp(_) => format!("{p} {vs}"),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+impl ReportFormatter<Pkg, Versions, String> for Sentences<'_> {
+    type Output = String;
+
+    fn format_external(&self, external: &External<Pkg, Versions, String>) -> String {
+        match external {
+            External::NotRoot(..) => format!("{ROOT} is what is being solved"),
+            External::NoVersions(p, vs) if vs.0 == Ranges::full() => {
+                format!("there is no version of {p} in the catalog")
+            }
+            External::NoVersions(p, vs) => format!("there is no version of {p} {vs} in the catalog"),
+            External::FromDependencyOf(Pkg::Root, _, dep, dep_vs) => {
+                format!("{ROOT} asks for {}", term(dep, dep_vs))
+            }
+            External::FromDependencyOf(p, vs, dep, dep_vs) => {
+                let dependent = self.versions_of(p, vs);
+                format!("{dependent} depends on {}", term(dep, dep_vs))
+            }
+            External::Custom(p, vs, why) => format!("{} is unavailable: {why}", self.versions_of(p, vs)),
+        }
+    }
+
+    fn format_terms(&self, terms: &pubgrub::Map<Pkg, Term<Versions>>) -> String {
+        let terms: Vec<_> = terms.iter().collect();
+        match terms.as_slice() {
+            [] | [(Pkg::Root, Term::Positive(_))] => format!("{ROOT} cannot be satisfied"),
+            [(p, Term::Positive(vs))] => format!("{} cannot be used", self.versions_of(p, vs)),
+            [(p, Term::Negative(vs))] => format!("{} is required", term(p, vs)),
+            [(p1, Term::Positive(r1)), (p2, Term::Negative(r2))]
+            | [(p2, Term::Negative(r2)), (p1, Term::Positive(r1))] => self.format_external(
+                &External::FromDependencyOf((*p1).clone(), r1.clone(), (*p2).clone(), r2.clone()),
+            ),
+            many => {
+                let shown: Vec<String> = many
+                    .iter()
+                    .map(|(p, t)| match t {
+                        Term::Positive(vs) => self.versions_of(p, vs),
+                        Term::Negative(vs) => format!("not {}", term(p, vs)),
+                    })
+                    .collect();
+                format!("{} are incompatible", and_list(&shown))
+            }
+        }
+    }
+
+    fn explain_both_external(
+        &self,
+        external1: &External<Pkg, Versions, String>,
+        external2: &External<Pkg, Versions, String>,
+        current_terms: &pubgrub::Map<Pkg, Term<Versions>>,
+    ) -> String {
+        format!(
+            "Because {} and {}, {}.",
+            self.format_external(external1),
+            self.format_external(external2),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn explain_both_ref(
+        &self,
+        ref_id1: usize,
+        derived1: &Derived<Pkg, Versions, String>,
+        ref_id2: usize,
+        derived2: &Derived<Pkg, Versions, String>,
+        current_terms: &pubgrub::Map<Pkg, Term<Versions>>,
+    ) -> String {
+        format!(
+            "Because {} ({ref_id1}) and {} ({ref_id2}), {}.",
+            self.format_terms(&derived1.terms),
+            self.format_terms(&derived2.terms),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn explain_ref_and_external(
+        &self,
+        ref_id: usize,
+        derived: &Derived<Pkg, Versions, String>,
+        external: &External<Pkg, Versions, String>,
+        current_terms: &pubgrub::Map<Pkg, Term<Versions>>,
+    ) -> String {
+        format!(
+            "Because {} ({ref_id}) and {}, {}.",
+            self.format_terms(&derived.terms),
+            self.format_external(external),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn and_explain_external(
+        &self,
+        external: &External<Pkg, Versions, String>,
+        current_terms: &pubgrub::Map<Pkg, Term<Versions>>,
+    ) -> String {
+        format!("And because {}, {}.", self.format_external(external), self.format_terms(current_terms))
+    }
+
+    fn and_explain_ref(
+        &self,
+        ref_id: usize,
+        derived: &Derived<Pkg, Versions, String>,
+        current_terms: &pubgrub::Map<Pkg, Term<Versions>>,
+    ) -> String {
+        format!(
+            "And because {} ({ref_id}), {}.",
+            self.format_terms(&derived.terms),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn and_explain_prior_and_external(
+        &self,
+        prior_external: &External<Pkg, Versions, String>,
+        external: &External<Pkg, Versions, String>,
+        current_terms: &pubgrub::Map<Pkg, Term<Versions>>,
+    ) -> String {
+        // Two requests read as one: "the request asks for bp-aa and bp-bb".
+        let both = match (prior_external, external) {
+            (
+                External::FromDependencyOf(Pkg::Root, _, a, ra),
+                External::FromDependencyOf(Pkg::Root, _, b, rb),
+            ) => {
+                format!("{ROOT} asks for {} and {}", term(a, ra), term(b, rb))
+            }
+            _ => format!("{} and {}", self.format_external(prior_external), self.format_external(external)),
+        };
+        format!("And because {both}, {}.", self.format_terms(current_terms))
+    }
 }

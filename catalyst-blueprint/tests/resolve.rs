@@ -42,16 +42,18 @@ fn conflict_names_both_sides_and_their_constraints() {
         ("bp-gamma", "2.0.0", ""),
     ]);
     let err = resolve(&c, &req(&["bp-alpha", "bp-beta"]), &ResolveOptions::default()).unwrap_err();
-    let ResolveError::Unsatisfiable { explanation } = &err else { panic!("{err:?}") };
+    let ResolveError::Unsatisfiable { conflict } = &err else { panic!("{err:?}") };
+    let explanation = &err.to_string();
+    assert!(!conflict.derivation().is_empty());
     assert!(
         explanation.starts_with("no set of Blueprint versions satisfies the request:\n"),
         "{explanation}"
     );
     for needle in [
-        "bp-alpha depends on bp-gamma >=1.0.0, <2.0.0",
+        "bp-alpha 1.0.0 depends on bp-gamma >=1.0.0, <2.0.0",
         "bp-beta 1.0.0 depends on bp-gamma >=2.0.0, <3.0.0",
         "  bp-gamma (available: 1.0.0, 2.0.0)\n    bp-alpha 1.0.0 requires bp-gamma ^1\n    bp-beta 1.0.0 requires bp-gamma ^2",
-        "the request asks for bp-alpha *",
+        "the request asks for bp-alpha (any version)",
     ] {
         assert!(explanation.contains(needle), "missing {needle:?} in:\n{explanation}");
     }
@@ -72,7 +74,8 @@ fn deep_conflict_explains_the_chain() {
     let err =
         resolve(&c, &req(&["bp-alpha", "bp-beta"]), &ResolveOptions::default()).unwrap_err().to_string();
     for needle in [
-        "bp-alpha depends on bp-xray",
+        "bp-alpha 1.0.0 depends on bp-xray",
+        "bp-alpha 1.0.0 requires bp-xray (any version)",
         "bp-xray 1.0.0 depends on bp-yank",
         "bp-yank 1.0.0 requires bp-gamma ^1",
         "bp-beta 1.0.0 requires bp-gamma ^2",
@@ -275,4 +278,35 @@ proptest! {
         let again = resolve(&c, &["bp-p0".parse().unwrap()], &ResolveOptions::default()).unwrap();
         prop_assert_eq!(again.plan, res.plan);
     }
+}
+
+/// The derivation is PubGrub's, told in Blueprint words (issue 17 §7): versions the catalog
+/// has, "the request" without a synthetic version, both requests in one clause.
+#[test]
+fn conflicts_read_in_blueprint_words() {
+    let c = catalog(&[
+        ("bp-aa", "1.0.0", "{blueprint: bp-cc, version: ^1}"),
+        ("bp-aa", "2.0.0", "{blueprint: bp-cc, version: ^3}"),
+        ("bp-bb", "1.0.0", "{blueprint: bp-cc, version: ^2}"),
+        ("bp-cc", "1.0.0", ""),
+        ("bp-cc", "2.0.0", ""),
+    ]);
+    let err = resolve(&c, &req(&["bp-aa", "bp-bb"]), &ResolveOptions::default()).unwrap_err();
+    let ResolveError::Unsatisfiable { conflict } = &err else { panic!("{err:?}") };
+    assert_eq!(
+        conflict.derivation(),
+        "Because bp-aa 1.0.0 depends on bp-cc >=1.0.0, <2.0.0 and bp-aa 2.0.0 depends on bp-cc >=3.0.0, <4.0.0, every version of bp-aa depends on bp-cc >=1.0.0, <2.0.0 || >=3.0.0, <4.0.0.\n\
+         And because bp-bb 1.0.0 depends on bp-cc >=2.0.0, <3.0.0, bp-bb 1.0.0 and every version of bp-aa are incompatible.\n\
+         And because the request asks for bp-aa and bp-bb, the request cannot be satisfied."
+    );
+    let names: Vec<&str> = conflict.involved().iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["bp-aa", "bp-bb", "bp-cc"]);
+    let shown = err.to_string();
+    assert!(!shown.contains("0.0.0"), "{shown}");
+    assert!(
+        shown.ends_with(
+            "hint: loosen one of the constraints above, or add a version that satisfies all of them"
+        ),
+        "{shown}"
+    );
 }

@@ -91,10 +91,10 @@ pub enum RenderError {
     #[error("the Environment has no metadata.name")]
     Unnamed,
     /// The Environment's name is not a DNS label, so it cannot be a path segment.
-    #[error("metadata.name: {0}")]
+    #[error("metadata.name is not a usable name")]
     Name(#[source] catalyst_naming::NamingError),
     /// A host-cluster name could not be derived or is not a DNS label.
-    #[error("spec.regions[{index}]: {source}")]
+    #[error("spec.regions[{index}]: no usable host-cluster name")]
     HostCluster {
         /// Index in `spec.regions`.
         index: usize,

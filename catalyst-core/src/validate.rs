@@ -772,7 +772,11 @@ fn check_user_access(ua: &UserAccess, out: &mut Vec<Diagnostic>) {
     let tier = match s.tier() {
         Some(Ok(t)) => Some(t),
         Some(Err(r)) => {
-            out.push(error(spec().key("tierRoleRef"), Rule::Ua1, format!("UnknownTier: {}", short_str(&r))));
+            out.push(error(
+                spec().key("tierRoleRef"),
+                Rule::Ua1,
+                format!("UnknownTier: {}", short_str(&r.0)),
+            ));
             None
         }
         None => None,

@@ -182,5 +182,6 @@ fn a_name_that_is_not_a_dns_label_renders_nothing() {
     );
     let err = EnvironmentPlan::new(&e, &RenderConfig::new(PUBLIC)).unwrap_err();
     assert!(matches!(err, RenderError::Name(_)), "{err}");
-    assert!(err.to_string().starts_with("metadata.name: "), "{err}");
+    let shown = catalyst_naming::diagnostic::Chain(&err).to_string();
+    assert!(shown.starts_with("metadata.name is not a usable name: "), "{shown}");
 }

@@ -199,7 +199,7 @@ pub enum PdnsError {
         first: String,
     },
     /// Some `PATCHes` of a split apply were written before one failed.
-    #[error("zone {zone}: {written} of {total} PATCH bodies were applied before this failure: {source}")]
+    #[error("zone {zone}: {written} of {total} PATCH bodies were applied before this failure")]
     Partial {
         /// The zone.
         zone: String,

@@ -28,6 +28,48 @@
 
 use std::fmt::{self, Write as _};
 
+/// Displays an error with its whole `source()` chain, `outer: inner: root`, for places that
+/// show one line (a status condition, a log field) where `{:#}` of anyhow is not at hand.
+/// Errors of the SDK print only their own layer; a cause another crate's error already
+/// printed is not repeated.
+///
+/// ```
+/// use catalyst_naming::diagnostic::Chain;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("cannot read kubeconfigs/a.yaml")]
+/// struct Read(#[source] std::io::Error);
+///
+/// let e = Read(std::io::Error::other("permission denied"));
+/// assert_eq!(Chain(&e).to_string(), "cannot read kubeconfigs/a.yaml: permission denied");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'a));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut last = self.0.to_string();
+        f.write_str(&last)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            let shown = e.to_string();
+            // Errors of other crates may print their cause and return it as well.
+            if !last.ends_with(&shown) {
+                write!(f, ": {shown}")?;
+            }
+            last = shown;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 /// How bad a finding is. Ordered by weight: `Warning < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -85,13 +85,6 @@ impl LoadError {
 ///
 /// `async` because an OCI catalog (feature `oci`) is pulled from a registry; the caller owns
 /// the runtime (without `oci` nothing awaits, and any executor, even a trivial one, runs it).
-#[cfg_attr(
-    not(feature = "oci"),
-    expect(
-        clippy::unused_async,
-        reason = "the OCI catalog source awaits; the signature is the same without it"
-    )
-)]
 pub async fn load(path: &Path) -> Result<(SovereignFile, Inputs), LoadError> {
     // Capped while reading: a device or a growing file cannot make the read go on.
     let text = catalyst_blueprint::read_text_capped(path, crate::spec::MAX_FILE_BYTES as u64)

@@ -71,6 +71,13 @@ fn conflict_exits_1_naming_both_sides() {
         assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
     }
     assert!(err.contains(&format!("{}", Path::new("alpha").join("blueprint.yaml").display())), "{err}");
+    assert!(err.contains("\n  Because bp-alpha 1.0.0 depends on bp-gamma >=1.0.0, <2.0.0 and bp-beta 1.0.0 depends on bp-gamma >=2.0.0, <3.0.0"), "{err}");
+    let hint = err
+        .lines()
+        .find(|l| l.starts_with("hint: the constraints are written in "))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(hint.contains(&Path::new("alpha").join("blueprint.yaml").display().to_string()), "{hint}");
+    assert!(hint.contains(&Path::new("beta").join("blueprint.yaml").display().to_string()), "{hint}");
     // Either side alone resolves.
     let ok = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "alpha", "-o", "json"]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));

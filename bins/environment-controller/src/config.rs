@@ -118,7 +118,7 @@ pub enum ConfigError {
     #[error(transparent)]
     HostClusterNaming(#[from] catalyst_core::gitops::UnknownHostClusterNaming),
     /// The token file could not be read.
-    #[error("--gitea-token-file {path}: {source}")]
+    #[error("--gitea-token-file {path}")]
     TokenFile {
         /// The file.
         path: String,

@@ -103,7 +103,7 @@ fn jitter() -> f64 {
 pub fn error_policy(env: Arc<Watched>, error: &Error, ctx: Arc<Context>) -> Action {
     let name = env.metadata.name.clone().unwrap_or_default();
     if error.is_permanent() {
-        warn!(environment = %name, error = %error, "reconcile failed; waiting for a change to the Environment");
+        warn!(environment = %name, error = %catalyst_naming::diagnostic::Chain(error), "reconcile failed; waiting for a change to the Environment");
         if let Ok(mut failures) = ctx.failures.lock() {
             failures.remove(&name);
         }
@@ -118,7 +118,7 @@ pub fn error_policy(env: Arc<Watched>, error: &Error, ctx: Arc<Context>) -> Acti
         *n
     });
     let wait = backoff(failures, jitter());
-    warn!(environment = %name, error = %error, failures, retry_in = ?wait, "reconcile failed; retrying");
+    warn!(environment = %name, error = %catalyst_naming::diagnostic::Chain(error), failures, retry_in = ?wait, "reconcile failed; retrying");
     Action::requeue(wait)
 }
 

@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
     let config = Config::parse();
     // Configuration mistakes are reported plainly, before any log line or connection.
     if let Err(e) = config.settings().and_then(|_| config.token()) {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", catalyst_naming::diagnostic::Chain(&e));
         return ExitCode::from(2);
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

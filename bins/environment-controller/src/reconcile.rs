@@ -11,6 +11,7 @@ use catalyst_core::crd::{
 };
 use catalyst_core::gitops::{EnvironmentPlan, RenderError};
 use catalyst_gitea::{GiteaError, Target};
+use catalyst_naming::diagnostic::Chain;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use serde_json::json;
@@ -86,7 +87,7 @@ pub struct Outcome {
 #[non_exhaustive]
 pub enum Error {
     /// Reading the Environment or writing its status failed.
-    #[error("Environment {name}: {action}: {source}")]
+    #[error("Environment {name}: {action}")]
     Kube {
         /// The Environment.
         name: String,
@@ -261,12 +262,13 @@ async fn reconcile_inner(name: &str, ctx: &Context) -> Result<Outcome, Error> {
         Ok(plan) => plan,
         Err(RenderError::Unnamed) => return Err(Error::Unnamed),
         Err(e) => {
-            warn!(error = %e, "render failed");
+            let message = Chain(&e).to_string();
+            warn!(error = %message, "render failed");
             return early(
                 next,
                 EnvironmentPhase::Degraded,
                 EnvironmentReason::RenderError,
-                e.to_string(),
+                message,
                 false,
                 0,
             )

@@ -324,7 +324,8 @@ async fn a_failed_status_write_is_an_error_to_retry() {
     api.fail_status_writes(true);
     let ctx = context(&api, &gitea, settings());
     let err = reconcile_environment("acme-prod", &ctx).await.unwrap_err();
-    assert!(err.to_string().starts_with("Environment acme-prod: writing its status: "), "{err}");
+    let shown = catalyst_naming::diagnostic::Chain(&err).to_string();
+    assert!(shown.starts_with("Environment acme-prod: writing its status: "), "{shown}");
     let metrics = ctx.metrics.render();
     assert!(metrics.contains("environment_controller_reconcile_errors_total 1\n"), "{metrics}");
     api.fail_status_writes(false);

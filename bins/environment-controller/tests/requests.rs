@@ -107,6 +107,7 @@ async fn an_api_error_on_read_is_returned_for_backoff() {
         Response::builder().status(403).body(Body::from(status.to_string().into_bytes())).unwrap(),
     );
     let err = task.await.unwrap().unwrap_err();
-    assert!(err.to_string().starts_with("Environment acme-prod: reading it: "), "{err}");
+    let shown = catalyst_naming::diagnostic::Chain(&err).to_string();
+    assert!(shown.starts_with("Environment acme-prod: reading it: "), "{shown}");
     assert!(gitea.exchanges().is_empty());
 }

@@ -51,7 +51,7 @@ impl Default for Limits {
 #[non_exhaustive]
 pub enum ArchiveError {
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

@@ -139,7 +139,7 @@ pub enum OciError {
         detail: String,
     },
     /// A manifest that does not parse.
-    #[error("{reference}: {source}")]
+    #[error("{reference}: not a valid OCI manifest")]
     Manifest {
         /// The reference.
         reference: String,
@@ -385,16 +385,42 @@ pub enum IdentityMatch {
 
 impl KeylessPolicy {
     /// Whether a certificate from `issuer` for `identity` is allowed; the error says why not.
-    pub fn allows(&self, issuer: &str, identity: &str) -> Result<(), String> {
+    pub fn allows(&self, issuer: &str, identity: &str) -> Result<(), KeylessRefusal> {
         if issuer != self.issuer {
-            return Err(format!("issuer {issuer:?} is not the allowed {:?}", self.issuer));
+            return Err(KeylessRefusal::Issuer { found: issuer.to_owned(), allowed: self.issuer.clone() });
         }
         let ok = match &self.identity {
             IdentityMatch::Exact(want) => identity == want,
             IdentityMatch::Prefix(prefix) => identity.starts_with(prefix.as_str()),
         };
-        if ok { Ok(()) } else { Err(format!("identity {identity:?} is not allowed by {:?}", self.identity)) }
+        if ok {
+            Ok(())
+        } else {
+            Err(KeylessRefusal::Identity { found: identity.to_owned(), allowed: self.identity.clone() })
+        }
     }
+}
+
+/// Why a [`KeylessPolicy`] refuses a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeylessRefusal {
+    /// Issued by another OIDC issuer.
+    #[error("issuer {found:?} is not the allowed {allowed:?}")]
+    Issuer {
+        /// The certificate's issuer.
+        found: String,
+        /// The policy's issuer.
+        allowed: String,
+    },
+    /// Issued for an identity the policy does not allow.
+    #[error("identity {found:?} is not allowed by {allowed:?}")]
+    Identity {
+        /// The certificate's identity.
+        found: String,
+        /// The policy's identity match.
+        allowed: IdentityMatch,
+    },
 }
 
 /// A verified signature.
@@ -1252,7 +1278,10 @@ mod tests {
         let wf =
             "https://github.com/openova-io/openova/.github/workflows/blueprint-release.yaml@refs/heads/main";
         assert_eq!(policy.allows("https://token.actions.githubusercontent.com", wf), Ok(()));
-        assert!(policy.allows("https://accounts.google.com", wf).unwrap_err().contains("issuer"));
+        assert!(matches!(
+            policy.allows("https://accounts.google.com", wf),
+            Err(KeylessRefusal::Issuer { found, .. }) if found == "https://accounts.google.com"
+        ));
         assert!(
             policy
                 .allows(
@@ -1260,6 +1289,7 @@ mod tests {
                     "https://github.com/evil/x/.github/workflows/a.yaml@main"
                 )
                 .unwrap_err()
+                .to_string()
                 .contains("is not allowed")
         );
     }

@@ -63,7 +63,7 @@ pub use sovereign::{
     BcpTopology, KeycloakTopology, ParentDomain, ParentDomainRole, Sovereign, SovereignPhase,
     SovereignRegion, SovereignRegionStatus, SovereignSpec, SovereignStatus,
 };
-pub use user_access::{Scope, Tier, UserAccess, UserAccessSpec, UserAccessStatus, UserRef};
+pub use user_access::{Scope, Tier, UnknownTier, UserAccess, UserAccessSpec, UserAccessStatus, UserRef};
 
 /// The ten Catalyst kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

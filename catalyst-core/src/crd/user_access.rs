@@ -53,12 +53,17 @@ pub struct UserAccessSpec {
 
 impl UserAccessSpec {
     /// The tier of `tierRoleRef`, if set.
-    pub fn tier(&self) -> Option<Result<Tier, String>> {
-        self.tier_role_ref
-            .as_deref()
-            .map(|r| r.strip_prefix("openova:tier-").and_then(Tier::from_name).ok_or_else(|| r.to_owned()))
+    pub fn tier(&self) -> Option<Result<Tier, UnknownTier>> {
+        self.tier_role_ref.as_deref().map(|r| {
+            r.strip_prefix("openova:tier-").and_then(Tier::from_name).ok_or_else(|| UnknownTier(r.to_owned()))
+        })
     }
 }
+
+/// A `tierRoleRef` that is not `openova:tier-{viewer,developer,operator,admin,owner}`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not openova:tier-viewer, -developer, -operator, -admin or -owner")]
+pub struct UnknownTier(pub String);
 
 /// The principal of a grant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -115,7 +115,7 @@ impl fmt::Debug for Cluster {
 pub enum RegistryError {
     /// The kubeconfig directory exists but cannot be read. The registry goes on with the
     /// clusters it has.
-    #[error("cannot read kubeconfig directory {}: {source}", dir.display())]
+    #[error("cannot read kubeconfig directory {}", dir.display())]
     ReadDir {
         /// The directory.
         dir: PathBuf,
@@ -351,7 +351,7 @@ impl ClusterRegistry {
                 let mut state = self.state();
                 if !state.dir_error_reported {
                     state.dir_error_reported = true;
-                    tracing::warn!(error = %e, "kubeconfig directory unreadable; keeping the registered clusters");
+                    tracing::warn!(error = %catalyst_naming::diagnostic::Chain(&e), "kubeconfig directory unreadable; keeping the registered clusters");
                     report.dir_error = Some(e);
                 }
                 None

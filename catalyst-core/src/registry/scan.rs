@@ -65,7 +65,7 @@ pub fn list_kubeconfigs(dir: &Path) -> Result<Vec<KubeconfigFile>, RegistryError
 #[derive(Debug, thiserror::Error)]
 pub enum KubeconfigFileError {
     /// The file could not be read.
-    #[error("cannot read the file: {0}")]
+    #[error("cannot read the file")]
     Read(#[source] io::Error),
     /// The file is over [`MAX_KUBECONFIG_BYTES`].
     #[error("the file is {size} bytes; a kubeconfig may be at most {MAX_KUBECONFIG_BYTES}")]
@@ -75,7 +75,7 @@ pub enum KubeconfigFileError {
     },
     /// Not a kubeconfig, or one kube cannot build a configuration from (no current context,
     /// a missing cluster, a bad server URL or certificate).
-    #[error("not a usable kubeconfig: {0}")]
+    #[error("not a usable kubeconfig")]
     Kubeconfig(#[source] KubeconfigError),
     /// The file turns TLS verification off and the registry does not allow that.
     #[error(
@@ -98,7 +98,7 @@ pub enum KubeconfigFileError {
     #[error("loading the kubeconfig took longer than {}s; skipped", LOAD_TIMEOUT.as_secs())]
     Timeout,
     /// kube could not build a client from the configuration.
-    #[error("cannot build a client: {0}")]
+    #[error("cannot build a client")]
     Client(#[source] kube::Error),
 }
 
@@ -113,7 +113,7 @@ pub struct FileProblem {
 
 impl fmt::Display for FileProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.error)
+        write!(f, "{}: {}", self.path.display(), catalyst_naming::diagnostic::Chain(&self.error))
     }
 }
 
@@ -283,7 +283,9 @@ mod tests {
         fs::write(&f, "").unwrap();
         let err = list_kubeconfigs(&f).unwrap_err();
         assert!(
-            err.to_string().starts_with(&format!("cannot read kubeconfig directory {}: ", f.display())),
+            catalyst_naming::diagnostic::Chain(&err)
+                .to_string()
+                .starts_with(&format!("cannot read kubeconfig directory {}: ", f.display())),
             "{err}"
         );
     }
