@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{Extra, NamespacedRef, Owner};
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 
 /// An installed Blueprint: what, where and how it is placed across regions.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -309,4 +311,88 @@ pub enum ApplicationPhase {
     Failed,
     /// Being removed.
     Uninstalling,
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_application(app: &Application, out: &mut Vec<Diagnostic>) {
+    let s = &app.spec;
+    if !s.is_bootstrap() {
+        const CEL: &str = "spec.environmentRef and spec.regions are required unless spec.bootstrap=true (bootstrap-owned instance)";
+        if s.environment_ref.is_none() {
+            out.push(error(spec().key("environmentRef"), Rule::Cel, CEL));
+        }
+        if s.regions.is_none() {
+            out.push(error(spec().key("regions"), Rule::Cel, CEL));
+        }
+    }
+    if let Some(env) = &s.environment_ref
+        && let Err(e) = EnvironmentName::parse(env)
+    {
+        out.push(warning(spec().key("environmentRef"), Rule::Name12, e.to_string()));
+    }
+    if let Err(e) = BlueprintName::parse(&s.blueprint_ref.name) {
+        out.push(error(spec().key("blueprintRef").key("name"), Rule::Name13, e.to_string()));
+    }
+    if let Err(e) = BlueprintVersion::parse(&s.blueprint_ref.version) {
+        out.push(error(spec().key("blueprintRef").key("version"), Rule::Name13, e.to_string()));
+    }
+    let placement_path = spec().key("placement");
+    let mode = match &s.placement {
+        None => None,
+        Some(p) => match p.mode() {
+            Ok(m) => m,
+            Err(text) => {
+                let path = if matches!(p, ApplicationPlacement::Spec(_)) {
+                    placement_path.key("mode")
+                } else {
+                    placement_path.clone()
+                };
+                let modes = PlacementMode::ALL.map(PlacementMode::as_str).join(", ");
+                out.push(error(
+                    path,
+                    Rule::Cel,
+                    format!("{} is not a placement; expected one of {modes}", short_str(text)),
+                ));
+                None
+            }
+        },
+    };
+    if let Some(ApplicationPlacement::Spec(p)) = &s.placement
+        && let Some(vc) = &p.vcluster
+        && !PLACEMENT_VCLUSTERS.contains(&vc.as_str())
+    {
+        out.push(error(
+            placement_path.key("vcluster"),
+            Rule::Core1,
+            format!("{} is not one of {}", short_str(vc), PLACEMENT_VCLUSTERS.join(", ")),
+        ));
+    }
+    if let (Some(mode), Some(regions)) = (mode, &s.regions) {
+        let n = regions.len();
+        let message = match mode {
+            PlacementMode::SingleRegion if n != 1 => {
+                Some(format!("placement single-region needs exactly 1 region, found {n}"))
+            }
+            PlacementMode::ActiveActive | PlacementMode::ActiveHotstandby if n < 2 => {
+                Some(format!("placement {mode} needs at least 2 regions, found {n}"))
+            }
+            _ => None,
+        };
+        if let Some(message) = message {
+            out.push(error(spec().key("regions"), Rule::Core1, message));
+        }
+    }
+    if let Some(regions) = &s.regions {
+        duplicates(regions.iter().map(String::as_str), &spec().key("regions"), "", out);
+    }
+    if let Some(hc) = &s.health_check
+        && hc.timeout_seconds.unwrap_or(5) >= hc.interval_seconds.unwrap_or(30)
+    {
+        out.push(error(
+            spec().key("healthCheck").key("timeoutSeconds"),
+            Rule::Core1,
+            "must be shorter than intervalSeconds",
+        ));
+    }
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::Extra;
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 
 /// A published, versioned unit of installable software.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -335,4 +337,16 @@ pub enum BlueprintPhase {
     Deprecated,
     /// No longer installable.
     Withdrawn,
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+/// Blueprint documents are judged by catalyst-blueprint's model, the rule set of `blueprint
+/// lint` (SPEC BP-1 … BP-7 and the CRD fields the controllers read): the two cannot disagree.
+pub(crate) fn check_blueprint(doc: &Value, out: &mut Vec<Diagnostic>) {
+    let found = match catalyst_blueprint::Blueprint::from_value(doc, None) {
+        Ok(bp) => bp.warnings,
+        Err(all) => all,
+    };
+    out.extend(found.into_iter().map(|d| d.map_code(Rule::Blueprint)));
 }

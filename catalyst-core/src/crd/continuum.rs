@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::Extra;
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 
 /// Lease-based failover of an `active-hotstandby` Application.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -257,4 +259,76 @@ pub enum ContinuumPhase {
     FailedOver,
     /// Cannot operate.
     Failed,
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_continuum(c: &Continuum, out: &mut Vec<Diagnostic>) {
+    let s = &c.spec;
+    for (i, standby) in s.hot_standby_regions.iter().enumerate() {
+        if *standby == s.primary_region {
+            out.push(error(
+                spec().key("hotStandbyRegions").index(i),
+                Rule::Cont1,
+                format!("{standby} is the primary region; a standby must be another host cluster"),
+            ));
+        }
+    }
+    duplicates(s.hot_standby_regions.iter().map(String::as_str), &spec().key("hotStandbyRegions"), "", out);
+    let cfg_path = spec().key("leaseClient").key("config");
+    let config = s.lease_client.config.clone().unwrap_or_default();
+    match s.lease_client.kind {
+        LeaseKind::CloudflareKv => {
+            for (field, present) in [
+                ("kvNamespaceId", config.kv_namespace_id.is_some()),
+                ("accountId", config.account_id.is_some()),
+                ("tokenSecretRef", config.token_secret_ref.is_some()),
+            ] {
+                if !present {
+                    out.push(error(
+                        cfg_path.key(field),
+                        Rule::Cont1,
+                        "required for leaseClient kind cloudflare-kv",
+                    ));
+                }
+            }
+        }
+        LeaseKind::DnsQuorum => {
+            let n = config.resolvers.len();
+            if !(3..=5).contains(&n) {
+                out.push(error(
+                    cfg_path.key("resolvers"),
+                    Rule::Cont1,
+                    format!("dns-quorum needs 3 to 5 resolvers, found {n}"),
+                ));
+            }
+            for (i, r) in config.resolvers.iter().enumerate() {
+                if r.parse::<Ipv4Addr>().is_err() {
+                    out.push(error(
+                        cfg_path.key("resolvers").index(i),
+                        Rule::Cont1,
+                        format!("{} is not an IPv4 address", short_str(r)),
+                    ));
+                }
+            }
+        }
+    }
+    let ttl = config.ttl_seconds.unwrap_or(30);
+    let renew = config.renew_seconds.unwrap_or(10);
+    if renew * 2 >= ttl {
+        out.push(error(
+            cfg_path.key("renewSeconds"),
+            Rule::Cont2,
+            format!("InvalidLeaseTiming: renewSeconds {renew} must be below ttlSeconds/2 ({ttl}/2)"),
+        ));
+    }
+    if let Some(hc) = s.lua_record.as_ref().and_then(|l| l.health_check.as_ref())
+        && hc.timeout_seconds.unwrap_or(2) >= hc.interval_seconds.unwrap_or(5)
+    {
+        out.push(error(
+            spec().key("luaRecord").key("healthCheck").key("timeoutSeconds"),
+            Rule::Cont1,
+            "must be shorter than intervalSeconds",
+        ));
+    }
 }

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::Extra;
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 use catalyst_naming::{BuildingBlock, EnvType, Provider, unchecked};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -278,5 +280,90 @@ impl EnvironmentRegion {
     pub fn with_host_cluster(mut self, host_cluster: impl Into<String>) -> Self {
         self.host_cluster = Some(host_cluster.into());
         self
+    }
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_environment(env: &Environment, out: &mut Vec<Diagnostic>) {
+    let s = &env.spec;
+    let org = match OrgSlug::parse(&s.organization_ref) {
+        Ok(org) => Some(org),
+        Err(e) => {
+            out.push(error(spec().key("organizationRef"), Rule::Name5, e.to_string()));
+            None
+        }
+    };
+    if let Err(e) = s.validate_placement() {
+        out.push(error(spec().key("regions"), Rule::Core5, e.message));
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, region) in s.regions.iter().enumerate() {
+        let path = spec().key("regions").index(i);
+        if let Some(host) = region.host_cluster_override() {
+            if let Err(e) = catalyst_naming::check_dns_label("hostCluster", host) {
+                out.push(error(path.key("hostCluster"), Rule::Name6, e.to_string()));
+            }
+        } else if let Err(e) = RegionTable::builtin().get(region.provider, &region.region) {
+            out.push(warning(
+                path.key("region"),
+                Rule::Name2,
+                format!("{e}; the verbatim host-cluster name works, canonical naming (ENV-3) does not"),
+            ));
+        }
+        let host = region.host_cluster_verbatim(s.env_type);
+        if let Some(first) = seen.insert(host.clone(), i) {
+            out.push(error(
+                path,
+                Rule::Core3,
+                format!("host cluster {host} is already spec.regions[{first}]"),
+            ));
+        }
+    }
+    if let (Some(org), Some(name)) = (org, env.metadata.name.as_deref()) {
+        let expected = EnvironmentName::new(org, s.env_type).to_string();
+        if name != expected {
+            out.push(warning(
+                FieldPath::root().key("metadata").key("name"),
+                Rule::Op18,
+                format!("{} is not {{organizationRef}}-{{envType}} ({expected})", short_str(name)),
+            ));
+        }
+    }
+}
+
+impl crate::crd::EnvironmentSpec {
+    /// The check the CRD cannot express (CORE-5): `single-region` needs exactly one region,
+    /// `multi-region` at least two.
+    pub fn validate_placement(&self) -> Result<(), Diagnostic> {
+        let n = self.regions.len();
+        let ok = match self.placement {
+            EnvironmentPlacement::SingleRegion => n == 1,
+            EnvironmentPlacement::MultiRegion => n >= 2,
+        };
+        if ok {
+            return Ok(());
+        }
+        let need = match self.placement {
+            EnvironmentPlacement::SingleRegion => "exactly 1 region",
+            EnvironmentPlacement::MultiRegion => "at least 2 regions",
+        };
+        Err(Diagnostic::error(
+            Rule::Core5,
+            spec().key("regions"),
+            format!("placement {} needs {need}, found {n}", self.placement.as_str()),
+        ))
+    }
+
+    /// The CRD's schema checks, for library users without an API server (CORE-4): every
+    /// pattern, enum and count violation, each with its path.
+    pub fn validate_schema(&self) -> Result<(), Diagnostics> {
+        let schema = Kind::Environment.schema();
+        let spec_schema = schema.pointer("/properties/spec").unwrap_or(&Value::Null);
+        let value = serde_json::to_value(self).unwrap_or(Value::Null);
+        let mut out = Vec::new();
+        schema::check(spec_schema, &value, &spec(), &mut out);
+        let errors: Diagnostics = out.into_iter().filter(Diagnostic::is_error).collect();
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::common::Extra;
 use crate::conditions::Condition;
 use crate::text::Duration;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 
 /// Promotion gates and compliance weights of an Environment.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -251,4 +253,118 @@ pub struct EnvironmentPolicyStatus {
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Extra,
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+#[allow(clippy::too_many_lines, reason = "one match arm per rule kind reads best in one place")]
+pub(crate) fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Diagnostic>) {
+    let s = &policy.spec;
+    let mut gated = Vec::new();
+    if let Some(applies) = &s.applies_to {
+        for (i, env) in applies.environments.iter().enumerate() {
+            match EnvironmentName::parse(env) {
+                Ok(name) => gated.push(name),
+                Err(e) => out.push(error(
+                    spec().key("appliesTo").key("environments").index(i),
+                    Rule::Name12,
+                    e.to_string(),
+                )),
+            }
+        }
+    }
+    for (i, rule) in s.rules.iter().enumerate() {
+        let path = spec().key("rules").index(i);
+        let kind = rule.kind.as_str();
+        let missing = |field: &str, out: &mut Vec<Diagnostic>| {
+            out.push(error(path.key(field), Rule::Pol2, format!("required for a {kind} rule")));
+        };
+        let positive_duration = |out: &mut Vec<Diagnostic>| match rule.duration.as_deref() {
+            None => out.push(error(path.key("duration"), Rule::Pol2, format!("required for a {kind} rule"))),
+            Some(d) => match Duration::parse(d) {
+                Ok(d) if d.is_zero() => {
+                    out.push(error(path.key("duration"), Rule::Pol2, "must be longer than zero"));
+                }
+                Ok(_) => {}
+                Err(e) => out.push(error(path.key("duration"), Rule::Pol2, e.to_string())),
+            },
+        };
+        match rule.kind {
+            RuleKind::PrRequired => match rule.min_approvals {
+                None => missing("minApprovals", out),
+                Some(0) => out.push(error(
+                    path.key("minApprovals"),
+                    Rule::Pol2,
+                    "a pr-required rule needs at least 1 approval",
+                )),
+                Some(_) => {}
+            },
+            RuleKind::ReScoreGate => {
+                if rule.min_score.is_none() {
+                    missing("minScore", out);
+                }
+                if let Some(sev) = &rule.severity
+                    && !matches!(sev.as_str(), "blocking" | "advisory")
+                {
+                    out.push(error(
+                        path.key("severity"),
+                        Rule::Pol2,
+                        format!("{} is not blocking or advisory", short_str(sev)),
+                    ));
+                }
+            }
+            RuleKind::Soak => {
+                positive_duration(out);
+                match rule.source_environment.as_deref() {
+                    None => missing("sourceEnvironment", out),
+                    Some(source) => match EnvironmentName::parse(source) {
+                        Err(e) => out.push(error(path.key("sourceEnvironment"), Rule::Name12, e.to_string())),
+                        Ok(source_name) => {
+                            if gated.contains(&source_name) {
+                                out.push(error(
+                                    path.key("sourceEnvironment"),
+                                    Rule::Pol2,
+                                    format!("{source} is an environment this policy gates; a soak needs the environment changes come from"),
+                                ));
+                            }
+                            for g in gated.iter().filter(|g| g.org() != source_name.org()) {
+                                out.push(warning(
+                                    path.key("sourceEnvironment"),
+                                    Rule::Pol3,
+                                    format!("{source} belongs to another Organization than {g}; promotion runs inside one Organization"),
+                                ));
+                            }
+                        }
+                    },
+                }
+            }
+            RuleKind::ChangeWindow => {
+                positive_duration(out);
+                match rule.cron.as_deref() {
+                    None => missing("cron", out),
+                    Some(cron) => {
+                        if let Err(e) = check_cron(cron) {
+                            out.push(error(path.key("cron"), Rule::Pol2, e.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(compliance) = &s.compliance {
+        for name in compliance.modes.keys().filter(|m| !compliance.weights.contains_key(*m)) {
+            out.push(warning(
+                spec().key("compliance").key("modes").key(name),
+                Rule::Pol1,
+                "has a mode but no weight; it does not count towards the score",
+            ));
+        }
+    }
+    if s.promotion.is_none() && s.compliance.is_none() && s.rules.is_empty() {
+        out.push(warning(
+            spec(),
+            Rule::Pol1,
+            "the policy has no promotion, compliance or rules: it gates nothing",
+        ));
+    }
 }

@@ -20,6 +20,13 @@ mod secret_policy;
 mod sovereign;
 mod user_access;
 
+pub(crate) use self::{
+    application::check_application, blueprint::check_blueprint, continuum::check_continuum,
+    environment::check_environment, environment_policy::check_policy, organization::check_organization,
+    runbook::check_runbook, secret_policy::check_secret_policy, sovereign::check_sovereign,
+    user_access::check_user_access,
+};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::LazyLock;

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{Extra, Owner};
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 use catalyst_naming::EnvType;
 
 /// A tenant of a Sovereign: its slug, billing, owners and identity federation.
@@ -275,6 +277,44 @@ impl OrganizationSpec {
             cost_sources: None,
             tenant_public: None,
             extra: Extra::default(),
+        }
+    }
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_organization(org: &Organization, out: &mut Vec<Diagnostic>) {
+    let s = &org.spec;
+    match OrgSlug::parse(&s.slug) {
+        Ok(_) => {
+            if org.metadata.name.as_deref().is_some_and(|n| n != s.slug) {
+                out.push(warning(
+                    FieldPath::root().key("metadata").key("name"),
+                    Rule::Name5,
+                    format!("differs from spec.slug {}", short_str(&s.slug)),
+                ));
+            }
+        }
+        Err(e) => out.push(error(spec().key("slug"), Rule::Name5, e.to_string())),
+    }
+    if let Some(parent) = &s.parent_org {
+        if let Err(e) = OrgSlug::parse(parent) {
+            out.push(error(spec().key("parentOrg"), Rule::Name5, e.to_string()));
+        } else if *parent == s.slug {
+            out.push(error(spec().key("parentOrg"), Rule::Core1, "an Organization cannot be its own parent"));
+        }
+    }
+    if let Err(e) = Fqdn::sovereign(&s.sovereign_ref) {
+        out.push(error(spec().key("sovereignRef"), Rule::Name28, e.to_string()));
+    }
+    if let Some(identity) = &s.identity {
+        let provider = identity.federation_provider.as_deref().unwrap_or("");
+        if !provider.is_empty() && identity.federation_config.is_none() {
+            out.push(error(
+                spec().key("identity").key("federationConfig"),
+                Rule::Core1,
+                format!("federationProvider {provider} needs federationConfig (issuer, clientId, …)"),
+            ));
         }
     }
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::Extra;
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 
 /// An auto-remediation hook: what fires it and what it does.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -155,4 +157,34 @@ pub struct RunbookStatus {
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Extra,
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_runbook(rb: &Runbook, out: &mut Vec<Diagnostic>) {
+    let s = &rb.spec;
+    let crd_shape = s.trigger.is_some() || s.action.is_some();
+    let doc_shape = !s.triggers.is_empty() || !s.steps.is_empty();
+    if crd_shape {
+        if s.trigger.is_none() {
+            out.push(error(spec().key("trigger"), Rule::Core1, "required together with spec.action"));
+        }
+        if s.action.is_none() {
+            out.push(error(spec().key("action"), Rule::Core1, "required together with spec.trigger"));
+        }
+    } else if doc_shape {
+        if s.triggers.is_empty() {
+            out.push(error(spec().key("triggers"), Rule::Core1, "required together with spec.steps"));
+        }
+        if s.steps.is_empty() {
+            out.push(error(spec().key("steps"), Rule::Core1, "required together with spec.triggers"));
+        }
+    } else {
+        out.push(error(spec(), Rule::Core1, "a Runbook needs trigger + action, or triggers + steps"));
+    }
+    if let Some(c) = &s.cooldown
+        && let Err(e) = Duration::parse_units(c, "smh")
+    {
+        out.push(error(spec().key("cooldown"), Rule::Core1, e.to_string()));
+    }
 }

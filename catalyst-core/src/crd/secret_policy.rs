@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{Extra, NamespacedRef};
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 
 /// Rotation rules for secrets matching label selectors.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -97,4 +99,36 @@ pub struct SecretPolicyStatus {
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Extra,
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_secret_policy(policy: &SecretPolicy, out: &mut Vec<Diagnostic>) {
+    for (i, rule) in policy.spec.rotation.iter().enumerate() {
+        let path = spec().key("rotation").index(i);
+        let ttl = match Duration::parse(&rule.ttl) {
+            Ok(d) if d.is_zero() => {
+                out.push(error(path.key("ttl"), Rule::Core1, "must be longer than zero"));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                out.push(error(path.key("ttl"), Rule::Core1, e.to_string()));
+                None
+            }
+        };
+        if let Some(grace) = &rule.grace_period {
+            match Duration::parse(grace) {
+                Ok(g) if ttl.is_some_and(|t| g >= t) => {
+                    out.push(error(
+                        path.key("gracePeriod"),
+                        Rule::Core1,
+                        format!("{grace} is not shorter than ttl {}", rule.ttl),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => out.push(error(path.key("gracePeriod"), Rule::Core1, e.to_string())),
+            }
+        }
+    }
 }

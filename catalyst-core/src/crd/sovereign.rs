@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::Extra;
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 use catalyst_naming::Provider;
 
 /// A Catalyst deployment: one FQDN, its regions and the parent domains it hosts Organizations in.
@@ -294,5 +296,41 @@ impl ParentDomain {
     /// A parent domain and its role.
     pub fn new(name: impl Into<String>, role: ParentDomainRole) -> Self {
         Self { name: name.into(), role, extra: Extra::default() }
+    }
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_sovereign(sov: &Sovereign, out: &mut Vec<Diagnostic>) {
+    let s = &sov.spec;
+    if let Err(e) = Fqdn::sovereign(&s.fqdn) {
+        out.push(error(spec().key("fqdn"), Rule::Name28, e.to_string()));
+    }
+    if !s.parent_domains.is_empty() {
+        let primaries = s.parent_domains.iter().filter(|d| d.role == ParentDomainRole::Primary).count();
+        if primaries != 1 {
+            out.push(error(
+                spec().key("parentDomains"),
+                Rule::Core1,
+                format!("exactly one parent domain must have role primary, found {primaries}"),
+            ));
+        }
+    }
+    duplicates(s.parent_domains.iter().map(|d| d.name.as_str()), &spec().key("parentDomains"), "name", out);
+    duplicates(s.regions.iter().map(|r| r.code.as_str()), &spec().key("regions"), "code", out);
+    let topology = s.bcp_topology.unwrap_or(BcpTopology::SingleRegion);
+    let n = s.regions.len();
+    match topology {
+        BcpTopology::SingleRegion if n > 1 => out.push(error(
+            spec().key("regions"),
+            Rule::Core1,
+            format!("bcpTopology single-region allows 1 region, found {n}"),
+        )),
+        BcpTopology::ActiveActive | BcpTopology::ActiveHotstandby if n < 2 => out.push(error(
+            spec().key("regions"),
+            Rule::Core1,
+            format!("bcpTopology {} needs at least 2 regions, found {n}", topology.as_str()),
+        )),
+        _ => {}
     }
 }

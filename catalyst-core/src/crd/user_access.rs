@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::common::Extra;
 use crate::conditions::Condition;
+#[allow(clippy::wildcard_imports, unused_imports, reason = "the rules share one vocabulary")]
+use crate::validate::prelude::*;
 
 /// A grant of a tier to a user or group, narrowed by label scopes.
 #[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -206,4 +208,57 @@ pub struct UserAccessStatus {
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Extra,
+}
+
+// --- rules beyond the schema (catalyst validate) ---------------------------------------
+
+pub(crate) fn check_user_access(ua: &UserAccess, out: &mut Vec<Diagnostic>) {
+    let s = &ua.spec;
+    if s.user.keycloak_subject.as_deref().is_none_or(str::is_empty) && s.user.keycloak_groups.is_empty() {
+        out.push(error(spec().key("user"), Rule::Ua2, "needs keycloakSubject or keycloakGroups"));
+    }
+    let tier = match s.tier() {
+        Some(Ok(t)) => Some(t),
+        Some(Err(r)) => {
+            out.push(error(
+                spec().key("tierRoleRef"),
+                Rule::Ua1,
+                format!("UnknownTier: {}", short_str(&r.0)),
+            ));
+            None
+        }
+        None => None,
+    };
+    let scopes = s.scopes.as_deref().unwrap_or(&[]);
+    if tier.is_some() && scopes.is_empty() {
+        out.push(error(
+            spec().key("scopes"),
+            Rule::Ua2,
+            "EmptyScope: a tier grant needs scopes; write [{key: \"*\", value: \"*\"}] for a global grant",
+        ));
+    }
+    for (i, scope) in scopes.iter().enumerate() {
+        let path = spec().key("scopes").index(i);
+        if scope.key == "*" && scope.value != "*" {
+            out.push(error(
+                path.key("value"),
+                Rule::Ua2,
+                "the wildcard key `*` only goes with the wildcard value `*`",
+            ));
+        }
+        if tier == Some(crate::crd::Tier::Developer)
+            && scope.key == catalyst_naming::keys::ENV_TYPE
+            && scope.value != "dev"
+        {
+            out.push(error(
+                path.key("value"),
+                Rule::Ua2,
+                format!(
+                    "developer grants are limited to {}=dev, not {}",
+                    catalyst_naming::keys::ENV_TYPE,
+                    short_str(&scope.value)
+                ),
+            ));
+        }
+    }
 }
