@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
     let package = Package::from_path(&tmp.path().join("src"), None).unwrap();
     let target: ArtifactRef = format!("{}/openova-io/bp-big:1.0.0", reg.host()).parse().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let client = Registry::new(RegistryOptions { plain_http: true, ..RegistryOptions::default() });
+    let client = Registry::new(RegistryOptions::new().with_plain_http(true));
     let digest = rt.block_on(client.push(&package, &target)).unwrap();
     rt.block_on(client.sign(&target, &digest, &signing)).unwrap();
     eprintln!("layer {} bytes, manifest {digest}", package.layer.len());

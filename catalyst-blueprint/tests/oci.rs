@@ -59,7 +59,7 @@ impl Keys {
 }
 
 fn registry(options: RegistryOptions) -> Registry {
-    Registry::new(RegistryOptions { plain_http: true, ..options })
+    Registry::new(options.with_plain_http(true))
 }
 
 fn raw_client() -> oci_client::Client {
@@ -352,10 +352,9 @@ async fn malicious_archives_are_refused_after_verification_and_leave_nothing() {
     let reg = TestRegistry::start().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let keys = Keys::new();
-    let client = registry(RegistryOptions {
-        limits: Limits { max_total_bytes: 8 * 1024 * 1024, ..Limits::default() },
-        ..RegistryOptions::default()
-    });
+    let client = registry(
+        RegistryOptions::new().with_limits(Limits { max_total_bytes: 8 * 1024 * 1024, ..Limits::default() }),
+    );
     let verify = Verification::Keys(vec![keys.public("a")]);
     let out = tmp.path().join("out");
     let chart = b"apiVersion: v2\nname: evil\nversion: 1.0.0\n".as_slice();
@@ -390,7 +389,7 @@ async fn malicious_archives_are_refused_after_verification_and_leave_nothing() {
     assert_eq!(e.to_string(), "archive too large: decompressed size exceeds 8388608");
 
     // A layer over the download cap is not fetched at all.
-    let small = registry(RegistryOptions { max_layer_bytes: 1024, ..RegistryOptions::default() });
+    let small = registry(RegistryOptions::new().with_max_layer_bytes(1024));
     let big = push_raw_chart(
         &reg,
         &client,
@@ -475,13 +474,42 @@ async fn signatures_interoperate_with_openssl_both_ways() {
     );
 }
 
+/// Issue 17 §10: a `Registry` is `Clone`, and each call counts its own bytes: concurrent
+/// pulls on clones report what a lone pull does, not each other's bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clones_pull_concurrently_and_each_counts_its_own_bytes() {
+    let reg = TestRegistry::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    let client = registry(RegistryOptions::new());
+    let target: ArtifactRef = format!("{}/openova-io/bp-demo:1.0.0", reg.host()).parse().unwrap();
+    let digest = client
+        .push(&Package::from_path(&blueprint(tmp.path(), "1.0.0"), None).unwrap(), &target)
+        .await
+        .unwrap();
+    client.sign(&target, &digest, &keys.signing("a")).await.unwrap();
+    let verify = Verification::Keys(vec![keys.public("a")]);
+    let alone = client.pull(&target, &verify, &tmp.path().join("alone")).await.unwrap().downloaded;
+    assert!(alone > 0);
+    let pulls: Vec<_> = (0..4)
+        .map(|i| {
+            let (client, target, verify) = (client.clone(), target.clone(), verify.clone());
+            let out = tmp.path().join(format!("c{i}"));
+            tokio::spawn(async move { client.pull(&target, &verify, &out).await.unwrap().downloaded })
+        })
+        .collect();
+    for pull in pulls {
+        assert_eq!(pull.await.unwrap(), alone);
+    }
+}
+
 #[tokio::test]
 async fn a_second_pull_of_a_digest_comes_from_the_cache_and_is_rechecked() {
     let mut reg = TestRegistry::start().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let keys = Keys::new();
     let cache = tmp.path().join("cache");
-    let client = registry(RegistryOptions { cache_dir: Some(cache.clone()), ..RegistryOptions::default() });
+    let client = registry(RegistryOptions::new().with_cache_dir(cache.clone()));
     let target: ArtifactRef = format!("{}/openova-io/bp-demo:1.0.0", reg.host()).parse().unwrap();
     let digest = client
         .push(&Package::from_path(&blueprint(tmp.path(), "1.0.0"), None).unwrap(), &target)
@@ -732,10 +760,8 @@ async fn a_configured_mirror_maps_the_signed_name() {
     let keys_a = Verification::Keys(vec![keys.public("a")]);
     let e = client.pull(&mirrored, &keys_a, &tmp.path().join("a")).await.unwrap_err();
     assert!(matches!(e, OciError::ReferenceMismatch { .. }), "{e}");
-    let with_mirror = registry(RegistryOptions {
-        mirrors: vec![format!("{host}/proxy-ghcr={host}").parse().unwrap()],
-        ..RegistryOptions::default()
-    });
+    let with_mirror =
+        registry(RegistryOptions::new().with_mirror(format!("{host}/proxy-ghcr={host}").parse().unwrap()));
     let pulled = with_mirror.pull(&mirrored, &keys_a, &tmp.path().join("b")).await.unwrap();
     assert_eq!(pulled.digest, d);
 }
@@ -772,10 +798,7 @@ fn fake_registry(answer: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'stati
 #[tokio::test]
 async fn a_silent_registry_hits_the_deadline() {
     let host = fake_registry(|_| None);
-    let client = registry(RegistryOptions {
-        deadline: std::time::Duration::from_secs(2),
-        ..RegistryOptions::default()
-    });
+    let client = registry(RegistryOptions::new().with_deadline(std::time::Duration::from_secs(2)));
     let keys = Keys::new();
     let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
     let started = std::time::Instant::now();
@@ -787,10 +810,7 @@ async fn a_silent_registry_hits_the_deadline() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     // The read timeout alone ends a silent answer too.
-    let client = registry(RegistryOptions {
-        read_timeout: std::time::Duration::from_secs(1),
-        ..RegistryOptions::default()
-    });
+    let client = registry(RegistryOptions::new().with_read_timeout(std::time::Duration::from_secs(1)));
     let started = std::time::Instant::now();
     let e = client.verify(&r, &[keys.public("a")]).await.unwrap_err();
     assert!(matches!(e, OciError::Registry { .. }), "{e}");
@@ -871,10 +891,12 @@ async fn credentials_go_only_to_a_realm_on_the_registrys_site() {
             Some(c.clone().into_bytes())
         }
     });
-    let client = registry(RegistryOptions {
-        credentials: Some(catalyst_blueprint::oci::Credentials::new(host.clone(), "robot", "s3cret")),
-        ..RegistryOptions::default()
-    });
+    let client =
+        registry(RegistryOptions::new().with_credentials(Some(catalyst_blueprint::oci::Credentials::new(
+            host.clone(),
+            "robot",
+            "s3cret",
+        ))));
     let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
     let e = client.resolve(&r).await.unwrap_err();
     assert!(matches!(e, OciError::NotFound(_)), "{e}");
@@ -908,10 +930,12 @@ async fn credentials_go_only_to_a_realm_on_the_registrys_site() {
     // A realm on another host never gets them (nor any request).
     let c = challenge("https://attacker.example.test/token");
     let host = fake_registry(move |_| Some(c.clone().into_bytes()));
-    let client = registry(RegistryOptions {
-        credentials: Some(catalyst_blueprint::oci::Credentials::new(host.clone(), "robot", "s3cret")),
-        ..RegistryOptions::default()
-    });
+    let client =
+        registry(RegistryOptions::new().with_credentials(Some(catalyst_blueprint::oci::Credentials::new(
+            host.clone(),
+            "robot",
+            "s3cret",
+        ))));
     let r: ArtifactRef = format!("{host}/openova-io/bp-demo:1.0.0").parse().unwrap();
     let e = client.resolve(&r).await.unwrap_err();
     assert!(

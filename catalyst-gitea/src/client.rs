@@ -181,6 +181,72 @@ struct ApiMessage {
     message: String,
 }
 
+/// How to reach Gitea: [`Config::new`] (30 s per request, connecting within 10 s, 3
+/// attempts on 5xx and timeouts, [`MAX_RESPONSE_BYTES`] per answer), then `with_*`.
+///
+/// ```
+/// use std::time::Duration;
+/// use catalyst_gitea::Config;
+///
+/// let config = Config::new("https://gitea.example.test/api/v1").with_timeout(Duration::from_secs(5)).with_attempts(1);
+/// assert_eq!(config.attempts, 1);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The server: its root or `…/api/v1`.
+    pub base_url: String,
+    /// The longest one request takes.
+    pub timeout: Duration,
+    /// The longest wait for a connection (at most `timeout`).
+    pub connect_timeout: Duration,
+    /// Attempts for 5xx answers and timeouts, the first included (at least 1).
+    pub attempts: u32,
+    /// The largest successful answer read.
+    pub max_response: usize,
+}
+
+impl Config {
+    /// The defaults for `base_url`.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            attempts: 3,
+            max_response: MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// With another per-request timeout.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// With another connect timeout.
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// With another number of attempts (0 is taken as 1).
+    #[must_use]
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
+    }
+
+    /// With another cap on successful answers.
+    #[must_use]
+    pub fn with_max_response(mut self, bytes: usize) -> Self {
+        self.max_response = bytes;
+        self
+    }
+}
+
 /// The Gitea client. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -192,24 +258,24 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `base` (root or `…/api/v1`), 30 s timeout, 3 attempts on 5xx/timeouts.
+    /// A client for `base` (root or `…/api/v1`) with [`Config::new`]'s defaults.
     pub fn new(base: &str, token: Token) -> Result<Self, GiteaError> {
-        Self::with_timeout(base, token, Duration::from_secs(30))
+        Self::from_config(&Config::new(base), token)
     }
 
-    /// [`Client::new`] with another per-request timeout (connecting takes at most 10 s of it).
-    pub fn with_timeout(base: &str, token: Token, timeout: Duration) -> Result<Self, GiteaError> {
-        let base = BaseUrl::parse(base)?;
+    /// A client with `config`; the base URL is checked here.
+    pub fn from_config(config: &Config, token: Token) -> Result<Self, GiteaError> {
+        let base = BaseUrl::parse(&config.base_url)?;
         let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout.min(config.timeout))
             // NB: a redirect could point the token anywhere the server likes; none is followed,
             // and the error names where it pointed.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("catalyst-gitea/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|source| GiteaError::Transport { method: Method::GET, path: String::new(), source })?;
-        Ok(Self { http, base, token, attempts: 3, max_response: MAX_RESPONSE_BYTES })
+        Ok(Self { http, base, token, attempts: config.attempts.max(1), max_response: config.max_response })
     }
 
     /// Reads one answer, capped: a success up to the client's cap, an error body up to 64 KiB

@@ -44,7 +44,7 @@ mod types;
 mod url;
 
 #[cfg(feature = "client")]
-pub use crate::client::{Client, GiteaError};
+pub use crate::client::{Client, Config, GiteaError};
 pub use crate::types::{
     Branch, BranchCommit, File, Hook, Identity, MAX_FILE_BYTES, MAX_RESPONSE_BYTES, Org, Repo, Target, Token,
     Upsert,

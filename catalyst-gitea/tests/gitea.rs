@@ -404,3 +404,24 @@ async fn redirects_are_not_followed_and_messages_are_cleaned() {
     let err = Client::new(&url, Token::new(TOKEN)).unwrap().get_org("acme").await.unwrap_err();
     assert_eq!(err.to_string(), "Gitea forbids GET /orgs/acme (403):  [31mforged error: x");
 }
+
+/// Issue 17 §10: the client is configured through `Config` (`new` + `with_*`): attempts on a
+/// 5xx and the response cap are the configuration's.
+#[tokio::test]
+async fn config_sets_attempts_and_the_response_cap() {
+    let (url, connections) = raw_server(
+        b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}".to_vec(),
+    );
+    let client =
+        Client::from_config(&catalyst_gitea::Config::new(&url).with_attempts(1), Token::new(TOKEN)).unwrap();
+    let err = client.get_org("acme").await.unwrap_err();
+    assert!(matches!(err, GiteaError::Http { status: 503, .. }), "{err:?}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1, "one attempt only");
+
+    let body = format!("{{\"version\": \"{}\"}}", "1".repeat(4096));
+    let (url, _) =
+        raw_server(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes());
+    let small = catalyst_gitea::Config::new(&url).with_max_response(1024);
+    let err = Client::from_config(&small, Token::new(TOKEN)).unwrap().version().await.unwrap_err();
+    assert!(matches!(err, GiteaError::TooLarge { limit: 1024, .. }), "{err:?}");
+}

@@ -174,12 +174,12 @@ async fn pull_catalog(
             message: "at least one public key is needed: artifacts are verified before use".into(),
         });
     }
-    let registry = Registry::new(RegistryOptions {
-        plain_http: oci.plain_http,
-        // Only for the registry CATALYST_REGISTRY_HOST names: a catalog may list several.
-        credentials: Credentials::from_env_for_host(),
-        ..RegistryOptions::default()
-    });
+    let registry = Registry::new(
+        RegistryOptions::new()
+            .with_plain_http(oci.plain_http)
+            // Only for the registry CATALYST_REGISTRY_HOST names: a catalog may list several.
+            .with_credentials(Credentials::from_env_for_host()),
+    );
     let tmp = tempfile::tempdir().map_err(|source| LoadError::Folder {
         field: "catalog.oci",
         path: std::env::temp_dir(),

@@ -46,15 +46,18 @@ fn registry(args: &RegistryArgs, target: &ArtifactRef) -> Result<Registry, Failu
         .iter()
         .map(|m| m.parse().map_err(|e| Failure::usage(anyhow!("--mirror: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let registry = Registry::new(RegistryOptions {
-        plain_http: args.plain_http,
+    let mut options = RegistryOptions::new()
+        .with_plain_http(args.plain_http)
         // For the registry of the reference given, unless CATALYST_REGISTRY_HOST names another.
-        credentials: Credentials::from_env(target.registry()),
-        cache_dir: args.cache.clone(),
-        deadline: std::time::Duration::from_secs(args.timeout),
-        mirrors,
-        ..RegistryOptions::default()
-    });
+        .with_credentials(Credentials::from_env(target.registry()))
+        .with_deadline(std::time::Duration::from_secs(args.timeout));
+    if let Some(cache) = &args.cache {
+        options = options.with_cache_dir(cache.clone());
+    }
+    for mirror in mirrors {
+        options = options.with_mirror(mirror);
+    }
+    let registry = Registry::new(options);
     if !std::io::stderr().is_terminal() {
         return Ok(registry);
     }

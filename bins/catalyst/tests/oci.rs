@@ -304,7 +304,7 @@ async fn push_evil(w: &World) -> String {
     c.push_manifest_raw(&r, manifest.clone(), http::HeaderValue::from_static(OCI_MANIFEST)).await.unwrap();
     let target: ArtifactRef = w.reference("9.0.0").parse().unwrap();
     let key = SigningKey::from_pem(&fs::read(w.path("a.key")).unwrap(), None, "a.key").unwrap();
-    Registry::new(RegistryOptions { plain_http: true, ..RegistryOptions::default() })
+    Registry::new(RegistryOptions::new().with_plain_http(true))
         .sign(&target, &Digest::of(&manifest), &key)
         .await
         .unwrap();

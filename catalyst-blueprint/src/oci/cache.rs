@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::artifact::{COSIGN_SIMPLE_SIGNING, Digest, Manifest};
 
+#[derive(Clone)]
 pub(crate) struct Cache {
     root: PathBuf,
 }
