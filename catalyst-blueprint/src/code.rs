@@ -51,6 +51,10 @@ codes! {
     InvalidSpec,
     /// A field the model does not know; kept verbatim.
     UnknownField,
+    /// The document breaks the Blueprint CRD's structural schema, as the API server would
+    /// reject it (checked by catalyst-core's `blueprint_crd_findings`; the message ends with
+    /// the schema keyword).
+    CrdSchema,
     /// A field of the wrong type.
     InvalidField,
     /// A label is not a string.

@@ -151,7 +151,13 @@ impl Checker<'_> {
                     for (i, item) in items.iter().enumerate() {
                         let p = at.key("supported").index(i);
                         self.one_of(Some(item), &p, CODE, &TOPOLOGIES);
-                        supported.extend(item.as_str());
+                        if let Some(t) = item.as_str() {
+                            // A list-type set in the CRD: each topology once.
+                            if supported.contains(&t) {
+                                self.error(CODE, p, format!("{t} is listed twice"));
+                            }
+                            supported.push(t);
+                        }
                     }
                 }
             }

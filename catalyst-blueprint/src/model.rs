@@ -430,19 +430,19 @@ impl Walk {
             }
             match (k.as_str(), v) {
                 ("tagline" | "icon" | "license", Value::String(_) | Value::Null)
-                | ("tags", Value::Null)
-                | ("screenshots", _) => {}
-                ("tags", Value::Array(items)) => {
+                | ("tags" | "screenshots", Value::Null) => {}
+                ("tags" | "screenshots", Value::Array(items)) => {
                     for (i, item) in items.iter().enumerate().filter(|(_, item)| !item.is_string()) {
                         self.error(
                             Code::InvalidField,
-                            at.key("tags").index(i),
+                            at.key(k).index(i),
                             format!("expected a string, found {}", kind_of(item)),
                         );
                     }
                 }
-                ("tagline" | "icon" | "license" | "tags", other) => {
-                    let want = if k == "tags" { "a list of strings" } else { "a string" };
+                ("tagline" | "icon" | "license" | "tags" | "screenshots", other) => {
+                    let want =
+                        if k == "tags" || k == "screenshots" { "a list of strings" } else { "a string" };
                     self.error(
                         Code::InvalidField,
                         at.key(k),
@@ -620,7 +620,16 @@ impl Walk {
             p.error(Code::InvalidPlacementSchema, sub, msg);
         };
         let modes: Vec<String> = match m.get("modes") {
-            Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate().filter(|(_, item)| !item.is_string()) {
+                    bad(
+                        self,
+                        at.key("modes").index(i),
+                        format!("expected a string, found {}", kind_of(item)),
+                    );
+                }
+                items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()
+            }
             _ => Vec::new(),
         };
         if modes.is_empty() {
@@ -665,12 +674,39 @@ impl Walk {
     }
 
     fn upgrades(&mut self, v: Option<&Value>) -> Vec<Constraint> {
-        let Some(Value::Object(m)) = v else { return Vec::new() };
+        let at = spec_path().key("upgrades");
+        let m = match v {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Object(m)) => m,
+            Some(other) => {
+                self.error(Code::InvalidSpec, at, format!("expected a mapping, found {}", kind_of(other)));
+                return Vec::new();
+            }
+        };
+        for key in ["from", "blocks"] {
+            match m.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate().filter(|(_, item)| !item.is_string()) {
+                        self.error(
+                            Code::InvalidSpec,
+                            at.key(key).index(i),
+                            format!("expected a string, found {}", kind_of(item)),
+                        );
+                    }
+                }
+                Some(other) => self.error(
+                    Code::InvalidSpec,
+                    at.key(key),
+                    format!("expected a list of versions, found {}", kind_of(other)),
+                ),
+            }
+        }
         let mut out = Vec::new();
         if let Some(Value::Array(from)) = m.get("from") {
             for (i, f) in from.iter().enumerate() {
-                let text = f.as_str().map_or_else(|| f.to_string(), str::to_owned);
-                match Constraint::parse(&text) {
+                let Some(text) = f.as_str() else { continue };
+                match Constraint::parse(text) {
                     Ok(c) => out.push(c),
                     Err(e) => self.error(
                         Code::InvalidRange,

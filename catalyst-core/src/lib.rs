@@ -1,44 +1,52 @@
-//! What every Catalyst controller and tool shares about the platform's Kubernetes objects.
+//! The OpenOva Catalyst platform's Kubernetes objects, shared by every controller and tool:
+//! the ten Catalyst custom resources as kube `CustomResource` types with structural schemas
+//! and their CustomResourceDefinitions (SPEC CORE-1 … CORE-3), and the rules the schemas
+//! cannot say, each finding with the YAML path of the field (CORE-4, CORE-5).
 //!
-//! - [`crd`]: the ten Catalyst custom resources as kube `CustomResource` types with structural
-//!   schemas, and their CustomResourceDefinitions (SPEC CORE-1 … CORE-3).
-//! - [`validate`]: schema, naming and cross-field validation of documents, each finding with
-//!   the YAML path of the field (CORE-4, CORE-5; `catalyst validate`).
+//! ```
+//! use catalyst_core::crd::{Environment, EnvironmentPlacement, EnvironmentRegion, EnvironmentSpec};
+//! use catalyst_core::validate::validate_yaml;
+//! use catalyst_naming::{BuildingBlock, EnvType, Provider};
+//! use kube::CustomResourceExt as _;
+//!
+//! // Typed objects, built from their required fields; the names are catalyst-naming's types.
+//! let spec = EnvironmentSpec::new("acme", EnvType::Prod, EnvironmentPlacement::MultiRegion,
+//!     vec![EnvironmentRegion::new(Provider::Hetzner, "fsn", BuildingBlock::Rtz)]);
+//! let env = Environment::new("acme-prod", spec);
+//! assert_eq!(env.spec.jetstream_subject_prefix(), "ws.acme-prod.>");
+//!
+//! // What the CRD cannot express: multi-region needs at least two regions.
+//! let err = env.spec.validate_placement().unwrap_err();
+//! assert_eq!(err.to_string(), "spec.regions: placement multi-region needs at least 2 regions, found 1 [CORE-5]");
+//!
+//! // The same check on documents, as `catalyst validate` runs it.
+//! let reports = validate_yaml(&serde_json::to_string(&env)?)?;
+//! assert!(!reports[0].is_valid());
+//!
+//! // The CustomResourceDefinition to apply.
+//! assert_eq!(Environment::crd().spec.names.kind, "Environment");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Also here:
 //! - [`conditions`]: the status-conditions helper (CORE-2).
 //! - [`gitops`]: what the environment-controller writes to Gitea for an Environment, rendered
 //!   byte-for-byte as the platform's controller does (ENV-3, ENV-8, ENV-13).
-//! - The Phase-1 deployment-outcome classifier (CORE-14 … CORE-17): from the HelmReleases of a
-//!   new Sovereign's bootstrap kit it decides "ready" or "failed", and it can never report
-//!   "ready" without evidence.
+//! - The Phase-1 deployment-outcome classifier ([`classify`], CORE-14 … CORE-17): from the
+//!   HelmReleases of a new Sovereign's bootstrap kit it decides "ready" or "failed", and it
+//!   can never report "ready" without evidence.
 //! - `registry` (feature `client`): clusters by ID from a directory of kubeconfigs, kept
 //!   current by a background rescan and self-registration of the home cluster (CORE-6 … CORE-13).
 //!
 //! Like every kube-rs library, this crate does not pick a Kubernetes version: the binary that
 //! uses it enables one `k8s-openapi` version feature (e.g. `latest`).
 //!
-//! ```
-//! use std::collections::BTreeMap;
-//! use catalyst_core::{classify, component_state, terminate_gate, ComponentState, DeploymentStatus,
-//!     GateConfig, Outcome, ReadyCondition};
-//!
-//! let mut states = BTreeMap::new();
-//! let ready = ReadyCondition { status: "True", reason: "InstallSucceeded", message: "" };
-//! states.insert("cilium".to_string(), component_state(Some(ready)));
-//! states.insert("cert-manager".to_string(), component_state(None)); // no condition yet
-//!
-//! // Not every component is terminal: the watch goes on.
-//! assert_eq!(terminate_gate(true, &states, GateConfig::default()), None);
-//!
-//! // The deadline passes: "timeout" is a failure, never "ready".
-//! let c = classify(Some(Outcome::Timeout), &states);
-//! assert_eq!(c.status, DeploymentStatus::Failed);
-//! assert_eq!(c.error.as_deref(), Some("not all components reached a terminal state (outcome timeout); still waiting on: cert-manager (pending)"));
-//! ```
-//!
 //! # Crate features
 //!
 //! - `client`: the `registry` module. It brings kube's client, tokio and rustls (on aws-lc-rs,
 //!   the workspace's one TLS stack); without it the crate has no I/O at all.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod conditions;
 pub mod crd;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use catalyst_blueprint::Blueprint;
-use catalyst_core::validate::{Checked, validate_document};
+use catalyst_core::validate::{Checked, blueprint_crd_findings, validate_document};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -56,13 +56,17 @@ fn verdicts(doc: &Value) -> Option<(bool, bool, String, String)> {
     if let Checked::Skipped(_) = report.checked {
         return None;
     }
-    let lint = Blueprint::from_value(doc, None);
+    // `catalyst blueprint lint` runs the model and the CRD schema on each file.
+    let model = Blueprint::from_value(doc, None);
+    let crd = blueprint_crd_findings(doc);
     let validate_errors: Vec<String> = report.errors().map(ToString::to_string).collect();
-    let lint_errors = match &lint {
-        Ok(_) => String::new(),
-        Err(d) => d.errors().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+    let mut lint_errors: Vec<String> = match &model {
+        Ok(_) => Vec::new(),
+        Err(d) => d.errors().map(ToString::to_string).collect(),
     };
-    Some((report.is_valid(), lint.is_ok(), validate_errors.join("\n"), lint_errors))
+    lint_errors.extend(crd.errors().map(ToString::to_string));
+    let lint_ok = model.is_ok() && !crd.has_errors();
+    Some((report.is_valid(), lint_ok, validate_errors.join("\n"), lint_errors.join("\n")))
 }
 
 fn assert_agree(label: &str, doc: &Value) {
@@ -277,4 +281,26 @@ proptest! {
 fn blueprint_documents_cached() -> &'static [(String, Value)] {
     static DOCS: std::sync::OnceLock<Vec<(String, Value)>> = std::sync::OnceLock::new();
     DOCS.get_or_init(blueprint_documents)
+}
+
+/// Shapes the API server rejects are errors in both, whether the model or the CRD schema
+/// catches them (issue 17 review).
+#[test]
+fn crd_rejections_are_errors_in_both() {
+    let (_, base) = blueprint_documents().into_iter().find(|(l, _)| l.starts_with("cilium/")).unwrap();
+    for (field, value) in [
+        ("depends", serde_json::json!([{"blueprint": "bp-cert-manager", "alias": 5}])),
+        ("upgrades", serde_json::json!({"from": "1.0.0"})),
+        (
+            "topology",
+            serde_json::json!({"supported": ["singleton", "singleton"], "defaults": {"multi-region": "singleton", "single-region": "singleton"}}),
+        ),
+        ("card", serde_json::json!({"title": "X", "screenshots": 5})),
+        ("placementSchema", serde_json::json!({"modes": ["singleton", 7]})),
+    ] {
+        let mut doc = base.clone();
+        doc["spec"][field] = value;
+        let (v, l, ve, le) = verdicts(&doc).unwrap();
+        assert!(!v && !l, "{field}: validate {v} ({ve}), lint {l} ({le})");
+    }
 }

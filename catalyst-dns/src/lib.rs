@@ -15,7 +15,7 @@
 //!     records:
 //!       - {name: www, type: A, ttl: 300, content: [127.0.0.2, 127.0.0.1]}
 //!       - {name: geo, type: LUA, ttl: 30, lua: {pickclosest: [127.0.0.10, 127.0.0.20]}}
-//! "#).map_err(|errors| errors[0].clone())?;
+//! "#)?;
 //! // Against an empty zone: two record sets to create, each marked as team-web's.
 //! let plan = plan_zone(&zones[0], Some(&[] as &[ActualSet]), false);
 //! assert!(matches!(plan.changes[0], Change::Create { .. }));

@@ -261,7 +261,8 @@ impl<C: Code> fmt::Display for Diagnostic<C> {
     /// `file: path: message [code]` (the file only when known).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(file) = &self.file {
-            write!(f, "{file}: ")?;
+            // A file name can come from an archive or a folder an attacker filled.
+            write!(f, "{}: ", crate::untrusted::escape_unsafe(file))?;
         }
         write!(f, "{}: {} [{}]", self.path, self.message, self.code.as_str())
     }

@@ -41,6 +41,30 @@ pub fn remote_bytes(raw: &[u8]) -> String {
     remote_text(&String::from_utf8_lossy(head))
 }
 
+/// `raw` with every control, bidi-override and line-separator character written as a
+/// visible escape (`\u{a}`), so text from a file name or a remote answer cannot start a new
+/// line, reorder what follows, or merge with other text that differs only there.
+///
+/// ```
+/// use catalyst_naming::untrusted::escape_unsafe;
+/// assert_eq!(escape_unsafe("a\nb\u{202e}c"), "a\\u{a}b\\u{202e}c");
+/// assert_eq!(escape_unsafe("plain"), "plain");
+/// ```
+pub fn escape_unsafe(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len() + 8);
+    for c in raw.chars() {
+        if is_unsafe(c) {
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')

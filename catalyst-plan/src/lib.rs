@@ -11,13 +11,24 @@
 //! first. Nothing talks to a cluster, a DNS server or Gitea.
 //!
 //! ```
-//! use catalyst_plan::{example, plan::plan};
+//! use catalyst_plan::{embedded_inputs, plan::plan, spec::SovereignFile};
 //!
-//! let (file, inputs) = example();
-//! let p = plan(&file, &inputs);
+//! let file = SovereignFile::parse("
+//! sovereign: {fqdn: omantel.biz, provider: hetzner}
+//! regions: [{region: fsn, buildingBlocks: [rtz, mgt], lbIps: [127.0.10.1]}]
+//! organizations:
+//!   - slug: acme
+//!     owners: [{email: ops@acme.example}]
+//!     environments: [{envType: prod, regions: [fsn]}]
+//!     applications: [{name: chat, blueprint: bp-librechat}]
+//! ")?;
+//! // With the platform's own catalog and bootstrap kit (or `catalyst_plan::load` a folder).
+//! let p = plan(&file, &embedded_inputs());
 //! assert!(p.problems.is_empty(), "{:?}", p.problems);
-//! assert_eq!(p.sovereign.fqdn, "omantel.biz");
-//! assert!(p.summary.applications >= 3);
+//! assert_eq!(p.names.control_plane_dns["gitea"], "gitea.hfmp.omantel.biz");
+//! assert_eq!(p.applications[0].hostnames, ["chat.acme-prod.omantel.biz"]);
+//! assert_eq!(p.applications[0].install_order.last().map(|s| s.name.as_str()), Some("bp-librechat"));
+//! # Ok::<(), catalyst_plan::spec::FileError>(())
 //! ```
 
 pub mod code;

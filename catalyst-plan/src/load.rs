@@ -54,7 +54,8 @@ pub enum LoadError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The registry answered, and what it holds is refused (unsigned, wrong key, unsafe
-    /// archive, no `blueprint.yaml`) or could not be fetched.
+    /// archive, no `blueprint.yaml`) or could not be fetched. Shown with the reference as
+    /// written in the file (the cause may name the digest it resolved to).
     #[cfg(feature = "oci")]
     #[error("{field}: {reference}")]
     Pull {

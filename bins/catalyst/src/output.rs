@@ -95,6 +95,10 @@ fn text(value: &Value, indent: usize, out: &mut String) {
 pub(crate) fn finding_line<C: catalyst_naming::diagnostic::Code>(
     d: &catalyst_naming::Diagnostic<C>,
 ) -> String {
-    let file = d.file.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
+    let file = d
+        .file
+        .as_deref()
+        .map(|f| format!("{}: ", catalyst_naming::untrusted::escape_unsafe(f)))
+        .unwrap_or_default();
     format!("{}[{}]: {file}{}: {}", d.severity, d.code.as_str(), d.path.as_str(), d.message)
 }

@@ -243,3 +243,24 @@ fn a_hostile_when_is_a_finding_not_a_crash() {
     let out = catalyst(&["blueprint", "resolve", "--catalog", &catalog, "bp-app"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
+
+/// Issue 17 §3: `blueprint lint` runs the CRD's structural schema as `validate` does, so a
+/// finding only the schema makes shows in both, under the same path.
+#[test]
+fn lint_and_validate_share_the_crd_schema_findings() {
+    let dir = Scratch::new("crd-schema");
+    dir.write(
+        "demo/blueprint.yaml",
+        "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-demo}\nspec:\n  version: 1.0.0\n  card: {title: Demo}\n  visibility: listed\n  endpoints: [{name: ui, hostnameTemplate: x, port: 80, protocol: http, bogus: 1}]\n",
+    );
+    let lint = catalyst(&["blueprint", "lint", "--catalog", dir.path()]);
+    let lint_out = text(&lint.stdout);
+    assert!(lint.status.success(), "{lint_out}");
+    assert!(lint_out.contains("warning[CrdSchema]: "), "{lint_out}");
+    assert!(lint_out.contains("blueprint.yaml: spec.endpoints[0].bogus: unknown field"), "{lint_out}");
+    let file = Path::new(dir.path()).join("demo/blueprint.yaml");
+    let validate = catalyst(&["validate", file.to_str().unwrap()]);
+    let validate_out = text(&validate.stdout);
+    assert!(validate.status.success(), "{validate_out}");
+    assert!(validate_out.contains("warning: spec.endpoints[0].bogus: unknown field"), "{validate_out}");
+}

@@ -440,7 +440,11 @@ impl Registry {
             if let Some(value) = &auth {
                 req = req.header(http::header::AUTHORIZATION, value.clone());
             }
-            let resp = req.send().await.map_err(|e| fail(format!("GET {url}: {e}")))?;
+            // reqwest's Display leaves out the cause (refused, TLS, DNS): show the chain.
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| fail(format!("GET {url}: {}", catalyst_naming::diagnostic::Chain(&e))))?;
             if resp.status() != http::StatusCode::UNAUTHORIZED || attempt == 2 {
                 return Ok(resp);
             }
@@ -474,7 +478,7 @@ impl Registry {
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| OciError::Registry {
             reference: reference.to_string(),
-            message: format!("reading the {what}: {e}"),
+            message: format!("reading the {what}: {}", catalyst_naming::diagnostic::Chain(&e)),
         })? {
             if (bytes.len() + chunk.len()) as u64 > limit {
                 return Err(too_large((bytes.len() + chunk.len()) as u64));
@@ -500,11 +504,17 @@ impl Registry {
                 break;
             }
         }
+        let _ = DOWNLOADED.try_with(|n| n.set(n.get() + body.len() as u64));
         let text = String::from_utf8_lossy(&body);
+        // Only a 404 means "not there": an error code in the body of a 403, 429 or 500 must
+        // not hide that answer behind "not found".
         if status == http::StatusCode::NOT_FOUND
-            || text.contains("MANIFEST_UNKNOWN")
-            || text.contains("NAME_UNKNOWN")
-            || text.contains("BLOB_UNKNOWN")
+            || (status.is_client_error()
+                && status != http::StatusCode::FORBIDDEN
+                && status != http::StatusCode::TOO_MANY_REQUESTS
+                && (text.contains("MANIFEST_UNKNOWN")
+                    || text.contains("NAME_UNKNOWN")
+                    || text.contains("BLOB_UNKNOWN")))
         {
             return OciError::NotFound(reference.to_string());
         }
@@ -623,7 +633,9 @@ impl Registry {
         self.report(Transfer::Start { what, total: size });
         let resp = self.get(&self.blob_http, &url, "*/*", reference).await;
         let bytes = match resp {
-            Ok(resp) if resp.status().is_success() => self.read_capped(resp, reference, what, limit).await,
+            // The declared size is the cap: a registry that says 1 byte and sends more is cut
+            // off there (the digest check then fails), not read up to the limit.
+            Ok(resp) if resp.status().is_success() => self.read_capped(resp, reference, what, size).await,
             Ok(resp) => Err(Self::answer_error(resp, reference, &url).await),
             Err(e) => Err(e),
         };

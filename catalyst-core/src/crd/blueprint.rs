@@ -341,12 +341,55 @@ pub enum BlueprintPhase {
 
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
-/// Blueprint documents are judged by catalyst-blueprint's model, the rule set of `blueprint
-/// lint` (SPEC BP-1 … BP-7 and the CRD fields the controllers read): the two cannot disagree.
+/// A Blueprint document is judged by two checks, and `catalyst validate` and `catalyst
+/// blueprint lint` run both: catalyst-blueprint's model (SPEC BP-1 … BP-7 and the CRD fields
+/// the controllers read) and [`blueprint_crd_findings`], the CRD's structural schema.
 pub(crate) fn check_blueprint(doc: &Value, out: &mut Vec<Diagnostic>) {
     let found = match catalyst_blueprint::Blueprint::from_value(doc, None) {
         Ok(bp) => bp.warnings,
         Err(all) => all,
     };
-    out.extend(found.into_iter().map(|d| d.map_code(Rule::Blueprint)));
+    let model: Vec<Diagnostic> = found.into_iter().map(|d| d.map_code(Rule::Blueprint)).collect();
+    let reported: BTreeSet<FieldPath> = model.iter().map(|d| d.path.clone()).collect();
+    out.extend(model);
+    // One finding per field: the schema does not repeat what the model said there.
+    out.extend(blueprint_crd_findings(doc).into_iter().filter(|d| !reported.contains(&d.path)));
+}
+
+/// The Blueprint CRD's structural schema and object-name rules applied to `doc`, as the API
+/// server would, except for the two shapes SPEC OP-1 accepts (with the model's warning):
+/// `metadata.version` in place of `spec.version`, and bare-string `depends` entries.
+///
+/// ```
+/// use catalyst_core::validate::blueprint_crd_findings;
+///
+/// let doc = serde_json::json!({"apiVersion": "catalyst.openova.io/v1", "kind": "Blueprint",
+///     "metadata": {"name": "bp-x"}, "spec": {"version": "1.0.0", "card": {"title": "X"},
+///     "visibility": "secret"}});
+/// let errors: Vec<String> = blueprint_crd_findings(&doc).errors().map(ToString::to_string).collect();
+/// assert_eq!(errors.len(), 1, "{errors:?}");
+/// assert!(errors[0].starts_with("spec.visibility: "), "{errors:?}");
+/// ```
+pub fn blueprint_crd_findings(doc: &Value) -> Diagnostics {
+    let mut out = Vec::new();
+    crate::validate::check_metadata(Kind::Blueprint, doc.get("metadata"), &mut out);
+    schema::check(Kind::Blueprint.schema(), doc, &FieldPath::root(), &mut out);
+    let spec_path = spec();
+    let has_metadata_version = doc.pointer("/metadata/version").is_some_and(Value::is_string);
+    let bare_depends: BTreeSet<FieldPath> = doc
+        .pointer("/spec/depends")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, d)| d.is_string())
+        .map(|(i, _)| spec_path.key("depends").index(i))
+        .collect();
+    out.retain(|d| {
+        let accepted_version = has_metadata_version
+            && (d.path == spec_path.key("version") || (d.path == spec_path && d.message.contains("version")));
+        let accepted_depends = bare_depends.iter().any(|p| d.path.starts_with(p));
+        !accepted_version && !accepted_depends
+    });
+    Diagnostics::from(out)
 }

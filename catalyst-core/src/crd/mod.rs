@@ -42,7 +42,7 @@ pub use application::{
 };
 pub use blueprint::{
     Blueprint, BlueprintCard, BlueprintPhase, BlueprintSpec, BlueprintStatus, BlueprintTopology, Endpoint,
-    HOSTNAME_TOKENS, MultiInstance, Sso, Topology, TopologyDefaults, Visibility,
+    HOSTNAME_TOKENS, MultiInstance, Sso, Topology, TopologyDefaults, Visibility, blueprint_crd_findings,
 };
 pub use catalyst_naming::{BuildingBlock, EnvType, Provider};
 pub use common::{Extra, NamespacedRef, Owner, OwnerRole};

@@ -28,6 +28,7 @@ use crate::schema::{self, short_str};
 /// to far less (etcd's 1.5 MiB request limit).
 pub const MAX_STREAM_BYTES: usize = 8 * 1024 * 1024;
 
+pub use crate::crd::blueprint_crd_findings;
 pub use crate::rule::Rule;
 
 /// What the rules beside each kind (`crate::crd::*`) are written with.
@@ -283,7 +284,7 @@ pub(crate) fn spec() -> FieldPath {
 }
 
 /// `metadata.name` is a DNS-1123 subdomain; namespace matches the kind's scope.
-fn check_metadata(kind: Kind, metadata: Option<&Value>, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check_metadata(kind: Kind, metadata: Option<&Value>, out: &mut Vec<Diagnostic>) {
     let meta = FieldPath::root().key("metadata");
     let Some(Value::Object(m)) = metadata else {
         out.push(error(meta, Rule::SchemaRequired, "required field is missing"));
