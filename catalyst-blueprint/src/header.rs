@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use catalyst_naming::{BLUEPRINT_PREFIX, BlueprintName, BlueprintVersion, NamingError};
+use catalyst_naming::{BLUEPRINT_PREFIX, BlueprintName, BlueprintVersion, FieldPath, NamingError};
+
+use crate::{Code, Diagnostics};
 use serde_json::Value;
 
 /// The two apiVersions in use (29 fixture files are `v1alpha1`, 19 are `v1`).
@@ -89,7 +91,7 @@ pub struct BlueprintHeader {
     /// The version.
     pub version: BlueprintVersion,
     /// Lint warnings about non-canonical spellings (SPEC BP-11).
-    pub warnings: Vec<String>,
+    pub warnings: Diagnostics,
 }
 
 /// Parses the identity of a blueprint.yaml. `folder`, when known, must agree with the name
@@ -99,7 +101,7 @@ pub struct BlueprintHeader {
 /// let yaml = "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: harbor}\nspec: {version: 1.0.0}\n";
 /// let h = catalyst_blueprint::parse_header(yaml, Some("harbor"))?;
 /// assert_eq!((h.name.as_str(), h.version.as_str()), ("bp-harbor", "1.0.0"));
-/// assert_eq!(h.warnings, ["metadata.name: \"harbor\" has no bp- prefix; the canonical name is bp-harbor"]);
+/// assert_eq!(h.warnings.to_string(), "metadata.name: \"harbor\" has no bp- prefix; the canonical name is bp-harbor [NameWithoutPrefix]");
 /// # Ok::<(), catalyst_blueprint::HeaderError>(())
 /// ```
 pub fn parse_header(yaml: &str, folder: Option<&str>) -> Result<BlueprintHeader, HeaderError> {
@@ -156,10 +158,15 @@ pub(crate) fn identity(doc: &Value, folder: Option<&str>) -> Result<BlueprintHea
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => string_at(doc.get("spec"), "version", "spec.version")?.map(str::to_owned),
     };
-    let mut warnings = Vec::new();
+    let mut warnings = Diagnostics::new();
+    let metadata_path = FieldPath::root().key("metadata");
     let name = BlueprintName::parse(raw_name).map_err(HeaderError::InvalidName)?;
     if name.as_str() != raw_name {
-        warnings.push(format!("metadata.name: {raw_name:?} has no bp- prefix; the canonical name is {name}"));
+        warnings.warning(
+            Code::NameWithoutPrefix,
+            metadata_path.key("name"),
+            format!("{raw_name:?} has no bp- prefix; the canonical name is {name}"),
+        );
     }
     if let Some(folder) = folder
         && name.short() != folder
@@ -176,7 +183,11 @@ pub(crate) fn identity(doc: &Value, folder: Option<&str>) -> Result<BlueprintHea
     let (path, version) = match (spec_version, meta_version) {
         (Some(v), _) => ("spec.version", v),
         (None, Some(v)) => {
-            warnings.push("metadata.version: the version belongs in spec.version".to_owned());
+            warnings.warning(
+                Code::MetadataVersion,
+                metadata_path.key("version"),
+                "the version belongs in spec.version",
+            );
             ("metadata.version", v.to_owned())
         }
         (None, None) => return Err(HeaderError::MissingVersion),

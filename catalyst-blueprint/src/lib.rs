@@ -38,6 +38,8 @@
 //! - `oci`: the `oci` module, push, pull and cosign verification of Blueprint OCI artifacts
 //!   against a registry (oci-client, sigstore, tokio, rustls).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod artifact;
 mod bootstrap;
 mod catalog;

@@ -237,16 +237,7 @@ impl Blueprint {
             Ok(h) => h,
             Err(e) => return Err(header_diagnostic(&e).into()),
         };
-        for w in &header.warnings {
-            let (path, msg) = w.split_once(": ").unwrap_or(("", w));
-            let metadata = FieldPath::root().key("metadata");
-            let (code, path) = if path == "metadata.version" {
-                (Code::MetadataVersion, metadata.key("version"))
-            } else {
-                (Code::NameWithoutPrefix, metadata.key("name"))
-            };
-            p.out.warning(code, path, msg);
-        }
+        p.out.extend(header.warnings.iter().cloned());
         let unknown = p.unknown_outside_spec(doc);
         let metadata = doc.get("metadata");
         let labels = p.string_map(

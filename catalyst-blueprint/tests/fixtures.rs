@@ -38,7 +38,10 @@ fn bp_1_documented_example_uses_metadata_version() {
         fixtures().join("openova/crds/doc-examples/docs/BLUEPRINT-AUTHORING.md.L84-L188.Blueprint.yaml");
     let h = parse_header(&std::fs::read_to_string(path).unwrap(), Some("wordpress")).unwrap();
     assert_eq!((h.name.as_str(), h.version.as_str()), ("bp-wordpress", "1.3.0"));
-    assert_eq!(h.warnings, ["metadata.version: the version belongs in spec.version"]);
+    assert_eq!(
+        h.warnings.to_string(),
+        "metadata.version: the version belongs in spec.version [MetadataVersion]"
+    );
 }
 
 #[test]

@@ -96,4 +96,6 @@ rules! {
     SchemaType => "schema.type",
     /// A field the schema does not know.
     SchemaUnknownField => "schema.unknownField",
+    /// A CRD schema that is not structural (Kubernetes would refuse the CRD).
+    SchemaStructural => "schema.structural",
 }

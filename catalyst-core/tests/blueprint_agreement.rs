@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use catalyst_blueprint::Blueprint;
-use catalyst_core::validate::{Checked, blueprint_crd_findings, validate_document};
+use catalyst_core::validate::{Checked, blueprint_lint_findings, validate_document};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -56,9 +56,13 @@ fn verdicts(doc: &Value) -> Option<(bool, bool, String, String)> {
     if let Checked::Skipped(_) = report.checked {
         return None;
     }
-    // `catalyst blueprint lint` runs the model and the CRD schema on each file.
+    // `catalyst blueprint lint` runs the model, then `blueprint_lint_findings` on each file.
     let model = Blueprint::from_value(doc, None);
-    let crd = blueprint_crd_findings(doc);
+    let model_findings: Vec<_> = match &model {
+        Ok(bp) => bp.warnings.to_vec(),
+        Err(d) => d.to_vec(),
+    };
+    let crd: catalyst_blueprint::Diagnostics = blueprint_lint_findings(doc, &model_findings).into();
     let validate_errors: Vec<String> = report.errors().map(ToString::to_string).collect();
     let mut lint_errors: Vec<String> = match &model {
         Ok(_) => Vec::new(),

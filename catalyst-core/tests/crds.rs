@@ -91,3 +91,17 @@ fn environment_printer_columns_and_short_names() {
 fn crd_yaml_snapshot() {
     insta::assert_snapshot!(crds_yaml());
 }
+
+/// `structural_problems` reports located diagnostics, not strings (issue 17 §2).
+#[test]
+fn a_non_structural_schema_is_reported_with_its_path() {
+    let schema = serde_json::json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {"a": {"type": "array"}}}}});
+    let problems = structural_problems(&schema);
+    assert_eq!(problems.len(), 1, "{problems}");
+    assert_eq!(problems[0].code, catalyst_core::validate::Rule::SchemaStructural);
+    assert!(problems[0].to_string().ends_with(": array without items [schema.structural]"), "{problems}");
+    assert!(
+        problems[0].path.as_str().contains("spec") && problems[0].path.as_str().ends_with('a'),
+        "{problems}"
+    );
+}

@@ -31,6 +31,8 @@
 //! # Ok::<(), catalyst_plan::spec::FileError>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod code;
 mod load;
 pub mod plan;

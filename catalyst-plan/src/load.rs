@@ -41,6 +41,16 @@ pub enum LoadError {
         /// Why.
         message: String,
     },
+    /// An artifact reference of `catalog.oci.blueprints` does not parse.
+    #[cfg(feature = "oci")]
+    #[error("{field}")]
+    Reference {
+        /// `catalog.oci.blueprints[N]`.
+        field: String,
+        /// The cause (it names the reference).
+        #[source]
+        source: catalyst_blueprint::artifact::ReferenceError,
+    },
     /// A public key of `catalog.oci.keys` cannot be read or parsed.
     #[cfg(feature = "oci")]
     #[error("{field}: {}", path.display())]
@@ -194,11 +204,10 @@ async fn pull_catalog(
             reference: r.clone(),
             source,
         };
-        let reference: ArtifactRef =
-            r.parse().map_err(|e: catalyst_blueprint::artifact::ReferenceError| LoadError::Refused {
-                field: format!("catalog.oci.blueprints[{i}]"),
-                message: format!("{r}: {e}"),
-            })?;
+        let reference: ArtifactRef = r.parse().map_err(|source| LoadError::Reference {
+            field: format!("catalog.oci.blueprints[{i}]"),
+            source,
+        })?;
         let dir = tmp.path().join(i.to_string());
         registry.pull(&reference, &verification, &dir).await.map_err(|e| pull_error(Box::new(e)))?;
         let found = read_tree(&dir, "blueprint.yaml").map_err(|e| pull_error(Box::new(e)))?;

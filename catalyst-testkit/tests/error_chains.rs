@@ -90,33 +90,162 @@ fn no_variant_prints_its_source() {
     }
     assert!(files.len() > 50, "found only {} source files", files.len());
     let mut offenders = Vec::new();
+    let mut variants = 0;
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
-        let starts: Vec<usize> = text.match_indices("#[error(").map(|(i, _)| i).collect();
-        for (n, &start) in starts.iter().enumerate() {
-            let end = starts.get(n + 1).copied().unwrap_or(text.len());
-            let chunk = &text[start..end];
-            // The variant ends at the enum's closing brace, if that comes first.
-            let chunk = chunk.find("\n}").map_or(chunk, |i| &chunk[..i]);
-            let attr_end = chunk.find(")]").unwrap_or(chunk.len());
-            let attr = &chunk[..attr_end];
-            if attr.contains("transparent") {
+        for (start, _) in text.match_indices("#[error(") {
+            let open = start + "#[error".len();
+            let Some(close) = matching(&text, open) else { continue };
+            let attr = &text[open + 1..close];
+            if attr.trim() == "transparent" {
                 continue;
             }
-            for field in source_fields(&chunk[attr_end..]) {
-                let tuple = field == "0";
-                let printed = attr.contains(&format!("{{{field}}}"))
-                    || attr.contains(&format!("{{{field}:"))
-                    || (!tuple && attr.contains(&format!(", {field}")))
-                    || (tuple && attr.contains(".0"));
-                if printed {
+            let Some((fields, tuple)) = variant_fields(&text[close + 1..]) else { continue };
+            variants += 1;
+            for (i, field) in fields.iter().enumerate() {
+                let is_source = field.contains("#[source]") || field.contains("#[from]");
+                let name = if tuple {
+                    i.to_string()
+                } else {
+                    let decl = strip_attributes(field);
+                    decl.split(':').next().unwrap_or_default().trim().trim_start_matches("pub ").to_owned()
+                };
+                if !(is_source || (!tuple && name == "source")) {
+                    continue;
+                }
+                if interpolates(attr, &name, tuple) {
                     let line = text[..start].lines().count() + 1;
-                    offenders.push(format!("{}:{line}: prints its source {field}", f.display()));
+                    offenders.push(format!("{}:{line}: prints its source {name}", f.display()));
                 }
             }
         }
     }
+    assert!(variants > 100, "read only {variants} #[error] variants");
     assert!(offenders.is_empty(), "{offenders:#?}");
+}
+
+/// The index of the bracket closing the one at `open` (`(`, `[` or `{`), skipping string
+/// literals and character literals.
+fn matching(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The fields of the variant (or struct) that follows an `#[error(…)]`: each field's text with
+/// its attributes, and whether it is a tuple variant. `None` for a unit variant.
+fn variant_fields(after: &str) -> Option<(Vec<String>, bool)> {
+    // Skip doc comments and other attributes to the variant's name.
+    let mut rest = after;
+    loop {
+        let trimmed = rest.trim_start();
+        if trimmed.starts_with("///") || trimmed.starts_with("//") {
+            rest = trimmed.split_once('\n').map_or("", |(_, r)| r);
+        } else if trimmed.starts_with("#[") {
+            let offset = after.len() - trimmed.len();
+            let close = matching(after, offset + 1)?;
+            rest = &after[close + 1..];
+        } else {
+            rest = trimmed;
+            break;
+        }
+    }
+    let body_at = rest.find(['(', '{', ',', '}', ';'])?;
+    let opener = rest.as_bytes()[body_at];
+    if opener != b'(' && opener != b'{' {
+        return None;
+    }
+    let close = matching(rest, body_at)?;
+    let body = &rest[body_at + 1..close];
+    let mut fields = Vec::new();
+    let (mut depth, mut from) = (0i32, 0usize);
+    for (i, c) in body.char_indices() {
+        match c {
+            '(' | '[' | '{' | '<' => depth += 1,
+            ')' | ']' | '}' | '>' => depth -= 1,
+            ',' if depth == 0 => {
+                fields.push(body[from..i].to_owned());
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !body[from..].trim().is_empty() {
+        fields.push(body[from..].to_owned());
+    }
+    Some((fields, opener == b'('))
+}
+
+/// A field declaration without its doc comments and attributes.
+fn strip_attributes(field: &str) -> String {
+    field
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("///") && !l.is_empty())
+        .map(|l| {
+            let mut l = l;
+            while l.starts_with("#[") {
+                l = matching(l, 1).map_or("", |c| l[c + 1..].trim_start());
+            }
+            l
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether an `#[error(…)]` argument list shows `name`: `{name}`, `{name:…}`, or `name` /
+/// `.0` among the format arguments.
+fn interpolates(attr: &str, name: &str, tuple: bool) -> bool {
+    if attr.contains(&format!("{{{name}}}")) || attr.contains(&format!("{{{name}:")) {
+        return true;
+    }
+    // The arguments after the format string.
+    let Some(end) = attr.find('"').and_then(|q| matching_quote(attr, q)) else { return false };
+    let args = &attr[end + 1..];
+    let words = args.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'));
+    words.into_iter().any(|w| {
+        // `.0` for a tuple field, `source` or `source.path` for a named one.
+        let w = if tuple { w.trim_start_matches('.') } else { w };
+        w == name || w.starts_with(&format!("{name}."))
+    })
+}
+
+fn matching_quote(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = open + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'"' => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -129,37 +258,4 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
-}
-
-/// The source fields of one variant's body: `0` for `(#[source] T)` / `(#[from] T)`, else
-/// the names of fields marked `#[source]`/`#[from]` or named `source`.
-fn source_fields(body: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let head = body.trim_start_matches(")]").trim_start();
-    // Skip doc comments and other attributes to the variant's name and body.
-    let variant =
-        head.lines().map(str::trim).find(|l| !l.starts_with("///") && !l.starts_with("#[")).unwrap_or("");
-    if variant.contains("(#[source]") || variant.contains("(#[from]") {
-        fields.push("0".to_owned());
-        return fields;
-    }
-    let mut marked = false;
-    for line in body.lines().map(str::trim) {
-        if line.starts_with("#[source]") || line.starts_with("#[from]") {
-            marked = true;
-            continue;
-        }
-        if line.starts_with("///") || line.starts_with("#[") {
-            continue;
-        }
-        if let Some((name, _)) = line.split_once(':')
-            && !name.contains(' ')
-            && !name.is_empty()
-            && (marked || name == "source")
-        {
-            fields.push(name.to_owned());
-        }
-        marked = false;
-    }
-    fields
 }

@@ -132,18 +132,25 @@ fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
     let loaded = read_catalog(dir)?;
     let mut findings = loaded.diagnostics;
     findings.extend(loaded.catalog.lint());
-    // The CRD's structural schema, as `catalyst validate` checks it (one finding per field:
-    // not where the model already reported one), so the two agree.
-    let reported: std::collections::BTreeSet<(Option<String>, catalyst_naming::FieldPath)> =
-        findings.iter().map(|d| (d.file.clone(), d.path.clone())).collect();
+    // The CRD's structural schema, as `catalyst validate` checks it, so the two agree.
+    let mut added = Vec::new();
     for entry in loaded.catalog.entries() {
         let Some(file) = &entry.source else { continue };
-        findings.extend(
-            crd_schema_findings(file)
+        let shown = file.display().to_string();
+        let Ok(text) = catalyst_blueprint::read_text_capped(file, catalyst_blueprint::MAX_BLUEPRINT_BYTES)
+        else {
+            continue;
+        };
+        let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(&text) else { continue };
+        let model: Vec<_> =
+            findings.iter().filter(|d| d.file.as_deref() == Some(shown.as_str())).cloned().collect();
+        added.extend(
+            catalyst_core::validate::blueprint_lint_findings(&doc, &model)
                 .into_iter()
-                .filter(|d| !reported.contains(&(d.file.clone(), d.path.clone()))),
+                .map(|d| d.in_file(shown.clone())),
         );
     }
+    findings.extend(added);
     findings.sort();
     let errors = findings.iter().filter(|d| d.is_error()).count();
     let report = LintReport {
@@ -220,26 +227,4 @@ fn kit_graph(check: &catalyst_blueprint::KitCheck) -> Graph {
         }
     }
     g
-}
-
-/// catalyst-core's CRD-schema findings for one parsed `blueprint.yaml`, as lint findings.
-fn crd_schema_findings(file: &Path) -> Vec<catalyst_blueprint::Diagnostic> {
-    let Ok(text) = catalyst_blueprint::read_text_capped(file, catalyst_blueprint::MAX_BLUEPRINT_BYTES) else {
-        return Vec::new();
-    };
-    let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(&text) else { return Vec::new() };
-    let shown = file.display().to_string();
-    catalyst_core::validate::blueprint_crd_findings(&doc)
-        .into_iter()
-        .map(|d| {
-            let message = format!("{} [{}]", d.message, catalyst_naming::diagnostic::Code::as_str(d.code));
-            let mut out = if d.is_error() {
-                catalyst_blueprint::Diagnostic::error(catalyst_blueprint::Code::CrdSchema, d.path, message)
-            } else {
-                catalyst_blueprint::Diagnostic::warning(catalyst_blueprint::Code::CrdSchema, d.path, message)
-            };
-            out = out.in_file(shown.clone());
-            out
-        })
-        .collect()
 }

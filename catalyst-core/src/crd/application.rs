@@ -158,8 +158,8 @@ pub enum ApplicationPlacement {
 
 impl ApplicationPlacement {
     /// The DR posture, if given and known: `Ok(None)` when the object form omits `mode`,
-    /// `Err(text)` when the text is not a mode.
-    pub fn mode(&self) -> Result<Option<PlacementMode>, &str> {
+    /// [`UnknownPlacement`] when the text is not a mode.
+    pub fn mode(&self) -> Result<Option<PlacementMode>, UnknownPlacement> {
         let text = match self {
             Self::Mode(s) => s.as_str(),
             Self::Spec(spec) => match spec.mode.as_deref() {
@@ -167,9 +167,14 @@ impl ApplicationPlacement {
                 None => return Ok(None),
             },
         };
-        PlacementMode::from_wire(text).map(Some).ok_or(text)
+        PlacementMode::from_wire(text).map(Some).ok_or_else(|| UnknownPlacement(text.to_owned()))
     }
 }
+
+/// A placement that is not one of [`PlacementMode::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a placement")]
+pub struct UnknownPlacement(pub String);
 
 impl JsonSchema for ApplicationPlacement {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -342,7 +347,7 @@ pub(crate) fn check_application(app: &Application, out: &mut Vec<Diagnostic>) {
         None => None,
         Some(p) => match p.mode() {
             Ok(m) => m,
-            Err(text) => {
+            Err(UnknownPlacement(text)) => {
                 let path = if matches!(p, ApplicationPlacement::Spec(_)) {
                     placement_path.key("mode")
                 } else {
@@ -352,7 +357,7 @@ pub(crate) fn check_application(app: &Application, out: &mut Vec<Diagnostic>) {
                 out.push(error(
                     path,
                     Rule::Cel,
-                    format!("{} is not a placement; expected one of {modes}", short_str(text)),
+                    format!("{} is not a placement; expected one of {modes}", short_str(&text)),
                 ));
                 None
             }

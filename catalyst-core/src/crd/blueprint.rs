@@ -356,6 +356,30 @@ pub(crate) fn check_blueprint(doc: &Value, out: &mut Vec<Diagnostic>) {
     out.extend(blueprint_crd_findings(doc).into_iter().filter(|d| !reported.contains(&d.path)));
 }
 
+/// What `catalyst blueprint lint` adds to the model's findings `model` of one document: the
+/// [`blueprint_crd_findings`] at paths the model did not report, as catalyst-blueprint
+/// diagnostics with code `CrdSchema` (the schema keyword ends the message). `catalyst
+/// validate` judges by the same two checks, so the two commands agree.
+pub fn blueprint_lint_findings(
+    doc: &Value,
+    model: &[catalyst_blueprint::Diagnostic],
+) -> Vec<catalyst_blueprint::Diagnostic> {
+    let reported: BTreeSet<&FieldPath> = model.iter().map(|d| &d.path).collect();
+    blueprint_crd_findings(doc)
+        .into_iter()
+        .filter(|d| !reported.contains(&d.path))
+        .map(|d| {
+            let message = format!("{} [{}]", d.message, catalyst_naming::diagnostic::Code::as_str(d.code));
+            let code = catalyst_blueprint::Code::CrdSchema;
+            if d.is_error() {
+                catalyst_blueprint::Diagnostic::error(code, d.path, message)
+            } else {
+                catalyst_blueprint::Diagnostic::warning(code, d.path, message)
+            }
+        })
+        .collect()
+}
+
 /// The Blueprint CRD's structural schema and object-name rules applied to `doc`, as the API
 /// server would, except for the two shapes SPEC OP-1 accepts (with the model's warning):
 /// `metadata.version` in place of `spec.version`, and bare-string `depends` entries.
@@ -386,8 +410,7 @@ pub fn blueprint_crd_findings(doc: &Value) -> Diagnostics {
         .map(|(i, _)| spec_path.key("depends").index(i))
         .collect();
     out.retain(|d| {
-        let accepted_version = has_metadata_version
-            && (d.path == spec_path.key("version") || (d.path == spec_path && d.message.contains("version")));
+        let accepted_version = has_metadata_version && d.path == spec_path.key("version");
         let accepted_depends = bare_depends.iter().any(|p| d.path.starts_with(p));
         !accepted_version && !accepted_depends
     });

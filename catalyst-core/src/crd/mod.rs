@@ -38,11 +38,12 @@ use serde_json::Value;
 pub use application::{
     Application, ApplicationDependency, ApplicationPhase, ApplicationPlacement, ApplicationSpec,
     ApplicationStatus, ApplicationTopology, BlueprintRef, HealthCheck, PLACEMENT_VCLUSTERS, PlacementMode,
-    PlacementSpec,
+    PlacementSpec, UnknownPlacement,
 };
 pub use blueprint::{
     Blueprint, BlueprintCard, BlueprintPhase, BlueprintSpec, BlueprintStatus, BlueprintTopology, Endpoint,
     HOSTNAME_TOKENS, MultiInstance, Sso, Topology, TopologyDefaults, Visibility, blueprint_crd_findings,
+    blueprint_lint_findings,
 };
 pub use catalyst_naming::{BuildingBlock, EnvType, Provider};
 pub use common::{Extra, NamespacedRef, Owner, OwnerRole};
@@ -328,28 +329,41 @@ fn structuralize_junctor(node: &mut Value) {
 
 /// Problems that make a schema non-structural (Kubernetes "specifying a structural schema"),
 /// each with the JSON path of the node. Empty for every CRD [`crds`] returns.
-pub fn structural_problems(schema: &Value) -> Vec<String> {
+pub fn structural_problems(schema: &Value) -> crate::validate::Diagnostics {
     let mut out = Vec::new();
     check_structural(schema, "", &mut out);
-    out
+    out.into_iter()
+        .map(|(path, message)| {
+            let path = path.trim_start_matches('.');
+            let path = if path.is_empty() {
+                catalyst_naming::FieldPath::root()
+            } else {
+                catalyst_naming::FieldPath::verbatim(path)
+            };
+            crate::validate::Diagnostic::error(crate::validate::Rule::SchemaStructural, path, message)
+        })
+        .collect()
 }
 
-fn check_structural(node: &Value, path: &str, out: &mut Vec<String>) {
+fn check_structural(node: &Value, path: &str, out: &mut Vec<(String, String)>) {
     let Value::Object(map) = node else {
-        out.push(format!("{path}: schema node is not an object"));
+        out.push((path.to_owned(), "schema node is not an object".to_owned()));
         return;
     };
     let preserve = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
     let int_or_string = map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true));
     if !map.contains_key("type") && !preserve && !int_or_string {
-        out.push(format!("{path}: no type (and neither preserve-unknown-fields nor int-or-string)"));
+        out.push((
+            path.to_owned(),
+            "no type (and neither preserve-unknown-fields nor int-or-string)".to_owned(),
+        ));
     }
     if map.contains_key("properties") && map.contains_key("additionalProperties") {
-        out.push(format!("{path}: properties and additionalProperties together"));
+        out.push((path.to_owned(), "properties and additionalProperties together".to_owned()));
     }
     for forbidden in ["$ref", "definitions", "$defs", "$schema"] {
         if map.contains_key(forbidden) {
-            out.push(format!("{path}: {forbidden} is not allowed"));
+            out.push((path.to_owned(), format!("{forbidden} is not allowed")));
         }
     }
     for junctor in ["anyOf", "oneOf", "allOf"] {
@@ -358,7 +372,7 @@ fn check_structural(node: &Value, path: &str, out: &mut Vec<String>) {
                 if let Value::Object(c) = child {
                     for key in ["type", "description", "default", "nullable", "additionalProperties"] {
                         if c.contains_key(key) && !int_or_string {
-                            out.push(format!("{path}.{junctor}[{i}]: {key} inside a junctor"));
+                            out.push((format!("{path}.{junctor}[{i}]"), format!("{key} inside a junctor")));
                         }
                     }
                 }
@@ -373,7 +387,7 @@ fn check_structural(node: &Value, path: &str, out: &mut Vec<String>) {
     if let Some(items) = map.get("items") {
         check_structural(items, &format!("{path}[]"), out);
     } else if map.get("type") == Some(&Value::from("array")) {
-        out.push(format!("{path}: array without items"));
+        out.push((path.to_owned(), "array without items".to_owned()));
     }
     if let Some(additional) = map.get("additionalProperties")
         && additional.is_object()

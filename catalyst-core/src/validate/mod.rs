@@ -28,7 +28,7 @@ use crate::schema::{self, short_str};
 /// to far less (etcd's 1.5 MiB request limit).
 pub const MAX_STREAM_BYTES: usize = 8 * 1024 * 1024;
 
-pub use crate::crd::blueprint_crd_findings;
+pub use crate::crd::{blueprint_crd_findings, blueprint_lint_findings};
 pub use crate::rule::Rule;
 
 /// What the rules beside each kind (`crate::crd::*`) are written with.

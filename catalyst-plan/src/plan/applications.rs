@@ -8,7 +8,9 @@ use catalyst_dns::{IfUrlUp, LuaOption, LuaRecord};
 use catalyst_naming::{AppName, EnvType, Fqdn};
 
 use super::tenants::EnvTarget;
-use super::{APP_TTL, ApplicationPlan, Code, Ctx, InstallStep, Record, at};
+use catalyst_naming::FieldPath;
+
+use super::{APP_TTL, ApplicationPlan, Code, Ctx, InstallStep, Record};
 use crate::spec::{ApplicationSpec, OrganizationSpec};
 
 #[expect(clippy::too_many_arguments, reason = "the stage's shared state, passed explicitly")]
@@ -17,28 +19,18 @@ pub(super) fn plan(
     catalog: &Catalog,
     org: &OrganizationSpec,
     app: &ApplicationSpec,
-    here: &str,
+    here: &FieldPath,
     targets: &BTreeMap<EnvType, EnvTarget>,
     fqdn: Option<&Fqdn>,
     zones: &mut BTreeMap<String, Vec<Record>>,
 ) -> Option<ApplicationPlan> {
-    let app_name = app
-        .name
-        .parse::<AppName>()
-        .map_err(|e| cx.problem(Code::InvalidName, at(&format!("{here}.name")), e))
-        .ok()?;
-    let request: Request = app
-        .blueprint
-        .parse()
-        .map_err(|e| cx.problem(Code::InvalidRequest, at(&format!("{here}.blueprint")), e))
-        .ok()?;
+    let app_name =
+        app.name.parse::<AppName>().map_err(|e| cx.problem(Code::InvalidName, here.key("name"), e)).ok()?;
+    let request: Request =
+        app.blueprint.parse().map_err(|e| cx.problem(Code::InvalidRequest, here.key("blueprint"), e)).ok()?;
     let resolution = resolve(catalog, std::slice::from_ref(&request), &ResolveOptions::default())
         .map_err(|e| {
-            cx.problem(
-                Code::Unsatisfiable,
-                at(&format!("{here}.blueprint")),
-                format!("{}: {e}", app.blueprint),
-            );
+            cx.problem(Code::Unsatisfiable, here.key("blueprint"), format!("{}: {e}", app.blueprint));
         })
         .ok()?;
     let wanted: Vec<String> = match &app.environments {
@@ -53,7 +45,7 @@ pub(super) fn plan(
         else {
             cx.problem(
                 Code::UnknownEnvironment,
-                at(&format!("{here}.environments[{i}]")),
+                here.key("environments").index(i),
                 format!("organization {} has no {w:?} Environment", org.slug),
             );
             continue;
@@ -63,7 +55,7 @@ pub(super) fn plan(
         let host = match env.app_dns(&app_name, f) {
             Ok(h) => h,
             Err(e) => {
-                cx.problem(Code::InvalidName, at(&format!("{here}.name")), e);
+                cx.problem(Code::InvalidName, here.key("name"), e);
                 continue;
             }
         };
@@ -90,7 +82,7 @@ pub(super) fn plan(
             match lua.content() {
                 Ok(c) => Record { name: owner, rtype: "LUA".into(), ttl: APP_TTL, contents: vec![c] },
                 Err(e) => {
-                    cx.problem(Code::InvalidRecord, at(&format!("{here}.name")), e);
+                    cx.problem(Code::InvalidRecord, here.key("name"), e);
                     continue;
                 }
             }

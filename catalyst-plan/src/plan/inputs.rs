@@ -2,7 +2,9 @@
 
 use catalyst_blueprint::{Catalog, KitCheck, check_kit_files};
 
-use super::{Code, Ctx, KitPlan, at};
+use catalyst_naming::FieldPath;
+
+use super::{Code, Ctx, KitPlan};
 
 pub(super) fn load_catalog(cx: &mut Ctx, files: &[(String, String)]) -> Catalog {
     let loaded = Catalog::from_texts(files.iter().map(|(path, text)| (path.into(), text.clone())));
@@ -18,7 +20,7 @@ pub(super) fn load_catalog(cx: &mut Ctx, files: &[(String, String)]) -> Catalog 
 
 pub(super) fn plan_kit(cx: &mut Ctx, files: &[(String, String)]) -> KitPlan {
     if files.is_empty() {
-        cx.problem(Code::EmptyKit, at("bootstrapKit"), "the bootstrap kit has no files");
+        cx.problem(Code::EmptyKit, FieldPath::root().key("bootstrapKit"), "the bootstrap kit has no files");
         return KitPlan::default();
     }
     let check: KitCheck = check_kit_files(files.to_vec());

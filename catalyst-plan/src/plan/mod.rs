@@ -263,11 +263,6 @@ impl Ctx {
     }
 }
 
-/// A path in the Sovereign file (`organizations[1].environments[0]`).
-fn at(path: &str) -> FieldPath {
-    FieldPath::verbatim(path)
-}
-
 /// Plans `file` with the catalog and kit of `inputs`. Never fails: every problem is in
 /// [`Plan::problems`] with its code and path, and every section holds what could be planned.
 pub fn plan(file: &SovereignFile, inputs: &Inputs) -> Plan {

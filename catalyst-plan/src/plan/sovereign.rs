@@ -8,7 +8,11 @@ use catalyst_core::crd::{
 use catalyst_dns::sovereign_records;
 use catalyst_naming::{BuildingBlock, Component, Fqdn, Location, Provider, Region, RegionTable};
 
-use super::{Code, Ctx, Plan, Record, Resource, at};
+use super::{Code, Ctx, Plan, Record, Resource};
+
+fn root() -> catalyst_naming::FieldPath {
+    catalyst_naming::FieldPath::root()
+}
 use crate::spec::SovereignFile;
 
 /// What later stages need of the Sovereign.
@@ -26,13 +30,13 @@ pub(super) struct Sov {
 
 pub(super) fn plan(cx: &mut Ctx, out: &mut Plan, file: &SovereignFile, table: &RegionTable) -> Sov {
     let fqdn = Fqdn::sovereign(&file.sovereign.fqdn)
-        .map_err(|e| cx.problem(Code::InvalidName, at("sovereign.fqdn"), e))
+        .map_err(|e| cx.problem(Code::InvalidName, root().key("sovereign").key("fqdn"), e))
         .ok();
     let provider = file
         .sovereign
         .provider
         .parse::<Provider>()
-        .map_err(|e| cx.problem(Code::InvalidName, at("sovereign.provider"), e))
+        .map_err(|e| cx.problem(Code::InvalidName, root().key("sovereign").key("provider"), e))
         .ok();
     let parent_zone = fqdn
         .as_ref()
@@ -47,12 +51,12 @@ pub(super) fn plan(cx: &mut Ctx, out: &mut Plan, file: &SovereignFile, table: &R
     if primaries.len() > 1 {
         cx.problem(
             Code::SeveralPrimaries,
-            at(&format!("regions[{}].primary", primaries[1])),
+            root().key("regions").index(primaries[1]).key("primary"),
             "only one region can be primary",
         );
     }
     if file.regions.is_empty() {
-        cx.problem(Code::NoRegions, at("regions"), "a Sovereign needs at least one region");
+        cx.problem(Code::NoRegions, root().key("regions"), "a Sovereign needs at least one region");
     }
     let primary = primaries.first().copied().unwrap_or(0);
     let mut regions = BTreeMap::new();
@@ -60,7 +64,7 @@ pub(super) fn plan(cx: &mut Ctx, out: &mut Plan, file: &SovereignFile, table: &R
         if r.lb_ips.is_empty() {
             cx.problem(
                 Code::NoLoadBalancer,
-                at(&format!("regions[{i}].lbIps")),
+                root().key("regions").index(i).key("lbIps"),
                 "a region needs at least one load-balancer IP",
             );
         }
@@ -70,16 +74,20 @@ pub(super) fn plan(cx: &mut Ctx, out: &mut Plan, file: &SovereignFile, table: &R
                 if regions.insert(r.region.clone(), (region.clone(), i)).is_some() {
                     cx.problem(
                         Code::DuplicateRegion,
-                        at(&format!("regions[{i}].region")),
+                        root().key("regions").index(i).key("region"),
                         format!("region {:?} is listed twice", r.region),
                     );
                 }
             }
-            Err(e) => cx.problem(Code::InvalidName, at(&format!("regions[{i}].region")), e),
+            Err(e) => cx.problem(Code::InvalidName, root().key("regions").index(i).key("region"), e),
         }
         for (j, bb) in r.building_blocks.iter().enumerate() {
             if let Err(e) = bb.parse::<BuildingBlock>() {
-                cx.problem(Code::InvalidName, at(&format!("regions[{i}].buildingBlocks[{j}]")), e);
+                cx.problem(
+                    Code::InvalidName,
+                    root().key("regions").index(i).key("buildingBlocks").index(j),
+                    e,
+                );
             }
         }
     }
@@ -104,7 +112,7 @@ fn control_plane(cx: &mut Ctx, out: &mut Plan, file: &SovereignFile, sov: &Sov) 
                 }
                 out.names.control_plane_dns.insert(c.to_owned(), name);
             }
-            Err(e) => cx.problem(Code::InvalidName, at("sovereign.fqdn"), e),
+            Err(e) => cx.problem(Code::InvalidName, root().key("sovereign").key("fqdn"), e),
         }
     }
     gitea
@@ -136,7 +144,7 @@ pub(super) fn records(
                     contents: s.contents,
                 }));
             }
-            Err(e) => cx.problem(Code::InvalidRecord, at("sovereign"), e),
+            Err(e) => cx.problem(Code::InvalidRecord, root().key("sovereign"), e),
         }
     }
     if let (Some(f), Some(zone)) = (&sov.fqdn, &sov.parent_zone) {

@@ -10,11 +10,11 @@ use catalyst_core::crd::{
 };
 use catalyst_core::gitops::{EnvironmentPlan, RenderConfig};
 use catalyst_naming::{
-    BuildingBlock, EnvType, EnvironmentName, Fqdn, LabelsBuilder, Location, ManagedBy, OrgSlug,
+    BuildingBlock, EnvType, EnvironmentName, FieldPath, Fqdn, LabelsBuilder, Location, ManagedBy, OrgSlug,
 };
 
 use super::sovereign::Sov;
-use super::{Code, Ctx, EnvironmentNames, GiteaFile, HostClusterNames, Plan, Record, Resource, at};
+use super::{Code, Ctx, EnvironmentNames, GiteaFile, HostClusterNames, Plan, Record, Resource};
 use crate::spec::{OrganizationSpec as OrgFile, SovereignFile};
 
 /// Where an Environment's Applications are reachable.
@@ -35,18 +35,18 @@ pub(super) fn plan(
     let mut host_clusters = BTreeMap::new();
     let mut slugs = BTreeSet::new();
     for (oi, org) in file.organizations.iter().enumerate() {
-        let here = format!("organizations[{oi}]");
+        let here = FieldPath::root().key("organizations").index(oi);
         let slug = match OrgSlug::parse(&org.slug) {
             Ok(s) => s,
             Err(e) => {
-                cx.problem(Code::InvalidName, at(&format!("{here}.slug")), e);
+                cx.problem(Code::InvalidName, here.key("slug"), e);
                 continue;
             }
         };
         if !slugs.insert(org.slug.clone()) {
             cx.problem(
                 Code::DuplicateOrganization,
-                at(&format!("{here}.slug")),
+                here.key("slug"),
                 format!("organization {:?} is listed twice", org.slug),
             );
         }
@@ -54,7 +54,7 @@ pub(super) fn plan(
         let mut env_names = Vec::new();
         let mut targets: BTreeMap<EnvType, EnvTarget> = BTreeMap::new();
         for (ei, env) in org.environments.iter().enumerate() {
-            let eat = format!("{here}.environments[{ei}]");
+            let eat = here.key("environments").index(ei);
             let Some((environment, target, names)) =
                 environment(cx, file, sov, &slug, env, &eat, &mut host_clusters)
             else {
@@ -67,7 +67,7 @@ pub(super) fn plan(
         }
         out.names.organizations.insert(org.slug.clone(), env_names);
         for (ai, app) in org.applications.iter().enumerate() {
-            let aat = format!("{here}.applications[{ai}]");
+            let aat = here.key("applications").index(ai);
             if let Some(p) =
                 super::applications::plan(cx, catalog, org, app, &aat, &targets, sov.fqdn.as_ref(), zones)
             {
@@ -99,18 +99,18 @@ fn environment(
     sov: &Sov,
     slug: &OrgSlug,
     env: &crate::spec::EnvironmentSpec,
-    eat: &str,
+    eat: &FieldPath,
     host_clusters: &mut BTreeMap<String, Option<HostClusterNames>>,
 ) -> Option<(Environment, EnvTarget, EnvironmentNames)> {
     let env_type = env
         .env_type
         .parse::<EnvType>()
-        .map_err(|e| cx.problem(Code::InvalidName, at(&format!("{eat}.envType")), e))
+        .map_err(|e| cx.problem(Code::InvalidName, eat.key("envType"), e))
         .ok()?;
     let bb = env
         .building_block
         .parse::<BuildingBlock>()
-        .map_err(|e| cx.problem(Code::InvalidName, at(&format!("{eat}.buildingBlock")), e))
+        .map_err(|e| cx.problem(Code::InvalidName, eat.key("buildingBlock"), e))
         .ok()?;
     let name = EnvironmentName::new(slug.clone(), env_type);
     let mut vclusters = Vec::new();
@@ -119,7 +119,7 @@ fn environment(
     if env.regions.is_empty() {
         cx.problem(
             Code::EnvironmentWithoutRegion,
-            at(&format!("{eat}.regions")),
+            eat.key("regions"),
             "an Environment needs at least one region",
         );
     }
@@ -128,7 +128,7 @@ fn environment(
             let known: Vec<&str> = file.regions.iter().map(|x| x.region.as_str()).collect();
             cx.problem(
                 Code::UnknownRegion,
-                at(&format!("{eat}.regions[{ri}]")),
+                eat.key("regions").index(ri),
                 format!("unknown region {r:?}: the Sovereign has {}", known.join(", ")),
             );
             continue;
@@ -136,7 +136,7 @@ fn environment(
         if !file.regions[*idx].building_blocks.contains(&env.building_block) {
             cx.problem(
                 Code::BuildingBlockNotInRegion,
-                at(&format!("{eat}.buildingBlock")),
+                eat.key("buildingBlock"),
                 format!("region {r:?} does not run building block {:?}", env.building_block),
             );
         }
@@ -170,7 +170,12 @@ fn environment(
     Some((resource, EnvTarget { name, ips, multi_region }, names))
 }
 
-fn host_names(cx: &mut Ctx, loc: &Location, fqdn: Option<&Fqdn>, here: &str) -> Option<HostClusterNames> {
+fn host_names(
+    cx: &mut Ctx,
+    loc: &Location,
+    fqdn: Option<&Fqdn>,
+    here: &FieldPath,
+) -> Option<HostClusterNames> {
     let mut labels = LabelsBuilder::new().location(loc.clone()).managed_by(ManagedBy::Flux);
     if let Some(f) = fqdn {
         labels = labels.sovereign(f.clone());
@@ -183,7 +188,7 @@ fn host_names(cx: &mut Ctx, loc: &Location, fqdn: Option<&Fqdn>, here: &str) -> 
             labels,
         }),
         Err(e) => {
-            cx.problem(Code::InvalidName, at(here), e);
+            cx.problem(Code::InvalidName, here.clone(), e);
             None
         }
     }
@@ -191,7 +196,7 @@ fn host_names(cx: &mut Ctx, loc: &Location, fqdn: Option<&Fqdn>, here: &str) -> 
 
 /// The files the environment-controller writes for `env` (when the control plane's Gitea
 /// could be named and the placement holds).
-fn gitea_files(cx: &mut Ctx, out: &mut Plan, env: &Environment, public: Option<&str>, here: &str) {
+fn gitea_files(cx: &mut Ctx, out: &mut Plan, env: &Environment, public: Option<&str>, here: &FieldPath) {
     let Some(public) = public else { return };
     if env.spec.validate_placement().is_err() {
         return;
@@ -203,6 +208,6 @@ fn gitea_files(cx: &mut Ctx, out: &mut Plan, env: &Environment, public: Option<&
             path: f.path,
             content: f.content,
         })),
-        Err(e) => cx.problem(Code::Gitea, at(here), e),
+        Err(e) => cx.problem(Code::Gitea, here.clone(), e),
     }
 }
