@@ -59,7 +59,7 @@ pub(crate) fn check(spec: &Map<String, Value>, at: &FieldPath, out: &mut Diagnos
         let at = at.key("allowedPlacements");
         if let Some(items) = c.list(v, &at, Code::InvalidField) {
             for (i, item) in items.iter().enumerate() {
-                c.one_of(Some(item), &at.index(i), Code::InvalidField, &["host", "mgmt", "dmz", "rtz"]);
+                c.one_of(Some(item), &at.index(i), Code::InvalidField, &crate::PLACEMENT_VCLUSTERS);
             }
         }
     }

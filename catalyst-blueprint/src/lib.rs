@@ -64,7 +64,10 @@ pub use constraint::{
 };
 pub use crd_fields::HOSTNAME_TOKENS;
 pub use header::{ApiVersion, BlueprintHeader, HeaderError, parse_header};
-pub use model::{Blueprint, Card, Dependency, PLACEMENT_TOKENS, PlacementSchema, Topology, Visibility};
+pub use model::{
+    Blueprint, Card, Dependency, PLACEMENT_TOKENS, PLACEMENT_VCLUSTERS, PlacementMode, PlacementSchema,
+    Topology, Visibility,
+};
 
 /// A finding of this crate: [`catalyst_naming::Diagnostic`] with this crate's [`Code`].
 pub type Diagnostic = catalyst_naming::Diagnostic<Code>;

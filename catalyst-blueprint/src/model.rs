@@ -141,6 +141,49 @@ const OBJECT_META: [&str; 12] = [
     "selfLink",
 ];
 
+/// The DR postures of an Application (string form of `placement`), and the canonical
+/// spellings among [`PLACEMENT_TOKENS`]; catalyst-core's Application CRD uses this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum PlacementMode {
+    /// One cluster only.
+    SingleRegion,
+    /// Manifests fan out to every region.
+    ActiveActive,
+    /// Primary in `regions[0]`, standbys with zero replicas elsewhere.
+    ActiveHotstandby,
+}
+
+impl PlacementMode {
+    /// Every mode, in wire order.
+    pub const ALL: [PlacementMode; 3] = [Self::SingleRegion, Self::ActiveActive, Self::ActiveHotstandby];
+
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SingleRegion => "single-region",
+            Self::ActiveActive => "active-active",
+            Self::ActiveHotstandby => "active-hotstandby",
+        }
+    }
+
+    /// The mode named `s`.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for PlacementMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The vCluster values of an Application's object placement form, and of a Blueprint's
+/// `allowedPlacements`.
+pub const PLACEMENT_VCLUSTERS: [&str; 4] = ["host", "mgmt", "dmz", "rtz"];
+
 /// Placement tokens of the docs and of the later CRD (SPEC BP-3).
 pub const PLACEMENT_TOKENS: [&str; 9] = [
     "single-region",

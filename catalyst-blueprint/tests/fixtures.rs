@@ -157,3 +157,13 @@ fn a_catalog_folder_may_carry_the_full_blueprint_name() {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(loaded.catalog.len(), 2);
 }
+
+/// One placement vocabulary (issue 17): every mode an Application's CRD accepts is a token a
+/// Blueprint's placementSchema accepts, and catalyst-core uses these very types.
+#[test]
+fn placement_modes_are_placement_tokens() {
+    for mode in catalyst_blueprint::PlacementMode::ALL {
+        assert!(catalyst_blueprint::PLACEMENT_TOKENS.contains(&mode.as_str()), "{mode}");
+        assert_eq!(catalyst_blueprint::PlacementMode::from_wire(mode.as_str()), Some(mode));
+    }
+}

@@ -1,7 +1,6 @@
 //! `Application.apps.openova.io/v1` (SPEC CORE-1).
 
-use std::fmt;
-
+pub use catalyst_blueprint::{PLACEMENT_VCLUSTERS, PlacementMode};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -108,43 +107,6 @@ pub struct BlueprintRef {
     pub version: String,
 }
 
-/// The DR postures of an Application (string form of `placement`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum PlacementMode {
-    /// One cluster only.
-    SingleRegion,
-    /// Manifests fan out to every region.
-    ActiveActive,
-    /// Primary in `regions[0]`, standbys with zero replicas elsewhere.
-    ActiveHotstandby,
-}
-
-impl PlacementMode {
-    /// Every mode, in wire order.
-    pub const ALL: [PlacementMode; 3] = [Self::SingleRegion, Self::ActiveActive, Self::ActiveHotstandby];
-
-    /// The wire string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SingleRegion => "single-region",
-            Self::ActiveActive => "active-active",
-            Self::ActiveHotstandby => "active-hotstandby",
-        }
-    }
-
-    /// The mode named `s`.
-    pub fn from_wire(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-}
-
-impl fmt::Display for PlacementMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// `spec.placement`: the legacy string form or the object form (upstream #3373). Any string
 /// deserializes so that validation can name a wrong one; [`ApplicationPlacement::mode`] types it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -215,9 +177,6 @@ pub struct PlacementSpec {
     #[serde(flatten)]
     pub extra: Extra,
 }
-
-/// The vCluster values of the object placement form.
-pub const PLACEMENT_VCLUSTERS: [&str; 4] = ["host", "mgmt", "dmz", "rtz"];
 
 /// Health probe of an Application.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
