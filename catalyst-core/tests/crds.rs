@@ -105,3 +105,78 @@ fn a_non_structural_schema_is_reported_with_its_path() {
         "{problems}"
     );
 }
+
+/// Issue 17 §4: every kind's spec has a constructor taking its required fields, and what it
+/// builds carries every field the CRD requires (no schema error; rule findings may remain,
+/// such as UserAccess's subject-or-groups).
+#[test]
+fn every_spec_has_a_constructor_that_satisfies_the_schema() {
+    use catalyst_core::crd::*;
+    use catalyst_core::validate::validate_document;
+    use catalyst_naming::{BuildingBlock, EnvType, Provider};
+
+    let objects = [
+        serde_json::to_value(Sovereign::new("omantel-biz", SovereignSpec::new("omantel.biz"))).unwrap(),
+        serde_json::to_value(Organization::new(
+            "acme",
+            OrganizationSpec::new(
+                "acme",
+                "Acme",
+                OrganizationKind::Customer,
+                OrganizationTier::Corporate,
+                BillingMode::Real,
+                vec![Owner::new("ops@acme.example", OwnerRole::Owner)],
+                "omantel.biz",
+            ),
+        ))
+        .unwrap(),
+        serde_json::to_value(Environment::new(
+            "acme-prod",
+            EnvironmentSpec::new(
+                "acme",
+                EnvType::Prod,
+                EnvironmentPlacement::SingleRegion,
+                vec![EnvironmentRegion::new(Provider::Hetzner, "fsn", BuildingBlock::Rtz)],
+            ),
+        ))
+        .unwrap(),
+        serde_json::to_value(Application::new(
+            "chat",
+            ApplicationSpec::new(BlueprintRef::new("bp-librechat", "1.0.0")),
+        ))
+        .unwrap(),
+        serde_json::to_value(Blueprint::new(
+            "bp-demo",
+            BlueprintSpec::new("1.0.0", BlueprintCard::new("Demo")),
+        ))
+        .unwrap(),
+        serde_json::to_value(EnvironmentPolicy::new("default", EnvironmentPolicySpec::new())).unwrap(),
+        serde_json::to_value(SecretPolicy::new("default", SecretPolicySpec::new())).unwrap(),
+        serde_json::to_value(Runbook::new("restart", RunbookSpec::new())).unwrap(),
+        serde_json::to_value(Continuum::new(
+            "chat",
+            ContinuumSpec::new(
+                "chat",
+                "hz-fsn-rtz-prod",
+                vec!["hz-hel-rtz-prod".into()],
+                LeaseClient::new(LeaseKind::DnsQuorum),
+            ),
+        ))
+        .unwrap(),
+        serde_json::to_value(UserAccess::new(
+            "alice",
+            UserAccessSpec::new(UserRef::default(), "omantel-biz"),
+        ))
+        .unwrap(),
+    ];
+    for doc in &objects {
+        let report = validate_document(doc);
+        let schema: Vec<String> = report
+            .errors()
+            .filter(|d| catalyst_naming::diagnostic::Code::as_str(d.code).starts_with("schema."))
+            .map(ToString::to_string)
+            .collect();
+        assert!(schema.is_empty(), "{}: {schema:#?}", report.label());
+    }
+    assert_eq!(objects.len(), 10);
+}

@@ -277,6 +277,34 @@ pub enum ApplicationPhase {
     Uninstalling,
 }
 
+impl ApplicationSpec {
+    /// An Application of a Blueprint; the optional fields are public.
+    pub fn new(blueprint_ref: BlueprintRef) -> Self {
+        Self {
+            environment_ref: None,
+            blueprint_ref,
+            placement: None,
+            regions: None,
+            parameters: None,
+            health_check: None,
+            owners: Vec::new(),
+            topology: None,
+            instance_id: None,
+            bootstrap: None,
+            depends_on: Vec::new(),
+            helm_release: None,
+            extra: Extra::default(),
+        }
+    }
+}
+
+impl BlueprintRef {
+    /// A Blueprint name and version (constraint).
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self { name: name.into(), version: version.into() }
+    }
+}
+
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
 pub(crate) fn check_application(app: &Application, out: &mut Vec<Diagnostic>) {

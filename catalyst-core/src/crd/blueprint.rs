@@ -339,6 +339,57 @@ pub enum BlueprintPhase {
     Withdrawn,
 }
 
+impl BlueprintSpec {
+    /// A Blueprint version with its card; the optional fields are public.
+    pub fn new(version: impl Into<String>, card: BlueprintCard) -> Self {
+        Self {
+            version: version.into(),
+            card,
+            visibility: None,
+            config_schema: None,
+            depends: Vec::new(),
+            topology: None,
+            endpoints: Vec::new(),
+            sso: None,
+            multi_instance: None,
+            owner: None,
+            placement_schema: None,
+            default_placement: None,
+            allowed_placements: Vec::new(),
+            manifests: None,
+            upgrades: None,
+            rotation: None,
+            observability: None,
+            outputs: None,
+            console_ui: None,
+            has_user_ui_endpoint: None,
+            produces_instances: None,
+            extra: Extra::default(),
+        }
+    }
+}
+
+impl BlueprintCard {
+    /// A card with its title.
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            summary: None,
+            description: None,
+            category: None,
+            tagline: None,
+            icon: None,
+            family: None,
+            tags: Vec::new(),
+            documentation: None,
+            docs: None,
+            license: None,
+            screenshots: None,
+            extra: Extra::default(),
+        }
+    }
+}
+
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
 /// A Blueprint document is judged by two checks, and `catalyst validate` and `catalyst

@@ -261,6 +261,36 @@ pub enum ContinuumPhase {
     Failed,
 }
 
+impl ContinuumSpec {
+    /// A Continuum from its required fields.
+    pub fn new(
+        application_ref: impl Into<String>,
+        primary_region: impl Into<String>,
+        hot_standby_regions: Vec<String>,
+        lease_client: LeaseClient,
+    ) -> Self {
+        Self {
+            application_ref: application_ref.into(),
+            primary_region: primary_region.into(),
+            hot_standby_regions,
+            lease_client,
+            lua_record: None,
+            rto: None,
+            rpo: None,
+            auto_failover: None,
+            switchover: None,
+            extra: Extra::default(),
+        }
+    }
+}
+
+impl LeaseClient {
+    /// A lease client of this kind.
+    pub fn new(kind: LeaseKind) -> Self {
+        Self { kind, config: None, extra: Extra::default() }
+    }
+}
+
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
 pub(crate) fn check_continuum(c: &Continuum, out: &mut Vec<Diagnostic>) {

@@ -255,6 +255,19 @@ pub struct EnvironmentPolicyStatus {
     pub extra: Extra,
 }
 
+impl EnvironmentPolicySpec {
+    /// An empty policy; the sections are public fields.
+    pub fn new() -> Self {
+        Self {
+            promotion: None,
+            compliance: None,
+            applies_to: None,
+            rules: Vec::new(),
+            extra: Extra::default(),
+        }
+    }
+}
+
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
 #[allow(clippy::too_many_lines, reason = "one match arm per rule kind reads best in one place")]
@@ -366,5 +379,11 @@ pub(crate) fn check_policy(policy: &EnvironmentPolicy, out: &mut Vec<Diagnostic>
             Rule::Pol1,
             "the policy has no promotion, compliance or rules: it gates nothing",
         ));
+    }
+}
+
+impl Default for EnvironmentPolicySpec {
+    fn default() -> Self {
+        Self::new()
     }
 }

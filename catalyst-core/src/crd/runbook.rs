@@ -159,6 +159,23 @@ pub struct RunbookStatus {
     pub extra: Extra,
 }
 
+impl RunbookSpec {
+    /// An empty runbook; its parts are public fields.
+    pub fn new() -> Self {
+        Self {
+            description: None,
+            trigger: None,
+            action: None,
+            cooldown: None,
+            triggers: Vec::new(),
+            preconditions: Vec::new(),
+            steps: Vec::new(),
+            rollback: None,
+            extra: Extra::default(),
+        }
+    }
+}
+
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
 pub(crate) fn check_runbook(rb: &Runbook, out: &mut Vec<Diagnostic>) {
@@ -186,5 +203,11 @@ pub(crate) fn check_runbook(rb: &Runbook, out: &mut Vec<Diagnostic>) {
         && let Err(e) = Duration::parse_units(c, "smh")
     {
         out.push(error(spec().key("cooldown"), Rule::Core1, e.to_string()));
+    }
+}
+
+impl Default for RunbookSpec {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -101,6 +101,13 @@ pub struct SecretPolicyStatus {
     pub extra: Extra,
 }
 
+impl SecretPolicySpec {
+    /// A policy with no rotation rules yet.
+    pub fn new() -> Self {
+        Self { rotation: Vec::new(), extra: Extra::default() }
+    }
+}
+
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
 pub(crate) fn check_secret_policy(policy: &SecretPolicy, out: &mut Vec<Diagnostic>) {
@@ -130,5 +137,11 @@ pub(crate) fn check_secret_policy(policy: &SecretPolicy, out: &mut Vec<Diagnosti
                 Err(e) => out.push(error(path.key("gracePeriod"), Rule::Core1, e.to_string())),
             }
         }
+    }
+}
+
+impl Default for SecretPolicySpec {
+    fn default() -> Self {
+        Self::new()
     }
 }

@@ -210,6 +210,19 @@ pub struct UserAccessStatus {
     pub extra: Extra,
 }
 
+impl UserAccessSpec {
+    /// A grant for `user` on a Sovereign; tier and scopes are public fields.
+    pub fn new(user: UserRef, sovereign_ref: impl Into<String>) -> Self {
+        Self {
+            user,
+            sovereign_ref: sovereign_ref.into(),
+            tier_role_ref: None,
+            scopes: None,
+            extra: Extra::default(),
+        }
+    }
+}
+
 // --- rules beyond the schema (catalyst validate) ---------------------------------------
 
 pub(crate) fn check_user_access(ua: &UserAccess, out: &mut Vec<Diagnostic>) {
