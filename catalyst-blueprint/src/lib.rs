@@ -52,6 +52,7 @@ mod model;
 pub mod oci;
 mod plan;
 mod read;
+mod release;
 mod solve;
 mod when;
 
@@ -75,5 +76,6 @@ pub type Diagnostic = catalyst_naming::Diagnostic<Code>;
 pub type Diagnostics = catalyst_naming::Diagnostics<Code>;
 pub use plan::{Dag, InstallPlan, PlanDependency, PlanItem};
 pub use read::{read_capped, read_text_capped};
+pub use release::{InvalidReleaseTag, MAX_RELEASE_TAG_LEN, ReleaseTag, ReleaseTrack};
 pub use solve::{Conflict, Involved, Requirement, Resolution, ResolveError, ResolveOptions, resolve};
 pub use when::{MAX_WHEN_DEPTH, MAX_WHEN_LEN, MAX_WHEN_TERMS, When, WhenParseError};

@@ -201,3 +201,23 @@ proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// BP-14: every release tag formats back to itself (folder form), maps to the platform's
+    /// artifact, and no text makes the parser panic.
+    #[test]
+    fn release_tags_round_trip(
+        products in proptest::bool::ANY,
+        name in "[a-z][a-z0-9-]{1,20}[a-z0-9]",
+        (major, minor, patch) in (0u32..100, 0u32..100, 0u32..100),
+        noise in ".{0,80}",
+    ) {
+        let track = if products { "products" } else { "platform" };
+        let tag = format!("{track}/{name}/v{major}.{minor}.{patch}");
+        let parsed = catalyst_blueprint::ReleaseTag::parse(&tag).unwrap();
+        let short = name.strip_prefix("bp-").unwrap_or(&name);
+        proptest::prop_assert_eq!(parsed.to_string(), format!("{track}/{short}/v{major}.{minor}.{patch}"));
+        proptest::prop_assert_eq!(parsed.artifact(), format!("ghcr.io/openova-io/bp-{short}:{major}.{minor}.{patch}"));
+        let _ = catalyst_blueprint::ReleaseTag::parse(&noise);
+    }
+}
