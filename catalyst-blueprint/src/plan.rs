@@ -35,10 +35,35 @@ pub struct PlanItem {
     pub application: String,
     /// Whether the installed version is reused (no new Application, SPEC BP-8).
     pub reuse: bool,
+    /// `installed` (reused), `upgrade` (an installed version replaced, as allowed) or `new`.
+    pub status: InstallStatus,
     /// What must be ready first: the names Flux's `Kustomization.dependsOn` needs.
     pub depends_on: Vec<String>,
     /// Those dependencies with their alias, `when` and `values`.
     pub dependencies: Vec<PlanDependency>,
+}
+
+/// What a plan item does to what is installed (SPEC BP-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstallStatus {
+    /// The installed version is reused: no new Application.
+    Installed,
+    /// An installed version is replaced by this one (allowed with `allow_upgrade`).
+    Upgrade,
+    /// Not installed: a new Application.
+    New,
+}
+
+impl InstallStatus {
+    /// `installed`, `upgrade` or `new`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Installed => "installed",
+            Self::Upgrade => "upgrade",
+            Self::New => "new",
+        }
+    }
 }
 
 /// Blueprints in dependency order: every item comes after everything it depends on; ties
@@ -97,6 +122,11 @@ impl Dag {
                         .first()
                         .map_or_else(|| name.short().to_owned(), |(_, a)| (*a).to_owned()),
                     reuse: installed.get(name) == Some(version),
+                    status: match installed.get(name) {
+                        Some(v) if v == version => InstallStatus::Installed,
+                        Some(_) => InstallStatus::Upgrade,
+                        None => InstallStatus::New,
+                    },
                     depends_on: dependencies.iter().map(|d| d.name.clone()).collect(),
                     dependencies,
                 }

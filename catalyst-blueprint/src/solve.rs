@@ -28,6 +28,9 @@ pub struct ResolveOptions {
     /// Consider prerelease versions everywhere. Without it, a prerelease is a candidate only
     /// when a constraint on that Blueprint names a prerelease.
     pub allow_prerelease: bool,
+    /// Installed Blueprints that may be replaced by another version; any other installed
+    /// version that no longer fits is [`ResolveError::InstalledVersionConflict`].
+    pub allow_upgrade: BTreeSet<BlueprintName>,
 }
 
 impl ResolveOptions {
@@ -35,6 +38,13 @@ impl ResolveOptions {
     #[must_use]
     pub fn with_installed(mut self, name: BlueprintName, version: Version) -> Self {
         self.installed.insert(name, version);
+        self
+    }
+
+    /// Allows `name`'s installed version to be replaced.
+    #[must_use]
+    pub fn with_allow_upgrade(mut self, name: BlueprintName) -> Self {
+        self.allow_upgrade.insert(name);
         self
     }
 
@@ -74,6 +84,21 @@ pub enum ResolveError {
     Unsatisfiable {
         /// Why.
         conflict: Box<Conflict>,
+    },
+    /// An installed version no longer fits and was not allowed to be replaced (SPEC BP-8).
+    #[error(
+        "{name} {installed} is installed, but {required_by} needs {name} {constraint}; allow the upgrade or change the constraint"
+    )]
+    InstalledVersionConflict {
+        /// The Blueprint.
+        name: String,
+        /// The installed version.
+        installed: String,
+        /// The constraint it does not satisfy, as written (`not in the catalog` when the
+        /// installed version is not one the catalog has).
+        constraint: String,
+        /// Who asked: `the request` or `NAME VERSION (FILE, PATH)`.
+        required_by: String,
     },
     /// The chosen versions depend on each other in a cycle.
     #[error("dependency cycle: {}", path.join(" -> "))]
@@ -342,6 +367,7 @@ pub fn resolve(
             Pkg::Bp(name) => Some((name, v)),
         })
         .collect();
+    installed_conflicts(catalog, requests, options, &versions)?;
     let dag = build_dag(catalog, &versions);
     let Some(order) = dag.order() else {
         let mut path: Vec<String> = cycle_paths(&dag.graph)
@@ -355,6 +381,63 @@ pub fn resolve(
     };
     let plan = dag.plan(&order, &options.installed);
     Ok(Resolution { versions, dag, plan })
+}
+
+/// An installed version the solution replaces without `allow_upgrade`: the first
+/// requirement (the request's, then each chosen version's, by name) it does not satisfy.
+fn installed_conflicts(
+    catalog: &Catalog,
+    requests: &[Request],
+    options: &ResolveOptions,
+    versions: &BTreeMap<BlueprintName, Version>,
+) -> Result<(), ResolveError> {
+    for (name, installed) in &options.installed {
+        let Some(chosen) = versions.get(name) else { continue };
+        if chosen == installed || options.allow_upgrade.contains(name) {
+            continue;
+        }
+        let conflict = |constraint: String, required_by: String| ResolveError::InstalledVersionConflict {
+            name: name.to_string(),
+            installed: installed.to_string(),
+            constraint,
+            required_by,
+        };
+        for r in requests.iter().filter(|r| &r.name == name) {
+            let fits = match &r.pin {
+                Pin::Version(c) => c.matches(installed),
+                Pin::Digest(_) => false,
+            };
+            if !fits {
+                return Err(conflict(r.pin.to_string(), ROOT.into()));
+            }
+        }
+        for (requirer, version) in versions {
+            let Some(entry) = catalog.get(requirer, version) else { continue };
+            for d in entry.blueprint.depends.iter().filter(|d| &d.blueprint == name) {
+                if !d.constraint.matches(installed) {
+                    let at = entry
+                        .source
+                        .as_ref()
+                        .map_or_else(String::new, |p| format!(" ({}, {})", p.display(), d.path));
+                    return Err(conflict(d.constraint.to_string(), format!("{requirer} {version}{at}")));
+                }
+            }
+        }
+        if catalog.get(name, installed).is_none() {
+            let have: Vec<String> =
+                catalog.versions(name).into_iter().flat_map(|v| v.keys()).map(ToString::to_string).collect();
+            return Err(conflict(
+                format!("(one of the catalog's versions: {})", have.join(", ")),
+                "the solution".into(),
+            ));
+        }
+        // Nothing excludes it alone: the combination does (PubGrub chose another version).
+        return Err(conflict(
+            format!("{chosen} (the only version that fits every constraint together)"),
+            "the solution".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn build_dag(catalog: &Catalog, versions: &BTreeMap<BlueprintName, Version>) -> Dag {

@@ -108,9 +108,31 @@ fn bp_8_installed_versions_are_preferred_and_reused() {
     let pg = &res.plan.install_order[0];
     assert_eq!((pg.name.as_str(), pg.version.as_str(), pg.reuse), ("bp-postgres", "1.5.0", true));
     assert!(!res.plan.install_order[1].reuse);
-    // An installed version outside the constraint is not chosen.
+    assert_eq!(pg.status, catalyst_blueprint::InstallStatus::Installed);
+    assert_eq!(res.plan.install_order[1].status, catalyst_blueprint::InstallStatus::New);
+    // An installed version outside a constraint is a conflict naming who asked (issue 18)…
     let o = ResolveOptions::default().with_installed("bp-postgres".parse().unwrap(), Version::new(1, 3, 0));
-    assert_eq!(order(&c, &["bp-wordpress"], &o), ["bp-postgres@1.9.0", "bp-wordpress@1.0.0"]);
+    let err = resolve(&c, &req(&["bp-wordpress"]), &o).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bp-postgres 1.3.0 is installed, but bp-wordpress 1.0.0 needs bp-postgres ^1.4; allow the upgrade or change the constraint"
+    );
+    assert!(matches!(err, ResolveError::InstalledVersionConflict { .. }));
+    // …unless the upgrade is allowed: then the plan says so.
+    let o = o.with_allow_upgrade("bp-postgres".parse().unwrap());
+    let res = resolve(&c, &req(&["bp-wordpress"]), &o).unwrap();
+    let pg = &res.plan.install_order[0];
+    assert_eq!(
+        (pg.version.as_str(), pg.reuse, pg.status),
+        ("1.9.0", false, catalyst_blueprint::InstallStatus::Upgrade)
+    );
+    // A request that excludes the installed version names the request.
+    let o = ResolveOptions::default().with_installed("bp-postgres".parse().unwrap(), Version::new(1, 5, 0));
+    let err = resolve(&c, &req(&["bp-postgres@^1.9"]), &o).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bp-postgres 1.5.0 is installed, but the request needs bp-postgres ^1.9; allow the upgrade or change the constraint"
+    );
 }
 
 #[test]

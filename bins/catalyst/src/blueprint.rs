@@ -27,13 +27,18 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
         BlueprintCommand::Verify { reference, keys, registry } => {
             crate::oci::verify(&reference, &keys, &registry, format)
         }
-        BlueprintCommand::Resolve { catalog, requests, installed, allow_prerelease } => {
+        BlueprintCommand::Resolve { catalog, requests, installed, allow_upgrade, allow_prerelease } => {
             let loaded = load(&catalog)?;
             let requests = parse_requests(&requests)?;
             let mut options = ResolveOptions::default().with_prerelease(allow_prerelease);
             for i in &installed {
                 let (name, version) = parse_installed(i)?;
                 options = options.with_installed(name, version);
+            }
+            for name in &allow_upgrade {
+                let name = BlueprintName::parse(name)
+                    .map_err(|e| Failure::usage(anyhow!("--allow-upgrade {name:?}: {e}")))?;
+                options = options.with_allow_upgrade(name);
             }
             let res = resolve(&loaded.catalog, &requests, &options).map_err(Failure::invalid)?;
             if format == Output::Text {
@@ -112,7 +117,11 @@ fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
     for (n, item) in plan.install_order.iter().enumerate() {
         let id = format!("{} {}", item.name, item.version);
         let after = if item.depends_on.is_empty() { "-".to_owned() } else { item.depends_on.join(", ") };
-        let reuse = if item.reuse { "  (installed, reused)" } else { "" };
+        let reuse = match item.status {
+            catalyst_blueprint::InstallStatus::Installed => "  (installed, reused)",
+            catalyst_blueprint::InstallStatus::Upgrade => "  (upgrade of the installed version)",
+            catalyst_blueprint::InstallStatus::New => "",
+        };
         let _ =
             writeln!(out, "{:>3}. {id:width$}  app={:<20} after: {after}{reuse}", n + 1, item.application);
     }

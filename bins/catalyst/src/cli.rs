@@ -281,9 +281,13 @@ pub(crate) enum BlueprintCommand {
         /// NAME@sha256:<digest>.
         #[arg(value_name = "NAME[@CONSTRAINT]", required = true)]
         requests: Vec<String>,
-        /// A version already installed (reused when it satisfies every constraint); repeat.
+        /// A version already installed: reused when it satisfies every constraint, else a
+        /// conflict (exit 1) naming who needs another version, unless --allow-upgrade; repeat.
         #[arg(long, value_name = "NAME@VERSION")]
         installed: Vec<String>,
+        /// Let an installed Blueprint be replaced by another version (shown as `upgrade`); repeat.
+        #[arg(long, value_name = "NAME")]
+        allow_upgrade: Vec<String>,
         /// Consider prerelease versions (otherwise only when a constraint names one).
         #[arg(long)]
         allow_prerelease: bool,

@@ -98,6 +98,33 @@ fn resolve_prefers_installed_and_reports_bad_input() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("bp-db 1.0.0"), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("(installed, reused)"));
+    // Issue 18 (BP-8): an installed version a constraint excludes is a conflict, unless allowed.
+    let out =
+        catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app", "--installed", "bp-db@0.9.0"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: bp-db 0.9.0 is installed, but bp-app 1.0.0 ("), "{err}");
+    assert!(
+        err.contains("spec.depends[0]) needs bp-db ^1; allow the upgrade or change the constraint"),
+        "{err}"
+    );
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        dir.path(),
+        "app",
+        "--installed",
+        "bp-db@0.9.0",
+        "--allow-upgrade",
+        "db",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["install_order"][0]["status"], "upgrade");
+    assert_eq!(plan["install_order"][1]["status"], "new");
     let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app@^9"]);
     assert_eq!(out.status.code(), Some(1));
     let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "nothere"]);
