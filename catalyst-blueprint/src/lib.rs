@@ -74,7 +74,7 @@ pub use model::{
 pub type Diagnostic = catalyst_naming::Diagnostic<Code>;
 /// Findings of this crate, usable as an error (`?`).
 pub type Diagnostics = catalyst_naming::Diagnostics<Code>;
-pub use plan::{Dag, InstallPlan, InstallStatus, PlanDependency, PlanItem};
+pub use plan::{Dag, InstallPlan, InstallStatus, PlanDependency, PlanItem, SkippedEdge};
 pub use read::{read_capped, read_text_capped};
 pub use release::{InvalidReleaseTag, MAX_RELEASE_TAG_LEN, ReleaseTag, ReleaseTrack};
 pub use solve::{Conflict, Involved, Requirement, Resolution, ResolveError, ResolveOptions, resolve};

@@ -240,6 +240,42 @@ pub struct Blueprint {
     pub warnings: Diagnostics,
 }
 
+impl Blueprint {
+    /// The defaults of `spec.configSchema` as a config object: each property's `default`,
+    /// nested objects followed (at most 32 levels). The base a request's parameters are merged
+    /// over to evaluate `when` (SPEC BP-6).
+    pub fn config_defaults(&self) -> Value {
+        fn defaults(schema: &Value, depth: usize) -> Option<Value> {
+            if depth > 32 {
+                return None;
+            }
+            if let Some(d) = schema.get("default") {
+                return Some(d.clone());
+            }
+            let props = schema.get("properties")?.as_object()?;
+            let out: Map<String, Value> =
+                props.iter().filter_map(|(k, v)| Some((k.clone(), defaults(v, depth + 1)?))).collect();
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        self.spec_extra
+            .get("configSchema")
+            .and_then(|s| defaults(s, 0))
+            .unwrap_or_else(|| Value::Object(Map::new()))
+    }
+}
+
+/// `over` deep-merged onto `base`: objects merge key by key, anything else replaces.
+pub(crate) fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
 fn display_vec<S: serde::Serializer, T: fmt::Display>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(v.iter().map(ToString::to_string))
 }

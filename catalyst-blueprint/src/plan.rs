@@ -72,6 +72,22 @@ impl InstallStatus {
 pub struct InstallPlan {
     /// The items, dependencies first.
     pub install_order: Vec<PlanItem>,
+    /// Dependency edges of chosen versions that were not followed because their `when`
+    /// is false in the dependent's context (SPEC BP-6), sorted.
+    pub skipped: Vec<SkippedEdge>,
+}
+
+/// A `depends` entry whose `when` was false, so its Blueprint was not required by it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SkippedEdge {
+    /// The dependent.
+    pub from: String,
+    /// Its chosen version.
+    pub version: String,
+    /// The Blueprint it would have required.
+    pub to: String,
+    /// The predicate, as written.
+    pub when: String,
 }
 
 /// The DAG of a resolution: nodes are chosen versions, an edge runs from a dependency to its
@@ -132,7 +148,7 @@ impl Dag {
                 }
             })
             .collect();
-        InstallPlan { install_order: items }
+        InstallPlan { install_order: items, skipped: Vec::new() }
     }
 
     /// Every Blueprint version of the graph, sorted.

@@ -16,7 +16,7 @@ use pubgrub::{
 };
 use semver::Version;
 
-use crate::plan::{Dag, InstallPlan, PlanDependency, cycle_paths};
+use crate::plan::{Dag, InstallPlan, PlanDependency, SkippedEdge, cycle_paths};
 use crate::{Catalog, Pin, Request};
 
 /// What the resolver should know besides the catalog.
@@ -31,6 +31,9 @@ pub struct ResolveOptions {
     /// Installed Blueprints that may be replaced by another version; any other installed
     /// version that no longer fits is [`ResolveError::InstalledVersionConflict`].
     pub allow_upgrade: BTreeSet<BlueprintName>,
+    /// The requesting Application's parameters per requested Blueprint, merged over its
+    /// configSchema defaults to evaluate `when` (SPEC BP-6).
+    pub parameters: BTreeMap<BlueprintName, serde_json::Value>,
 }
 
 impl ResolveOptions {
@@ -38,6 +41,13 @@ impl ResolveOptions {
     #[must_use]
     pub fn with_installed(mut self, name: BlueprintName, version: Version) -> Self {
         self.installed.insert(name, version);
+        self
+    }
+
+    /// Parameters of the Application that requests `name` (the `config` of its `when`s).
+    #[must_use]
+    pub fn with_parameters(mut self, name: BlueprintName, parameters: serde_json::Value) -> Self {
+        self.parameters.insert(name, parameters);
         self
     }
 
@@ -213,6 +223,46 @@ struct Provider<'a> {
     prerelease_ok: BTreeSet<BlueprintName>,
 }
 
+/// The `when` context of a Blueprint version: `config` = its configSchema defaults with the
+/// requesting Application's parameters merged over them, `application` = its identity.
+fn when_context(entry: &crate::Entry, options: &ResolveOptions) -> serde_json::Value {
+    let bp = &entry.blueprint;
+    let mut config = bp.config_defaults();
+    if let Some(params) = options.parameters.get(&bp.name) {
+        crate::model::merge(&mut config, params);
+    }
+    serde_json::json!({
+        "config": config,
+        "application": {"name": bp.name.short(), "blueprint": bp.name.as_str(), "version": bp.version.to_string()},
+    })
+}
+
+/// The `depends` entries of `entry` whose `when` holds (all of them when none has one), and
+/// the ones skipped.
+fn active_depends<'e>(
+    entry: &'e crate::Entry,
+    options: &ResolveOptions,
+) -> (Vec<&'e crate::Dependency>, Vec<SkippedEdge>) {
+    if entry.blueprint.depends.iter().all(|d| d.when.is_none()) {
+        return (entry.blueprint.depends.iter().collect(), Vec::new());
+    }
+    let ctx = when_context(entry, options);
+    let mut active = Vec::new();
+    let mut skipped = Vec::new();
+    for d in &entry.blueprint.depends {
+        match &d.when {
+            Some(w) if !w.eval(&ctx) => skipped.push(SkippedEdge {
+                from: entry.blueprint.name.to_string(),
+                version: entry.blueprint.version.to_string(),
+                to: d.blueprint.to_string(),
+                when: w.to_string(),
+            }),
+            _ => active.push(d),
+        }
+    }
+    (active, skipped)
+}
+
 impl Provider<'_> {
     fn candidates<'s>(
         &'s self,
@@ -280,7 +330,7 @@ impl DependencyProvider for Provider<'_> {
                 None => Dependencies::Unavailable("it is not in the catalog".into()),
                 Some(entry) => {
                     let mut deps: BTreeMap<Pkg, Versions> = BTreeMap::new();
-                    for d in &entry.blueprint.depends {
+                    for d in active_depends(entry, self.options).0 {
                         let range = Versions(d.constraint.ranges().clone());
                         let slot = deps.entry(Pkg::Bp(d.blueprint.clone())).or_insert_with(Versions::full);
                         *slot = slot.intersection(&range);
@@ -368,7 +418,7 @@ pub fn resolve(
         })
         .collect();
     installed_conflicts(catalog, requests, options, &versions)?;
-    let dag = build_dag(catalog, &versions);
+    let dag = build_dag(catalog, &versions, options);
     let Some(order) = dag.order() else {
         let mut path: Vec<String> = cycle_paths(&dag.graph)
             .into_iter()
@@ -379,7 +429,13 @@ pub fn resolve(
         path.reverse();
         return Err(ResolveError::DependencyCycle { path });
     };
-    let plan = dag.plan(&order, &options.installed);
+    let mut plan = dag.plan(&order, &options.installed);
+    plan.skipped = versions
+        .iter()
+        .filter_map(|(name, version)| catalog.get(name, version))
+        .flat_map(|entry| active_depends(entry, options).1)
+        .collect();
+    plan.skipped.sort();
     Ok(Resolution { versions, dag, plan })
 }
 
@@ -440,13 +496,17 @@ fn installed_conflicts(
     Ok(())
 }
 
-fn build_dag(catalog: &Catalog, versions: &BTreeMap<BlueprintName, Version>) -> Dag {
+fn build_dag(
+    catalog: &Catalog,
+    versions: &BTreeMap<BlueprintName, Version>,
+    options: &ResolveOptions,
+) -> Dag {
     let mut graph = DiGraph::new();
     let index: BTreeMap<&BlueprintName, NodeIndex> =
         versions.iter().map(|(n, v)| (n, graph.add_node((n.clone(), v.clone())))).collect();
     for (name, version) in versions {
         let Some(entry) = catalog.get(name, version) else { continue };
-        for d in &entry.blueprint.depends {
+        for d in active_depends(entry, options).0 {
             if let Some(&dep) = index.get(&d.blueprint) {
                 let edge = PlanDependency {
                     name: d.blueprint.to_string(),

@@ -222,7 +222,12 @@ fn bp_10_plan_carries_alias_when_and_values() {
         ("bp-postgres", "1.4.0", ""),
         ("bp-redis", "7.0.0", ""),
     ]);
-    let res = resolve(&c, &req(&["bp-wordpress"]), &ResolveOptions::default()).unwrap();
+    // The `when` holds for this request's parameters (BP-6), so the edge is followed.
+    let o = ResolveOptions::default().with_parameters(
+        "bp-wordpress".parse().unwrap(),
+        serde_json::json!({"database": {"mode": "managed"}}),
+    );
+    let res = resolve(&c, &req(&["bp-wordpress"]), &o).unwrap();
     let items = &res.plan.install_order;
     let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["bp-postgres", "bp-redis", "bp-wordpress"]);
@@ -331,4 +336,97 @@ fn conflicts_read_in_blueprint_words() {
         ),
         "{shown}"
     );
+}
+
+/// Issue 18 (BP-6): `when` is evaluated during resolution, in the dependent's context: its
+/// configSchema defaults with the requesting Application's parameters merged over them. The
+/// documented form (BLUEPRINT-AUTHORING, bp-wordpress → bp-postgres when embedded).
+#[test]
+fn bp_6_when_decides_which_edges_are_followed() {
+    let doc = std::fs::read_to_string(catalyst_testkit::fixture(
+        "openova/crds/doc-examples/docs/BLUEPRINT-AUTHORING.md.L84-L188.Blueprint.yaml",
+    ))
+    .unwrap();
+    let mut c = Catalog::default();
+    c.insert(Blueprint::parse(&doc, None).unwrap(), None);
+    c.insert(bp("bp-postgres", "1.4.2", ""), None);
+    let wordpress = || "bp-wordpress".parse().unwrap();
+    // No parameters: `.config.postgres.mode` is absent, so the edge is not followed.
+    let res = resolve(&c, &req(&["bp-wordpress"]), &ResolveOptions::default()).unwrap();
+    let names: Vec<&str> = res.plan.install_order.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["bp-wordpress"]);
+    assert_eq!(res.plan.skipped.len(), 1);
+    let s = &res.plan.skipped[0];
+    assert_eq!(
+        (s.from.as_str(), s.version.as_str(), s.to.as_str(), s.when.as_str()),
+        ("bp-wordpress", "1.3.0", "bp-postgres", "{{ .config.postgres.mode == 'embedded' }}")
+    );
+    // Embedded: followed, with the alias and values of the entry.
+    let o = ResolveOptions::default()
+        .with_parameters(wordpress(), serde_json::json!({"postgres": {"mode": "embedded"}}));
+    let res = resolve(&c, &req(&["bp-wordpress"]), &o).unwrap();
+    assert_eq!(order(&c, &["bp-wordpress"], &o), ["bp-postgres@1.4.2", "bp-wordpress@1.3.0"]);
+    assert!(res.plan.skipped.is_empty());
+    assert_eq!(res.plan.install_order[0].application, "db");
+    // External: skipped again; the defaults (title, replicas) stay under the parameters.
+    let o = ResolveOptions::default()
+        .with_parameters(wordpress(), serde_json::json!({"postgres": {"mode": "external", "ref": "pg"}}));
+    assert_eq!(order(&c, &["bp-wordpress"], &o), ["bp-wordpress@1.3.0"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The plan holds exactly the Blueprints reachable from the request through edges whose
+    /// `when` is true: never one reachable only through false edges.
+    #[test]
+    fn plans_never_hold_what_only_false_edges_reach(
+        edges in prop::collection::vec((0usize..6, 0usize..6, any::<bool>()), 0..14),
+    ) {
+        let names: Vec<String> = (0..6).map(|i| format!("bp-node{i}")).collect();
+        let mut deps: Vec<Vec<String>> = vec![Vec::new(); 6];
+        let mut seen = std::collections::BTreeSet::new();
+        let mut truth = vec![Vec::new(); 6];
+        for (a, b, on) in edges {
+            // Edges from lower to higher index only (no cycles), one per pair.
+            let (from, to) = (a.min(b), a.max(b));
+            if from == to || !seen.insert((from, to)) {
+                continue;
+            }
+            let when = if on { "{{ .config.on == true }}" } else { "{{ .config.on == false }}" };
+            deps[from].push(format!("{{blueprint: {}, when: \"{when}\"}}", names[to]));
+            truth[from].push((to, on));
+        }
+        let mut c = Catalog::default();
+        for (i, name) in names.iter().enumerate() {
+            let schema = "configSchema: {type: object, properties: {on: {type: boolean, default: true}}}";
+            let yaml = format!(
+                "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {name}}}\n\
+                 spec: {{version: 1.0.0, card: {{title: x}}, visibility: listed, {schema}, depends: [{}]}}\n",
+                deps[i].join(", ")
+            );
+            c.insert(Blueprint::parse(&yaml, None).unwrap_or_else(|e| panic!("{yaml}\n{e}")), None);
+        }
+        let mut reach = std::collections::BTreeSet::from([0usize]);
+        let mut stack = vec![0usize];
+        while let Some(n) = stack.pop() {
+            for &(to, on) in &truth[n] {
+                if on && reach.insert(to) {
+                    stack.push(to);
+                }
+            }
+        }
+        let res = resolve(&c, &req(&["bp-node0"]), &ResolveOptions::default()).unwrap();
+        let got: std::collections::BTreeSet<usize> = res
+            .plan
+            .install_order
+            .iter()
+            .map(|i| i.name.trim_start_matches("bp-node").parse().unwrap())
+            .collect();
+        prop_assert_eq!(got, reach);
+        // Every skipped edge starts at a planned Blueprint and is a false one.
+        for s in &res.plan.skipped {
+            prop_assert!(s.when.contains("== false"), "{:?}", s);
+        }
+    }
 }

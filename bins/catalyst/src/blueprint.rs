@@ -27,13 +27,25 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
         BlueprintCommand::Verify { reference, keys, registry } => {
             crate::oci::verify(&reference, &keys, &registry, format)
         }
-        BlueprintCommand::Resolve { catalog, requests, installed, allow_upgrade, allow_prerelease } => {
+        BlueprintCommand::Resolve {
+            catalog,
+            requests,
+            installed,
+            allow_upgrade,
+            values,
+            set,
+            allow_prerelease,
+        } => {
             let loaded = load(&catalog)?;
             let requests = parse_requests(&requests)?;
             let mut options = ResolveOptions::default().with_prerelease(allow_prerelease);
             for i in &installed {
                 let (name, version) = parse_installed(i)?;
                 options = options.with_installed(name, version);
+            }
+            let parameters = parameters(values.as_deref(), &set)?;
+            for r in &requests {
+                options = options.with_parameters(r.name.clone(), parameters.clone());
             }
             for name in &allow_upgrade {
                 let name = BlueprintName::parse(name)
@@ -99,6 +111,45 @@ fn parse_requests(raw: &[String]) -> Result<Vec<Request>, Failure> {
     raw.iter().map(|r| r.parse::<Request>().map_err(Failure::invalid)).collect()
 }
 
+/// The requesting Application's parameters: `--values FILE` (YAML), then each `--set`.
+fn parameters(values: Option<&Path>, set: &[String]) -> Result<serde_json::Value, Failure> {
+    let mut params = match values {
+        None => serde_json::Value::Object(serde_json::Map::new()),
+        Some(file) => {
+            let text = catalyst_blueprint::read_text_capped(file, catalyst_blueprint::MAX_BLUEPRINT_BYTES)
+                .map_err(|e| Failure::usage(anyhow!("--values {}: {e}", file.display())))?;
+            let v: serde_json::Value = serde_saphyr::from_str(&text)
+                .map_err(|e| Failure::usage(anyhow!("--values {}: not valid YAML: {e}", file.display())))?;
+            if !v.is_object() {
+                return Err(Failure::usage(anyhow!("--values {}: expected a mapping", file.display())));
+            }
+            v
+        }
+    };
+    for raw in set {
+        let (path, value) = raw
+            .split_once('=')
+            .ok_or_else(|| Failure::usage(anyhow!("--set {raw:?}: expected PATH=VALUE")))?;
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(Failure::usage(anyhow!("--set {raw:?}: the path needs dot-separated keys")));
+        }
+        let value: serde_json::Value =
+            serde_saphyr::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+        let mut at = &mut params;
+        for key in path.split('.') {
+            if !at.is_object() {
+                *at = serde_json::Value::Object(serde_json::Map::new());
+            }
+            at = at
+                .as_object_mut()
+                .map(|m| m.entry(key.to_owned()).or_insert(serde_json::Value::Null))
+                .ok_or_else(|| Failure::usage(anyhow!("--set {raw:?}")))?;
+        }
+        *at = value;
+    }
+    Ok(params)
+}
+
 fn parse_installed(raw: &str) -> Result<(BlueprintName, semver::Version), Failure> {
     let (name, version) = raw
         .split_once('@')
@@ -124,6 +175,9 @@ fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
         };
         let _ =
             writeln!(out, "{:>3}. {id:width$}  app={:<20} after: {after}{reuse}", n + 1, item.application);
+    }
+    for s in &plan.skipped {
+        let _ = writeln!(out, "  skipped: {} {} -> {} (when {} is false)", s.from, s.version, s.to, s.when);
     }
     let _ = writeln!(out, "{} Blueprints to install", plan.install_order.len());
     out

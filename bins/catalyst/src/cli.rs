@@ -288,6 +288,14 @@ pub(crate) enum BlueprintCommand {
         /// Let an installed Blueprint be replaced by another version (shown as `upgrade`); repeat.
         #[arg(long, value_name = "NAME")]
         allow_upgrade: Vec<String>,
+        /// The requesting Application's parameters (YAML), merged over each requested
+        /// Blueprint's configSchema defaults: the `config` its `when` predicates read.
+        #[arg(long, value_name = "FILE")]
+        values: Option<std::path::PathBuf>,
+        /// One parameter, `path.to.key=value` (the value read as YAML: true, 3, text), over
+        /// --values; repeat.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
         /// Consider prerelease versions (otherwise only when a constraint names one).
         #[arg(long)]
         allow_prerelease: bool,

@@ -291,3 +291,72 @@ fn lint_and_validate_share_the_crd_schema_findings() {
     assert!(validate.status.success(), "{validate_out}");
     assert!(validate_out.contains("warning: spec.endpoints[0].bogus: unknown field"), "{validate_out}");
 }
+
+/// Issue 18 (BP-6): `blueprint resolve` evaluates `when` against --values and --set over the
+/// configSchema defaults; skipped edges are listed (text) and under `skipped` (JSON).
+#[test]
+fn resolve_follows_only_edges_whose_when_holds() {
+    let dir = Scratch::new("when");
+    dir.write(
+        "app/blueprint.yaml",
+        "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-app}\nspec:\n  version: 1.0.0\n  card: {title: App}\n  visibility: listed\n  configSchema: {type: object, properties: {db: {type: object, properties: {embedded: {type: boolean, default: false}}}}}\n  depends:\n    - {blueprint: bp-db, version: ^1, when: \"{{ .config.db.embedded == true }}\"}\n",
+    );
+    dir.write("db/blueprint.yaml", &blueprint("db", "1.0.0", ""));
+    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(!shown.contains("bp-db 1.0.0"), "{shown}");
+    assert!(
+        shown.contains("skipped: bp-app 1.0.0 -> bp-db (when {{ .config.db.embedded == true }} is false)"),
+        "{shown}"
+    );
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        dir.path(),
+        "app",
+        "--set",
+        "db.embedded=true",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["install_order"][0]["name"], "bp-db");
+    assert_eq!(plan["skipped"], serde_json::json!([]));
+    dir.write("values.yaml", "db: {embedded: true}\n");
+    let values = Path::new(dir.path()).join("values.yaml");
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        dir.path(),
+        "app",
+        "--values",
+        values.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["install_order"].as_array().map(Vec::len), Some(2));
+    // --set overrides --values.
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        dir.path(),
+        "app",
+        "--values",
+        values.to_str().unwrap(),
+        "--set",
+        "db.embedded=false",
+        "-o",
+        "json",
+    ]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["skipped"][0]["to"], "bp-db");
+    let out = catalyst(&["blueprint", "resolve", "--catalog", dir.path(), "app", "--set", "novalue"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "error: --set \"novalue\": expected PATH=VALUE\n");
+}
