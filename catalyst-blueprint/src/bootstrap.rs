@@ -229,7 +229,9 @@ impl KitCheck {
                         depends_on(),
                         format!("{} depends on {dep}, which is not a HelmRelease of this kit", r.name),
                     ),
-                    Some(d) if slot_key(&d.slot) > slot_key(&r.slot) => Diagnostic::error(
+                    // A warning (SPEC BK-5): the prefix is not the install order (BK-1), and
+                    // the target table itself has `11 powerdns <- 16 cnpg` (BK-2).
+                    Some(d) if slot_key(&d.slot) > slot_key(&r.slot) => Diagnostic::warning(
                         Code::SlotOrder,
                         depends_on(),
                         format!(

@@ -99,7 +99,8 @@ codes! {
     InvalidSlot,
     /// Two bootstrap-kit files define one release.
     DuplicateRelease,
-    /// A release depends on a later slot.
+    /// A release depends on a later slot (a warning, SPEC BK-5: the prefix is not the install
+    /// order).
     SlotOrder,
     /// The kit's kustomization.yaml disagrees with its files.
     KustomizationOrder,

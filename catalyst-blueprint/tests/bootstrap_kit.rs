@@ -66,6 +66,22 @@ fn injected_cycle_is_named() {
     assert!(check.order.is_empty());
 }
 
+/// SPEC BK-5: a dependency on a higher slot is a warning, not an error; the order follows
+/// the dependencies, not the prefixes.
+#[test]
+fn a_higher_slot_dependency_is_a_warning() {
+    let files =
+        vec![("01-a.yaml".to_owned(), hr("bp-a", &["bp-b"])), ("02-b.yaml".to_owned(), hr("bp-b", &[]))];
+    let check = check_kit(&files, None);
+    assert!(!check.has_errors(), "{:#?}", check.findings);
+    let warnings: Vec<String> = check.findings.warnings().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        ["01-a.yaml: spec.dependsOn: bp-a (slot 01) depends on bp-b (slot 02), a higher slot [SlotOrder]"]
+    );
+    assert_eq!(check.order, ["bp-b", "bp-a"]);
+}
+
 #[test]
 fn dangling_duplicate_and_kustomization_findings() {
     let files = vec![

@@ -237,7 +237,7 @@ fn bootstrap_kit_fixture_passes_and_injected_faults_fail() {
         ),
         "{err}"
     );
-    assert!(err.contains("error[SlotOrder]: 02-cert-manager.yaml: spec.dependsOn: bp-cert-manager (slot 02) depends on bp-grafana (slot 25), a higher slot"), "{err}");
+    assert!(err.contains("warning[SlotOrder]: 02-cert-manager.yaml: spec.dependsOn: bp-cert-manager (slot 02) depends on bp-grafana (slot 25), a higher slot"), "{err}");
 }
 
 /// Issue 16 §3: a 900 KB blueprint.yaml (under the 1 MiB cap) whose `when` has 300,000
