@@ -242,7 +242,9 @@ fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
 /// Runs a `bootstrap-kit` subcommand.
 pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
     let KitCommand::Check { dir, format: kit_format } = cmd;
-    let check = check_kit_dir(&dir).map_err(Failure::invalid)?;
+    // Nothing to check (an unreadable folder, no HelmRelease in it) is a usage error, exit 2;
+    // findings in the kit are exit 1 (issue 18, DESIGN's exit codes).
+    let check = check_kit_dir(&dir).map_err(Failure::usage)?;
     match (kit_format, format) {
         (KitFormat::Dot, _) => output::raw(&kit_graph(&check).dot()),
         (KitFormat::Mermaid, _) => output::raw(&kit_graph(&check).mermaid()),

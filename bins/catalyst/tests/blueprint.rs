@@ -360,3 +360,19 @@ fn resolve_follows_only_edges_whose_when_holds() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(text(&out.stderr), "error: --set \"novalue\": expected PATH=VALUE\n");
 }
+
+/// Issue 18: a folder with nothing to check is a usage error (exit 2), not a finding (exit 1).
+#[test]
+fn a_kit_folder_without_helmreleases_is_a_usage_error() {
+    let dir = Scratch::new("empty-kit");
+    dir.write("01-namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n");
+    let out = catalyst(&["bootstrap-kit", "check", dir.path()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).ends_with("no HelmRelease found in any *.yaml file\n"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = catalyst(&["bootstrap-kit", "check", "/nonexistent/kit"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
