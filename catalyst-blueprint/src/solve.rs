@@ -418,7 +418,7 @@ pub fn resolve(
         })
         .collect();
     installed_conflicts(catalog, requests, options, &versions)?;
-    let dag = build_dag(catalog, &versions, options);
+    let (dag, mut skipped) = build_dag(catalog, &versions, options);
     let Some(order) = dag.order() else {
         let mut path: Vec<String> = cycle_paths(&dag.graph)
             .into_iter()
@@ -430,12 +430,8 @@ pub fn resolve(
         return Err(ResolveError::DependencyCycle { path });
     };
     let mut plan = dag.plan(&order, &options.installed);
-    plan.skipped = versions
-        .iter()
-        .filter_map(|(name, version)| catalog.get(name, version))
-        .flat_map(|entry| active_depends(entry, options).1)
-        .collect();
-    plan.skipped.sort();
+    skipped.sort();
+    plan.skipped = skipped;
     Ok(Resolution { versions, dag, plan })
 }
 
@@ -496,17 +492,22 @@ fn installed_conflicts(
     Ok(())
 }
 
+/// The DAG of the chosen versions over their active edges, and the edges their `when` skipped
+/// (each version's predicates evaluated once).
 fn build_dag(
     catalog: &Catalog,
     versions: &BTreeMap<BlueprintName, Version>,
     options: &ResolveOptions,
-) -> Dag {
+) -> (Dag, Vec<SkippedEdge>) {
     let mut graph = DiGraph::new();
+    let mut skipped = Vec::new();
     let index: BTreeMap<&BlueprintName, NodeIndex> =
         versions.iter().map(|(n, v)| (n, graph.add_node((n.clone(), v.clone())))).collect();
     for (name, version) in versions {
         let Some(entry) = catalog.get(name, version) else { continue };
-        for d in active_depends(entry, options).0 {
+        let (active, not_followed) = active_depends(entry, options);
+        skipped.extend(not_followed);
+        for d in active {
             if let Some(&dep) = index.get(&d.blueprint) {
                 let edge = PlanDependency {
                     name: d.blueprint.to_string(),
@@ -518,7 +519,7 @@ fn build_dag(
             }
         }
     }
-    Dag { graph }
+    (Dag { graph }, skipped)
 }
 
 /// Most requirement lines listed per Blueprint in an explanation.

@@ -400,11 +400,16 @@ pub(crate) fn check_blueprint(doc: &Value, out: &mut Vec<Diagnostic>) {
         Ok(bp) => bp.warnings,
         Err(all) => all,
     };
-    let model: Vec<Diagnostic> = found.into_iter().map(|d| d.map_code(Rule::Blueprint)).collect();
-    let reported: BTreeSet<FieldPath> = model.iter().map(|d| d.path.clone()).collect();
-    out.extend(model);
-    // One finding per field: the schema does not repeat what the model said there.
-    out.extend(blueprint_crd_findings(doc).into_iter().filter(|d| !reported.contains(&d.path)));
+    let beyond = crd_findings_beyond(doc, found.iter().map(|d| &d.path));
+    out.extend(found.into_iter().map(|d| d.map_code(Rule::Blueprint)));
+    out.extend(beyond);
+}
+
+/// [`blueprint_crd_findings`] at the paths the model did not report (one finding per field):
+/// what both `validate` and `blueprint lint` add to the model's findings.
+fn crd_findings_beyond<'p>(doc: &Value, model_paths: impl Iterator<Item = &'p FieldPath>) -> Vec<Diagnostic> {
+    let reported: BTreeSet<&FieldPath> = model_paths.collect();
+    blueprint_crd_findings(doc).into_iter().filter(|d| !reported.contains(&d.path)).collect()
 }
 
 /// What `catalyst blueprint lint` adds to the model's findings `model` of one document: the
@@ -415,10 +420,8 @@ pub fn blueprint_lint_findings(
     doc: &Value,
     model: &[catalyst_blueprint::Diagnostic],
 ) -> Vec<catalyst_blueprint::Diagnostic> {
-    let reported: BTreeSet<&FieldPath> = model.iter().map(|d| &d.path).collect();
-    blueprint_crd_findings(doc)
+    crd_findings_beyond(doc, model.iter().map(|d| &d.path))
         .into_iter()
-        .filter(|d| !reported.contains(&d.path))
         .map(|d| {
             let message = format!("{} [{}]", d.message, catalyst_naming::diagnostic::Code::as_str(d.code));
             let code = catalyst_blueprint::Code::CrdSchema;
