@@ -7,6 +7,8 @@ use catalyst_naming::BlueprintName;
 use petgraph::graph::{DiGraph, NodeIndex};
 use semver::Version;
 
+use catalyst_naming::OrgSlug;
+
 use crate::{Blueprint, Code, Diagnostic, Diagnostics, FieldPath};
 
 /// Largest blueprint.yaml read from disk; larger files are reported, not parsed.
@@ -21,6 +23,10 @@ pub struct Entry {
     pub source: Option<PathBuf>,
     /// The OCI manifest digest, when the catalog knows it (for `@sha256:` pins).
     pub digest: Option<String>,
+    /// The Organization whose catalog (`<org>/shared-blueprints`) holds it; `None` for the
+    /// public and Sovereign catalogs. A `private` Blueprint may only be depended on from its
+    /// own Organization (SPEC BP-2, BP-9).
+    pub org: Option<OrgSlug>,
 }
 
 /// A catalog could not be read at all (a single bad file is a [`Diagnostic`] instead).
@@ -65,7 +71,26 @@ pub struct Loaded {
 impl Catalog {
     /// Adds one Blueprint version; returns the entry it replaced, if the version was present.
     pub fn insert(&mut self, blueprint: Blueprint, source: Option<PathBuf>) -> Option<Entry> {
-        self.insert_entry(Entry { blueprint, source, digest: None })
+        self.insert_entry(Entry { blueprint, source, digest: None, org: None })
+    }
+
+    /// Marks every entry as held by `org`'s catalog (`<org>/shared-blueprints`).
+    #[must_use]
+    pub fn owned_by(mut self, org: &OrgSlug) -> Self {
+        for entry in self.entries.values_mut().flat_map(BTreeMap::values_mut) {
+            entry.org = Some(org.clone());
+        }
+        self
+    }
+
+    /// Adds every entry of `other`; an entry of the same name and version replaces this
+    /// catalog's, and is returned.
+    pub fn merge(&mut self, other: Catalog) -> Vec<Entry> {
+        let mut replaced = Vec::new();
+        for entry in other.entries.into_values().flat_map(BTreeMap::into_values) {
+            replaced.extend(self.insert_entry(entry));
+        }
+        replaced
     }
 
     /// Adds an entry (with a digest, for OCI-backed catalogs).

@@ -104,4 +104,10 @@ codes! {
     SlotOrder,
     /// The kit's kustomization.yaml disagrees with its files.
     KustomizationOrder,
+    /// A kit HelmRelease the expected DAG does not declare (SPEC BK-4 rule 2).
+    UndeclaredRelease,
+    /// A kit HelmRelease's dependsOn differs from the declared set (SPEC BK-4 rule 3).
+    DependsDrift,
+    /// A Phase-0 release (slots 01-15 and 19) depends outside that set (a warning, SPEC BK-5).
+    ColdStartNotClosed,
 }

@@ -47,6 +47,7 @@ mod code;
 mod constraint;
 mod crd_fields;
 mod header;
+mod kit_dag;
 mod model;
 #[cfg(feature = "oci")]
 pub mod oci;
@@ -54,9 +55,14 @@ mod plan;
 mod read;
 mod release;
 mod solve;
+mod values;
+pub use values::MAX_RENDERED_LEN;
 mod when;
 
-pub use bootstrap::{KitCheck, KitError, KitRelease, check_kit, check_kit_dir, check_kit_files};
+pub use bootstrap::{
+    Dangling, KitCheck, KitError, KitRelease, KitSummary, check_kit, check_kit_against, check_kit_dir,
+    check_kit_dir_against, check_kit_files, check_kit_files_against,
+};
 pub use catalog::{Catalog, CatalogError, Entry, Loaded, MAX_BLUEPRINT_BYTES};
 pub use catalyst_naming::diagnostic::{FieldPath, Severity};
 pub use code::Code;
@@ -65,6 +71,10 @@ pub use constraint::{
 };
 pub use crd_fields::HOSTNAME_TOKENS;
 pub use header::{ApiVersion, BlueprintHeader, HeaderError, parse_header};
+pub use kit_dag::{
+    ColdStartGap, DagDiff, DependsDrift, ExpectedDag, ExpectedDagError, ExpectedSlot, MAX_EXPECTED_DAG_BYTES,
+    MAX_EXPECTED_SLOTS, Moved, Rewaved, Wave, is_cold_start_slot,
+};
 pub use model::{
     Blueprint, Card, Dependency, PLACEMENT_TOKENS, PLACEMENT_VCLUSTERS, PlacementMode, PlacementSchema,
     Topology, Visibility,

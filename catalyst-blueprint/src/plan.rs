@@ -16,10 +16,11 @@ pub struct PlanDependency {
     pub name: String,
     /// The alias the dependent's chart reads it under.
     pub alias: String,
-    /// The install-time predicate, verbatim, for the caller to evaluate.
+    /// The install-time predicate as written; it held (edges whose `when` is false are not in
+    /// the plan, see [`InstallPlan::skipped`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
-    /// The values template, verbatim, for the caller to render.
+    /// The values passed to the dependency, rendered in the dependent's context (SPEC BP-7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<Value>,
 }
@@ -39,8 +40,12 @@ pub struct PlanItem {
     pub status: InstallStatus,
     /// What must be ready first: the names Flux's `Kustomization.dependsOn` needs.
     pub depends_on: Vec<String>,
-    /// Those dependencies with their alias, `when` and `values`.
+    /// Those dependencies with their alias, `when` and rendered `values`.
     pub dependencies: Vec<PlanDependency>,
+    /// The values its dependents pass it, rendered and deep-merged (SPEC BP-7): the
+    /// Application's parameters. Absent when no dependent passes any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<serde_json::Value>,
 }
 
 /// What a plan item does to what is installed (SPEC BP-8).
@@ -145,6 +150,7 @@ impl Dag {
                     },
                     depends_on: dependencies.iter().map(|d| d.name.clone()).collect(),
                     dependencies,
+                    values: None,
                 }
             })
             .collect();
@@ -184,6 +190,13 @@ pub(crate) fn topo_order<N, E, K: Ord>(
     graph: &DiGraph<N, E>,
     key: impl Fn(&N) -> K,
 ) -> Option<Vec<NodeIndex>> {
+    let order = kahn(graph, key);
+    (order.len() == graph.node_count()).then_some(order)
+}
+
+/// Kahn's algorithm with `key` as tie-break: every node that can be ordered, in order. The
+/// nodes missing from the result are the stalled ones: on a cycle or after one.
+pub(crate) fn kahn<N, E, K: Ord>(graph: &DiGraph<N, E>, key: impl Fn(&N) -> K) -> Vec<NodeIndex> {
     let mut indegree: Vec<usize> =
         graph.node_indices().map(|n| graph.neighbors_directed(n, Direction::Incoming).count()).collect();
     let mut ready: BTreeSet<(K, NodeIndex)> =
@@ -198,7 +211,7 @@ pub(crate) fn topo_order<N, E, K: Ord>(
             }
         }
     }
-    (order.len() == graph.node_count()).then_some(order)
+    order
 }
 
 /// One cycle per strongly connected component that has one (self-loops included), each as

@@ -7,8 +7,8 @@ use std::fmt;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
-use catalyst_naming::BlueprintName;
 use catalyst_naming::FieldPath;
+use catalyst_naming::{BlueprintName, OrgSlug};
 use petgraph::graph::{DiGraph, NodeIndex};
 use pubgrub::{
     DefaultStringReporter, Dependencies, DependencyProvider, DerivationTree, Derived, External,
@@ -34,6 +34,12 @@ pub struct ResolveOptions {
     /// The requesting Application's parameters per requested Blueprint, merged over its
     /// configSchema defaults to evaluate `when` (SPEC BP-6).
     pub parameters: BTreeMap<BlueprintName, serde_json::Value>,
+    /// The values each dependency receives from its dependents (SPEC BP-7): its parameters,
+    /// under the caller's. Found by [`resolve`] itself.
+    pub(crate) received: BTreeMap<BlueprintName, serde_json::Value>,
+    /// The Organization whose Application makes the request: it may use its own `private`
+    /// Blueprints (SPEC BP-9). `None`: a request from no Organization.
+    pub org: Option<OrgSlug>,
 }
 
 impl ResolveOptions {
@@ -48,6 +54,13 @@ impl ResolveOptions {
     #[must_use]
     pub fn with_parameters(mut self, name: BlueprintName, parameters: serde_json::Value) -> Self {
         self.parameters.insert(name, parameters);
+        self
+    }
+
+    /// The requesting Organization.
+    #[must_use]
+    pub fn with_org(mut self, org: OrgSlug) -> Self {
+        self.org = Some(org);
         self
     }
 
@@ -108,6 +121,48 @@ pub enum ResolveError {
         /// installed version is not one the catalog has).
         constraint: String,
         /// Who asked: `the request` or `NAME VERSION (FILE, PATH)`.
+        required_by: String,
+    },
+    /// Two dependents give one dependency different values for one key (SPEC BP-7).
+    #[error("{blueprint} is given two values for {key}: {a}, and {b}")]
+    ValuesConflict {
+        /// The dependency that receives them.
+        blueprint: String,
+        /// The dotted key inside its values (`storage.size`).
+        key: String,
+        /// The first value and who gave it: `10 by bp-a 1.0.0 (FILE, spec.depends[0].values.storage.size)`.
+        a: String,
+        /// The second value and who gave it.
+        b: String,
+    },
+    /// A `values` placeholder cannot be rendered (SPEC BP-7).
+    #[error("{blueprint}{}: {path}: {message}", file.as_deref().map(|f| format!(" ({f})")).unwrap_or_default())]
+    TemplateError {
+        /// The dependent whose `values` it is (`bp-a 1.0.0`).
+        blueprint: String,
+        /// Its blueprint.yaml, when loaded from disk.
+        file: Option<String>,
+        /// The YAML path of the string (`spec.depends[0].values.db.host`).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Edges' `when` and the values dependents pass keep changing each other (SPEC BP-6/7).
+    #[error("the values passed to {} change which dependencies their when predicates follow, round after round; make the predicates independent of the values", blueprints.join(", "))]
+    ValuesDoNotSettle {
+        /// The Blueprints whose received values still changed.
+        blueprints: Vec<String>,
+    },
+    /// A `private` Blueprint of one Organization's catalog is required from outside it
+    /// (SPEC BP-2, BP-9).
+    #[error("{blueprint} is private to Organization {owner}, but {required_by} requires it")]
+    VisibilityViolation {
+        /// The private Blueprint and version.
+        blueprint: String,
+        /// The Organization that owns it.
+        owner: String,
+        /// Who requires it: `the request from Organization X`, `the request` (no
+        /// Organization) or `NAME VERSION (FILE, PATH) of Organization X` / `of the shared catalog`.
         required_by: String,
     },
     /// The chosen versions depend on each other in a cycle.
@@ -225,11 +280,21 @@ struct Provider<'a> {
 
 /// The `when` context of a Blueprint version: `config` = its configSchema defaults with the
 /// requesting Application's parameters merged over them, `application` = its identity.
-fn when_context(entry: &crate::Entry, options: &ResolveOptions) -> serde_json::Value {
+pub(crate) fn when_context(entry: &crate::Entry, options: &ResolveOptions) -> serde_json::Value {
+    context(entry, options.received.get(&entry.blueprint.name), options.parameters.get(&entry.blueprint.name))
+}
+
+/// `{config, application}`: configSchema defaults, then what its dependents pass it (BP-7),
+/// then the caller's parameters.
+pub(crate) fn context(
+    entry: &crate::Entry,
+    received: Option<&serde_json::Value>,
+    parameters: Option<&serde_json::Value>,
+) -> serde_json::Value {
     let bp = &entry.blueprint;
     let mut config = bp.config_defaults();
-    if let Some(params) = options.parameters.get(&bp.name) {
-        crate::model::merge(&mut config, params);
+    for layer in [received, parameters].into_iter().flatten() {
+        crate::model::merge(&mut config, layer);
     }
     serde_json::json!({
         "config": config,
@@ -364,6 +429,37 @@ pub fn resolve(
     requests: &[Request],
     options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
+    // Values a dependent passes become the dependency's parameters, which its own `when`s
+    // read: solve, render, and solve again until the values settle (one round without values).
+    let mut options = options.clone();
+    options.received.clear();
+    let mut previous = BTreeMap::new();
+    for _ in 0..MAX_VALUE_ROUNDS {
+        let mut resolution = resolve_once(catalog, requests, &options)?;
+        let received = crate::values::received(catalog, &mut resolution, &options)?;
+        if received == options.received {
+            return Ok(resolution);
+        }
+        previous = std::mem::replace(&mut options.received, received);
+    }
+    let blueprints: BTreeSet<String> = previous
+        .keys()
+        .chain(options.received.keys())
+        .filter(|n| previous.get(*n) != options.received.get(*n))
+        .map(ToString::to_string)
+        .collect();
+    Err(ResolveError::ValuesDoNotSettle { blueprints: blueprints.into_iter().collect() })
+}
+
+/// Rounds of solving before values that keep changing edges are an error.
+const MAX_VALUE_ROUNDS: usize = 32;
+
+/// One solve with fixed contexts.
+fn resolve_once(
+    catalog: &Catalog,
+    requests: &[Request],
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
     let mut root: BTreeMap<Pkg, Versions> = BTreeMap::new();
     let mut prerelease_ok = catalog.prerelease_opt_ins();
     for r in requests {
@@ -419,6 +515,7 @@ pub fn resolve(
         .collect();
     installed_conflicts(catalog, requests, options, &versions)?;
     let (dag, mut skipped) = build_dag(catalog, &versions, options);
+    visibility(catalog, requests, options, &versions, &dag)?;
     let Some(order) = dag.order() else {
         let mut path: Vec<String> = cycle_paths(&dag.graph)
             .into_iter()
@@ -433,6 +530,75 @@ pub fn resolve(
     skipped.sort();
     plan.skipped = skipped;
     Ok(Resolution { versions, dag, plan })
+}
+
+/// SPEC BP-9: every chosen `private` Blueprint of an Organization's catalog is required only
+/// from that Organization: by its request, or by Blueprints of its own catalog.
+fn visibility(
+    catalog: &Catalog,
+    requests: &[Request],
+    options: &ResolveOptions,
+    versions: &BTreeMap<BlueprintName, Version>,
+    dag: &Dag,
+) -> Result<(), ResolveError> {
+    let owner_of = |name: &BlueprintName| {
+        let entry = catalog.get(name, versions.get(name)?)?;
+        match (&entry.blueprint.visibility, &entry.org) {
+            (crate::Visibility::Private, Some(org)) => Some((entry, org)),
+            _ => None,
+        }
+    };
+    let violation =
+        |entry: &crate::Entry, owner: &OrgSlug, required_by: String| ResolveError::VisibilityViolation {
+            blueprint: format!("{} {}", entry.blueprint.name, entry.blueprint.version),
+            owner: owner.to_string(),
+            required_by,
+        };
+    for r in requests {
+        if let Some((entry, owner)) = owner_of(&r.name)
+            && options.org.as_ref() != Some(owner)
+        {
+            let who = match &options.org {
+                Some(org) => format!("the request from Organization {org}"),
+                None => "the request (from no Organization)".to_owned(),
+            };
+            return Err(violation(entry, owner, who));
+        }
+    }
+    let g = &dag.graph;
+    let mut edges: Vec<(&BlueprintName, &BlueprintName)> = g
+        .edge_indices()
+        .filter_map(|e| g.edge_endpoints(e))
+        .map(|(dependency, dependent)| (&g[dependent].0, &g[dependency].0))
+        .collect();
+    edges.sort();
+    for (dependent, dependency) in edges {
+        let Some((entry, owner)) = owner_of(dependency) else { continue };
+        let Some(from) = versions.get(dependent).and_then(|v| catalog.get(dependent, v)) else { continue };
+        if from.org.as_ref() == Some(owner) {
+            continue;
+        }
+        let at = from
+            .blueprint
+            .depends
+            .iter()
+            .find(|d| &d.blueprint == dependency)
+            .map(|d| match &from.source {
+                Some(p) => format!(" ({}, {})", p.display(), d.path),
+                None => format!(" ({})", d.path),
+            })
+            .unwrap_or_default();
+        let catalog_of = match &from.org {
+            Some(org) => format!("of Organization {org}"),
+            None => "of the shared catalog".to_owned(),
+        };
+        return Err(violation(
+            entry,
+            owner,
+            format!("{} {}{at} {catalog_of}", from.blueprint.name, from.blueprint.version),
+        ));
+    }
+    Ok(())
 }
 
 /// An installed version the solution replaces without `allow_upgrade`: the first

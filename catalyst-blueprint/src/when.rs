@@ -142,6 +142,23 @@ fn eval(e: &Expr, ctx: &Value) -> Option<Value> {
     }
 }
 
+/// A lone context path as `when` writes it (`.config.db.host`), for value templates
+/// (SPEC BP-7: "same path syntax as BP-6"): its segments, or why it is not one.
+pub(crate) fn parse_path(text: &str) -> Result<Vec<String>, String> {
+    let mut p = Parser { chars: text.trim().chars().collect(), pos: 0, depth: 0, terms: 0, offset: 0 };
+    if p.chars.first() != Some(&'.') {
+        return Err("a placeholder holds one path starting with .config. or .application.".into());
+    }
+    let Expr::Path(segs) = p.path()? else { return Err("a placeholder holds one path".into()) };
+    p.skip_ws();
+    match p.chars.get(p.pos) {
+        None => Ok(segs),
+        Some(c) => {
+            Err(format!("unexpected {c:?} after the path (a placeholder holds one path, no expression)"))
+        }
+    }
+}
+
 struct Parser {
     chars: Vec<char>,
     pos: usize,

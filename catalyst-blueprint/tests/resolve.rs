@@ -171,6 +171,7 @@ fn digest_pins_need_a_known_digest() {
         blueprint: bp("bp-xray", "1.0.0", ""),
         source: None,
         digest: Some(digest.clone()),
+        org: None,
     });
     c.insert(bp("bp-xray", "1.1.0", ""), None);
     assert_eq!(order(&c, &[&format!("bp-xray@{digest}")], &ResolveOptions::default()), ["bp-xray@1.0.0"]);
@@ -237,10 +238,10 @@ fn bp_10_plan_carries_alias_when_and_values() {
     assert_eq!(wp.depends_on, ["bp-postgres", "bp-redis"]);
     assert_eq!(wp.dependencies[0].alias, "db");
     assert_eq!(wp.dependencies[0].when.as_deref(), Some("{{ .config.database.mode == 'managed' }}"));
-    assert_eq!(
-        wp.dependencies[0].values,
-        Some(serde_json::json!({"database": "{{ .application.name }}-db"}))
-    );
+    // BP-7: rendered in bp-wordpress's context, and what bp-postgres receives.
+    assert_eq!(wp.dependencies[0].values, Some(serde_json::json!({"database": "wordpress-db"})));
+    assert_eq!(items[0].values, Some(serde_json::json!({"database": "wordpress-db"})));
+    assert_eq!(items[1].values, None);
     let json = serde_json::to_value(&res.plan).unwrap();
     assert_eq!(json["install_order"][2]["depends_on"], serde_json::json!(["bp-postgres", "bp-redis"]));
     assert!(res.dag.edges().contains(&("bp-wordpress".into(), "bp-postgres".into(), "db".into())));
@@ -368,6 +369,11 @@ fn bp_6_when_decides_which_edges_are_followed() {
     assert_eq!(order(&c, &["bp-wordpress"], &o), ["bp-postgres@1.4.2", "bp-wordpress@1.3.0"]);
     assert!(res.plan.skipped.is_empty());
     assert_eq!(res.plan.install_order[0].application, "db");
+    // BP-7: the entry's values, rendered in bp-wordpress's context, are bp-postgres's.
+    assert_eq!(
+        res.plan.install_order[0].values,
+        Some(serde_json::json!({"databases": ["wordpress"], "size": "medium"}))
+    );
     // External: skipped again; the defaults (title, replicas) stay under the parameters.
     let o = ResolveOptions::default()
         .with_parameters(wordpress(), serde_json::json!({"postgres": {"mode": "external", "ref": "pg"}}));
@@ -429,4 +435,142 @@ proptest! {
             prop_assert!(s.when.contains("== false"), "{:?}", s);
         }
     }
+}
+
+fn dependent(name: &str, dep: &str, values: &str) -> (String, String, String) {
+    (name.to_owned(), "1.0.0".to_owned(), format!("{{blueprint: {dep}, values: {values}}}"))
+}
+
+fn catalog_of(items: &[(String, String, String)]) -> Catalog {
+    let items: Vec<(&str, &str, &str)> =
+        items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+    catalog(&items)
+}
+
+/// SPEC BP-7: values from several dependents are deep-merged; a scalar given two ways is a
+/// conflict naming both givers and the key.
+#[test]
+fn bp_7_values_from_several_dependents_merge_or_conflict() {
+    let mut items = vec![
+        dependent("bp-blog", "bp-postgres", "{db: {size: 10Gi}, owners: ['{{ .application.name }}']}"),
+        dependent("bp-shop", "bp-postgres", "{db: {version: '16'}}"),
+        ("bp-postgres".into(), "1.0.0".into(), String::new()),
+    ];
+    let res =
+        resolve(&catalog_of(&items), &req(&["bp-blog", "bp-shop"]), &ResolveOptions::default()).unwrap();
+    let pg = res.plan.install_order.iter().find(|i| i.name == "bp-postgres").unwrap();
+    assert_eq!(
+        pg.values,
+        Some(serde_json::json!({"db": {"size": "10Gi", "version": "16"}, "owners": ["blog"]}))
+    );
+
+    items[1] = dependent("bp-shop", "bp-postgres", "{db: {size: 20Gi}}");
+    let err =
+        resolve(&catalog_of(&items), &req(&["bp-blog", "bp-shop"]), &ResolveOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        ResolveError::ValuesConflict {
+            blueprint: "bp-postgres".into(),
+            key: "db.size".into(),
+            a: "\"10Gi\" from bp-blog 1.0.0 (spec.depends[0].values.db.size)".into(),
+            b: "\"20Gi\" from bp-shop 1.0.0 (spec.depends[0].values.db.size)".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "bp-postgres is given two values for db.size: \"10Gi\" from bp-blog 1.0.0 (spec.depends[0].values.db.size), and \"20Gi\" from bp-shop 1.0.0 (spec.depends[0].values.db.size)"
+    );
+}
+
+/// SPEC BP-7: a placeholder that does not resolve is a `TemplateError` naming the dependent and
+/// the path, never an empty string.
+#[test]
+fn bp_7_unresolvable_placeholder_is_a_template_error() {
+    let items = vec![
+        dependent("bp-blog", "bp-postgres", "{db: {name: '{{ .config.database.name }}'}}"),
+        ("bp-postgres".into(), "1.0.0".into(), String::new()),
+    ];
+    let err = resolve(&catalog_of(&items), &req(&["bp-blog"]), &ResolveOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bp-blog 1.0.0: spec.depends[0].values.db.name: {{ .config.database.name }} does not resolve: config.database.name is not set"
+    );
+    // With the parameter given, it renders.
+    let o = ResolveOptions::default()
+        .with_parameters("bp-blog".parse().unwrap(), serde_json::json!({"database": {"name": "posts"}}));
+    let res = resolve(&catalog_of(&items), &req(&["bp-blog"]), &o).unwrap();
+    assert_eq!(res.plan.install_order[0].values, Some(serde_json::json!({"db": {"name": "posts"}})));
+}
+
+/// SPEC BP-6 + BP-7: the values a dependent passes are the dependency's parameters, so they
+/// decide which of the dependency's own edges are followed.
+#[test]
+fn values_passed_down_decide_the_dependencys_when() {
+    let items = vec![
+        dependent("bp-app", "bp-postgres", "{mode: '{{ .config.db }}'}"),
+        (
+            "bp-postgres".into(),
+            "1.0.0".into(),
+            "{blueprint: bp-backup, when: \"{{ .config.mode == 'ha' }}\", values: {target: '{{ .config.mode }}'}}".into(),
+        ),
+        ("bp-backup".into(), "1.0.0".into(), String::new()),
+    ];
+    let c = catalog_of(&items);
+    let app = || "bp-app".parse().unwrap();
+    let o = ResolveOptions::default().with_parameters(app(), serde_json::json!({"db": "ha"}));
+    assert_eq!(order(&c, &["bp-app"], &o), ["bp-backup@1.0.0", "bp-postgres@1.0.0", "bp-app@1.0.0"]);
+    let res = resolve(&c, &req(&["bp-app"]), &o).unwrap();
+    assert_eq!(res.plan.install_order[0].values, Some(serde_json::json!({"target": "ha"})));
+    let o = ResolveOptions::default().with_parameters(app(), serde_json::json!({"db": "single"}));
+    assert_eq!(order(&c, &["bp-app"], &o), ["bp-postgres@1.0.0", "bp-app@1.0.0"]);
+    let res = resolve(&c, &req(&["bp-app"]), &o).unwrap();
+    assert_eq!(res.plan.skipped.len(), 1);
+    assert_eq!(res.plan.skipped[0].from, "bp-postgres");
+}
+
+/// SPEC BP-9: a `private` Blueprint of an Organization's catalog may only be required from that
+/// Organization: its request or Blueprints of its own catalog.
+#[test]
+fn bp_9_private_blueprints_stay_inside_their_organization() {
+    let acme: catalyst_naming::OrgSlug = "acme".parse().unwrap();
+    let private = Blueprint::parse(
+        "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-secret-sauce}\n\
+         spec: {version: 1.0.0, card: {title: x}, visibility: private}\n",
+        None,
+    )
+    .unwrap();
+    let mut own = Catalog::default();
+    own.insert(private, None);
+    own.insert(bp("bp-acme-shop", "1.0.0", "bp-secret-sauce"), None);
+    let mut c = catalog(&[("bp-blog", "1.0.0", "bp-secret-sauce")]);
+    assert!(c.merge(own.owned_by(&acme)).is_empty());
+
+    // From the shared catalog: refused, naming who asked.
+    let err = resolve(&c, &req(&["bp-blog"]), &ResolveOptions::default()).unwrap_err();
+    assert_eq!(
+        err,
+        ResolveError::VisibilityViolation {
+            blueprint: "bp-secret-sauce 1.0.0".into(),
+            owner: "acme".into(),
+            required_by: "bp-blog 1.0.0 (spec.depends[0]) of the shared catalog".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "bp-secret-sauce 1.0.0 is private to Organization acme, but bp-blog 1.0.0 (spec.depends[0]) of the shared catalog requires it"
+    );
+    // From the Organization's own catalog, requested by the Organization: fine.
+    let o = ResolveOptions::default().with_org(acme.clone());
+    assert_eq!(order(&c, &["bp-acme-shop"], &o), ["bp-secret-sauce@1.0.0", "bp-acme-shop@1.0.0"]);
+    // Requested directly by another Organization, or by none: refused.
+    let other = ResolveOptions::default().with_org("globex".parse().unwrap());
+    assert_eq!(
+        resolve(&c, &req(&["bp-secret-sauce"]), &other).unwrap_err().to_string(),
+        "bp-secret-sauce 1.0.0 is private to Organization acme, but the request from Organization globex requires it"
+    );
+    // A listed Blueprint of acme's catalog may use acme's private one for anyone who installs it.
+    assert_eq!(
+        order(&c, &["bp-acme-shop"], &ResolveOptions::default()),
+        ["bp-secret-sauce@1.0.0", "bp-acme-shop@1.0.0"]
+    );
 }

@@ -1,5 +1,6 @@
-//! Bootstrap-kit HelmRelease files on arbitrary text: no panic; an install order, when
-//! given, lists every release once.
+//! Bootstrap-kit HelmRelease files and expected-DAG files on arbitrary text: no panic; an
+//! install order, when given, lists every release once; a check against an expected DAG
+//! accounts for every declared release as present or deferred.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,5 +15,15 @@ fuzz_target!(|s: &str| {
     if !check.order.is_empty() {
         let unique: std::collections::BTreeSet<&String> = check.order.iter().collect();
         assert_eq!(unique.len(), check.order.len());
+    }
+    for text in [s, a, b] {
+        let Ok(dag) = catalyst_blueprint::ExpectedDag::parse("fuzz.yaml", text) else { continue };
+        let _ = dag.cold_start_gaps();
+        assert!(dag.diff(&dag).is_empty());
+        let check = catalyst_blueprint::check_kit_against(&files, None, Some(&dag));
+        let summary = check.summary.expect("a check against a DAG has a summary");
+        assert_eq!(summary.declared, dag.slots.len());
+        let present = dag.slots.iter().filter(|d| check.releases.iter().any(|r| r.name == d.name)).count();
+        assert_eq!(present + summary.deferred, summary.declared);
     }
 });

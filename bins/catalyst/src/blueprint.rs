@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
-use catalyst_blueprint::{Catalog, Diagnostic, Loaded, Request, ResolveOptions, check_kit_dir, resolve};
+use catalyst_blueprint::{
+    Catalog, Diagnostic, ExpectedDag, Loaded, Request, ResolveOptions, check_kit_dir_against, resolve,
+};
 use catalyst_naming::BlueprintName;
 use serde::Serialize;
 
@@ -175,6 +177,9 @@ fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
         };
         let _ =
             writeln!(out, "{:>3}. {id:width$}  app={:<20} after: {after}{reuse}", n + 1, item.application);
+        if let Some(values) = &item.values {
+            let _ = writeln!(out, "     values: {values}");
+        }
     }
     for s in &plan.skipped {
         let _ = writeln!(out, "  skipped: {} {} -> {} (when {} is false)", s.from, s.version, s.to, s.when);
@@ -241,37 +246,18 @@ fn lint(dir: &Path, format: Output) -> Result<(), Failure> {
 
 /// Runs a `bootstrap-kit` subcommand.
 pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
-    let KitCommand::Check { dir, format: kit_format } = cmd;
+    let (dir, expected, kit_format) = match cmd {
+        KitCommand::Check { dir, expected, format } => (dir, expected, format),
+        KitCommand::Diff { left, right } => return kit_diff(&left, &right, format),
+    };
+    let expected = expected.as_deref().map(load_expected).transpose()?;
     // Nothing to check (an unreadable folder, no HelmRelease in it) is a usage error, exit 2;
     // findings in the kit are exit 1 (issue 18, DESIGN's exit codes).
-    let check = check_kit_dir(&dir).map_err(Failure::usage)?;
+    let check = check_kit_dir_against(&dir, expected.as_ref()).map_err(Failure::usage)?;
     match (kit_format, format) {
         (KitFormat::Dot, _) => output::raw(&kit_graph(&check).dot()),
         (KitFormat::Mermaid, _) => output::raw(&kit_graph(&check).mermaid()),
-        (KitFormat::Text, Output::Text) => {
-            let mut out = String::new();
-            for (n, name) in check.order.iter().enumerate() {
-                let r = check.releases.iter().find(|r| &r.name == name);
-                let slot = r.map_or("", |r| r.slot.as_str());
-                let deps = r.map_or_else(String::new, |r| r.depends_on.join(", "));
-                let _ = writeln!(
-                    out,
-                    "{:>3}. [{slot:>3}] {name:<24} after: {}",
-                    n + 1,
-                    if deps.is_empty() { "-" } else { &deps }
-                );
-            }
-            let edges: usize = check.releases.iter().map(|r| r.depends_on.len()).sum();
-            let errors = check.findings.iter().filter(|d| d.is_error()).count();
-            let _ = writeln!(
-                out,
-                "{} releases, {edges} dependsOn edges, longest chain {} ({}), {errors} errors",
-                check.releases.len(),
-                check.longest_chain.len(),
-                check.longest_chain.join(" -> ")
-            );
-            output::raw(&out);
-        }
+        (KitFormat::Text, Output::Text) => output::raw(&kit_text(&check, expected.as_ref())),
         (KitFormat::Text, format) => output::print(&check, format).map_err(Failure::invalid)?,
     }
     for d in &check.findings {
@@ -280,7 +266,138 @@ pub(crate) fn kit(cmd: KitCommand, format: Output) -> Result<(), Failure> {
     if check.has_errors() { Err(Failure::reported()) } else { Ok(()) }
 }
 
-/// The kit as a graph: an arrow from each release to what it depends on.
+/// An expected DAG from `--expected`: `builtin:NAME` or a file. Any problem is exit 2.
+fn load_expected(spec: &str) -> Result<ExpectedDag, Failure> {
+    if let Some(name) = spec.strip_prefix("builtin:") {
+        return ExpectedDag::builtin(name).map_err(Failure::usage);
+    }
+    let path = Path::new(spec);
+    let text = catalyst_blueprint::read_text_capped(path, catalyst_blueprint::MAX_EXPECTED_DAG_BYTES as u64)
+        .with_context(|| format!("cannot read the expected DAG {spec}"))
+        .map_err(Failure::usage)?;
+    ExpectedDag::parse(spec, &text).map_err(Failure::usage)
+}
+
+/// The text report: the install order without an expected DAG; with one, the declared graph by
+/// wave in slot order and the summary (SPEC BK-4 rule 7).
+fn kit_text(check: &catalyst_blueprint::KitCheck, expected: Option<&ExpectedDag>) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, prefix: String, name: &str, slot: &str, deps: &[String], note: &str| {
+        let deps = if deps.is_empty() { "-".to_owned() } else { deps.join(", ") };
+        let _ = writeln!(out, "{prefix}[{slot:>3}] {name:<24} after: {deps}{note}");
+    };
+    if check.summary.is_some() {
+        for (wave, names) in &check.waves {
+            let _ = writeln!(out, "{wave} ({})", names.len());
+            for name in names {
+                match check.releases.iter().find(|r| &r.name == name) {
+                    Some(r) => line(&mut out, "  ".into(), name, &r.slot, &r.depends_on, ""),
+                    None => match expected.and_then(|e| e.get(name)) {
+                        Some(s) => line(
+                            &mut out,
+                            "  ".into(),
+                            name,
+                            &s.slot,
+                            &s.depends_on,
+                            "  (deferred: no file yet)",
+                        ),
+                        None => line(&mut out, "  ".into(), name, "", &[], "  (deferred: no file yet)"),
+                    },
+                }
+            }
+        }
+    } else {
+        for (n, name) in check.order.iter().enumerate() {
+            if let Some(r) = check.releases.iter().find(|r| &r.name == name) {
+                line(&mut out, format!("{:>3}. ", n + 1), name, &r.slot, &r.depends_on, "");
+            }
+        }
+    }
+    let edges: usize = check.releases.iter().map(|r| r.depends_on.len()).sum();
+    let errors = check.findings.iter().filter(|d| d.is_error()).count();
+    let _ = writeln!(
+        out,
+        "{} releases, {edges} dependsOn edges, longest chain {} ({}), {errors} errors",
+        check.releases.len(),
+        check.longest_chain.len(),
+        check.longest_chain.join(" -> ")
+    );
+    if !check.stalled.is_empty() {
+        let _ = writeln!(out, "stalled by a cycle ({}): {}", check.stalled.len(), check.stalled.join(", "));
+    }
+    if let Some(s) = &check.summary {
+        let _ = writeln!(
+            out,
+            "summary against {}: present {} / declared {} / deferred {} / drift {} / cycles {}",
+            check.expected.as_deref().unwrap_or("?"),
+            s.present,
+            s.declared,
+            s.deferred,
+            s.drift,
+            s.cycles
+        );
+    }
+    out
+}
+
+/// `catalyst bootstrap-kit diff LEFT RIGHT`: exit 1 when the graphs differ, like diff(1).
+fn kit_diff(left: &str, right: &str, format: Output) -> Result<(), Failure> {
+    let (a, b) = (load_expected(left)?, load_expected(right)?);
+    let diff = a.diff(&b);
+    if format == Output::Text {
+        let mut out = String::new();
+        let _ = writeln!(out, "--- {}\n+++ {}", diff.left, diff.right);
+        for s in &diff.only_left {
+            let _ = writeln!(out, "- [{:>3}] {} (only in {})", s.slot, s.name, diff.left);
+        }
+        for s in &diff.only_right {
+            let _ = writeln!(out, "+ [{:>3}] {} (only in {})", s.slot, s.name, diff.right);
+        }
+        for m in &diff.moved {
+            let _ = writeln!(out, "~ {}: slot {} -> {}", m.name, m.left, m.right);
+        }
+        for w in &diff.rewaved {
+            let _ = writeln!(out, "~ {}: wave {} -> {}", w.name, w.left, w.right);
+        }
+        for d in &diff.depends {
+            let mut parts = Vec::new();
+            if !d.missing.is_empty() {
+                parts.push(format!("- {}", d.missing.join(", ")));
+            }
+            if !d.extra.is_empty() {
+                parts.push(format!("+ {}", d.extra.join(", ")));
+            }
+            let _ = writeln!(out, "~ {} dependsOn: {}", d.name, parts.join("; "));
+        }
+        for (graph, gaps) in [(&diff.left, a.cold_start_gaps()), (&diff.right, b.cold_start_gaps())] {
+            for g in gaps {
+                let _ = writeln!(
+                    out,
+                    "note: in {graph}, cold-start {} (slot {}) depends on {}",
+                    g.name,
+                    g.slot,
+                    g.missing.join(", ")
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "{} only in {}, {} only in {}, {} moved, {} in another wave, {} with other dependencies",
+            diff.only_left.len(),
+            diff.left,
+            diff.only_right.len(),
+            diff.right,
+            diff.moved.len(),
+            diff.rewaved.len(),
+            diff.depends.len()
+        );
+        output::raw(&out);
+    } else {
+        output::print(&diff, format).map_err(Failure::invalid)?;
+    }
+    if diff.is_empty() { Ok(()) } else { Err(Failure::reported()) }
+}
+
 fn kit_graph(check: &catalyst_blueprint::KitCheck) -> Graph {
     let mut g = Graph::new("bootstrap_kit");
     for r in &check.releases {

@@ -401,16 +401,44 @@ pub(crate) struct RegistryArgs {
 pub(crate) enum KitCommand {
     /// Check the HelmReleases of a kit folder (NN-<name>.yaml files and kustomization.yaml).
     ///
-    /// Reports duplicate releases, dependsOn entries naming releases not in the folder, a
-    /// release depending on a higher slot, dependency cycles (with their path) and a
-    /// kustomization.yaml resources list that misses files or is out of slot order; prints the
-    /// install order. Exit 1 when anything is wrong.
+    /// Reports duplicate releases, dependsOn entries naming releases not in the folder,
+    /// dependency cycles (with their path) and a kustomization.yaml resources list that misses
+    /// files or is out of slot order; warns about a release depending on a higher slot and a
+    /// cold-start release (slots 01-15 and 19) depending outside that set; prints the install
+    /// order and the longest chain.
+    ///
+    /// With --expected, also every rule of the platform's CI check against an expected-DAG file
+    /// (slots[]{slot, name, depends_on[], wave}): releases not declared, dependsOn differing
+    /// from the declared set (missing and extra edges), declared slots with no file yet
+    /// (deferred: information), declared dependencies naming nothing declared, and cycles over
+    /// declared and actual edges; prints the declared graph by wave and the summary.
+    ///
+    /// Exit 0 when clean (deferred slots allowed), 1 on any error finding, 2 when nothing can be
+    /// checked: the folder is unreadable or has no HelmRelease, or the expected file is
+    /// unreadable or invalid.
     Check {
         /// The kit folder.
         dir: std::path::PathBuf,
+        /// The expected DAG: a file in the format of scripts/expected-bootstrap-deps.yaml, or
+        /// builtin:expected (that file as SPEC BK-3 describes it) or builtin:arch (the ARCH
+        /// §9.1 48-slot target, SPEC BK-2).
+        #[arg(long, value_name = "FILE|builtin:NAME")]
+        expected: Option<String>,
         /// Print the install order (text) or the graph (dot, mermaid).
         #[arg(long, value_enum, default_value_t = KitFormat::Text)]
         format: KitFormat,
+    },
+    /// Show the drift between two expected DAGs (default: the ARCH §9.1 target against the CI
+    /// expected-DAG file): slots declared on one side only, releases that moved slot or wave,
+    /// and dependency sets that differ. Exit 0 when they agree, 1 when they differ, 2 when one
+    /// cannot be read.
+    Diff {
+        /// The reference graph: a file or builtin:arch / builtin:expected.
+        #[arg(default_value = "builtin:arch", value_name = "FILE|builtin:NAME")]
+        left: String,
+        /// The graph compared with it.
+        #[arg(default_value = "builtin:expected", value_name = "FILE|builtin:NAME")]
+        right: String,
     },
 }
 

@@ -376,3 +376,110 @@ fn a_kit_folder_without_helmreleases_is_a_usage_error() {
     let out = catalyst(&["bootstrap-kit", "check", "/nonexistent/kit"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// Issue 18 (SPEC BK-4): `bootstrap-kit check --expected` replaces the platform's CI script:
+/// the JSON keys, the exit codes and the wave report.
+#[test]
+fn bootstrap_kit_check_against_an_expected_dag() {
+    let kit = fixtures().join("bootstrap-kit/_template");
+    let kit = kit.to_str().unwrap();
+
+    // Clean against the BK-3 file: exit 0 with the W2.K4 slots deferred.
+    let out = catalyst(&["bootstrap-kit", "check", kit, "--expected", "builtin:expected", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["releases", "order", "undeclared", "drift", "deferred", "dangling", "cycles", "waves"] {
+        assert!(v.get(key).is_some(), "no {key} in {v}");
+    }
+    assert_eq!(v["drift"], serde_json::json!([]));
+    assert_eq!(v["deferred"].as_array().unwrap().len(), 13);
+    assert_eq!(
+        v["waves"]["W2.K1"],
+        serde_json::json!(["bp-external-secrets", "bp-cnpg", "bp-valkey", "bp-seaweedfs", "bp-harbor"])
+    );
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"present": 35, "declared": 48, "deferred": 13, "drift": 0, "cycles": 0})
+    );
+
+    // The text report: grouped by wave, then the summary.
+    let out = catalyst(&["bootstrap-kit", "check", kit, "--expected", "builtin:expected"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = text(&out.stdout);
+    assert!(report.starts_with("present (14)\n  [ 01] bp-cilium "), "{report}");
+    assert!(report.contains("\nW2.K4 (14)\n  [ 35] bp-coraza"), "{report}");
+    assert!(
+        report.contains(
+            "  [ 36] bp-stunner               after: bp-cilium, bp-cert-manager  (deferred: no file yet)\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.ends_with(
+            "summary against builtin:expected: present 35 / declared 48 / deferred 13 / drift 0 / cycles 0\n"
+        ),
+        "{report}"
+    );
+
+    // Drift against the ARCH §9.1 target: exit 1, drift in JSON with missing and extra.
+    let out = catalyst(&["bootstrap-kit", "check", kit, "--expected", "builtin:arch", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["undeclared"], serde_json::json!(["bp-spire"]));
+    assert_eq!(
+        v["drift"][0],
+        serde_json::json!({"name": "bp-nats-jetstream", "missing": ["bp-cert-manager"], "extra": ["bp-spire"]})
+    );
+    assert!(text(&out.stderr).contains(
+        "error[UndeclaredRelease]: 06-spire.yaml: metadata.name: bp-spire is not declared in builtin:arch\n"
+    ));
+
+    // An expected file from disk; an unreadable or invalid one is a usage error (exit 2).
+    let dir = Scratch::new("expected");
+    dir.write("deps.yaml", "slots:\n  - {slot: 1, name: bp-cilium, wave: present}\n");
+    let deps = dir.0.join("deps.yaml");
+    let out = catalyst(&["bootstrap-kit", "check", kit, "--expected", deps.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains(
+        "error[UndeclaredRelease]: 02-cert-manager.yaml: metadata.name: bp-cert-manager is not declared in "
+    ));
+    dir.write("bad.yaml", "slots:\n  - {slot: 1, name: bp-cilium, wave: W9}\n");
+    let bad = dir.0.join("bad.yaml");
+    let out = catalyst(&["bootstrap-kit", "check", kit, "--expected", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("unknown variant `W9`, expected one of present, W2.K1, W2.K2, W2.K3, W2.K4"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = catalyst(&["bootstrap-kit", "check", kit, "--expected", "/nonexistent/deps.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: cannot read the expected DAG /nonexistent/deps.yaml: No such file or directory (os error 2)\n"
+    );
+}
+
+/// Issue 18: `bootstrap-kit diff` reports the doc drift between BK-2 and BK-3, exit 1 like
+/// diff(1); identical graphs are exit 0.
+#[test]
+fn bootstrap_kit_diff_reports_the_doc_drift() {
+    let out = catalyst(&["bootstrap-kit", "diff"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.starts_with("--- builtin:arch\n+++ builtin:expected\n- [06a] bp-self-sovereign-cutover (only in builtin:arch)\n+ [ 06] bp-spire (only in builtin:expected)\n"), "{report}");
+    assert!(
+        report.contains("~ bp-catalyst-platform dependsOn: - bp-nats-jetstream, bp-openbao, bp-keycloak\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("note: in builtin:arch, cold-start bp-powerdns (slot 11) depends on bp-cnpg (16)\n"),
+        "{report}"
+    );
+    assert!(report.ends_with("1 only in builtin:arch, 1 only in builtin:expected, 0 moved, 0 in another wave, 5 with other dependencies\n"), "{report}");
+    let out = catalyst(&["bootstrap-kit", "diff", "builtin:expected", "builtin:expected", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["depends"], serde_json::json!([]));
+}
