@@ -25,6 +25,8 @@ pub struct KitRelease {
     pub file: String,
     /// `spec.dependsOn[].name`, as written.
     pub depends_on: Vec<String>,
+    /// `spec.chart.spec.version`: the chart (Blueprint) version it installs, when written.
+    pub version: Option<String>,
 }
 
 /// The result of a kit check.
@@ -249,11 +251,17 @@ fn parse_releases(files: &[(String, String)], findings: &mut Diagnostics) -> Vec
                     "expected a list",
                 ))),
             }
+            let version = doc.pointer("/spec/chart/spec/version").and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
             releases.push(KitRelease {
                 name: name.to_owned(),
                 slot: slot.clone(),
                 file: file.clone(),
                 depends_on,
+                version,
             });
         }
     }

@@ -46,6 +46,10 @@ pub struct PlanItem {
     /// Application's parameters. Absent when no dependent passes any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<serde_json::Value>,
+    /// What provides the reused installed version, when known: `the Sovereign's bootstrap
+    /// kit, 16-cnpg.yaml`. Such an item is not installed again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provided_by: Option<String>,
 }
 
 /// What a plan item does to what is installed (SPEC BP-8).
@@ -118,6 +122,7 @@ impl Dag {
         &self,
         order: &[NodeIndex],
         installed: &BTreeMap<BlueprintName, Version>,
+        provided_by: &BTreeMap<BlueprintName, String>,
     ) -> InstallPlan {
         let g = &self.graph;
         let items = order
@@ -151,6 +156,11 @@ impl Dag {
                     depends_on: dependencies.iter().map(|d| d.name.clone()).collect(),
                     dependencies,
                     values: None,
+                    provided_by: if installed.get(name) == Some(version) {
+                        provided_by.get(name).cloned()
+                    } else {
+                        None
+                    },
                 }
             })
             .collect();

@@ -40,6 +40,9 @@ pub struct ResolveOptions {
     /// The Organization whose Application makes the request: it may use its own `private`
     /// Blueprints (SPEC BP-9). `None`: a request from no Organization.
     pub org: Option<OrgSlug>,
+    /// What installed each installed Blueprint, when known (the bootstrap kit, see
+    /// [`ResolveOptions::with_kit`]); plan items and conflicts name it.
+    pub provided_by: BTreeMap<BlueprintName, String>,
 }
 
 impl ResolveOptions {
@@ -54,6 +57,23 @@ impl ResolveOptions {
     #[must_use]
     pub fn with_parameters(mut self, name: BlueprintName, parameters: serde_json::Value) -> Self {
         self.parameters.insert(name, parameters);
+        self
+    }
+
+    /// Marks the Sovereign's bootstrap kit as installed: each HelmRelease whose name is a
+    /// Blueprint name and whose chart version is a version is installed at that version,
+    /// provided by the kit (plan items say so). Releases without a chart version are skipped.
+    #[must_use]
+    pub fn with_kit(mut self, kit: &crate::KitCheck) -> Self {
+        for r in &kit.releases {
+            let (Ok(name), Some(Ok(version))) =
+                (r.name.parse::<BlueprintName>(), r.version.as_deref().map(Version::parse))
+            else {
+                continue;
+            };
+            self.provided_by.insert(name.clone(), format!("the Sovereign (bootstrap kit, {})", r.file));
+            self.installed.insert(name, version);
+        }
         self
     }
 
@@ -110,11 +130,14 @@ pub enum ResolveError {
     },
     /// An installed version no longer fits and was not allowed to be replaced (SPEC BP-8).
     #[error(
-        "{name} {installed} is installed, but {required_by} needs {name} {constraint}; allow the upgrade or change the constraint"
+        "{name} {installed} is installed{}, but {required_by} needs {name} {constraint}; allow the upgrade or change the constraint",
+        provided_by.as_deref().map(|p| format!(" (provided by {p})")).unwrap_or_default()
     )]
     InstalledVersionConflict {
         /// The Blueprint.
         name: String,
+        /// What installed it, when known (`the Sovereign (bootstrap kit, 16-cnpg.yaml)`).
+        provided_by: Option<String>,
         /// The installed version.
         installed: String,
         /// The constraint it does not satisfy, as written (`not in the catalog` when the
@@ -431,6 +454,10 @@ pub fn resolve(
 ) -> Result<Resolution, ResolveError> {
     // Values a dependent passes become the dependency's parameters, which its own `when`s
     // read: solve, render, and solve again until the values settle (one round without values).
+    // A version the bootstrap kit installs may be newer than any blueprint.yaml the catalog
+    // holds; it is still there to be reused (its own dependencies are the kit's).
+    let with_kit = kit_versions(catalog, options);
+    let catalog = with_kit.as_ref().unwrap_or(catalog);
     let mut options = options.clone();
     options.received.clear();
     let mut previous = BTreeMap::new();
@@ -449,6 +476,59 @@ pub fn resolve(
         .map(ToString::to_string)
         .collect();
     Err(ResolveError::ValuesDoNotSettle { blueprints: blueprints.into_iter().collect() })
+}
+
+/// A conflict that a provided installed version (the bootstrap kit's) explains: a requirement
+/// on it that the installed version does not satisfy, told as [`ResolveError::InstalledVersionConflict`]
+/// with both files. `None` when no such requirement is involved.
+fn kit_conflict(conflict: &Conflict, options: &ResolveOptions) -> Option<ResolveError> {
+    conflict.involved().iter().find_map(|inv| {
+        let provider = options.provided_by.get(&inv.name)?;
+        let installed = options.installed.get(&inv.name)?;
+        if options.allow_upgrade.contains(&inv.name) {
+            return None;
+        }
+        let req = inv
+            .requirements
+            .iter()
+            .find(|r| r.constraint.parse::<crate::Constraint>().is_ok_and(|c| !c.matches(installed)))?;
+        let required_by = match (&req.by, &req.at) {
+            (None, _) => ROOT.to_owned(),
+            (Some((n, v)), Some((file, path))) => format!("{n} {v} ({}, {path})", file.display()),
+            (Some((n, v)), None) => format!("{n} {v}"),
+        };
+        Some(ResolveError::InstalledVersionConflict {
+            name: inv.name.to_string(),
+            provided_by: Some(provider.clone()),
+            installed: installed.to_string(),
+            constraint: req.constraint.clone(),
+            required_by,
+        })
+    })
+}
+
+/// The catalog plus each kit-provided installed version it lacks, as a Blueprint without
+/// dependencies; `None` when it lacks none (no copy).
+fn kit_versions(catalog: &Catalog, options: &ResolveOptions) -> Option<Catalog> {
+    let missing: Vec<(&BlueprintName, &Version)> = options
+        .provided_by
+        .keys()
+        .filter_map(|n| Some((n, options.installed.get(n)?)))
+        .filter(|(n, v)| catalog.get(n, v).is_none())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut with_kit = catalog.clone();
+    for (name, version) in missing {
+        let yaml = format!(
+            "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {name}}}\nspec: {{version: \"{version}\", visibility: listed, card: {{title: {name}}}}}\n"
+        );
+        if let Ok(bp) = crate::Blueprint::parse(&yaml, None) {
+            with_kit.insert(bp, None);
+        }
+    }
+    Some(with_kit)
 }
 
 /// Rounds of solving before values that keep changing edges are an error.
@@ -497,6 +577,9 @@ fn resolve_once(
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
             let conflict = Conflict::new(catalog, requests, tree);
+            if let Some(kit) = kit_conflict(&conflict, options) {
+                return Err(kit);
+            }
             return Err(ResolveError::Unsatisfiable { conflict: Box::new(conflict) });
         }
         // The provider's error type is `Infallible`: these cannot be constructed.
@@ -526,7 +609,7 @@ fn resolve_once(
         path.reverse();
         return Err(ResolveError::DependencyCycle { path });
     };
-    let mut plan = dag.plan(&order, &options.installed);
+    let mut plan = dag.plan(&order, &options.installed, &options.provided_by);
     skipped.sort();
     plan.skipped = skipped;
     Ok(Resolution { versions, dag, plan })
@@ -616,6 +699,7 @@ fn installed_conflicts(
         }
         let conflict = |constraint: String, required_by: String| ResolveError::InstalledVersionConflict {
             name: name.to_string(),
+            provided_by: options.provided_by.get(name).cloned(),
             installed: installed.to_string(),
             constraint,
             required_by,

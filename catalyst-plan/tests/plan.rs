@@ -118,3 +118,55 @@ fn the_schema_describes_the_file() {
     }
     assert_eq!(schema["required"], serde_json::json!(["sovereign", "regions"]));
 }
+
+/// Issue 18: Applications resolve against the bootstrap kit as an installed set: kit
+/// components are provided by the Sovereign, not installed again, and a kit version outside an
+/// Application's constraint is a problem naming the kit file and the Blueprint file.
+#[test]
+fn the_bootstrap_kit_is_installed_for_every_application() {
+    let (file, inputs) = example();
+    let p = plan(&file, &inputs);
+    let registry = p.applications.iter().find(|a| a.application == "registry").unwrap();
+    let provided: Vec<(&str, Option<&str>)> =
+        registry.install_order.iter().map(|s| (s.name.as_str(), s.provided_by.as_deref())).collect();
+    assert_eq!(
+        provided,
+        [
+            ("bp-cert-manager", Some("the Sovereign (bootstrap kit, 02-cert-manager.yaml)")),
+            ("bp-flux", Some("the Sovereign (bootstrap kit, 03-flux.yaml)")),
+            ("bp-cnpg", Some("the Sovereign (bootstrap kit, 16-cnpg.yaml)")),
+            ("bp-seaweedfs", Some("the Sovereign (bootstrap kit, 18-seaweedfs.yaml)")),
+            ("bp-harbor", Some("the Sovereign (bootstrap kit, 19-harbor.yaml)")),
+        ]
+    );
+    // The kit installs bp-seaweedfs 1.0.1, a version newer than the catalog's blueprint.yaml.
+    assert_eq!(registry.install_order[3].version, "1.0.1");
+    let chat = p.applications.iter().find(|a| a.application == "chat").unwrap();
+    let new: Vec<&str> =
+        chat.install_order.iter().filter(|s| s.provided_by.is_none()).map(|s| s.name.as_str()).collect();
+    assert_eq!(new, ["bp-bge", "bp-knative", "bp-kserve", "bp-llm-gateway", "bp-vllm", "bp-librechat"]);
+    assert_eq!(p.summary.kit_provided, 9);
+
+    // A catalog Blueprint that needs a keycloak the kit does not have.
+    let mut inputs = embedded_inputs();
+    inputs.catalog.push((
+        "catalog/portal/blueprint.yaml".into(),
+        "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-portal}\n\
+         spec: {version: 1.0.0, visibility: listed, card: {title: Portal}, depends: [{blueprint: bp-keycloak, version: ^2}]}\n"
+            .into(),
+    ));
+    let file = SovereignFile::parse(
+        "sovereign: {fqdn: omantel.biz, provider: hetzner}\nregions:\n  - {region: fsn, buildingBlocks: [rtz], lbIps: [127.0.10.1]}\n\
+         organizations:\n  - slug: acme\n    owners: [{email: a@b.example}]\n    environments: [{envType: prod, regions: [fsn]}]\n\
+         \x20   applications: [{name: portal, blueprint: bp-portal}]\n",
+    )
+    .unwrap();
+    let p = plan(&file, &inputs);
+    let shown: Vec<String> = p.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "organizations[0].applications[0].blueprint: bp-portal: bp-keycloak 1.1.2 is installed (provided by the Sovereign (bootstrap kit, 09-keycloak.yaml)), but bp-portal 1.0.0 (catalog/portal/blueprint.yaml, spec.depends[0]) needs bp-keycloak ^2; allow the upgrade or change the constraint [Unsatisfiable]"
+        ]
+    );
+}

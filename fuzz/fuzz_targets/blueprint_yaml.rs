@@ -20,7 +20,7 @@ fuzz_target!(|s: &str| {
             let mut catalog = catalyst_blueprint::Catalog::default();
             for d in &bp.depends {
                 let yaml = format!(
-                    "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {}}}\nspec: {{version: 1.0.0, visibility: listed}}\n",
+                    "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {}}}\nspec: {{version: 1.0.0, visibility: listed, card: {{title: x}}}}\n",
                     d.blueprint
                 );
                 if let Ok(dep) = catalyst_blueprint::Blueprint::parse(&yaml, None) {

@@ -34,6 +34,8 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
             requests,
             installed,
             allow_upgrade,
+            kit,
+            org,
             values,
             set,
             allow_prerelease,
@@ -53,6 +55,14 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
                 let name = BlueprintName::parse(name)
                     .map_err(|e| Failure::usage(anyhow!("--allow-upgrade {name:?}: {e}")))?;
                 options = options.with_allow_upgrade(name);
+            }
+            if let Some(dir) = &kit {
+                let check = check_kit_dir_against(dir, None).map_err(Failure::usage)?;
+                options = options.with_kit(&check);
+            }
+            if let Some(org) = &org {
+                let org = org.parse().map_err(|e| Failure::usage(anyhow!("--org {org:?}: {e}")))?;
+                options = options.with_org(org);
             }
             let res = resolve(&loaded.catalog, &requests, &options).map_err(Failure::invalid)?;
             if format == Output::Text {
@@ -170,7 +180,9 @@ fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
     for (n, item) in plan.install_order.iter().enumerate() {
         let id = format!("{} {}", item.name, item.version);
         let after = if item.depends_on.is_empty() { "-".to_owned() } else { item.depends_on.join(", ") };
+        let provided = item.provided_by.as_deref().map(|p| format!("  (provided by {p})"));
         let reuse = match item.status {
+            _ if provided.is_some() => provided.as_deref().unwrap_or_default(),
             catalyst_blueprint::InstallStatus::Installed => "  (installed, reused)",
             catalyst_blueprint::InstallStatus::Upgrade => "  (upgrade of the installed version)",
             catalyst_blueprint::InstallStatus::New => "",
@@ -184,7 +196,16 @@ fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
     for s in &plan.skipped {
         let _ = writeln!(out, "  skipped: {} {} -> {} (when {} is false)", s.from, s.version, s.to, s.when);
     }
-    let _ = writeln!(out, "{} Blueprints to install", plan.install_order.len());
+    let reused = plan
+        .install_order
+        .iter()
+        .filter(|i| i.status == catalyst_blueprint::InstallStatus::Installed)
+        .count();
+    let _ = writeln!(
+        out,
+        "{} Blueprints to install, {reused} already installed",
+        plan.install_order.len() - reused
+    );
     out
 }
 

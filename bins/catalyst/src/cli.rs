@@ -288,6 +288,14 @@ pub(crate) enum BlueprintCommand {
         /// Let an installed Blueprint be replaced by another version (shown as `upgrade`); repeat.
         #[arg(long, value_name = "NAME")]
         allow_upgrade: Vec<String>,
+        /// The Sovereign's bootstrap-kit folder: every HelmRelease at its chart version counts
+        /// as installed, provided by the Sovereign (items say so; a kit version outside a
+        /// constraint is a conflict naming the kit file).
+        #[arg(long, value_name = "DIR")]
+        kit: Option<std::path::PathBuf>,
+        /// The Organization that requests: it may use its own private Blueprints.
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
         /// The requesting Application's parameters (YAML), merged over each requested
         /// Blueprint's configSchema defaults: the `config` its `when` predicates read.
         #[arg(long, value_name = "FILE")]

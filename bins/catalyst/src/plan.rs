@@ -180,7 +180,11 @@ fn text(p: &Plan) -> String {
             .map_or_else(|| "-".to_owned(), |d| d.join(", "));
         let _ = writeln!(o, "  {:3}. {r:28} after: {deps}", i + 1);
     }
-    let _ = writeln!(o, "\n== applications: {} ({} Blueprints) ==", s.applications, s.blueprints);
+    let _ = writeln!(
+        o,
+        "\n== applications: {} ({} Blueprints, {} provided by the bootstrap kit) ==",
+        s.applications, s.blueprints, s.kit_provided
+    );
     for a in &p.applications {
         let _ = writeln!(
             o,
@@ -192,7 +196,9 @@ fn text(p: &Plan) -> String {
         );
         for (i, step) in a.install_order.iter().enumerate() {
             let deps = if step.depends_on.is_empty() { "-".to_owned() } else { step.depends_on.join(", ") };
-            let _ = writeln!(o, "    {:3}. {} {}  after: {deps}", i + 1, step.name, step.version);
+            let provided =
+                step.provided_by.as_deref().map(|p| format!("  provided by {p}")).unwrap_or_default();
+            let _ = writeln!(o, "    {:3}. {} {}  after: {deps}{provided}", i + 1, step.name, step.version);
         }
     }
     let _ = writeln!(o, "\n== dns: {} record sets ==", s.dns_records);

@@ -483,3 +483,34 @@ fn bootstrap_kit_diff_reports_the_doc_drift() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["depends"], serde_json::json!([]));
 }
+
+/// Issue 18: `blueprint resolve --kit DIR` resolves against the bootstrap kit as installed; a kit
+/// version outside a constraint is exit 1 naming the kit file and the Blueprint file.
+#[test]
+fn resolve_against_the_bootstrap_kit() {
+    let catalog = fixtures().join("blueprints");
+    let kit = fixtures().join("bootstrap-kit/_template");
+    let (catalog, kit) = (catalog.to_str().unwrap(), kit.to_str().unwrap());
+    let out = catalyst(&["blueprint", "resolve", "--catalog", catalog, "--kit", kit, "bp-harbor"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("  4. bp-seaweedfs 1.0.1     app=seaweedfs            after: -  (provided by the Sovereign (bootstrap kit, 18-seaweedfs.yaml))\n"), "{report}");
+    assert!(report.ends_with("0 Blueprints to install, 5 already installed\n"), "{report}");
+
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        catalog,
+        "--kit",
+        kit,
+        "bp-keycloak@^2",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: bp-keycloak 1.1.2 is installed (provided by the Sovereign (bootstrap kit, 09-keycloak.yaml)), but the request needs bp-keycloak ^2; allow the upgrade or change the constraint\n"
+    );
+}

@@ -25,7 +25,7 @@ fn the_example_prints_every_section_and_a_summary() {
         assert!(stdout.contains(section), "{section} missing");
     }
     assert!(stdout.trim_end().ends_with(
-        "5 host clusters, 2 organizations, 5 environments, 8 resources, 35 bootstrap releases, 4 applications (16 Blueprints), 20 DNS record sets, 6 Gitea files, 0 problems"
+        "5 host clusters, 2 organizations, 5 environments, 8 resources, 35 bootstrap releases, 4 applications (15 Blueprints), 20 DNS record sets, 6 Gitea files, 0 problems"
     ), "{stdout}");
     assert!(out.stderr.is_empty());
     // Deterministic across runs.

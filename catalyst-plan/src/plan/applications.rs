@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use catalyst_blueprint::{Catalog, Request, ResolveOptions, resolve};
+use catalyst_blueprint::{Request, resolve};
 use catalyst_dns::{IfUrlUp, LuaOption, LuaRecord};
 use catalyst_naming::{AppName, EnvType, Fqdn};
 
@@ -16,7 +16,7 @@ use crate::spec::{ApplicationSpec, OrganizationSpec};
 #[expect(clippy::too_many_arguments, reason = "the stage's shared state, passed explicitly")]
 pub(super) fn plan(
     cx: &mut Ctx,
-    catalog: &Catalog,
+    supply: &super::inputs::Supply,
     org: &OrganizationSpec,
     app: &ApplicationSpec,
     here: &FieldPath,
@@ -28,7 +28,13 @@ pub(super) fn plan(
         app.name.parse::<AppName>().map_err(|e| cx.problem(Code::InvalidName, here.key("name"), e)).ok()?;
     let request: Request =
         app.blueprint.parse().map_err(|e| cx.problem(Code::InvalidRequest, here.key("blueprint"), e)).ok()?;
-    let resolution = resolve(catalog, std::slice::from_ref(&request), &ResolveOptions::default())
+    // Each Application resolves against the kit as installed: kit components are reused,
+    // and a kit version outside an Application's constraint is a problem naming both files.
+    let mut options = supply.installed.clone();
+    if let Ok(slug) = org.slug.parse() {
+        options = options.with_org(slug);
+    }
+    let resolution = resolve(&supply.catalog, std::slice::from_ref(&request), &options)
         .map_err(|e| {
             cx.problem(Code::Unsatisfiable, here.key("blueprint"), format!("{}: {e}", app.blueprint));
         })
@@ -97,6 +103,7 @@ pub(super) fn plan(
             name: i.name.clone(),
             version: i.version.clone(),
             depends_on: i.depends_on.clone(),
+            provided_by: i.provided_by.clone(),
         })
         .collect();
     Some(ApplicationPlan {

@@ -51,6 +51,12 @@ pub(super) fn summary(out: &Plan, problems: usize) -> Summary {
             .flat_map(|a| a.install_order.iter().map(|s| &s.name))
             .collect::<BTreeSet<_>>()
             .len(),
+        kit_provided: out
+            .applications
+            .iter()
+            .flat_map(|a| a.install_order.iter().filter(|s| s.provided_by.is_some()).map(|s| &s.name))
+            .collect::<BTreeSet<_>>()
+            .len(),
         dns_records: out.dns.iter().map(|z| z.records.len()).sum(),
         gitea_files: out.gitea.len(),
         problems,

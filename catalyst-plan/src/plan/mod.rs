@@ -132,6 +132,10 @@ pub struct InstallStep {
     pub version: String,
     /// What must be ready first.
     pub depends_on: Vec<String>,
+    /// What already provides it: `the Sovereign (bootstrap kit, 02-cert-manager.yaml)`; such a
+    /// step is not installed again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provided_by: Option<String>,
 }
 
 /// An Application's resolved install plan.
@@ -215,6 +219,8 @@ pub struct Summary {
     pub applications: usize,
     /// Distinct Blueprints across all install plans.
     pub blueprints: usize,
+    /// Of those, the ones the bootstrap kit provides.
+    pub kit_provided: usize,
     /// DNS record sets.
     pub dns_records: usize,
     /// Gitea files.
@@ -272,9 +278,11 @@ pub fn plan(file: &SovereignFile, inputs: &Inputs) -> Plan {
 
     let sov = sovereign::plan(&mut cx, &mut out, file, table);
     let catalog = inputs::load_catalog(&mut cx, &inputs.catalog);
-    out.bootstrap_kit = inputs::plan_kit(&mut cx, &inputs.bootstrap_kit);
+    let (kit, installed) = inputs::plan_kit(&mut cx, &inputs.bootstrap_kit);
+    out.bootstrap_kit = kit;
+    let supply = inputs::Supply { catalog, installed };
     let mut zones = sovereign::records(&mut cx, &mut out, file, &sov);
-    tenants::plan(&mut cx, &mut out, file, &sov, &catalog, &mut zones);
+    tenants::plan(&mut cx, &mut out, file, &sov, &supply, &mut zones);
     checks::dns(&mut cx, &mut out, zones);
     checks::resources(&mut cx, &out);
     out.summary = checks::summary(&out, cx.problems.len());

@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use catalyst_blueprint::Catalog;
 use catalyst_core::crd::{
     Environment, EnvironmentPlacement, EnvironmentRegion, EnvironmentSpec, Organization, OrganizationSpec,
     Owner,
@@ -29,7 +28,7 @@ pub(super) fn plan(
     out: &mut Plan,
     file: &SovereignFile,
     sov: &Sov,
-    catalog: &Catalog,
+    supply: &super::inputs::Supply,
     zones: &mut BTreeMap<String, Vec<Record>>,
 ) {
     let mut host_clusters = BTreeMap::new();
@@ -69,7 +68,7 @@ pub(super) fn plan(
         for (ai, app) in org.applications.iter().enumerate() {
             let aat = here.key("applications").index(ai);
             if let Some(p) =
-                super::applications::plan(cx, catalog, org, app, &aat, &targets, sov.fqdn.as_ref(), zones)
+                super::applications::plan(cx, supply, org, app, &aat, &targets, sov.fqdn.as_ref(), zones)
             {
                 out.applications.push(p);
             }
