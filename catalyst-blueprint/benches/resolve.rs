@@ -17,11 +17,32 @@ fn name(g: usize, l: usize) -> String {
     format!("bp-g{g}-l{l}")
 }
 
+/// What each dependency entry carries besides its constraint.
+#[derive(Clone, Copy)]
+enum Extra {
+    None,
+    /// `when` on every edge (true: `.config.off` is never set).
+    When,
+    /// `when`, and `values` naming the dependent (merged without conflict at the dependency).
+    WhenValues,
+}
+
 fn blueprint(name: &str, version: &str, deps: &[(String, u32)]) -> Blueprint {
+    blueprint_with(name, version, deps, Extra::None)
+}
+
+fn blueprint_with(name: &str, version: &str, deps: &[(String, u32)], extra: Extra) -> Blueprint {
+    let more = match extra {
+        Extra::None => String::new(),
+        Extra::When => ", when: \"{{ .config.off != true }}\"".to_owned(),
+        Extra::WhenValues => format!(
+            ", when: \"{{{{ .config.off != true }}}}\", values: {{parents: {{{name}: '{{{{ .application.name }}}}'}}}}"
+        ),
+    };
     let deps: Vec<String> = deps
         .iter()
         .enumerate()
-        .map(|(i, (d, major))| format!("{{blueprint: {d}, version: ^{major}, alias: d{i}}}"))
+        .map(|(i, (d, major))| format!("{{blueprint: {d}, version: ^{major}, alias: d{i}{more}}}"))
         .collect();
     let yaml = format!(
         "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {name}}}\n\
@@ -32,6 +53,10 @@ fn blueprint(name: &str, version: &str, deps: &[(String, u32)]) -> Blueprint {
 }
 
 fn catalog() -> Catalog {
+    catalog_with(Extra::None)
+}
+
+fn catalog_with(extra: Extra) -> Catalog {
     let mut c = Catalog::default();
     for g in 0..GROUPS {
         for l in 0..LEVELS {
@@ -44,7 +69,7 @@ fn catalog() -> Catalog {
                 if l + 2 < LEVELS {
                     deps.push((name(g, l + 2), major));
                 }
-                c.insert(blueprint(&name(g, l), version, &deps), None);
+                c.insert(blueprint_with(&name(g, l), version, &deps, extra), None);
             }
         }
     }
@@ -79,6 +104,22 @@ fn bench(c: &mut Criterion) {
             black_box(err.to_string())
         });
     });
+    // The same solve with `when` evaluated on every edge (SPEC BP-6), and with `values`
+    // rendered and merged at every dependency (BP-7: a second round, as values change contexts).
+    for (label, extra) in
+        [("10k-x5/satisfiable-when", Extra::When), ("10k-x5/satisfiable-when-values", Extra::WhenValues)]
+    {
+        let catalog = catalog_with(extra);
+        let solved = resolve(&catalog, &ok, &options).expect("satisfiable");
+        assert_eq!(solved.plan.install_order.len(), 210);
+        assert!(solved.plan.skipped.is_empty());
+        if matches!(extra, Extra::WhenValues) {
+            assert!(solved.plan.install_order.iter().filter(|i| i.values.is_some()).count() > 200);
+        }
+        g.bench_function(label, |b| {
+            b.iter(|| resolve(black_box(&catalog), black_box(&ok), &options));
+        });
+    }
     g.finish();
 }
 
