@@ -283,7 +283,7 @@ impl ExpectedDag {
                 out.only_left.push(s.clone());
                 continue;
             };
-            if s.slot != o.slot {
+            if slot_key(&s.slot) != slot_key(&o.slot) {
                 out.moved.push(Moved { name: s.name.clone(), left: s.slot.clone(), right: o.slot.clone() });
             }
             if s.wave != o.wave {
@@ -344,8 +344,13 @@ impl DependsDrift {
     pub(crate) fn between(name: &str, declared: &[String], actual: &[String]) -> Option<Self> {
         let d: BTreeSet<&String> = declared.iter().collect();
         let a: BTreeSet<&String> = actual.iter().collect();
-        let missing: Vec<String> = declared.iter().filter(|x| !a.contains(x)).cloned().collect();
-        let extra: Vec<String> = actual.iter().filter(|x| !d.contains(x)).cloned().collect();
+        // Each name once, in its first position.
+        let once = |list: &[String], other: &BTreeSet<&String>| {
+            let mut seen = BTreeSet::new();
+            list.iter().filter(|x| !other.contains(x) && seen.insert(*x)).cloned().collect::<Vec<String>>()
+        };
+        let missing = once(declared, &a);
+        let extra = once(actual, &d);
         (!missing.is_empty() || !extra.is_empty()).then(|| Self { name: name.to_owned(), missing, extra })
     }
 }

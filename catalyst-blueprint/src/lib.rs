@@ -56,7 +56,7 @@ mod read;
 mod release;
 mod solve;
 mod values;
-pub use values::MAX_RENDERED_LEN;
+pub use values::{MAX_RENDERED_LEN, MAX_VALUES_SIZE};
 mod when;
 
 pub use bootstrap::{

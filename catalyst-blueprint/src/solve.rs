@@ -60,17 +60,25 @@ impl ResolveOptions {
         self
     }
 
-    /// Marks the Sovereign's bootstrap kit as installed: each HelmRelease whose name is a
-    /// Blueprint name and whose chart version is a version is installed at that version,
-    /// provided by the kit (plan items say so). Releases without a chart version are skipped.
+    /// Marks the Sovereign's bootstrap kit as installed: each HelmRelease named `bp-…` whose
+    /// chart version is an exact version is installed at that version, provided by the kit (plan
+    /// items say so) and the only version the solver may choose unless upgrading it is allowed.
+    /// Other releases (no chart version, a range, another name) are not counted.
     #[must_use]
     pub fn with_kit(mut self, kit: &crate::KitCheck) -> Self {
         for r in &kit.releases {
-            let (Ok(name), Some(Ok(version))) =
-                (r.name.parse::<BlueprintName>(), r.version.as_deref().map(Version::parse))
-            else {
+            // Only Blueprint releases (`bp-…`), at an exact version; the first definition stands,
+            // as in the kit check.
+            let (true, Ok(name), Some(Ok(version))) = (
+                r.name.starts_with(catalyst_naming::BLUEPRINT_PREFIX),
+                r.name.parse::<BlueprintName>(),
+                r.version.as_deref().map(Version::parse),
+            ) else {
                 continue;
             };
+            if self.provided_by.contains_key(&name) {
+                continue;
+            }
             self.provided_by.insert(name.clone(), format!("the Sovereign (bootstrap kit, {})", r.file));
             self.installed.insert(name, version);
         }
@@ -131,7 +139,7 @@ pub enum ResolveError {
     /// An installed version no longer fits and was not allowed to be replaced (SPEC BP-8).
     #[error(
         "{name} {installed} is installed{}, but {required_by} needs {name} {constraint}; allow the upgrade or change the constraint",
-        provided_by.as_deref().map(|p| format!(" (provided by {p})")).unwrap_or_default()
+        provided_by.as_deref().map(|p| format!(", provided by {p}")).unwrap_or_default()
     )]
     InstalledVersionConflict {
         /// The Blueprint.
@@ -170,7 +178,8 @@ pub enum ResolveError {
         /// What is wrong.
         message: String,
     },
-    /// Edges' `when` and the values dependents pass keep changing each other (SPEC BP-6/7).
+    /// Edges' `when` and the values dependents pass keep changing each other (SPEC BP-6/7): a
+    /// state of the received values came back, or 256 rounds did not settle them.
     #[error("the values passed to {} change which dependencies their when predicates follow, round after round; make the predicates independent of the values", blueprints.join(", "))]
     ValuesDoNotSettle {
         /// The Blueprints whose received values still changed.
@@ -358,11 +367,14 @@ impl Provider<'_> {
         range: &'s Versions,
     ) -> impl DoubleEndedIterator<Item = &'s Version> + 's {
         let pre_ok = self.options.allow_prerelease || self.prerelease_ok.contains(name);
-        self.catalog
-            .versions(name)
-            .into_iter()
-            .flat_map(|v| v.keys())
-            .filter(move |v| range.contains(v) && (pre_ok || v.pre.is_empty()))
+        // A version the Sovereign's kit provides is the only one, unless upgrading is allowed.
+        let pinned = (self.options.provided_by.contains_key(name)
+            && !self.options.allow_upgrade.contains(name))
+        .then(|| self.options.installed.get(name))
+        .flatten();
+        self.catalog.versions(name).into_iter().flat_map(|v| v.keys()).filter(move |v| {
+            range.contains(v) && (pre_ok || v.pre.is_empty()) && pinned.is_none_or(|p| p == *v)
+        })
     }
 }
 
@@ -460,38 +472,58 @@ pub fn resolve(
     let catalog = with_kit.as_ref().unwrap_or(catalog);
     let mut options = options.clone();
     options.received.clear();
-    let mut previous = BTreeMap::new();
-    for _ in 0..MAX_VALUE_ROUNDS {
+    // Each round can switch on one more `when` edge gated on received values, so a chain needs
+    // as many rounds as it is long: at most one per Blueprint, and at most MAX_VALUE_ROUNDS
+    // (a bound on time). A state seen before is a loop.
+    let rounds = (catalog.names().count() + 2).min(MAX_VALUE_ROUNDS);
+    let mut seen: Vec<BTreeMap<BlueprintName, serde_json::Value>> = Vec::new();
+    for _ in 0..rounds {
         let mut resolution = resolve_once(catalog, requests, &options)?;
         let received = crate::values::received(catalog, &mut resolution, &options)?;
         if received == options.received {
             return Ok(resolution);
         }
-        previous = std::mem::replace(&mut options.received, received);
+        if let Some(earlier) = seen.iter().find(|s| **s == received) {
+            let blueprints: BTreeSet<String> = earlier
+                .keys()
+                .chain(options.received.keys())
+                .filter(|n| earlier.get(*n) != options.received.get(*n))
+                .map(ToString::to_string)
+                .collect();
+            return Err(ResolveError::ValuesDoNotSettle { blueprints: blueprints.into_iter().collect() });
+        }
+        seen.push(std::mem::replace(&mut options.received, received));
     }
-    let blueprints: BTreeSet<String> = previous
-        .keys()
-        .chain(options.received.keys())
-        .filter(|n| previous.get(*n) != options.received.get(*n))
-        .map(ToString::to_string)
-        .collect();
-    Err(ResolveError::ValuesDoNotSettle { blueprints: blueprints.into_iter().collect() })
+    Err(ResolveError::ValuesDoNotSettle {
+        blueprints: options.received.keys().map(ToString::to_string).collect(),
+    })
 }
 
 /// A conflict that a provided installed version (the bootstrap kit's) explains: a requirement
 /// on it that the installed version does not satisfy, told as [`ResolveError::InstalledVersionConflict`]
 /// with both files. `None` when no such requirement is involved.
-fn kit_conflict(conflict: &Conflict, options: &ResolveOptions) -> Option<ResolveError> {
+fn kit_conflict(catalog: &Catalog, conflict: &Conflict, options: &ResolveOptions) -> Option<ResolveError> {
     conflict.involved().iter().find_map(|inv| {
         let provider = options.provided_by.get(&inv.name)?;
         let installed = options.installed.get(&inv.name)?;
         if options.allow_upgrade.contains(&inv.name) {
             return None;
         }
-        let req = inv
-            .requirements
-            .iter()
-            .find(|r| r.constraint.parse::<crate::Constraint>().is_ok_and(|c| !c.matches(installed)))?;
+        // A requirement the kit version fails, from the request or from a Blueprint none of
+        // whose versions accepts the kit version: that requirer cannot be served by the kit.
+        let fails = |c: &str| c.parse::<crate::Constraint>().is_ok_and(|c| !c.matches(installed));
+        let req = inv.requirements.iter().find(|r| {
+            fails(&r.constraint)
+                && r.by.as_ref().is_none_or(|(requirer, _)| {
+                    catalog.versions(requirer).into_iter().flat_map(|v| v.values()).all(|e| {
+                        e.blueprint
+                            .depends
+                            .iter()
+                            .filter(|d| d.blueprint == inv.name)
+                            .all(|d| !d.constraint.matches(installed))
+                    })
+                })
+        })?;
         let required_by = match (&req.by, &req.at) {
             (None, _) => ROOT.to_owned(),
             (Some((n, v)), Some((file, path))) => format!("{n} {v} ({}, {path})", file.display()),
@@ -506,6 +538,9 @@ fn kit_conflict(conflict: &Conflict, options: &ResolveOptions) -> Option<Resolve
         })
     })
 }
+
+/// Most rounds of solving while passed values keep switching `when` edges on or off.
+const MAX_VALUE_ROUNDS: usize = 256;
 
 /// The catalog plus each kit-provided installed version it lacks, as a Blueprint without
 /// dependencies; `None` when it lacks none (no copy).
@@ -530,9 +565,6 @@ fn kit_versions(catalog: &Catalog, options: &ResolveOptions) -> Option<Catalog> 
     }
     Some(with_kit)
 }
-
-/// Rounds of solving before values that keep changing edges are an error.
-const MAX_VALUE_ROUNDS: usize = 32;
 
 /// One solve with fixed contexts.
 fn resolve_once(
@@ -577,7 +609,7 @@ fn resolve_once(
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
             let conflict = Conflict::new(catalog, requests, tree);
-            if let Some(kit) = kit_conflict(&conflict, options) {
+            if let Some(kit) = kit_conflict(catalog, &conflict, options) {
                 return Err(kit);
             }
             return Err(ResolveError::Unsatisfiable { conflict: Box::new(conflict) });

@@ -19,28 +19,75 @@ const MAX_PLACEHOLDERS: usize = 64;
 /// Deepest `values` tree rendered or merged.
 const MAX_VALUES_DEPTH: usize = 64;
 
-/// Renders every string leaf of `values` against `ctx` (`{config, application}`). `at` is the
-/// YAML path of `values` (`spec.depends[0].values`); an error is (path, message).
-pub(crate) fn render(values: &Value, ctx: &Value, at: &str) -> Result<Value, (String, String)> {
-    render_at(values, ctx, at, 0)
+/// Largest rendered `values` of one entry, and largest merged values one Blueprint receives,
+/// counted as string bytes plus one per node.
+pub const MAX_VALUES_SIZE: usize = 1024 * 1024;
+
+/// The size of `v` as [`MAX_VALUES_SIZE`] counts it, `None` past `limit` or past
+/// [`MAX_VALUES_DEPTH`] levels below `depth`. Stops as soon as either is exceeded.
+pub(crate) fn size_within(v: &Value, limit: usize, depth: usize) -> Option<usize> {
+    if depth > MAX_VALUES_DEPTH {
+        return None;
+    }
+    let mut total = match v {
+        Value::String(s) => s.len() + 1,
+        _ => 1,
+    };
+    let children: Box<dyn Iterator<Item = (&str, &Value)>> = match v {
+        Value::Array(items) => Box::new(items.iter().map(|x| ("", x))),
+        Value::Object(map) => Box::new(map.iter().map(|(k, x)| (k.as_str(), x))),
+        _ => Box::new(std::iter::empty()),
+    };
+    for (key, child) in children {
+        total += key.len();
+        if total > limit {
+            return None;
+        }
+        total += size_within(child, limit - total, depth + 1)?;
+    }
+    (total <= limit).then_some(total)
 }
 
-fn render_at(v: &Value, ctx: &Value, at: &str, depth: usize) -> Result<Value, (String, String)> {
+/// Renders every string leaf of `values` against `ctx` (`{config, application}`). `at` is the
+/// YAML path of `values` (`spec.depends[0].values`); an error is (path, message). The result is
+/// at most [`MAX_VALUES_SIZE`] and [`MAX_VALUES_DEPTH`] deep.
+pub(crate) fn render(values: &Value, ctx: &Value, at: &str) -> Result<Value, (String, String)> {
+    let mut left = MAX_VALUES_SIZE;
+    render_at(values, ctx, at, 0, &mut left)
+}
+
+fn render_at(
+    v: &Value,
+    ctx: &Value,
+    at: &str,
+    depth: usize,
+    left: &mut usize,
+) -> Result<Value, (String, String)> {
     if depth > MAX_VALUES_DEPTH {
         return Err((at.to_owned(), format!("values nest deeper than {MAX_VALUES_DEPTH} levels")));
     }
+    let too_big = || (at.to_owned(), format!("the rendered values are larger than {MAX_VALUES_SIZE} bytes"));
+    *left = left.checked_sub(1).ok_or_else(too_big)?;
     Ok(match v {
-        Value::String(s) => render_str(s, ctx).map_err(|m| (at.to_owned(), m))?,
+        Value::String(s) => {
+            let out = render_str(s, ctx, depth, *left + 1).map_err(|m| (at.to_owned(), m))?;
+            let size = size_within(&out, *left + 1, depth).ok_or_else(too_big)?;
+            *left -= size - 1;
+            out
+        }
         Value::Array(items) => Value::Array(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, x)| render_at(x, ctx, &format!("{at}[{i}]"), depth + 1))
+                .map(|(i, x)| render_at(x, ctx, &format!("{at}[{i}]"), depth + 1, left))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, x)| Ok((k.clone(), render_at(x, ctx, &format!("{at}.{k}"), depth + 1)?)))
+                .map(|(k, x)| {
+                    *left = left.checked_sub(k.len()).ok_or_else(too_big)?;
+                    Ok((k.clone(), render_at(x, ctx, &format!("{at}.{k}"), depth + 1, left)?))
+                })
                 .collect::<Result<Map<_, _>, (String, String)>>()?,
         ),
         other => other.clone(),
@@ -48,7 +95,8 @@ fn render_at(v: &Value, ctx: &Value, at: &str, depth: usize) -> Result<Value, (S
 }
 
 /// One string: `{{ .path }}` alone keeps the value's type; inside text, scalars are spliced in.
-fn render_str(s: &str, ctx: &Value) -> Result<Value, String> {
+/// A value taken whole must fit in `left` and below `depth`.
+fn render_str(s: &str, ctx: &Value, depth: usize, left: usize) -> Result<Value, String> {
     if !s.contains("{{") {
         return Ok(Value::String(s.to_owned()));
     }
@@ -59,10 +107,8 @@ fn render_str(s: &str, ctx: &Value) -> Result<Value, String> {
             return Err(format!("more than {MAX_PLACEHOLDERS} placeholders in one string"));
         }
         let Some(close) = rest[open + 2..].find("}}") else {
-            return Err(format!(
-                "{{{{ at position {} is not closed by }}}}",
-                s.len() - rest.len() + open + 1
-            ));
+            let at = s[..s.len() - rest.len() + open].chars().count() + 1;
+            return Err(format!("{{{{ at position {at} is not closed by }}}}"));
         };
         let inner = &rest[open + 2..open + 2 + close];
         let path = crate::when::parse_path(inner).map_err(|e| format!("{{{{{inner}}}}}: {e}"))?;
@@ -80,7 +126,14 @@ fn render_str(s: &str, ctx: &Value) -> Result<Value, String> {
     if let [("", None), (inner, Some(path))] = parts.as_slice()
         && rest.is_empty()
     {
-        return resolve(inner, path).cloned();
+        let v = resolve(inner, path)?;
+        // Checked before the copy: a whole map taken from the context may be large.
+        if size_within(v, left, depth).is_none() {
+            return Err(format!(
+                "{{{{{inner}}}}} takes the rendered values past {MAX_VALUES_SIZE} bytes or {MAX_VALUES_DEPTH} levels deep"
+            ));
+        }
+        return Ok(v.clone());
     }
     let mut out = String::new();
     for (text, path) in &parts {
@@ -109,24 +162,23 @@ fn render_str(s: &str, ctx: &Value) -> Result<Value, String> {
 }
 
 /// Deep-merges `from` into `into`: maps merge key by key; any other value must be equal to
-/// what is there. A conflict is (dotted key, the value there, the value offered), the values as
-/// JSON text.
-pub(crate) fn merge(into: &mut Value, from: &Value) -> Result<(), (String, String, String)> {
-    merge_at(into, from, String::new(), 0)
+/// what is there. A conflict is (the key's segments, the value there, the value offered), the
+/// values as JSON text.
+pub(crate) fn merge(into: &mut Value, from: &Value) -> Result<(), (Vec<String>, String, String)> {
+    let mut key = Vec::new();
+    merge_at(into, from, &mut key).map_err(|(there, offered)| (key, there, offered))
 }
 
-fn merge_at(
-    into: &mut Value,
-    from: &Value,
-    key: String,
-    depth: usize,
-) -> Result<(), (String, String, String)> {
+fn merge_at(into: &mut Value, from: &Value, key: &mut Vec<String>) -> Result<(), (String, String)> {
     match (into, from) {
-        (Value::Object(a), Value::Object(b)) if depth < MAX_VALUES_DEPTH => {
+        (Value::Object(a), Value::Object(b)) if key.len() < MAX_VALUES_DEPTH => {
             for (k, v) in b {
-                let sub = if key.is_empty() { k.clone() } else { format!("{key}.{k}") };
                 match a.get_mut(k) {
-                    Some(existing) => merge_at(existing, v, sub, depth + 1)?,
+                    Some(existing) => {
+                        key.push(k.clone());
+                        merge_at(existing, v, key)?;
+                        key.pop();
+                    }
                     None => {
                         a.insert(k.clone(), v.clone());
                     }
@@ -135,16 +187,33 @@ fn merge_at(
             Ok(())
         }
         (a, b) if *a == *b => Ok(()),
-        (a, b) => {
-            Err((if key.is_empty() { "(all values)".into() } else { key }, a.to_string(), b.to_string()))
-        }
+        (a, b) => Err((a.to_string(), b.to_string())),
     }
+}
+
+/// A key's segments as one path: `db.size`; a segment holding a dot or a quote is quoted
+/// (`podAnnotations."prometheus.io/scrape"`); the empty path is `(all values)`.
+pub(crate) fn key_text(key: &[String]) -> String {
+    if key.is_empty() {
+        return "(all values)".into();
+    }
+    key.iter()
+        .map(|k| {
+            if k.is_empty() || k.contains(['.', '"', ' ', '[', ']']) {
+                serde_json::to_string(k).unwrap_or_else(|_| k.clone())
+            } else {
+                k.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// SPEC BP-7 over a resolution, from the requested Blueprints down (reverse install order): each
 /// Blueprint's received values are merged from its dependents' (topological, then name order),
-/// then its own `values` entries are rendered in its context and passed on. Writes the rendered
-/// values into the plan and the DAG's edges; returns what each Blueprint received.
+/// then the `values` of its `depends` entries whose `when` holds are rendered in its context and
+/// passed on. Writes the rendered values into the plan and the DAG's edges; returns what each
+/// Blueprint received.
 pub(crate) fn received(
     catalog: &Catalog,
     resolution: &mut Resolution,
@@ -162,7 +231,8 @@ pub(crate) fn received(
     let mut received: BTreeMap<BlueprintName, Value> = BTreeMap::new();
     // Per receiving Blueprint: (install position of the giver, giver, rendered values, source).
     let mut given: BTreeMap<String, Vec<(usize, String, Value, Giver)>> = BTreeMap::new();
-    let mut rendered_edges: Vec<(String, String, Value)> = Vec::new();
+    // (dependency, dependent, alias) -> rendered values, for the DAG's edges.
+    let mut rendered_edges: BTreeMap<(String, String, String), Value> = BTreeMap::new();
     let items = &mut resolution.plan.install_order;
     for pos in (0..items.len()).rev() {
         let item = &mut items[pos];
@@ -176,11 +246,22 @@ pub(crate) fn received(
                 if let Err((key, there, offered)) = merge(&mut merged, values) {
                     // The earlier giver whose values hold the key.
                     let first = gifts[..i].iter().find(|g| lookup(&g.2, &key).is_some()).unwrap_or(&gifts[i]);
+                    let shown = key_text(&key);
                     return Err(ResolveError::ValuesConflict {
                         blueprint: item.name.clone(),
-                        key: key.clone(),
-                        a: format!("{there} from {}", first.3.at(&key)),
-                        b: format!("{offered} from {}", gifts[i].3.at(&key)),
+                        key: shown.clone(),
+                        a: format!("{there} from {}", first.3.at(&shown)),
+                        b: format!("{offered} from {}", gifts[i].3.at(&shown)),
+                    });
+                }
+                if size_within(&merged, MAX_VALUES_SIZE, 0).is_none() {
+                    return Err(ResolveError::TemplateError {
+                        blueprint: format!("{name} {version}"),
+                        file: file.clone(),
+                        path: "(the values its dependents pass)".into(),
+                        message: format!(
+                            "together larger than {MAX_VALUES_SIZE} bytes or deeper than {MAX_VALUES_DEPTH} levels"
+                        ),
                     });
                 }
             }
@@ -188,10 +269,17 @@ pub(crate) fn received(
             received.insert(name.clone(), merged);
         }
         let ctx = context(entry, received.get(name), options.parameters.get(name));
-        for d in entry.blueprint.depends.iter().filter(|d| d.values.is_some()) {
-            let dep = d.blueprint.to_string();
-            let Some(edge) = item.dependencies.iter_mut().find(|e| e.name == dep) else { continue };
+        for d in &entry.blueprint.depends {
             let Some(values) = &d.values else { continue };
+            // An entry whose `when` is false passes nothing (its edge is not followed).
+            if d.when.as_ref().is_some_and(|w| !w.eval(&ctx)) {
+                continue;
+            }
+            let dep = d.blueprint.to_string();
+            let Some(edge) = item.dependencies.iter_mut().find(|e| e.name == dep && e.alias == d.alias)
+            else {
+                continue;
+            };
             let at = format!("{}.values", d.path);
             let rendered =
                 render(values, &ctx, &at).map_err(|(path, message)| ResolveError::TemplateError {
@@ -202,19 +290,16 @@ pub(crate) fn received(
                 })?;
             edge.values = Some(rendered.clone());
             let source = Giver { who: format!("{name} {version}"), file: file.clone(), at: at.clone() };
-            rendered_edges.push((item.name.clone(), dep.clone(), rendered.clone()));
+            rendered_edges.insert((dep.clone(), item.name.clone(), d.alias.clone()), rendered.clone());
             given.entry(dep).or_default().push((pos, item.name.clone(), rendered, source));
         }
     }
     // The DAG's edges carry the same rendered values as the plan.
     let graph = &mut resolution.dag.graph;
-    for (dependent, dependency, values) in rendered_edges {
-        let edge = graph.edge_indices().find(|&e| {
-            graph.edge_endpoints(e).is_some_and(|(from, to)| {
-                graph[from].0.as_str() == dependency && graph[to].0.as_str() == dependent
-            })
-        });
-        if let Some(e) = edge {
+    for e in graph.edge_indices() {
+        let Some((from, to)) = graph.edge_endpoints(e) else { continue };
+        let key = (graph[from].0.to_string(), graph[to].0.to_string(), graph[e].alias.clone());
+        if let Some(values) = rendered_edges.remove(&key) {
             graph[e].values = Some(values);
         }
     }
@@ -238,9 +323,9 @@ impl Giver {
     }
 }
 
-/// The value at a dotted key.
-fn lookup<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
-    key.split('.').try_fold(v, |v, k| v.get(k))
+/// The value at a key given as segments.
+fn lookup<'v>(v: &'v Value, key: &[String]) -> Option<&'v Value> {
+    key.iter().try_fold(v, |v, k| v.get(k))
 }
 
 #[cfg(test)]
@@ -309,7 +394,28 @@ mod tests {
         assert_eq!(a, json!({"db": {"size": 10, "host": "pg"}, "tags": ["x"]}));
         assert_eq!(
             merge(&mut a, &json!({"db": {"size": 20}})).unwrap_err(),
-            ("db.size".into(), "10".into(), "20".into())
+            (vec!["db".to_owned(), "size".to_owned()], "10".into(), "20".into())
         );
+        assert_eq!(
+            key_text(&["podAnnotations".into(), "prometheus.io/scrape".into()]),
+            "podAnnotations.\"prometheus.io/scrape\""
+        );
+    }
+
+    #[test]
+    fn a_whole_map_taken_from_the_context_is_size_checked_before_the_copy() {
+        let big = json!({"config": {"blob": {"s": "x".repeat(MAX_VALUES_SIZE)}}, "application": {}});
+        let err = render(&json!({"a": "{{ .config.blob }}"}), &big, "v").unwrap_err();
+        assert_eq!(err.0, "v.a");
+        assert_eq!(
+            err.1,
+            "{{ .config.blob }} takes the rendered values past 1048576 bytes or 64 levels deep"
+        );
+        // Many small copies add up against one budget.
+        let ctx = json!({"config": {"s": "y".repeat(4096)}, "application": {}});
+        let many: Map<String, Value> =
+            (0..300).map(|i| (format!("k{i}"), json!("{{ .config.s }}"))).collect();
+        let err = render(&Value::Object(many), &ctx, "v").unwrap_err();
+        assert_eq!(err.1, "{{ .config.s }} takes the rendered values past 1048576 bytes or 64 levels deep");
     }
 }

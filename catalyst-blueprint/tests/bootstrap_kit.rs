@@ -470,3 +470,26 @@ proptest::proptest! {
         }
     }
 }
+
+/// Review of issue 18: slots compare by number (`6` is `06`), and a name listed twice in
+/// dependsOn is one extra edge, not two.
+#[test]
+fn slots_compare_by_number_and_drift_lists_each_name_once() {
+    let a = ExpectedDag::parse("a.yaml", "slots:\n  - {slot: \"6\", name: bp-a, wave: present}\n").unwrap();
+    let b = ExpectedDag::parse("b.yaml", "slots:\n  - {slot: \"06\", name: bp-a, wave: present}\n").unwrap();
+    assert!(a.diff(&b).is_empty(), "{:?}", a.diff(&b));
+    let dag = ExpectedDag::parse(
+        "d.yaml",
+        "slots:\n  - {slot: 1, name: bp-a, wave: present}\n  - {slot: 2, name: bp-b, wave: present}\n",
+    )
+    .unwrap();
+    let files = vec![
+        ("01-a.yaml".to_owned(), hr("bp-a", &[])),
+        ("02-b.yaml".to_owned(), hr("bp-b", &["bp-a", "bp-a"])),
+    ];
+    let check = check_kit_against(&files, None, Some(&dag));
+    assert_eq!(
+        check.drift,
+        [DependsDrift { name: "bp-b".into(), missing: vec![], extra: vec!["bp-a".into()] }]
+    );
+}

@@ -574,3 +574,93 @@ fn bp_9_private_blueprints_stay_inside_their_organization() {
         ["bp-secret-sauce@1.0.0", "bp-acme-shop@1.0.0"]
     );
 }
+
+/// Review of issue 18: an entry whose `when` is false passes no values, and two entries for one
+/// dependency (two aliases) each carry their own rendered values.
+#[test]
+fn values_follow_only_active_entries_matched_by_alias() {
+    let items = vec![
+        (
+            "bp-app".to_owned(),
+            "1.0.0".to_owned(),
+            "{blueprint: bp-postgres, alias: pg-ha, when: \"{{ .config.ha == true }}\", values: {replicas: 3}}, \
+             {blueprint: bp-postgres, alias: pg, when: \"{{ .config.ha != true }}\", values: {replicas: 1}}"
+                .to_owned(),
+        ),
+        ("bp-postgres".into(), "1.0.0".into(), String::new()),
+    ];
+    let c = catalog_of(&items);
+    let app = || "bp-app".parse().unwrap();
+    for (ha, replicas, alias) in [(true, 3, "pg-ha"), (false, 1, "pg")] {
+        let o = ResolveOptions::default().with_parameters(app(), serde_json::json!({"ha": ha}));
+        let res = resolve(&c, &req(&["bp-app"]), &o).unwrap_or_else(|e| panic!("ha={ha}: {e}"));
+        assert_eq!(res.plan.install_order[0].values, Some(serde_json::json!({"replicas": replicas})));
+        let deps = &res.plan.install_order[1].dependencies;
+        assert_eq!(deps.len(), 1, "{deps:?}");
+        assert_eq!(
+            (deps[0].alias.as_str(), &deps[0].values),
+            (alias, &Some(serde_json::json!({"replicas": replicas})))
+        );
+    }
+}
+
+/// Review of issue 18: a chain of 40 edges, each gated on the values its parent passes, needs
+/// one round per edge and settles; it is not reported as oscillating.
+#[test]
+fn a_long_chain_gated_on_passed_values_settles() {
+    let n = 40;
+    let items: Vec<(String, String, String)> = (0..n)
+        .map(|i| {
+            let deps = if i + 1 < n {
+                format!(
+                    "{{blueprint: bp-link{}, when: \"{{{{ .config.on == true }}}}\", values: {{on: true}}}}",
+                    i + 1
+                )
+            } else {
+                String::new()
+            };
+            (format!("bp-link{i}"), "1.0.0".to_owned(), deps)
+        })
+        .collect();
+    let c = catalog_of(&items);
+    let o = ResolveOptions::default()
+        .with_parameters("bp-link0".parse().unwrap(), serde_json::json!({"on": true}));
+    let res = resolve(&c, &req(&["bp-link0"]), &o).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(res.plan.install_order.len(), n);
+    assert!(res.plan.skipped.is_empty());
+}
+
+/// Review of issue 18: a kit version is the only version chosen for it; a conflict is blamed on
+/// the kit only when the requirer has no version that accepts the kit's.
+#[test]
+fn kit_versions_are_pinned_and_blamed_only_when_they_cause_the_conflict() {
+    let kit_of = |version: &str| {
+        let hr = format!(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {{name: bp-cnpg}}\nspec: {{chart: {{spec: {{chart: bp-cnpg, version: {version}}}}}}}\n"
+        );
+        catalyst_blueprint::check_kit(&[("16-cnpg.yaml".to_owned(), hr)], None)
+    };
+    let c = catalog(&[
+        ("bp-cnpg", "1.0.0", ""),
+        ("bp-cnpg", "2.0.0", ""),
+        ("bp-app", "1.0.0", "{blueprint: bp-cnpg, version: '>=1'}"),
+        ("bp-old", "1.0.0", "{blueprint: bp-cnpg, version: ^2}"),
+        ("bp-old", "2.0.0", "{blueprint: bp-cnpg, version: ^1}"),
+        ("bp-new", "1.0.0", "{blueprint: bp-cnpg, version: ^2}"),
+    ]);
+    let o = ResolveOptions::default().with_kit(&kit_of("1.0.0"));
+    // Without the kit bp-cnpg 2.0.0 would be chosen; the kit's 1.0.0 is.
+    assert_eq!(order(&c, &["bp-app"], &o), ["bp-cnpg@1.0.0", "bp-app@1.0.0"]);
+    assert_eq!(order(&c, &["bp-app"], &ResolveOptions::default()), ["bp-cnpg@2.0.0", "bp-app@1.0.0"]);
+    // bp-old has a version that fits the kit: chosen, no conflict.
+    assert_eq!(order(&c, &["bp-old"], &o), ["bp-cnpg@1.0.0", "bp-old@2.0.0"]);
+    // bp-new has none: the kit version is the cause, named with its file.
+    let err = resolve(&c, &req(&["bp-new"]), &o).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bp-cnpg 1.0.0 is installed, provided by the Sovereign (bootstrap kit, 16-cnpg.yaml), but bp-new 1.0.0 needs bp-cnpg ^2; allow the upgrade or change the constraint"
+    );
+    // Allowing the upgrade lifts the pin.
+    let up = o.clone().with_allow_upgrade("bp-cnpg".parse().unwrap());
+    assert_eq!(order(&c, &["bp-new"], &up), ["bp-cnpg@2.0.0", "bp-new@1.0.0"]);
+}

@@ -166,7 +166,7 @@ fn the_bootstrap_kit_is_installed_for_every_application() {
     assert_eq!(
         shown,
         [
-            "organizations[0].applications[0].blueprint: bp-portal: bp-keycloak 1.1.2 is installed (provided by the Sovereign (bootstrap kit, 09-keycloak.yaml)), but bp-portal 1.0.0 (catalog/portal/blueprint.yaml, spec.depends[0]) needs bp-keycloak ^2; allow the upgrade or change the constraint [Unsatisfiable]"
+            "organizations[0].applications[0].blueprint: bp-portal: bp-keycloak 1.1.2 is installed, provided by the Sovereign (bootstrap kit, 09-keycloak.yaml), but bp-portal 1.0.0 (catalog/portal/blueprint.yaml, spec.depends[0]) needs bp-keycloak ^2; allow the upgrade or change the constraint [Unsatisfiable]"
         ]
     );
 }

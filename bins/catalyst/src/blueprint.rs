@@ -36,11 +36,21 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
             allow_upgrade,
             kit,
             org,
+            org_catalog,
             values,
             set,
             allow_prerelease,
         } => {
-            let loaded = load(&catalog)?;
+            let mut loaded = load(&catalog)?;
+            for spec in &org_catalog {
+                let (org, dir) = spec
+                    .split_once('=')
+                    .ok_or_else(|| Failure::usage(anyhow!("--org-catalog {spec:?}: expected ORG=DIR")))?;
+                let org: catalyst_naming::OrgSlug =
+                    org.parse().map_err(|e| Failure::usage(anyhow!("--org-catalog {spec:?}: {e}")))?;
+                let own = load(Path::new(dir))?;
+                loaded.catalog.merge(own.catalog.owned_by(&org));
+            }
             let requests = parse_requests(&requests)?;
             let mut options = ResolveOptions::default().with_prerelease(allow_prerelease);
             for i in &installed {
@@ -180,7 +190,7 @@ fn plan_text(plan: &catalyst_blueprint::InstallPlan) -> String {
     for (n, item) in plan.install_order.iter().enumerate() {
         let id = format!("{} {}", item.name, item.version);
         let after = if item.depends_on.is_empty() { "-".to_owned() } else { item.depends_on.join(", ") };
-        let provided = item.provided_by.as_deref().map(|p| format!("  (provided by {p})"));
+        let provided = item.provided_by.as_deref().map(|p| format!("  provided by {p}"));
         let reuse = match item.status {
             _ if provided.is_some() => provided.as_deref().unwrap_or_default(),
             catalyst_blueprint::InstallStatus::Installed => "  (installed, reused)",

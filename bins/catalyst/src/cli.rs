@@ -296,6 +296,11 @@ pub(crate) enum BlueprintCommand {
         /// The Organization that requests: it may use its own private Blueprints.
         #[arg(long, value_name = "ORG")]
         org: Option<String>,
+        /// An Organization's own catalog (its `shared-blueprints`): its `private` Blueprints may
+        /// only be required by that Organization (--org) or by Blueprints of the same catalog
+        /// (else VisibilityViolation, exit 1); repeat.
+        #[arg(long, value_name = "ORG=DIR")]
+        org_catalog: Vec<String>,
         /// The requesting Application's parameters (YAML), merged over each requested
         /// Blueprint's configSchema defaults: the `config` its `when` predicates read.
         #[arg(long, value_name = "FILE")]

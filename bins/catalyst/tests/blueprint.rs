@@ -494,7 +494,7 @@ fn resolve_against_the_bootstrap_kit() {
     let out = catalyst(&["blueprint", "resolve", "--catalog", catalog, "--kit", kit, "bp-harbor"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let report = text(&out.stdout);
-    assert!(report.contains("  4. bp-seaweedfs 1.0.1     app=seaweedfs            after: -  (provided by the Sovereign (bootstrap kit, 18-seaweedfs.yaml))\n"), "{report}");
+    assert!(report.contains("  4. bp-seaweedfs 1.0.1     app=seaweedfs            after: -  provided by the Sovereign (bootstrap kit, 18-seaweedfs.yaml)\n"), "{report}");
     assert!(report.ends_with("0 Blueprints to install, 5 already installed\n"), "{report}");
 
     let out = catalyst(&[
@@ -511,6 +511,64 @@ fn resolve_against_the_bootstrap_kit() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        "error: bp-keycloak 1.1.2 is installed (provided by the Sovereign (bootstrap kit, 09-keycloak.yaml)), but the request needs bp-keycloak ^2; allow the upgrade or change the constraint\n"
+        "error: bp-keycloak 1.1.2 is installed, provided by the Sovereign (bootstrap kit, 09-keycloak.yaml), but the request needs bp-keycloak ^2; allow the upgrade or change the constraint\n"
     );
+}
+
+/// Issue 18 (SPEC BP-9): `--org-catalog ORG=DIR` loads an Organization's own catalog; its
+/// private Blueprints are refused to others (exit 1), allowed to `--org ORG`.
+#[test]
+fn private_blueprints_of_an_org_catalog() {
+    let dir = Scratch::new("org-catalog");
+    let bp = |name: &str, extra: &str| {
+        format!(
+            "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {{name: {name}}}\nspec: {{version: 1.0.0, card: {{title: x}}{extra}}}\n"
+        )
+    };
+    dir.write(
+        "shared/blog/blueprint.yaml",
+        &bp("bp-blog", ", visibility: listed, depends: [bp-secret-sauce]"),
+    );
+    dir.write("acme/secret-sauce/blueprint.yaml", &bp("bp-secret-sauce", ", visibility: private"));
+    let shared = dir.0.join("shared");
+    let org = format!("acme={}", dir.0.join("acme").display());
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        shared.to_str().unwrap(),
+        "--org-catalog",
+        &org,
+        "bp-blog",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: bp-secret-sauce 1.0.0 is private to Organization acme, but bp-blog 1.0.0 ("),
+        "{err}"
+    );
+    assert!(err.ends_with("blueprint.yaml, spec.depends[0]) of the shared catalog requires it\n"), "{err}");
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        shared.to_str().unwrap(),
+        "--org-catalog",
+        &org,
+        "--org",
+        "acme",
+        "bp-secret-sauce",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = catalyst(&[
+        "blueprint",
+        "resolve",
+        "--catalog",
+        shared.to_str().unwrap(),
+        "--org-catalog",
+        "acme",
+        "bp-blog",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), "error: --org-catalog \"acme\": expected ORG=DIR\n");
 }
