@@ -36,9 +36,12 @@
 #[cfg(feature = "client")]
 mod client;
 mod code;
+pub mod continuum;
 mod desired;
 mod lua;
 mod owner;
+#[cfg(feature = "client")]
+pub mod pdm;
 mod plan;
 mod rrset;
 mod sovereign;

@@ -10,6 +10,7 @@
 //!   for checks against Gitea's swagger;
 //! - [`kube`]: an in-memory Kubernetes API for controllers (resourceVersions, 409 on stale
 //!   writes, metadata-only lists), reached through kube's tower-test mock;
+//! - [`pdm`]: a stand-in for the pool-domain-manager's lua commit that records requests;
 //! - [`cli`]: runs a binary of the workspace and reads its output.
 //!
 //! Real processes are started by the harness and stopped when it is dropped.
@@ -19,6 +20,7 @@
 pub mod cli;
 pub mod gitea;
 pub mod kube;
+pub mod pdm;
 pub mod pdns;
 pub mod registry;
 

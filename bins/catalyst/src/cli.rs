@@ -104,6 +104,51 @@ pub(crate) enum Command {
     /// What the environment-controller writes to Gitea for Environments, offline (SPEC ENV-*).
     #[command(subcommand)]
     Environment(EnvironmentCommand),
+    /// Continuum disaster recovery: the lua records the continuum-controller commits (SPEC
+    /// DNS-19, CONT-5).
+    #[command(subcommand)]
+    Continuum(ContinuumCommand),
+}
+
+/// `catalyst continuum …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContinuumCommand {
+    /// Print the lua records of a Continuum, byte for byte as the continuum-controller
+    /// synthesizes them.
+    ///
+    /// FILE holds one Continuum (dr.openova.io/v1) and optionally its Application. Per
+    /// hostname (luaRecord.hostnames, else the Application's routes and status hostnames), an
+    /// ifurlup body probing the primary's probe host (`probe-<region>.` + the health-check
+    /// host) with the primary region's lbIPs first and every other region's as the fallback
+    /// group. The platform's quirks are kept (compat mode): the selector is the lua function
+    /// name, so only ifurlup, pickclosest and pickwhashed are accepted, and the options always
+    /// say selector="pickfirst". `--format pdm` prints the document committed to the
+    /// pool-domain-manager ({"records":[...]}, compact, Go escaping) and one newline; `text`
+    /// prints zone-file lines with the record content PowerDNS can serve (the same Lua with
+    /// single-quoted strings; -o json|yaml: the records). Exit 1 when the Continuum is invalid
+    /// or lacks what the records need (MissingPrimary, UnknownRegion, InvalidArgument), 2 when
+    /// the file is missing.
+    Lua {
+        /// A YAML file with one Continuum and optionally its Application.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// Synthesize for this primary instead of spec.primaryRegion (what a switchover would
+        /// commit).
+        #[arg(long, value_name = "NAME")]
+        primary_region: Option<String>,
+        /// `pdm` (the commit document) or `text` (zone-file lines).
+        #[arg(long, value_enum, default_value_t = LuaFormat::Text)]
+        format: LuaFormat,
+    },
+}
+
+/// `continuum lua` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LuaFormat {
+    /// The pool-domain-manager commit document.
+    Pdm,
+    /// Zone-file lines (or -o json|yaml).
+    Text,
 }
 
 /// `catalyst environment …`.

@@ -188,7 +188,7 @@ fn text(reports: &[FileReport], summary: &Summary) -> String {
 
 /// Reads a file of at most [`MAX_STREAM_BYTES`], refusing it while reading (a device or a
 /// growing file cannot make the read go on).
-fn read_capped(file: &Path) -> anyhow::Result<String> {
+pub(crate) fn read_capped(file: &Path) -> anyhow::Result<String> {
     catalyst_blueprint::read_text_capped(file, MAX_STREAM_BYTES as u64)
         .with_context(|| format!("reading {}", file.display()))
 }

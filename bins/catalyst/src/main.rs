@@ -6,6 +6,7 @@
 
 mod blueprint;
 mod cli;
+mod continuum;
 mod core;
 mod dns;
 mod gitea;
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
         cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
         cli::Command::Environment(cmd) => core::environment(cmd, cli.output),
+        cli::Command::Continuum(cmd) => continuum::run(cmd, cli.output),
         cli::Command::Plan { file, graph, schema } => {
             plan::run(file.as_deref(), graph.as_deref(), schema, cli.output)
         }

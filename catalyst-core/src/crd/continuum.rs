@@ -64,6 +64,13 @@ pub struct ContinuumSpec {
     /// How writes move (default `cnpg-pair`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switchover: Option<Switchover>,
+    /// Each region's load-balancer addresses: the lua record's pools (SPEC DNS-19).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<ContinuumRegion>,
+    /// The zone the lua records are committed to (default: the first hostname without its
+    /// first label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pdm_zone: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     #[schemars(skip)]
@@ -142,6 +149,16 @@ pub struct SecretKeyRef {
     pub key: String,
 }
 
+/// A region of a Continuum and its load balancers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContinuumRegion {
+    /// Host-cluster name (`hz-fsn-rtz-prod`).
+    pub name: String,
+    /// Its load-balancer addresses, in order.
+    #[serde(rename = "lbIPs", default)]
+    pub lb_ips: Vec<String>,
+}
+
 /// The lua record of a Continuum.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -153,6 +170,13 @@ pub struct LuaRecordSpec {
     /// The probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<LuaHealthCheck>,
+    /// Record TTL in seconds (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 86400))]
+    pub ttl: Option<i64>,
+    /// The hostnames (default: the Application's routes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
 }
 
 /// Lua record selectors.
@@ -279,6 +303,8 @@ impl ContinuumSpec {
             rpo: None,
             auto_failover: None,
             switchover: None,
+            regions: Vec::new(),
+            pdm_zone: None,
             extra: Extra::default(),
         }
     }
