@@ -58,6 +58,7 @@ mod rule;
 pub mod schema;
 pub mod text;
 pub mod validate;
+pub mod witness;
 
 pub use phase1::{
     Classification, ComponentState, DeploymentStatus, GateConfig, Outcome, ReadyCondition, UnknownOutcome,
