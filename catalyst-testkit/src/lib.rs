@@ -10,6 +10,7 @@
 //!   for checks against Gitea's swagger;
 //! - [`kube`]: an in-memory Kubernetes API for controllers (resourceVersions, 409 on stale
 //!   writes, metadata-only lists), reached through kube's tower-test mock;
+//! - [`nats`]: a real `nats-server` with JetStream on a free loopback port;
 //! - [`pdm`]: a stand-in for the pool-domain-manager's lua commit that records requests;
 //! - [`cli`]: runs a binary of the workspace and reads its output.
 //!
@@ -20,6 +21,7 @@
 pub mod cli;
 pub mod gitea;
 pub mod kube;
+pub mod nats;
 pub mod pdm;
 pub mod pdns;
 pub mod registry;

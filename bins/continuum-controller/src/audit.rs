@@ -1,0 +1,258 @@
+//! Audit events of the continuum-controller on NATS JetStream (SPEC CONT-3 step 7): subject
+//! `catalyst.audit`, headers `audit-type`, `continuum-name`, `application-name`, a JSON body
+//! with the platform's keys, and the platform's 13 event types.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The subject every audit event goes to.
+pub const AUDIT_SUBJECT: &str = "catalyst.audit";
+
+/// The platform's audit event types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum AuditType {
+    /// A switchover completed.
+    #[serde(rename = "continuum-switchover")]
+    Switchover,
+    /// The old primary is back and a failback waits for a human.
+    #[serde(rename = "continuum-failback-pending")]
+    FailbackPending,
+    /// A failback completed.
+    #[serde(rename = "continuum-failback-completed")]
+    FailbackCompleted,
+    /// The lease was lost.
+    #[serde(rename = "continuum-lease-lost")]
+    LeaseLost,
+    /// The lease was acquired.
+    #[serde(rename = "continuum-lease-acquired")]
+    LeaseAcquired,
+    /// Replication lag passed the threshold.
+    #[serde(rename = "continuum-cnpg-lag-breach")]
+    CnpgLagBreach,
+    /// A standby became promotable.
+    #[serde(rename = "continuum-cnpg-promotable")]
+    CnpgPromotable,
+    /// A reconcile or a switchover step failed.
+    #[serde(rename = "continuum-error")]
+    Error,
+    /// A reconcile succeeded after failing.
+    #[serde(rename = "continuum-reconcile-success")]
+    ReconcileSuccess,
+    /// A Continuum appeared.
+    #[serde(rename = "continuum-cr-created")]
+    CrCreated,
+    /// A Continuum's spec changed.
+    #[serde(rename = "continuum-config-changed")]
+    ConfigChanged,
+    /// Two regions claimed the lease.
+    #[serde(rename = "continuum-lease-collision")]
+    LeaseCollision,
+    /// A returning old primary was repaired to rejoin as a replica.
+    #[serde(rename = "continuum-rejoin-repair")]
+    RejoinRepair,
+}
+
+impl AuditType {
+    /// Every type, in the platform's order.
+    pub const ALL: [Self; 13] = [
+        Self::Switchover,
+        Self::FailbackPending,
+        Self::FailbackCompleted,
+        Self::LeaseLost,
+        Self::LeaseAcquired,
+        Self::CnpgLagBreach,
+        Self::CnpgPromotable,
+        Self::Error,
+        Self::ReconcileSuccess,
+        Self::CrCreated,
+        Self::ConfigChanged,
+        Self::LeaseCollision,
+        Self::RejoinRepair,
+    ];
+
+    /// `continuum-switchover`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Switchover => "continuum-switchover",
+            Self::FailbackPending => "continuum-failback-pending",
+            Self::FailbackCompleted => "continuum-failback-completed",
+            Self::LeaseLost => "continuum-lease-lost",
+            Self::LeaseAcquired => "continuum-lease-acquired",
+            Self::CnpgLagBreach => "continuum-cnpg-lag-breach",
+            Self::CnpgPromotable => "continuum-cnpg-promotable",
+            Self::Error => "continuum-error",
+            Self::ReconcileSuccess => "continuum-reconcile-success",
+            Self::CrCreated => "continuum-cr-created",
+            Self::ConfigChanged => "continuum-config-changed",
+            Self::LeaseCollision => "continuum-lease-collision",
+            Self::RejoinRepair => "continuum-rejoin-repair",
+        }
+    }
+}
+
+/// One audit event; the body keys are the platform's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: AuditType,
+    /// `<namespace>/<name>` of the Continuum.
+    pub continuum_name: String,
+    /// Its Application.
+    pub application_name: String,
+    /// The primary before.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from_primary: String,
+    /// The primary after.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub to_primary: String,
+    /// Replication lag, when it matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<f64>,
+    /// The switchover step (`step 3/7 — drain`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub step: String,
+    /// Machine-readable reason.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// For people.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Who started it (`controller`, a user).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub initiated_by: String,
+    /// RFC 3339.
+    pub timestamp: String,
+}
+
+impl AuditEvent {
+    /// An event of `kind` for a Continuum, now.
+    pub fn new(
+        kind: AuditType,
+        continuum_name: impl Into<String>,
+        application_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            continuum_name: continuum_name.into(),
+            application_name: application_name.into(),
+            from_primary: String::new(),
+            to_primary: String::new(),
+            lag_seconds: None,
+            step: String::new(),
+            reason: String::new(),
+            message: String::new(),
+            initiated_by: String::new(),
+            timestamp: jiff::Timestamp::now().to_string(),
+        }
+    }
+
+    /// The NATS headers: `audit-type`, `continuum-name`, `application-name`.
+    pub fn headers(&self) -> [(&'static str, &str); 3] {
+        [
+            ("audit-type", self.kind.as_str()),
+            ("continuum-name", &self.continuum_name),
+            ("application-name", &self.application_name),
+        ]
+    }
+}
+
+/// An audit event that was not recorded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// No NATS is configured: audited steps cannot complete (as in the platform).
+    #[error("no NATS configured for audit events")]
+    NotConfigured,
+    /// NATS did not take it.
+    #[error("NATS: {0}")]
+    Nats(String),
+}
+
+/// Where audit events go.
+pub trait AuditSink: Send + Sync {
+    /// Records one event; an error means it was not recorded.
+    fn publish(&self, event: &AuditEvent) -> impl Future<Output = Result<(), AuditError>> + Send;
+}
+
+/// No NATS: every publish fails with [`AuditError::NotConfigured`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAudit;
+
+impl AuditSink for NoAudit {
+    async fn publish(&self, _event: &AuditEvent) -> Result<(), AuditError> {
+        Err(AuditError::NotConfigured)
+    }
+}
+
+/// JetStream: each event is published to [`AUDIT_SUBJECT`] and waits for the stream's ack, so
+/// an event counts only once it is stored.
+#[derive(Clone, Debug)]
+pub struct NatsAudit {
+    jetstream: async_nats::jetstream::Context,
+    timeout: Duration,
+}
+
+impl NatsAudit {
+    /// Connects to `url` (`nats://127.0.0.1:4222`) within `timeout`; each publish has the same
+    /// deadline.
+    ///
+    /// # Errors
+    /// [`AuditError::Nats`] when the server cannot be reached in time.
+    pub async fn connect(url: &str, timeout: Duration) -> Result<Self, AuditError> {
+        let options =
+            async_nats::ConnectOptions::new().connection_timeout(timeout).request_timeout(Some(timeout));
+        let client = tokio::time::timeout(timeout, options.connect(url))
+            .await
+            .map_err(|_| AuditError::Nats(format!("no connection to {url} within {timeout:?}")))?
+            .map_err(|e| AuditError::Nats(format!("connecting to {url}: {e}")))?;
+        Ok(Self { jetstream: async_nats::jetstream::new(client), timeout })
+    }
+}
+
+impl AuditSink for NatsAudit {
+    async fn publish(&self, event: &AuditEvent) -> Result<(), AuditError> {
+        let mut headers = async_nats::HeaderMap::new();
+        for (k, v) in event.headers() {
+            headers.insert(k, v);
+        }
+        let body = serde_json::to_vec(event).map_err(|e| AuditError::Nats(e.to_string()))?;
+        let publish = async {
+            self.jetstream
+                .publish_with_headers(AUDIT_SUBJECT, headers, body.into())
+                .await
+                .map_err(|e| AuditError::Nats(format!("publishing: {e}")))?
+                .await
+                .map_err(|e| AuditError::Nats(format!("no ack from the stream: {e}")))
+        };
+        tokio::time::timeout(self.timeout, publish)
+            .await
+            .map_err(|_| AuditError::Nats(format!("no ack within {:?}", self.timeout)))?
+            .map(|_| ())
+    }
+}
+
+/// Emits an event only on a transition: per Continuum and event type, a repeat of the same
+/// reason is not published again until something else was.
+#[derive(Debug, Default)]
+pub struct Transitions {
+    last: Mutex<BTreeMap<String, (AuditType, String)>>,
+}
+
+impl Transitions {
+    /// Whether `event` is new for its Continuum (and remembers it when it is).
+    pub fn is_new(&self, event: &AuditEvent) -> bool {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (event.kind, event.reason.clone());
+        if last.get(&event.continuum_name) == Some(&key) {
+            return false;
+        }
+        last.insert(event.continuum_name.clone(), key);
+        true
+    }
+}
