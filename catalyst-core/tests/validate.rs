@@ -239,6 +239,21 @@ fn continuum_and_user_access_rules() {
             "spec.hotStandbyRegions[0]: hz-fsn-rtz-prod is the primary region; a standby must be another host cluster [CONT-1]"
         ]
     );
+    // Issue 19: the fields the continuum-controller reads; a k8s-lease needs no config.
+    let k8s = first
+        .replace("kind: cloudflare-kv", "kind: k8s-lease")
+        .replace("  rto: 60s", "  regions:\n    - {name: hz-fsn-rtz-prod, lbIPs: [127.0.1.1]}\n    - {name: hz-hel-rtz-prod, lbIPs: [127.0.2.1]}\n  cnpgPair: {name: web-db}\n  httpRoute: {name: web, namespace: gateway}\n  standbyGraceSeconds: 0\n  pdmZone: acme.example\n  switchover: {requested: true, requestedBy: alice}\n  rto: 60s");
+    assert!(k8s.contains("cnpgPair"), "the sample changed shape");
+    assert_eq!(errors(&one(&k8s)), Vec::<String>::new());
+    assert_eq!(
+        errors(&one(&k8s
+            .replace("[127.0.2.1]", "[not-an-ip]")
+            .replace("name: hz-fsn-rtz-prod, lbIPs", "name: hz-nbg-rtz-prod, lbIPs"))),
+        [
+            "spec.regions: UnknownRegion: the primary region hz-fsn-rtz-prod has no entry (the lua record needs its lbIPs) [CONT-1]",
+            "spec.regions[1].lbIPs[0]: \"not-an-ip\" is not an IP address [CONT-1]",
+        ]
+    );
     let ua = "apiVersion: catalyst.openova.io/v1
 kind: UserAccess
 metadata: {name: dev1}

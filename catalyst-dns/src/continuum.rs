@@ -5,9 +5,10 @@
 //!
 //! The platform's quirks are kept on purpose, so a Sovereign switching to this SDK sees no DNS
 //! change: the configured selector is the lua *function name*, the options table always says
-//! `selector="pickfirst"`, strings are double-quoted. Unlike the platform, every input that
-//! lands inside the lua (addresses, hostnames, the probe URL) is checked first, so nothing can
-//! break out of a lua string, and a selector that is not a PowerDNS lua function is refused.
+//! `selector="pickfirst"`, strings are double-quoted. Unlike the platform, the inputs that land
+//! inside the lua (addresses, hostnames, the probe URL and its region label) are checked first,
+//! every body is run through the DNS-18 linter before it is returned, and a selector the
+//! synthesizer cannot call (all but `ifurlup`) is refused.
 //! The native builder ([`crate::LuaRecord`], DNS-18) stays the default everywhere else.
 //!
 //! ```
@@ -36,9 +37,13 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-/// Selectors the platform's CRD accepts that name a PowerDNS lua function (the synthesizer
-/// calls the selector by name). `pickfirst` is only an option value, not a function.
-pub const CONTINUUM_FUNCTIONS: [&str; 3] = ["ifurlup", "pickclosest", "pickwhashed"];
+/// The selectors the synthesizer can call. It calls the selector by name with `(url, pools,
+/// options)`, which only `ifurlup` takes: the CRD's `pickclosest` and `pickwhashed` take one
+/// argument in PowerDNS, and `pickfirst` is only an option value.
+pub const CONTINUUM_FUNCTIONS: [&str; 1] = ["ifurlup"];
+
+/// Most hostnames one Continuum's records may have.
+pub const MAX_HOSTNAMES: usize = 256;
 
 /// Default probe interval, seconds.
 pub const DEFAULT_INTERVAL: i64 = 5;
@@ -213,6 +218,62 @@ pub fn probe_url(url: &str, label: &str) -> Option<String> {
     Some(format!("{scheme}://{host}{port}{path}"))
 }
 
+/// What the platform does not check, and the lua needs: a callable selector, IPv4 lbIPs, a
+/// bounded number of DNS hostnames, a DNS label for the probe host, a URL with nothing that
+/// could leave a lua string. Returns the probe label.
+fn check_inputs<'p>(
+    params: &'p SynthParams,
+    selector: &str,
+    hostnames: &[String],
+) -> Result<&'p str, SynthError> {
+    if !CONTINUUM_FUNCTIONS.contains(&selector) {
+        return Err(invalid(format!(
+            "selector {selector:?} is not a PowerDNS lua function; the synthesizer calls the selector by name (use one of {})",
+            CONTINUUM_FUNCTIONS.join(", ")
+        )));
+    }
+    for (region, ips) in &params.region_ips {
+        for ip in ips {
+            match ip.parse::<IpAddr>() {
+                Ok(IpAddr::V4(_)) => {}
+                Ok(IpAddr::V6(_)) => {
+                    return Err(invalid(format!(
+                        "region {region}: {ip} is IPv6; the records are A records (IPv4 lbIPs only)"
+                    )));
+                }
+                Err(_) => return Err(invalid(format!("region {region}: {ip:?} is not an IP address"))),
+            }
+        }
+    }
+    if hostnames.len() > MAX_HOSTNAMES {
+        return Err(invalid(format!("{} hostnames; at most {MAX_HOSTNAMES}", hostnames.len())));
+    }
+    let label = region_label(&params.primary_region);
+    if label.is_empty() || !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        return Err(invalid(format!(
+            "the primary region {:?} gives the probe label {label:?}, which is not a DNS label",
+            params.primary_region
+        )));
+    }
+    for h in hostnames {
+        if h.is_empty()
+            || h.len() > 253
+            || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'*')
+        {
+            return Err(invalid(format!("hostname {h:?} is not a DNS name")));
+        }
+    }
+    let url = &params.health_check_url;
+    if !(url.starts_with("http://") || url.starts_with("https://"))
+        || url.chars().any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | '\\' | '\''))
+    {
+        return Err(invalid(format!(
+            "health-check URL {url:?} must be http(s) with no quotes, backslashes, spaces or control characters"
+        )));
+    }
+    Ok(label)
+}
+
 /// The records for `params` (SPEC DNS-19), sorted by hostname. `application` is the Continuum's
 /// Application as JSON, if known: its hostnames are used when `params.hostnames` is empty.
 ///
@@ -222,14 +283,16 @@ pub fn synthesize(
     params: &SynthParams,
     application: Option<&serde_json::Value>,
 ) -> Result<Vec<ContinuumRecord>, SynthError> {
+    // The platform refuses only "no Application and no hostnames"; an Application without any
+    // gives no records (nothing to commit).
+    if params.hostnames.is_empty() && application.is_none() {
+        return Err(invalid("no hostnames: list luaRecord.hostnames or give the Application routes"));
+    }
     let hostnames: Vec<String> = if params.hostnames.is_empty() {
         application.map(application_hostnames).unwrap_or_default()
     } else {
         params.hostnames.clone()
     };
-    if hostnames.is_empty() {
-        return Err(invalid("no hostnames: list luaRecord.hostnames or give the Application routes"));
-    }
     if params.primary_region.is_empty() {
         return Err(SynthError::MissingPrimary);
     }
@@ -255,38 +318,10 @@ pub fn synthesize(
     if primary_ips.is_empty() {
         return Err(invalid(format!("the primary region {} has no lbIPs", params.primary_region)));
     }
-    // What the platform does not check, and the lua needs.
-    if !CONTINUUM_FUNCTIONS.contains(&selector) {
-        return Err(invalid(format!(
-            "selector {selector:?} is not a PowerDNS lua function; the synthesizer calls the selector by name (use one of {})",
-            CONTINUUM_FUNCTIONS.join(", ")
-        )));
-    }
-    for (region, ips) in &params.region_ips {
-        for ip in ips {
-            if ip.parse::<IpAddr>().is_err() {
-                return Err(invalid(format!("region {region}: {ip:?} is not an IP address")));
-            }
-        }
-    }
-    for h in &hostnames {
-        if h.is_empty()
-            || h.len() > 253
-            || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'*')
-        {
-            return Err(invalid(format!("hostname {h:?} is not a DNS name")));
-        }
-    }
+    let label = check_inputs(params, selector, &hostnames)?;
     let url = &params.health_check_url;
-    if !(url.starts_with("http://") || url.starts_with("https://"))
-        || url.chars().any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | '\\' | '\''))
-    {
-        return Err(invalid(format!(
-            "health-check URL {url:?} must be http(s) with no quotes, backslashes, spaces or control characters"
-        )));
-    }
-    let probe = probe_url(url, region_label(&params.primary_region))
-        .ok_or_else(|| invalid(format!("health-check URL {url:?} has no scheme")))?;
+    let probe =
+        probe_url(url, label).ok_or_else(|| invalid(format!("health-check URL {url:?} has no scheme")))?;
 
     let quote = |ips: &[String]| ips.iter().map(|ip| format!("\"{ip}\"")).collect::<Vec<_>>().join(", ");
     let standby: Vec<String> = params

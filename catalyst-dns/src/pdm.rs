@@ -168,6 +168,12 @@ impl PdmClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(PdmError::Config(format!("the PDM URL {base:?} is not http:// or https://")));
         }
+        let authority = base.split_once("://").map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        if authority.contains('@') {
+            return Err(PdmError::Config(
+                "the PDM URL carries credentials (user@host); give the token with the token setting, never in the URL".into(),
+            ));
+        }
         if !config.path.starts_with('/') {
             return Err(PdmError::Config(format!("the commit path {:?} must start with /", config.path)));
         }

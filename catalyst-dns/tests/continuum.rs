@@ -82,6 +82,10 @@ fn errors_come_in_the_platforms_order() {
         f(&mut p);
         synthesize(&p, None).unwrap_err()
     };
+    // An Application without hostnames: no records, as the platform (nothing to commit).
+    let mut p = params("hz-fsn-rtz-prod");
+    p.hostnames.clear();
+    assert_eq!(synthesize(&p, Some(&serde_json::json!({"spec": {}}))).unwrap(), []);
     // No hostnames wins over everything after it.
     assert_eq!(
         err(&|p| {
@@ -137,7 +141,7 @@ fn hostile_inputs_are_refused_before_they_reach_the_lua() {
     };
     assert_eq!(
         err(&|p| p.selector = "pickfirst".into()),
-        "InvalidArgument: selector \"pickfirst\" is not a PowerDNS lua function; the synthesizer calls the selector by name (use one of ifurlup, pickclosest, pickwhashed)"
+        "InvalidArgument: selector \"pickfirst\" is not a PowerDNS lua function; the synthesizer calls the selector by name (use one of ifurlup)"
     );
     assert_eq!(
         err(&|p| {
@@ -150,6 +154,24 @@ fn hostile_inputs_are_refused_before_they_reach_the_lua() {
             .contains("must be http(s) with no quotes")
     );
     assert!(err(&|p| p.hostnames = vec!["a b.example.com".into()]).contains("is not a DNS name"));
+    assert!(err(&|p| p.selector = "pickclosest".into()).contains("use one of ifurlup"));
+    assert_eq!(
+        err(&|p| {
+            p.region_ips.insert("x-evil.net/".into(), vec!["127.0.0.9".into()]);
+            p.primary_region = "x-evil.net/".into();
+        }),
+        "InvalidArgument: the primary region \"x-evil.net/\" gives the probe label \"evil.net/\", which is not a DNS label"
+    );
+    assert!(
+        err(&|p| p.hostnames = (0..300).map(|i| format!("h{i}.example.com")).collect())
+            .contains("300 hostnames; at most 256")
+    );
+    assert!(
+        err(&|p| {
+            p.region_ips.insert("hz-hel-rtz-prod".into(), vec!["::1".into()]);
+        })
+        .contains("is IPv6")
+    );
     assert!(
         err(&|p| {
             p.region_ips.insert("hz-hel-rtz-prod".into(), vec!["169.254.169.254".into()]);
@@ -263,5 +285,8 @@ mod pdm {
         assert!(started.elapsed() < Duration::from_secs(5));
         drop(listener);
         assert!(matches!(PdmClient::new(PdmConfig::new("ftp://x")), Err(PdmError::Config(_))));
+        assert!(
+            matches!(PdmClient::new(PdmConfig::new("http://u:secret@127.0.0.1:1")), Err(PdmError::Config(m)) if !m.contains("secret"))
+        );
     }
 }

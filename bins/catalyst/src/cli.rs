@@ -121,7 +121,7 @@ pub(crate) enum ContinuumCommand {
     /// ifurlup body probing the primary's probe host (`probe-<region>.` + the health-check
     /// host) with the primary region's lbIPs first and every other region's as the fallback
     /// group. The platform's quirks are kept (compat mode): the selector is the lua function
-    /// name, so only ifurlup, pickclosest and pickwhashed are accepted, and the options always
+    /// name with (url, pools, options), so only ifurlup is accepted, and the options always
     /// say selector="pickfirst". `--format pdm` prints the document committed to the
     /// pool-domain-manager ({"records":[...]}, compact, Go escaping) and one newline; `text`
     /// prints zone-file lines with the record content PowerDNS can serve (the same Lua with

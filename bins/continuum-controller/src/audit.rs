@@ -104,6 +104,7 @@ pub struct AuditEvent {
     /// `<namespace>/<name>` of the Continuum.
     pub continuum_name: String,
     /// Its Application.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub application_name: String,
     /// The primary before.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -111,10 +112,10 @@ pub struct AuditEvent {
     /// The primary after.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub to_primary: String,
-    /// Replication lag, when it matters.
+    /// Replication lag in whole seconds, when it matters (an integer, as the platform's).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lag_seconds: Option<f64>,
-    /// The switchover step (`step 3/7 — drain`).
+    pub lag_seconds: Option<i64>,
+    /// The switchover step as the platform writes it: `3/7`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub step: String,
     /// Machine-readable reason.
@@ -150,6 +151,20 @@ impl AuditEvent {
             initiated_by: String::new(),
             timestamp: jiff::Timestamp::now().to_string(),
         }
+    }
+
+    /// A stable message ID for JetStream's duplicate window: a retried publish of the same
+    /// event is stored once.
+    pub fn msg_id(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            self.kind.as_str(),
+            self.continuum_name,
+            self.from_primary,
+            self.to_primary,
+            self.step,
+            self.timestamp
+        )
     }
 
     /// The NATS headers: `audit-type`, `continuum-name`, `application-name`.
@@ -221,6 +236,7 @@ impl AuditSink for NatsAudit {
         for (k, v) in event.headers() {
             headers.insert(k, v);
         }
+        headers.insert("Nats-Msg-Id", event.msg_id().as_str());
         let body = serde_json::to_vec(event).map_err(|e| AuditError::Nats(e.to_string()))?;
         let publish = async {
             self.jetstream
@@ -237,22 +253,46 @@ impl AuditSink for NatsAudit {
     }
 }
 
-/// Emits an event only on a transition: per Continuum and event type, a repeat of the same
-/// reason is not published again until something else was.
+/// Publishes an event only on a transition: per Continuum and event type, the same reason and
+/// regions are not published again until something else of that type was. An event counts
+/// only once it was published ([`Transitions::published`]), so a failed publish is retried.
 #[derive(Debug, Default)]
 pub struct Transitions {
-    last: Mutex<BTreeMap<String, (AuditType, String)>>,
+    last: Mutex<BTreeMap<TransitionKey, TransitionValue>>,
 }
 
+/// (Continuum, event type).
+type TransitionKey = (String, AuditType);
+/// (reason, from, to) of the last published event.
+type TransitionValue = (String, String, String);
+
 impl Transitions {
-    /// Whether `event` is new for its Continuum (and remembers it when it is).
+    fn key(event: &AuditEvent) -> (TransitionKey, TransitionValue) {
+        (
+            (event.continuum_name.clone(), event.kind),
+            (event.reason.clone(), event.from_primary.clone(), event.to_primary.clone()),
+        )
+    }
+
+    /// Whether `event` differs from the last one of its type published for its Continuum.
     pub fn is_new(&self, event: &AuditEvent) -> bool {
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (event.kind, event.reason.clone());
-        if last.get(&event.continuum_name) == Some(&key) {
-            return false;
-        }
-        last.insert(event.continuum_name.clone(), key);
-        true
+        let (key, value) = Self::key(event);
+        let last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.get(&key) != Some(&value)
+    }
+
+    /// Records that `event` was published.
+    pub fn published(&self, event: &AuditEvent) {
+        let (key, value) = Self::key(event);
+        self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, value);
+    }
+
+    /// Forgets the last event of `kind` for `continuum` (its condition cleared), so the next
+    /// one is new again.
+    pub fn clear(&self, continuum: &str, kind: AuditType) {
+        self.last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&(continuum.to_owned(), kind));
     }
 }

@@ -44,6 +44,12 @@ pub enum Decision {
         /// Why it is not automatic.
         reason: String,
     },
+    /// A requested switchover cannot run now: say so (condition `SwitchoverBlocked`) and clear
+    /// the request, so it never fires later unannounced.
+    Blocked {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The decision for one tick.
@@ -52,7 +58,7 @@ pub fn decide(o: Observation) -> Decision {
         return if o.standby_promotable {
             Decision::Switchover { reason: "manual".into() }
         } else {
-            Decision::Recommend {
+            Decision::Blocked {
                 reason:
                     "switchover requested, but no standby is promotable (replication lag over the threshold)"
                         .into(),

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 /// One step of the switchover, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
     /// 1: the lease is held by the current primary, or taken after its loss with the witness.
     ValidateLease,
@@ -46,22 +45,23 @@ impl Step {
         Self::ALL.iter().position(|s| *s == self).map_or(0, |i| i + 1)
     }
 
-    /// `validate-lease`, `cordon`, …
+    /// The platform's step names: `validate-lease`, `cordon-old-primary`, `drain-http`,
+    /// `flip-dns`, `swap-lease`, `promote-new-primary`, `audit-emit`.
     pub fn name(self) -> &'static str {
         match self {
             Self::ValidateLease => "validate-lease",
-            Self::Cordon => "cordon",
-            Self::Drain => "drain",
+            Self::Cordon => "cordon-old-primary",
+            Self::Drain => "drain-http",
             Self::FlipDns => "flip-dns",
             Self::SwapLease => "swap-lease",
-            Self::Promote => "promote",
-            Self::Audit => "audit",
+            Self::Promote => "promote-new-primary",
+            Self::Audit => "audit-emit",
         }
     }
 }
 
 impl fmt::Display for Step {
-    /// The status text: `step 3/7 — drain`.
+    /// The status text: `step 3/7 — drain-http`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "step {}/7 — {}", self.number(), self.name())
     }
@@ -98,7 +98,7 @@ pub trait SwitchoverOps: Send {
         step: Step,
         plan: &SwitchoverPlan,
     ) -> impl Future<Output = Result<(), StepError>> + Send;
-    /// Undoes `step`, which had run.
+    /// Undoes `step`, which ran or failed part-way: idempotent, a no-op for what did not happen.
     fn rollback(
         &mut self,
         step: Step,
@@ -124,15 +124,18 @@ pub struct SwitchoverFailed {
     pub failed: Step,
     /// Why.
     pub error: StepError,
-    /// The steps undone, in the order they were undone.
+    /// The steps undone (the failed one first), in the order they were undone.
     pub rolled_back: Vec<Step>,
     /// Rollbacks that failed themselves (the state needs a human).
     pub rollback_errors: Vec<(Step, StepError)>,
 }
 
 /// Runs the seven steps in order; `progress` sees each step before it runs (the controller
-/// writes `status.switchoverStep`). On a failure every earlier step is rolled back, newest
-/// first, and every rollback is attempted even when one fails.
+/// writes `status.switchoverStep`). On a failure the failed step itself and every earlier step
+/// are rolled back, newest first (a step may have half-happened: one Cluster flipped, a commit
+/// that PDM applied but did not answer in time, so rollbacks must be idempotent), and every
+/// rollback is attempted even when one fails. A plan whose `from` and `to` are empty or equal
+/// fails at step 1 before anything runs.
 ///
 /// # Errors
 /// [`SwitchoverFailed`], naming the step, what was undone and any rollback that failed.
@@ -142,12 +145,24 @@ pub async fn switchover<O: SwitchoverOps>(
     mut progress: impl FnMut(Step) + Send,
 ) -> Result<Switched, SwitchoverFailed> {
     let started = Instant::now();
+    if plan.from.is_empty() || plan.to.is_empty() || plan.from == plan.to {
+        progress(Step::ValidateLease);
+        return Err(SwitchoverFailed {
+            failed: Step::ValidateLease,
+            error: StepError(format!(
+                "the plan needs two different regions, not from {:?} to {:?}",
+                plan.from, plan.to
+            )),
+            rolled_back: Vec::new(),
+            rollback_errors: Vec::new(),
+        });
+    }
     for (i, step) in Step::ALL.into_iter().enumerate() {
         progress(step);
         if let Err(error) = ops.run(step, plan).await {
             let mut rolled_back = Vec::new();
             let mut rollback_errors = Vec::new();
-            for done in Step::ALL[..i].iter().rev().copied() {
+            for done in Step::ALL[..=i].iter().rev().copied() {
                 match ops.rollback(done, plan).await {
                     Ok(()) => rolled_back.push(done),
                     Err(e) => rollback_errors.push((done, e)),

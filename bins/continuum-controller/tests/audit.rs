@@ -30,10 +30,12 @@ async fn events_are_stored_in_jetstream_with_headers_and_the_platforms_keys() {
     let mut event = AuditEvent::new(AuditType::Switchover, "acme/web-dr", "web");
     event.from_primary = "hz-fsn-rtz-prod".into();
     event.to_primary = "hz-hel-rtz-prod".into();
-    event.step = "step 7/7 — audit".into();
+    event.step = "7/7".into();
     event.reason = "manual".into();
     event.initiated_by = "alice@acme.example".into();
-    event.lag_seconds = Some(0.4);
+    event.lag_seconds = Some(2);
+    audit.publish(&event).await.unwrap();
+    // A retried publish of the same event (a lost ack) is stored once.
     audit.publish(&event).await.unwrap();
 
     let consumer = stream
@@ -69,6 +71,8 @@ async fn events_are_stored_in_jetstream_with_headers_and_the_platforms_keys() {
     );
     assert_eq!(body["type"], "continuum-switchover");
     assert_eq!(body["toPrimary"], "hz-hel-rtz-prod");
+    assert_eq!(body["lagSeconds"], 2);
+    assert_eq!(body["step"], "7/7");
     msg.ack().await.unwrap();
     assert_eq!(stream.clone().info().await.unwrap().state.messages, 1);
 }
@@ -98,10 +102,23 @@ fn thirteen_types_and_transitions_only() {
     let mut lag = AuditEvent::new(AuditType::CnpgLagBreach, "acme/web-dr", "web");
     lag.reason = "lag 12s over 5s".into();
     assert!(gate.is_new(&lag));
+    // Not published (NATS down): still new on the next tick.
+    assert!(gate.is_new(&lag));
+    gate.published(&lag);
     assert!(!gate.is_new(&lag), "a repeat on the next tick is not published");
+    // Another type for the same Continuum does not reset it; a cleared condition does.
     let ok = AuditEvent::new(AuditType::ReconcileSuccess, "acme/web-dr", "web");
-    assert!(gate.is_new(&ok));
-    assert!(gate.is_new(&lag), "after a change, the breach is new again");
+    gate.published(&ok);
+    assert!(!gate.is_new(&lag));
+    gate.clear("acme/web-dr", AuditType::CnpgLagBreach);
+    assert!(gate.is_new(&lag));
+    // A switchover back is a different event.
+    let mut there = AuditEvent::new(AuditType::Switchover, "acme/web-dr", "web");
+    there.from_primary = "fsn".into();
+    there.to_primary = "hel".into();
+    gate.published(&there);
+    let back = AuditEvent { from_primary: "hel".into(), to_primary: "fsn".into(), ..there.clone() };
+    assert!(gate.is_new(&back));
     let other = AuditEvent::new(AuditType::CnpgLagBreach, "acme/api-dr", "api");
     assert!(gate.is_new(&other));
 }

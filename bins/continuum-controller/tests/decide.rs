@@ -34,7 +34,7 @@ fn auto_failover_needs_every_condition() {
     );
     // A request switches regardless of autoFailover, if a standby can take it.
     let asked = Observation { requested: true, ..Observation::default() };
-    assert!(matches!(decide(asked), Decision::Recommend { .. }));
+    assert!(matches!(decide(asked), Decision::Blocked { .. }));
     assert_eq!(
         decide(Observation { standby_promotable: true, ..asked }),
         Decision::Switchover { reason: "manual".into() }

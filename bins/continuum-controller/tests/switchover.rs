@@ -30,6 +30,8 @@ fn world() -> World {
 struct Fake {
     world: World,
     fail_at: Option<Step>,
+    /// Fail at `fail_at` only after doing half of it (one Cluster flipped, the DNS committed).
+    half: bool,
     fail_rollback_of: Option<Step>,
     log: Vec<String>,
 }
@@ -37,10 +39,21 @@ struct Fake {
 impl SwitchoverOps for Fake {
     async fn run(&mut self, step: Step, plan: &SwitchoverPlan) -> Result<(), StepError> {
         self.log.push(format!("run {}", step.name()));
-        if self.fail_at == Some(step) {
+        if self.fail_at == Some(step) && !self.half {
             return Err(StepError(format!("{} failed", step.name())));
         }
         let w = &mut self.world;
+        if self.fail_at == Some(step) {
+            match step {
+                Step::Promote => w.replica_enabled[0].1 = true,
+                Step::FlipDns => w.dns_primary.clone_from(&plan.to),
+                Step::SwapLease => w.lease_holder = String::new(),
+                Step::Drain => w.route_weights[0].1 = 0,
+                Step::Cordon => w.cordon_annotation = Some("switchover-pending".into()),
+                Step::ValidateLease | Step::Audit => {}
+            }
+            return Err(StepError(format!("{} failed", step.name())));
+        }
         match step {
             Step::ValidateLease => {
                 if w.lease_holder != plan.from {
@@ -98,19 +111,20 @@ fn plan() -> SwitchoverPlan {
 
 #[tokio::test]
 async fn the_happy_path_switches_everything_and_audits_once() {
-    let mut ops = Fake { world: world(), fail_at: None, fail_rollback_of: None, log: Vec::new() };
+    let mut ops =
+        Fake { world: world(), fail_at: None, half: false, fail_rollback_of: None, log: Vec::new() };
     let mut steps = Vec::new();
     let done = switchover(&mut ops, &plan(), |s| steps.push(s.to_string())).await.unwrap();
     assert_eq!(
         steps,
         [
             "step 1/7 — validate-lease",
-            "step 2/7 — cordon",
-            "step 3/7 — drain",
+            "step 2/7 — cordon-old-primary",
+            "step 3/7 — drain-http",
             "step 4/7 — flip-dns",
             "step 5/7 — swap-lease",
-            "step 6/7 — promote",
-            "step 7/7 — audit",
+            "step 6/7 — promote-new-primary",
+            "step 7/7 — audit-emit",
         ]
     );
     let w = &ops.world;
@@ -129,17 +143,18 @@ async fn the_happy_path_switches_everything_and_audits_once() {
 
 #[tokio::test]
 async fn a_failure_at_each_step_rolls_back_every_earlier_step_in_reverse() {
-    for failing in Step::ALL {
+    for (failing, half) in Step::ALL.into_iter().flat_map(|s| [(s, false), (s, true)]) {
         let mut ops =
-            Fake { world: world(), fail_at: Some(failing), fail_rollback_of: None, log: Vec::new() };
+            Fake { world: world(), fail_at: Some(failing), half, fail_rollback_of: None, log: Vec::new() };
         let err = switchover(&mut ops, &plan(), |_| {}).await.unwrap_err();
         assert_eq!(err.failed, failing);
         let n = failing.number();
-        let expected: Vec<Step> = Step::ALL[..n - 1].iter().rev().copied().collect();
+        // The failed step first (it may have half-happened), then every earlier one.
+        let expected: Vec<Step> = Step::ALL[..n].iter().rev().copied().collect();
         assert_eq!(err.rolled_back, expected, "failing at {failing}");
         assert!(err.rollback_errors.is_empty());
         // The world is exactly as it was.
-        assert_eq!(ops.world, world(), "failing at {failing}");
+        assert_eq!(ops.world, world(), "failing at {failing} (half done: {half})");
         assert_eq!(err.to_string(), format!("SwitchoverFailed at {failing}: {} failed", failing.name()));
         // Nothing after the failed step ran.
         assert!(!ops.log.iter().any(|l| Step::ALL[n..].iter().any(|s| *l == format!("run {}", s.name()))));
@@ -151,17 +166,32 @@ async fn a_failed_rollback_is_reported_and_the_others_still_run() {
     let mut ops = Fake {
         world: world(),
         fail_at: Some(Step::Promote),
+        half: false,
         fail_rollback_of: Some(Step::FlipDns),
         log: Vec::new(),
     };
     let err = switchover(&mut ops, &plan(), |_| {}).await.unwrap_err();
-    assert_eq!(err.rolled_back, [Step::SwapLease, Step::Drain, Step::Cordon, Step::ValidateLease]);
+    assert_eq!(
+        err.rolled_back,
+        [Step::Promote, Step::SwapLease, Step::Drain, Step::Cordon, Step::ValidateLease]
+    );
     assert_eq!(err.rollback_errors, [(Step::FlipDns, StepError("the API refused".into()))]);
     assert_eq!(
         err.to_string(),
-        "SwitchoverFailed at step 6/7 — promote: promote failed; rollback incomplete: flip-dns (the API refused)"
+        "SwitchoverFailed at step 6/7 — promote-new-primary: promote-new-primary failed; rollback incomplete: flip-dns (the API refused)"
     );
     // DNS still points at the new primary: that is what the report says needs a human.
     assert_eq!(ops.world.dns_primary, "hz-hel-rtz-prod");
     assert_eq!(ops.world.lease_holder, "hz-fsn-rtz-prod");
+}
+
+#[tokio::test]
+async fn a_plan_without_two_regions_changes_nothing() {
+    let mut ops =
+        Fake { world: world(), fail_at: None, half: false, fail_rollback_of: None, log: Vec::new() };
+    let same = SwitchoverPlan { to: "hz-fsn-rtz-prod".into(), ..plan() };
+    let err = switchover(&mut ops, &same, |_| {}).await.unwrap_err();
+    assert_eq!(err.failed, Step::ValidateLease);
+    assert!(ops.log.is_empty());
+    assert_eq!(ops.world, world());
 }

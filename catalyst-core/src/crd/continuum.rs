@@ -71,6 +71,17 @@ pub struct ContinuumSpec {
     /// first label).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pdm_zone: Option<String>,
+    /// The CNPG Cluster pair (labelled `catalyst.openova.io/cnpg-pair=<name>`); namespace
+    /// defaults to the Continuum's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnpg_pair: Option<ObjectRef>,
+    /// The Gateway API HTTPRoute drained on switchover; namespace defaults to the Continuum's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_route: Option<ObjectRef>,
+    /// How long a standby may be unavailable before it counts as down (default 30; 0 allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3600))]
+    pub standby_grace_seconds: Option<i64>,
     /// Fields not modelled here.
     #[serde(flatten)]
     #[schemars(skip)]
@@ -101,6 +112,9 @@ pub enum LeaseKind {
     CloudflareKv,
     /// A 2-of-3 quorum of public resolvers.
     DnsQuorum,
+    /// A `coordination.k8s.io/v1` Lease `cw-<namespace>-<name>` (compare-and-swap on its
+    /// resourceVersion).
+    K8sLease,
 }
 
 /// Lease witness settings (per kind; validation checks the kind's required fields).
@@ -147,6 +161,16 @@ pub struct SecretKeyRef {
     /// Key (default `token`).
     #[schemars(extend("default" = "token"))]
     pub key: String,
+}
+
+/// A named object, in the Continuum's namespace unless another is given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ObjectRef {
+    /// Its name.
+    pub name: String,
+    /// Its namespace (default: the Continuum's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// A region of a Continuum and its load balancers.
@@ -223,6 +247,12 @@ pub struct Switchover {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-kubernetes-preserve-unknown-fields" = true))]
     pub raft_transition: Option<serde_json::Value>,
+    /// Ask for a switchover to the first standby; the controller clears it when done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<bool>,
+    /// Who asked (default `controller`), recorded in the audit event and `lastSwitchover`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
     /// Fields not modelled here.
     #[serde(flatten)]
     #[schemars(skip)]
@@ -305,6 +335,9 @@ impl ContinuumSpec {
             switchover: None,
             regions: Vec::new(),
             pdm_zone: None,
+            cnpg_pair: None,
+            http_route: None,
+            standby_grace_seconds: None,
             extra: Extra::default(),
         }
     }
@@ -368,7 +401,10 @@ pub(crate) fn check_continuum(c: &Continuum, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        // A Lease beside the Continuum: nothing to configure.
+        LeaseKind::K8sLease => {}
     }
+    check_lua_record(s, out);
     let ttl = config.ttl_seconds.unwrap_or(30);
     let renew = config.renew_seconds.unwrap_or(10);
     if renew * 2 >= ttl {
@@ -385,6 +421,48 @@ pub(crate) fn check_continuum(c: &Continuum, out: &mut Vec<Diagnostic>) {
             spec().key("luaRecord").key("healthCheck").key("timeoutSeconds"),
             Rule::Cont1,
             "must be shorter than intervalSeconds",
+        ));
+    }
+}
+
+/// The lua record's inputs (SPEC DNS-19, OP-11): a selector the synthesizer can call, IP
+/// lbIPs, unique regions, the primary among them.
+fn check_lua_record(s: &ContinuumSpec, out: &mut Vec<Diagnostic>) {
+    // The synthesizer calls the selector as a function with (url, pools, options): only ifurlup
+    // takes those (SPEC OP-11). The CRD allows the others, so this is a warning.
+    if let Some(sel) = s.lua_record.as_ref().and_then(|l| l.selector)
+        && sel != LuaSelector::Ifurlup
+    {
+        out.push(warning(
+            spec().key("luaRecord").key("selector"),
+            Rule::Cont1,
+            format!(
+                "{}: the continuum synthesizer calls the selector by name with a URL, pools and options, which only ifurlup takes; this Continuum's lua record cannot be synthesized",
+                serde_json::to_value(sel).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            ),
+        ));
+    }
+    // The lua record's pools (SPEC DNS-19): addresses, and the primary among the regions.
+    for (i, r) in s.regions.iter().enumerate() {
+        for (j, ip) in r.lb_ips.iter().enumerate() {
+            if ip.parse::<std::net::IpAddr>().is_err() {
+                out.push(error(
+                    spec().key("regions").index(i).key("lbIPs").index(j),
+                    Rule::Cont1,
+                    format!("{} is not an IP address", short_str(ip)),
+                ));
+            }
+        }
+    }
+    duplicates(s.regions.iter().map(|r| r.name.as_str()), &spec().key("regions"), "name", out);
+    if !s.regions.is_empty() && !s.regions.iter().any(|r| r.name == s.primary_region) {
+        out.push(error(
+            spec().key("regions"),
+            Rule::Cont1,
+            format!(
+                "UnknownRegion: the primary region {} has no entry (the lua record needs its lbIPs)",
+                s.primary_region
+            ),
         ));
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
-use kube::api::{Api, ObjectMeta, PostParams};
+use kube::api::{Api, PostParams};
 
 use super::{Clock, LeaseState, SystemClock, Witness, WitnessError, acquired, add, released, renewed};
 
@@ -79,15 +79,16 @@ impl<C: Clock> KubeLeaseWitness<C> {
         self.api.get_opt(&self.name).await.map_err(|e| unavailable(&e))
     }
 
-    fn lease(&self, state: &LeaseState, resource_version: Option<String>) -> Lease {
+    /// The Lease for `state`, keeping what `current` carries besides (labels, annotations,
+    /// owner references) and its resourceVersion for the compare-and-swap.
+    fn lease(&self, state: &LeaseState, current: Option<&Lease>) -> Lease {
         let ttl = i32::try_from(state.ttl.as_secs()).unwrap_or(i32::MAX);
+        let mut metadata = current.map(|l| l.metadata.clone()).unwrap_or_default();
+        metadata.name = Some(self.name.clone());
+        metadata.namespace = Some(self.namespace.clone());
+        metadata.managed_fields = None;
         Lease {
-            metadata: ObjectMeta {
-                name: Some(self.name.clone()),
-                namespace: Some(self.namespace.clone()),
-                resource_version,
-                ..ObjectMeta::default()
-            },
+            metadata,
             spec: Some(LeaseSpec {
                 holder_identity: state.holder.clone(),
                 lease_duration_seconds: Some(ttl),
@@ -123,12 +124,9 @@ impl<C: Clock> Witness for KubeLeaseWitness<C> {
     async fn acquire(&self, holder: &str, ttl: Duration) -> Result<LeaseState, WitnessError> {
         let now = self.clock.now();
         let current = self.get().await?;
-        let (state, rv) = match &current {
-            Some(l) => (state_of(l), l.metadata.resource_version.clone()),
-            None => (LeaseState::default(), None),
-        };
+        let state = current.as_ref().map(state_of).unwrap_or_default();
         let next = acquired(&state, holder, ttl, now)?;
-        let lease = self.lease(&next, rv);
+        let lease = self.lease(&next, current.as_ref());
         let written = match current {
             None => self.api.create(&PostParams::default(), &lease).await.map(|_| ()),
             Some(_) => self.replace(&lease).await,
@@ -153,7 +151,7 @@ impl<C: Clock> Witness for KubeLeaseWitness<C> {
             return Err(WitnessError::LeaseLost { reason: format!("the Lease {} was deleted", self.name) });
         };
         let next = renewed(&state_of(&current), holder, now)?;
-        match self.replace(&self.lease(&next, current.metadata.resource_version.clone())).await {
+        match self.replace(&self.lease(&next, Some(&current))).await {
             Ok(()) => Ok(next),
             Err(e) if conflict(&e) => Err(WitnessError::LeaseLost {
                 reason: format!("the Lease {} changed while renewing (resourceVersion conflict)", self.name),
@@ -167,7 +165,7 @@ impl<C: Clock> Witness for KubeLeaseWitness<C> {
         for _ in 0..3 {
             let Some(current) = self.get().await? else { return Ok(()) };
             let Some(next) = released(&state_of(&current), holder) else { return Ok(()) };
-            match self.replace(&self.lease(&next, current.metadata.resource_version.clone())).await {
+            match self.replace(&self.lease(&next, Some(&current))).await {
                 Ok(()) => return Ok(()),
                 Err(e) if conflict(&e) => {}
                 Err(e) => return Err(unavailable(&e)),

@@ -92,7 +92,7 @@ pub enum WitnessError {
     InvalidLeaseName(String),
     /// `renewSeconds`/`ttlSeconds` outside SPEC CONT-2.
     #[error(
-        "InvalidLeaseTiming: renewSeconds {renew_seconds} and ttlSeconds {ttl_seconds}: ttlSeconds must be 5 to 600 and renewSeconds at least 1 and below ttlSeconds/2"
+        "InvalidLeaseTiming: renewSeconds {renew_seconds} and ttlSeconds {ttl_seconds}: ttlSeconds must be 5 to 600 and renewSeconds 1 to 60 and below ttlSeconds/2"
     )]
     InvalidLeaseTiming {
         /// The renew period given.
@@ -115,13 +115,13 @@ impl LeaseTiming {
     /// The platform's numbers: renew every 10 s, TTL 30 s.
     pub const DEFAULT: Self = Self { renew: Duration::from_secs(10), ttl: Duration::from_secs(30) };
 
-    /// Checks `renewSeconds` < `ttlSeconds`/2, 1 ≤ `renewSeconds`, `ttlSeconds` in 5..=600.
+    /// Checks `renewSeconds` < `ttlSeconds`/2, `renewSeconds` in 1..=60, `ttlSeconds` in 5..=600.
     ///
     /// # Errors
     /// [`WitnessError::InvalidLeaseTiming`].
     pub fn new(renew_seconds: i64, ttl_seconds: i64) -> Result<Self, WitnessError> {
         let ok = (MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl_seconds)
-            && renew_seconds >= 1
+            && (1..=60).contains(&renew_seconds)
             && renew_seconds.saturating_mul(2) < ttl_seconds;
         if !ok {
             return Err(WitnessError::InvalidLeaseTiming { renew_seconds, ttl_seconds });
@@ -259,12 +259,14 @@ pub(crate) fn renewed(state: &LeaseState, holder: &str, now: Timestamp) -> Resul
     }
 }
 
-/// The state after `release` by `holder` (`None`: nothing to change).
+/// The state after `release` by `holder` (`None`: nothing to change). The generation goes up,
+/// as the platform's does: a release is a change of hands.
 pub(crate) fn released(state: &LeaseState, holder: &str) -> Option<LeaseState> {
     (state.holder.as_deref() == Some(holder)).then(|| LeaseState {
         holder: None,
         acquired_at: None,
         expires_at: None,
+        generation: state.generation + 1,
         ..state.clone()
     })
 }
