@@ -4,7 +4,9 @@
 //! - [`switchover`]: the seven ordered steps with rollback in reverse on failure;
 //! - [`decide`]: manual switchover, and auto-failover only when `autoFailover: true`, after
 //!   three failed intervals, with the witness confirming;
-//! - [`audit`]: the platform's 13 audit event types on NATS JetStream (`catalyst.audit`).
+//! - [`audit`]: the platform's 13 audit event types on NATS JetStream (`catalyst.audit`);
+//! - [`objects`]: the edits a switchover makes to the CNPG Cluster pair and the HTTPRoute, each
+//!   with its exact undo.
 //!
 //! The lease witness is `catalyst_core::witness`, the lua records and the PDM commit are
 //! `catalyst_dns::continuum` and `catalyst_dns::pdm`.
@@ -20,4 +22,5 @@
 
 pub mod audit;
 pub mod decide;
+pub mod objects;
 pub mod switchover;
