@@ -82,18 +82,10 @@ impl SynthParams {
         let text =
             |p: &str| spec.pointer(p).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
         let int = |p: &str| spec.pointer(p).and_then(serde_json::Value::as_i64).unwrap_or_default();
-        let strings = |v: Option<&serde_json::Value>| {
-            v.and_then(serde_json::Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(serde_json::Value::as_str)
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        };
         let mut region_ips = BTreeMap::new();
         for r in spec.pointer("/regions").and_then(serde_json::Value::as_array).into_iter().flatten() {
             if let Some(name) = r.get("name").and_then(serde_json::Value::as_str) {
-                region_ips.insert(name.to_owned(), strings(r.get("lbIPs")));
+                region_ips.insert(name.to_owned(), string_list(r.get("lbIPs")));
             }
         }
         Self {
@@ -104,7 +96,7 @@ impl SynthParams {
             interval: int("/luaRecord/healthCheck/intervalSeconds"),
             timeout: int("/luaRecord/healthCheck/timeoutSeconds"),
             ttl: int("/luaRecord/ttl"),
-            hostnames: strings(spec.pointer("/luaRecord/hostnames")),
+            hostnames: string_list(spec.pointer("/luaRecord/hostnames")),
         }
     }
 }
@@ -166,27 +158,29 @@ fn invalid(message: impl Into<String>) -> SynthError {
     SynthError::InvalidArgument(message.into())
 }
 
+/// The strings of a JSON array (other items and non-arrays give nothing).
+fn string_list(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The hostnames of an Application (the platform's fallback when none are listed): every
 /// `spec.routes[].hostnames[]`, `spec.routes[].hostname` and `status.hostnames[]`, each once,
 /// sorted.
 pub fn application_hostnames(application: &serde_json::Value) -> Vec<String> {
     let mut out = BTreeSet::new();
-    let strings = |v: Option<&serde_json::Value>| {
-        v.and_then(serde_json::Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(serde_json::Value::as_str)
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
     let routes = application.pointer("/spec/routes").and_then(serde_json::Value::as_array);
     for route in routes.into_iter().flatten() {
-        out.extend(strings(route.get("hostnames")));
+        out.extend(string_list(route.get("hostnames")));
         if let Some(h) = route.get("hostname").and_then(serde_json::Value::as_str) {
             out.insert(h.to_owned());
         }
     }
-    out.extend(strings(application.pointer("/status/hostnames")));
+    out.extend(string_list(application.pointer("/status/hostnames")));
     out.into_iter().filter(|h| !h.is_empty()).collect()
 }
 

@@ -15,6 +15,20 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
+/// Waits until `name` answers exactly `want` five times in a row (lua health checks settle).
+fn settle(pdns: &Pdns, name: &str, want: IpAddr) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut streak = 0;
+    while Instant::now() < deadline {
+        streak = if pdns.addresses(name, RecordType::A) == [want] { streak + 1 } else { 0 };
+        if streak >= 5 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("{name} never settled on {want}");
+}
+
 async fn apply(pdns: &Pdns, yaml: &str, force: bool) -> Result<Vec<catalyst_dns::Applied>, PdnsError> {
     let zones = parse_desired(yaml).unwrap();
     let client = pdns.client();
@@ -103,19 +117,7 @@ async fn lua_ifurlup_falls_back_to_the_backup_pool() {
         "zones:\n  - name: lua.test\n    records:\n      - name: app\n        type: LUA\n        ttl: 1\n        lua:\n          ifurlup:\n            url: http://127.0.0.1:{port}/\n            pools: [[127.0.0.2], [127.0.0.3]]\n      - {{name: geo, type: LUA, ttl: 1, lua: {{pickclosest: [127.0.0.10, 127.0.0.20]}}}}\n"
     );
     apply(&pdns, &yaml, false).await.unwrap();
-    let settle = |want: IpAddr| {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut streak = 0;
-        while Instant::now() < deadline {
-            let got = pdns.addresses("app.lua.test.", RecordType::A);
-            streak = if got == [want] { streak + 1 } else { 0 };
-            if streak >= 5 {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("app.lua.test never settled on {want}");
-    };
+    let settle = |want: IpAddr| settle(&pdns, "app.lua.test.", want);
     settle(ip("127.0.0.2"));
     drop(primary);
     settle(ip("127.0.0.3"));
@@ -490,19 +492,7 @@ async fn a_synthesized_continuum_record_is_served_and_fails_over() {
         )
         .await
         .unwrap();
-    let settle = |want: IpAddr| {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut streak = 0;
-        while Instant::now() < deadline {
-            let got = pdns.addresses("app.dr.test.", RecordType::A);
-            streak = if got == [want] { streak + 1 } else { 0 };
-            if streak >= 5 {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!("app.dr.test never settled on {want}");
-    };
+    let settle = |want: IpAddr| settle(&pdns, "app.dr.test.", want);
     settle(ip("127.0.0.4"));
     assert!(pdns.addresses("raw.dr.test.", RecordType::A).is_empty());
     drop(primary);
