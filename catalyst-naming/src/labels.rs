@@ -52,6 +52,10 @@ pub mod keys {
     pub const CATALYST_CATEGORY: &str = "catalyst.openova.io/category";
     /// NAME-27: Blueprint metadata.
     pub const CATALYST_SECTION: &str = "catalyst.openova.io/section";
+    /// Continuum: the CNPG Cluster pair a Cluster belongs to (SPEC CONT-3).
+    pub const CNPG_PAIR: &str = "catalyst.openova.io/cnpg-pair";
+    /// Continuum: a CNPG Cluster's role in its pair, `primary` or `replica` (SPEC CONT-3).
+    pub const CNPG_ROLE: &str = "openova.io/cnpg-role";
 
     /// Cluster-scope keys, in order.
     pub const CLUSTER_SCOPE: [&str; 6] =

@@ -29,6 +29,10 @@ pub struct ApiRequest {
 struct State {
     envs: BTreeMap<String, Value>,
     leases: BTreeMap<String, Value>,
+    /// CNPG Clusters and Gateway API routes, by `<group>/<plural>/<namespace>/<name>`.
+    objects: BTreeMap<String, Value>,
+    /// Writes (PUT) to these keys answer 500 (a fault to roll back from).
+    fail_writes_to: Vec<String>,
     rv: u64,
     log: Vec<ApiRequest>,
     fail_status_writes: bool,
@@ -197,10 +201,34 @@ impl FakeApi {
                 _ => status(405, "MethodNotAllowed", "not served by the fake API"),
             };
         }
+        if let Some(answer) = namespaced_object(&mut s, req) {
+            return answer;
+        }
         status(404, "NotFound", "not served by the fake API")
     }
 
     /// Replaces a stored Lease's spec fields, as another replica writing it would.
+    /// Stores a CNPG Cluster or an `HTTPRoute` (any `apiVersion` served by
+    /// [`NAMESPACED_OBJECTS`]) as the API would hold it.
+    pub fn put_object(&self, obj: &Value) {
+        let mut s = self.state.lock().unwrap();
+        s.rv += 1;
+        let mut obj = obj.clone();
+        obj["metadata"]["resourceVersion"] = Value::String(s.rv.to_string());
+        let key = object_key(&obj).unwrap();
+        s.objects.insert(key, obj);
+    }
+
+    /// A stored CNPG Cluster or `HTTPRoute`: `group/plural/namespace/name`.
+    pub fn object(&self, key: &str) -> Option<Value> {
+        self.state.lock().unwrap().objects.get(key).cloned()
+    }
+
+    /// Makes every PUT to `key` (`group/plural/namespace/name`) fail with 500.
+    pub fn fail_writes_to(&self, key: &str) {
+        self.state.lock().unwrap().fail_writes_to.push(key.to_owned());
+    }
+
     pub fn write_lease(&self, namespace: &str, name: &str, spec: &Value) {
         let mut s = self.state.lock().unwrap();
         s.rv += 1;
@@ -267,4 +295,90 @@ pub fn environment(name: &str, org: &str, env_type: &str, placement: &str, regio
 /// `{provider: hetzner, region: R, buildingBlock: rtz}`.
 pub fn hetzner(region: &str) -> String {
     format!("{{provider: hetzner, region: {region}, buildingBlock: rtz}}")
+}
+
+/// The namespaced kinds served generically: (group, version, plural, kind).
+pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 2] = [
+    ("postgresql.cnpg.io", "v1", "clusters", "Cluster"),
+    ("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"),
+];
+
+fn object_key(obj: &Value) -> Option<String> {
+    let api_version = obj["apiVersion"].as_str()?;
+    let (group, version) = api_version.split_once('/')?;
+    let (g, _, plural, _) =
+        NAMESPACED_OBJECTS.iter().find(|(g, v, _, k)| *g == group && *v == version && obj["kind"] == *k)?;
+    Some(format!(
+        "{g}/{plural}/{}/{}",
+        obj["metadata"]["namespace"].as_str()?,
+        obj["metadata"]["name"].as_str()?
+    ))
+}
+
+/// GET one, LIST with a `labelSelector` of `k=v` pairs, PUT with resourceVersion CAS.
+fn namespaced_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
+    let rest = req.path.strip_prefix("/apis/")?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let (group, version, ns, plural, name) = match parts.as_slice() {
+        [g, v, "namespaces", ns, plural] => (*g, *v, *ns, *plural, None),
+        [g, v, "namespaces", ns, plural, name] => (*g, *v, *ns, *plural, Some(*name)),
+        _ => return None,
+    };
+    let (_, _, _, kind) =
+        NAMESPACED_OBJECTS.iter().find(|(g, v, p, _)| *g == group && *v == version && *p == plural)?;
+    let prefix = format!("{group}/{plural}/{ns}/");
+    Some(match (req.method.as_str(), name) {
+        ("GET", None) => {
+            let selector: Vec<(String, String)> = req
+                .query
+                .split('&')
+                .filter_map(|q| q.strip_prefix("labelSelector="))
+                .flat_map(|sel| {
+                    let sel = sel.replace("%3D", "=").replace("%2C", ",").replace("%2F", "/");
+                    sel.split(',')
+                        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let items: Vec<Value> = s
+                .objects
+                .iter()
+                .filter(|(k, _)| k.starts_with(&prefix))
+                .map(|(_, v)| v)
+                .filter(|v| selector.iter().all(|(k, want)| v["metadata"]["labels"][k] == *want.as_str()))
+                .cloned()
+                .collect();
+            (
+                200,
+                json!({"apiVersion": format!("{group}/{version}"), "kind": format!("{kind}List"), "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
+            )
+        }
+        ("GET", Some(name)) => match s.objects.get(&format!("{prefix}{name}")) {
+            Some(v) => (200, v.clone()),
+            None => status(404, "NotFound", &format!("{plural}.{group} \"{name}\" not found")),
+        },
+        ("PUT", Some(name)) => {
+            let key = format!("{prefix}{name}");
+            if s.fail_writes_to.contains(&key) {
+                return Some(status(500, "InternalError", "etcdserver: request timed out"));
+            }
+            let mut obj = req.body.clone().unwrap_or_default();
+            let stored = s.objects.get(&key).map(|o| o["metadata"]["resourceVersion"].clone());
+            if stored.is_none() {
+                return Some(status(404, "NotFound", &format!("{plural}.{group} \"{name}\" not found")));
+            }
+            if stored != Some(obj["metadata"]["resourceVersion"].clone()) {
+                return Some(status(
+                    409,
+                    "Conflict",
+                    "the object has been modified; please apply your changes to the latest version and try again",
+                ));
+            }
+            s.rv += 1;
+            obj["metadata"]["resourceVersion"] = Value::String(s.rv.to_string());
+            s.objects.insert(key, obj.clone());
+            (200, obj)
+        }
+        _ => status(405, "MethodNotAllowed", "not served by the fake API"),
+    })
 }

@@ -6,7 +6,8 @@
 //!   three failed intervals, with the witness confirming;
 //! - [`audit`]: the platform's 13 audit event types on NATS JetStream (`catalyst.audit`);
 //! - [`objects`]: the edits a switchover makes to the CNPG Cluster pair and the HTTPRoute, each
-//!   with its exact undo.
+//!   with its exact undo;
+//! - [`kube_ops`]: the steps for real (Kubernetes API, witness, PDM, audit).
 //!
 //! The lease witness is `catalyst_core::witness`, the lua records and the PDM commit are
 //! `catalyst_dns::continuum` and `catalyst_dns::pdm`.
@@ -22,5 +23,6 @@
 
 pub mod audit;
 pub mod decide;
+pub mod kube_ops;
 pub mod objects;
 pub mod switchover;

@@ -9,9 +9,9 @@ pub const CORDON_ANNOTATION: &str = "cnpg.io/cluster.primary";
 /// Its value while a switchover runs.
 pub const CORDON_VALUE: &str = "switchover-pending";
 /// Label naming a Cluster's pair.
-pub const PAIR_LABEL: &str = "catalyst.openova.io/cnpg-pair";
+pub const PAIR_LABEL: &str = catalyst_naming::keys::CNPG_PAIR;
 /// Label naming a Cluster's role: `primary` or `replica`.
-pub const ROLE_LABEL: &str = "openova.io/cnpg-role";
+pub const ROLE_LABEL: &str = catalyst_naming::keys::CNPG_ROLE;
 
 /// Step 2: cordons writes on the old primary's Cluster.
 pub fn cordon(cluster: &mut Value) {

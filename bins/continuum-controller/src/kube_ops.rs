@@ -1,0 +1,214 @@
+//! [`SwitchoverOps`] over the real parts: the Kubernetes API (the CNPG Cluster pair and the
+//! HTTPRoute, every write compare-and-swap on the resourceVersion read), the lease witness,
+//! the pool-domain-manager and the audit sink.
+
+use std::time::Duration;
+
+use catalyst_core::witness::Witness;
+use catalyst_dns::continuum::{SynthParams, synthesize};
+use catalyst_dns::pdm::PdmClient;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use serde_json::Value;
+
+use crate::audit::{AuditEvent, AuditSink, AuditType};
+use crate::objects::{self, Drained, PAIR_LABEL, ROLE_LABEL};
+use crate::switchover::{Step, StepError, SwitchoverOps, SwitchoverPlan};
+
+/// Where the objects of one Continuum are.
+#[derive(Clone, Debug)]
+pub struct Targets {
+    /// The CNPG pair's label value and namespace.
+    pub pair: (String, String),
+    /// The HTTPRoute's name and namespace, if traffic is drained.
+    pub route: Option<(String, String)>,
+    /// How long to wait after draining.
+    pub drain: Duration,
+    /// The lease TTL taken on the new primary.
+    pub ttl: Duration,
+    /// The lua records' parameters (the primary is set per step).
+    pub synth: SynthParams,
+    /// The Application, for its hostnames when the spec lists none.
+    pub application: Option<Value>,
+    /// The PDM zone.
+    pub zone: String,
+}
+
+/// The side effects of a switchover, for real.
+pub struct KubeOps<W, A> {
+    client: kube::Client,
+    targets: Targets,
+    witness: W,
+    pdm: PdmClient,
+    audit: A,
+    drained: Option<Drained>,
+}
+
+fn fail(what: &str, e: impl std::fmt::Display) -> StepError {
+    StepError(format!("{what}: {e}"))
+}
+
+impl<W: Witness, A: AuditSink> KubeOps<W, A> {
+    /// The operations for one Continuum.
+    pub fn new(client: kube::Client, targets: Targets, witness: W, pdm: PdmClient, audit: A) -> Self {
+        Self { client, targets, witness, pdm, audit, drained: None }
+    }
+
+    fn api(&self, group: &str, kind: &str, plural: &str, namespace: &str) -> Api<DynamicObject> {
+        let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural);
+        Api::namespaced_with(self.client.clone(), namespace, &resource)
+    }
+
+    fn clusters(&self) -> Api<DynamicObject> {
+        self.api("postgresql.cnpg.io", "Cluster", "clusters", &self.targets.pair.1)
+    }
+
+    /// The pair's Clusters: (primary-role, replica-role), as JSON.
+    async fn pair(&self) -> Result<(Value, Value), StepError> {
+        let selector = format!("{PAIR_LABEL}={}", self.targets.pair.0);
+        let list = self
+            .clusters()
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(|e| fail("listing the CNPG pair", e))?;
+        let role = |want: &str| {
+            list.items
+                .iter()
+                .find(|c| {
+                    c.metadata.labels.as_ref().and_then(|l| l.get(ROLE_LABEL)).is_some_and(|r| r == want)
+                })
+                .map(serde_json::to_value)
+                .transpose()
+                .ok()
+                .flatten()
+                .ok_or_else(|| {
+                    StepError(format!("the CNPG pair {} has no {want} Cluster", self.targets.pair.0))
+                })
+        };
+        Ok((role("primary")?, role("replica")?))
+    }
+
+    async fn put(&self, api: &Api<DynamicObject>, obj: &Value) -> Result<(), StepError> {
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        let dynamic: DynamicObject = serde_json::from_value(obj.clone()).map_err(|e| fail(&name, e))?;
+        api.replace(&name, &PostParams::default(), &dynamic)
+            .await
+            .map(|_| ())
+            .map_err(|e| fail(&format!("writing {name}"), e))
+    }
+
+    async fn route(&self) -> Result<Option<(Api<DynamicObject>, Value)>, StepError> {
+        let Some((name, ns)) = &self.targets.route else { return Ok(None) };
+        let api = self.api("gateway.networking.k8s.io", "HTTPRoute", "httproutes", ns);
+        let route = api.get(name).await.map_err(|e| fail(&format!("reading HTTPRoute {name}"), e))?;
+        Ok(Some((api, serde_json::to_value(route).map_err(|e| fail(name, e))?)))
+    }
+
+    async fn commit_for(&self, primary: &str) -> Result<(), StepError> {
+        let params = SynthParams { primary_region: primary.to_owned(), ..self.targets.synth.clone() };
+        let records =
+            synthesize(&params, self.targets.application.as_ref()).map_err(|e| fail("synthesizing", e))?;
+        self.pdm
+            .commit(&self.targets.zone, &records)
+            .await
+            .map(|_| ())
+            .map_err(|e| fail("committing to PDM", e))
+    }
+}
+
+impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
+    async fn run(&mut self, step: Step, plan: &SwitchoverPlan) -> Result<(), StepError> {
+        match step {
+            Step::ValidateLease => {
+                let lease = self.witness.read().await.map_err(|e| fail("reading the lease", e))?;
+                match lease.holder.as_deref() {
+                    None => Ok(()),
+                    Some(h) if h == plan.from => Ok(()),
+                    Some(h) => Err(StepError(format!("the lease is held by {h}, not by {}", plan.from))),
+                }
+            }
+            Step::Cordon => {
+                let (mut primary, _) = self.pair().await?;
+                objects::cordon(&mut primary);
+                self.put(&self.clusters(), &primary).await
+            }
+            Step::Drain => {
+                let Some((api, mut route)) = self.route().await? else { return Ok(()) };
+                let drained = objects::drain(&mut route, &plan.from);
+                self.drained = Some(drained);
+                self.put(&api, &route).await?;
+                tokio::time::sleep(self.targets.drain).await;
+                Ok(())
+            }
+            Step::FlipDns => self.commit_for(&plan.to).await,
+            Step::SwapLease => {
+                // The old holder's release may fail (it may be gone): the acquire decides.
+                let _ = self.witness.release(&plan.from).await;
+                self.witness
+                    .acquire(&plan.to, self.targets.ttl)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| fail("acquiring the lease", e))
+            }
+            Step::Promote => {
+                let (mut old, mut new) = self.pair().await?;
+                objects::promote(&mut old, &mut new);
+                let api = self.clusters();
+                self.put(&api, &old).await?;
+                self.put(&api, &new).await
+            }
+            Step::Audit => {
+                let mut e = AuditEvent::new(AuditType::Switchover, &plan.continuum, &plan.application);
+                e.from_primary.clone_from(&plan.from);
+                e.to_primary.clone_from(&plan.to);
+                e.step = "7/7".into();
+                e.reason.clone_from(&plan.reason);
+                e.initiated_by.clone_from(&plan.initiated_by);
+                e.message = format!("switchover {} → {} completed", plan.from, plan.to);
+                self.audit.publish(&e).await.map_err(|e| fail("audit", e))
+            }
+        }
+    }
+
+    async fn rollback(&mut self, step: Step, plan: &SwitchoverPlan) -> Result<(), StepError> {
+        match step {
+            Step::ValidateLease | Step::Audit => Ok(()),
+            Step::Cordon => {
+                let (mut primary, _) = self.pair().await?;
+                objects::uncordon(&mut primary);
+                self.put(&self.clusters(), &primary).await
+            }
+            Step::Drain => {
+                let (Some((api, mut route)), Some(drained)) = (self.route().await?, self.drained.clone())
+                else {
+                    return Ok(());
+                };
+                objects::undrain(&mut route, &drained);
+                self.put(&api, &route).await
+            }
+            Step::FlipDns => self.commit_for(&plan.from).await,
+            Step::SwapLease => {
+                let _ = self.witness.release(&plan.to).await;
+                self.witness
+                    .acquire(&plan.from, self.targets.ttl)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| fail("re-acquiring the lease", e))
+            }
+            Step::Promote => {
+                // Undo only what happened (a half-done promote flipped one Cluster), the old
+                // primary first: it is the one that must take writes again.
+                let (mut old, mut new) = self.pair().await?;
+                let (old_before, new_before) = (old.clone(), new.clone());
+                objects::demote_back(&mut old, &mut new);
+                let api = self.clusters();
+                if old != old_before {
+                    self.put(&api, &old).await?;
+                }
+                if new != new_before {
+                    self.put(&api, &new).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
