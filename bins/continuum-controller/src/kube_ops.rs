@@ -62,7 +62,9 @@ impl<W: Witness, A: AuditSink> KubeOps<W, A> {
         self.api("postgresql.cnpg.io", "Cluster", "clusters", &self.targets.pair.1)
     }
 
-    /// The pair's Clusters: (primary-role, replica-role), as JSON.
+    /// The pair's Clusters as (the one taking writes, the replica), as JSON: by
+    /// `spec.replica.enabled`, so a pair that already switched once is read the right way
+    /// round; the role labels decide only when both or neither are replicas.
     async fn pair(&self) -> Result<(Value, Value), StepError> {
         let selector = format!("{PAIR_LABEL}={}", self.targets.pair.0);
         let list = self
@@ -70,21 +72,23 @@ impl<W: Witness, A: AuditSink> KubeOps<W, A> {
             .list(&ListParams::default().labels(&selector))
             .await
             .map_err(|e| fail("listing the CNPG pair", e))?;
-        let role = |want: &str| {
-            list.items
-                .iter()
-                .find(|c| {
-                    c.metadata.labels.as_ref().and_then(|l| l.get(ROLE_LABEL)).is_some_and(|r| r == want)
-                })
-                .map(serde_json::to_value)
-                .transpose()
-                .ok()
-                .flatten()
-                .ok_or_else(|| {
-                    StepError(format!("the CNPG pair {} has no {want} Cluster", self.targets.pair.0))
-                })
+        let items: Vec<Value> = list.items.iter().filter_map(|c| serde_json::to_value(c).ok()).collect();
+        let [a, b] = items.as_slice() else {
+            return Err(StepError(format!(
+                "the CNPG pair {} has {} Clusters, not 2",
+                self.targets.pair.0,
+                items.len()
+            )));
         };
-        Ok((role("primary")?, role("replica")?))
+        let role =
+            |c: &Value| c.pointer(&format!("/metadata/labels/{}", ROLE_LABEL.replace('/', "~1"))).cloned();
+        let (a_rep, b_rep) = (objects::is_replica(a), objects::is_replica(b));
+        Ok(match (a_rep, b_rep) {
+            (false, true) => (a.clone(), b.clone()),
+            (true, false) => (b.clone(), a.clone()),
+            _ if role(b) == Some(Value::from("primary")) => (b.clone(), a.clone()),
+            _ => (a.clone(), b.clone()),
+        })
     }
 
     async fn put(&self, api: &Api<DynamicObject>, obj: &Value) -> Result<(), StepError> {

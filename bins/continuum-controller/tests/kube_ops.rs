@@ -174,3 +174,17 @@ async fn a_failure_at_promote_puts_everything_back() {
     );
     assert_eq!(audit_count(&w).await, 0);
 }
+
+/// Failback: the pair is read by `spec.replica.enabled`, so switching back after a switchover
+/// flips the right way round.
+#[tokio::test]
+async fn a_failback_after_a_switchover_restores_the_first_primary() {
+    let w = world().await;
+    let mut ops = ops(&w).await;
+    switchover(&mut ops, &plan(), |_| {}).await.unwrap();
+    let back = SwitchoverPlan { from: plan().to, to: plan().from, ..plan() };
+    switchover(&mut ops, &back, |_| {}).await.unwrap();
+    assert!(!replica(&w.api, "web-db-fsn") && replica(&w.api, "web-db-hel"));
+    assert_eq!(w.witness.read().await.unwrap().holder.as_deref(), Some("hz-fsn-rtz-prod"));
+    assert_eq!(audit_count(&w).await, 2);
+}
