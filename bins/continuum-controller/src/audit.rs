@@ -193,6 +193,13 @@ pub enum AuditError {
 pub trait AuditSink: Send + Sync {
     /// Records one event; an error means it was not recorded.
     fn publish(&self, event: &AuditEvent) -> impl Future<Output = Result<(), AuditError>> + Send;
+
+    /// Whether an event could be recorded now: checked before a switchover changes anything,
+    /// so a missing audit sink fails step 1, not step 7 after a promotion.
+    ///
+    /// # Errors
+    /// Why it could not.
+    fn ready(&self) -> Result<(), AuditError>;
 }
 
 /// No NATS: every publish fails with [`AuditError::NotConfigured`].
@@ -203,12 +210,17 @@ impl AuditSink for NoAudit {
     async fn publish(&self, _event: &AuditEvent) -> Result<(), AuditError> {
         Err(AuditError::NotConfigured)
     }
+
+    fn ready(&self) -> Result<(), AuditError> {
+        Err(AuditError::NotConfigured)
+    }
 }
 
 /// JetStream: each event is published to [`AUDIT_SUBJECT`] and waits for the stream's ack, so
 /// an event counts only once it is stored.
 #[derive(Clone, Debug)]
 pub struct NatsAudit {
+    client: async_nats::Client,
     jetstream: async_nats::jetstream::Context,
     timeout: Duration,
 }
@@ -226,7 +238,7 @@ impl NatsAudit {
             .await
             .map_err(|_| AuditError::Nats(format!("no connection to {url} within {timeout:?}")))?
             .map_err(|e| AuditError::Nats(format!("connecting to {url}: {e}")))?;
-        Ok(Self { jetstream: async_nats::jetstream::new(client), timeout })
+        Ok(Self { client: client.clone(), jetstream: async_nats::jetstream::new(client), timeout })
     }
 }
 
@@ -250,6 +262,13 @@ impl AuditSink for NatsAudit {
             .await
             .map_err(|_| AuditError::Nats(format!("no ack within {:?}", self.timeout)))?
             .map(|_| ())
+    }
+
+    fn ready(&self) -> Result<(), AuditError> {
+        match self.client.connection_state() {
+            async_nats::connection::State::Connected => Ok(()),
+            state => Err(AuditError::Nats(format!("not connected ({state})"))),
+        }
     }
 }
 

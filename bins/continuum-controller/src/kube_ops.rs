@@ -123,6 +123,9 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
     async fn run(&mut self, step: Step, plan: &SwitchoverPlan) -> Result<(), StepError> {
         match step {
             Step::ValidateLease => {
+                // Step 7 must be able to record the switchover: find out now, before anything
+                // changes (a failed audit after a promotion would roll a live primary back).
+                self.audit.ready().map_err(|e| fail("audit events cannot be recorded", e))?;
                 let lease = self.witness.read().await.map_err(|e| fail("reading the lease", e))?;
                 match lease.holder.as_deref() {
                     None => Ok(()),

@@ -188,3 +188,27 @@ async fn a_failback_after_a_switchover_restores_the_first_primary() {
     assert_eq!(w.witness.read().await.unwrap().holder.as_deref(), Some("hz-fsn-rtz-prod"));
     assert_eq!(audit_count(&w).await, 2);
 }
+
+/// No NATS configured: the switchover fails at step 1, before anything changes (the platform
+/// found out at step 7 and rolled a live promotion back).
+#[tokio::test]
+async fn without_an_audit_sink_nothing_changes() {
+    let w = world().await;
+    let before = w.api.object("postgresql.cnpg.io/clusters/acme/web-db-fsn").unwrap();
+    let mut ops = KubeOps::new(
+        w.api.client(),
+        targets(),
+        w.witness.clone(),
+        PdmClient::new(PdmConfig::new(w.pdm.url())).unwrap(),
+        continuum_controller::audit::NoAudit,
+    );
+    let err = switchover(&mut ops, &plan(), |_| {}).await.unwrap_err();
+    assert_eq!(err.failed, Step::ValidateLease);
+    assert_eq!(
+        err.to_string(),
+        "SwitchoverFailed at step 1/7 — validate-lease: audit events cannot be recorded: no NATS configured for audit events"
+    );
+    assert!(w.pdm.commits().is_empty());
+    assert_eq!(w.api.object("postgresql.cnpg.io/clusters/acme/web-db-fsn").unwrap(), before);
+    assert_eq!(w.witness.read().await.unwrap().holder.as_deref(), Some("hz-fsn-rtz-prod"));
+}
