@@ -448,8 +448,8 @@ impl KitCheck {
             ));
             self.cycles.push(names);
         }
-        if topo_order(&graph, Clone::clone).is_some() {
-            (self.order, self.longest_chain) = order_and_chain(&graph);
+        if let Some((order, chain)) = order_and_chain(&graph) {
+            (self.order, self.longest_chain) = (order, chain);
         }
         if let Some(summary) = &mut self.summary {
             summary.cycles = self.cycles.len();
@@ -535,10 +535,10 @@ impl KitCheck {
     }
 }
 
-/// The install order with (slot, name) as tie-break, and the longest chain. Call only on an
-/// acyclic graph.
-fn order_and_chain(graph: &DiGraph<(u32, String, String), ()>) -> (Vec<String>, Vec<String>) {
-    let order = topo_order(graph, Clone::clone).unwrap_or_default();
+/// The install order with (slot, name) as tie-break, and the longest chain; `None` when the
+/// graph has a cycle.
+fn order_and_chain(graph: &DiGraph<(u32, String, String), ()>) -> Option<(Vec<String>, Vec<String>)> {
+    let order = topo_order(graph, Clone::clone)?;
     // Longest chain ending at each node: (length, predecessor), relaxed in install order.
     let mut best: Vec<(usize, Option<NodeIndex>)> = vec![(1, None); graph.node_count()];
     for &n in &order {
@@ -558,7 +558,7 @@ fn order_and_chain(graph: &DiGraph<(u32, String, String), ()>) -> (Vec<String>, 
         cursor = best[n.index()].1;
     }
     chain.reverse();
-    (order.into_iter().map(|n| graph[n].2.clone()).collect(), chain)
+    Some((order.into_iter().map(|n| graph[n].2.clone()).collect(), chain))
 }
 
 /// `spec.dependsOn`, where graph findings point.
