@@ -250,6 +250,82 @@ impl fmt::Display for EnvironmentReason {
     }
 }
 
+/// Condition types the continuum-controller sets (SPEC CONT-3, CONT-4).
+pub mod continuum_types {
+    /// This controller's region holds the witness lease.
+    pub const LEASE_HELD: &str = "LeaseHeld";
+    /// The standby can take over.
+    pub const STANDBY_AVAILABLE: &str = "StandbyAvailable";
+    /// The primary failed long enough that a switchover is recommended, not automatic.
+    pub const FAILOVER_RECOMMENDED: &str = "FailoverRecommended";
+    /// A requested switchover could not run.
+    pub const SWITCHOVER_BLOCKED: &str = "SwitchoverBlocked";
+}
+
+/// The continuum-controller's reasons (SPEC CONT-1 … CONT-4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContinuumReason {
+    /// The spec failed validation.
+    Invalid,
+    /// Steady state, as intended.
+    Reconciled,
+    /// The lease was lost and could not be taken back.
+    LeaseLost,
+    /// Another region holds the lease.
+    LeaseCollision,
+    /// The witness cannot be reached.
+    WitnessUnavailable,
+    /// Another region is the primary: this controller observes only.
+    Standby,
+    /// A switchover is running.
+    InProgress,
+    /// The last switchover completed.
+    Succeeded,
+    /// A switchover step failed; the earlier steps were rolled back.
+    SwitchoverFailed,
+    /// Failing long enough that a switchover is recommended.
+    FailoverRecommended,
+    /// A requested switchover cannot run.
+    SwitchoverBlocked,
+    /// Healthy enough: nothing recommended or blocked.
+    NotNeeded,
+    /// The standby replica is ready.
+    StandbyReachable,
+    /// The standby replica has been unready for longer than the grace window.
+    StandbyUnreachable,
+    /// The standby replica disappeared for longer than the grace window.
+    StandbyAbsent,
+}
+
+impl ConditionReason for ContinuumReason {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Self::Invalid => "Invalid",
+            Self::Reconciled => "Reconciled",
+            Self::LeaseLost => "LeaseLost",
+            Self::LeaseCollision => "LeaseCollision",
+            Self::WitnessUnavailable => "WitnessUnavailable",
+            Self::Standby => "Standby",
+            Self::InProgress => "InProgress",
+            Self::Succeeded => "Succeeded",
+            Self::SwitchoverFailed => "SwitchoverFailed",
+            Self::FailoverRecommended => "FailoverRecommended",
+            Self::SwitchoverBlocked => "SwitchoverBlocked",
+            Self::NotNeeded => "NotNeeded",
+            Self::StandbyReachable => "StandbyReachable",
+            Self::StandbyUnreachable => "StandbyUnreachable",
+            Self::StandbyAbsent => "StandbyAbsent",
+        }
+    }
+}
+
+impl fmt::Display for ContinuumReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

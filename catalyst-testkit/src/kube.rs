@@ -1,6 +1,9 @@
 //! A stateful in-memory stand-in for the Kubernetes API: Environments (read, metadata-only
-//! lists, server-side-apply status) and Leases (create, read, replace with 409 on a stale
-//! `resourceVersion`), reached through kube's tower-test mock. Every request is logged.
+//! lists, server-side-apply status), Leases (create, read, replace with 409 on a stale
+//! `resourceVersion`) and the namespaced kinds of [`NAMESPACED_OBJECTS`] (get, label-selector
+//! and cluster-wide lists, replace with 409 on a stale `resourceVersion`, merge-patch with a
+//! generation bump on spec changes, status apply, delete), reached through kube's tower-test
+//! mock. Every request is logged.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -31,11 +34,27 @@ struct State {
     leases: BTreeMap<String, Value>,
     /// CNPG Clusters and Gateway API routes, by `<group>/<plural>/<namespace>/<name>`.
     objects: BTreeMap<String, Value>,
-    /// Writes (PUT) to these keys answer 500 (a fault to roll back from).
-    fail_writes_to: Vec<String>,
+    /// Writes (PUT) to these keys answer 500 (a fault to roll back from), this many more times.
+    fail_writes_to: BTreeMap<String, u32>,
     rv: u64,
     log: Vec<ApiRequest>,
     fail_status_writes: bool,
+}
+
+impl State {
+    /// Whether a write to `key` fails now (and counts it).
+    fn injected_failure(&mut self, key: &str) -> bool {
+        match self.fail_writes_to.get_mut(key) {
+            Some(0) | None => false,
+            Some(n) => {
+                // u32::MAX means "always".
+                if *n != u32::MAX {
+                    *n -= 1;
+                }
+                true
+            }
+        }
+    }
 }
 
 /// A list of Environments: metadata only when asked for `as=PartialObjectMetadataList`, as
@@ -183,7 +202,10 @@ impl FakeApi {
                     s.leases.insert(key(&name), lease.clone());
                     (201, lease)
                 }
-                ("PUT", [_, "leases", name]) => {
+                ("PUT", [ns, "leases", name]) => {
+                    if s.injected_failure(&format!("coordination.k8s.io/leases/{ns}/{name}")) {
+                        return status(500, "InternalError", "etcdserver: request timed out");
+                    }
                     let mut lease = req.body.clone().unwrap();
                     let stored = s.leases.get(&key(name)).map(|l| l["metadata"]["resourceVersion"].clone());
                     if stored != Some(lease["metadata"]["resourceVersion"].clone()) {
@@ -200,6 +222,9 @@ impl FakeApi {
                 }
                 _ => status(405, "MethodNotAllowed", "not served by the fake API"),
             };
+        }
+        if let Some(answer) = list_all(&s, req) {
+            return answer;
         }
         if let Some(answer) = namespaced_object(&mut s, req) {
             return answer;
@@ -219,6 +244,27 @@ impl FakeApi {
         s.objects.insert(key, obj);
     }
 
+    /// Deletes a stored object (`group/plural/namespace/name`), as `kubectl delete` would.
+    pub fn delete_object(&self, key: &str) {
+        self.state.lock().unwrap().objects.remove(key);
+    }
+
+    /// Applies a JSON merge patch to a stored object, as another client would (a spec change
+    /// bumps `metadata.generation`).
+    pub fn patch_object(&self, key: &str, patch: &Value) {
+        let mut s = self.state.lock().unwrap();
+        s.rv += 1;
+        let rv = s.rv.to_string();
+        let obj = s.objects.get_mut(key).unwrap();
+        let spec_before = obj["spec"].clone();
+        merge_patch(obj, patch);
+        if obj["spec"] != spec_before {
+            let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
+            obj["metadata"]["generation"] = json!(generation + 1);
+        }
+        obj["metadata"]["resourceVersion"] = Value::String(rv);
+    }
+
     /// A stored CNPG Cluster or `HTTPRoute`: `group/plural/namespace/name`.
     pub fn object(&self, key: &str) -> Option<Value> {
         self.state.lock().unwrap().objects.get(key).cloned()
@@ -226,7 +272,13 @@ impl FakeApi {
 
     /// Makes every PUT to `key` (`group/plural/namespace/name`) fail with 500.
     pub fn fail_writes_to(&self, key: &str) {
-        self.state.lock().unwrap().fail_writes_to.push(key.to_owned());
+        self.fail_writes(key, u32::MAX);
+    }
+
+    /// Makes the next `times` PUTs to `key` fail with 500: `group/plural/namespace/name`, or
+    /// `coordination.k8s.io/leases/namespace/name` for a Lease.
+    pub fn fail_writes(&self, key: &str, times: u32) {
+        self.state.lock().unwrap().fail_writes_to.insert(key.to_owned(), times);
     }
 
     pub fn write_lease(&self, namespace: &str, name: &str, spec: &Value) {
@@ -298,10 +350,66 @@ pub fn hetzner(region: &str) -> String {
 }
 
 /// The namespaced kinds served generically: (group, version, plural, kind).
-pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 2] = [
+pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 4] = [
     ("postgresql.cnpg.io", "v1", "clusters", "Cluster"),
     ("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"),
+    ("dr.openova.io", "v1", "continuums", "Continuum"),
+    ("apps.openova.io", "v1", "applications", "Application"),
 ];
+
+/// RFC 7386 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target.as_object_mut(), patch.as_object()) {
+        (Some(t), Some(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        _ => *target = patch.clone(),
+    }
+}
+
+/// A cluster-wide list of a generic kind (`/apis/<g>/<v>/<plural>`): full objects, or metadata
+/// only when asked for `as=PartialObjectMetadataList`; a watch ends at once.
+fn list_all(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
+    let rest = req.path.strip_prefix("/apis/")?;
+    let [group, version, plural] = rest.split('/').collect::<Vec<_>>()[..] else { return None };
+    let (_, _, _, kind) =
+        NAMESPACED_OBJECTS.iter().find(|(g, v, p, _)| *g == group && *v == version && *p == plural)?;
+    if req.method != "GET" {
+        return None;
+    }
+    if req.query.contains("watch=true") {
+        return Some((200, Value::Null));
+    }
+    let metadata = req.accept.contains("as=PartialObjectMetadataList");
+    let prefix = format!("{group}/{plural}/");
+    let items: Vec<Value> = s
+        .objects
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(_, v)| {
+            if metadata {
+                json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": v["metadata"]})
+            } else {
+                v.clone()
+            }
+        })
+        .collect();
+    let (api_version, kind) = if metadata {
+        ("meta.k8s.io/v1".to_owned(), "PartialObjectMetadataList".to_owned())
+    } else {
+        (format!("{group}/{version}"), format!("{kind}List"))
+    };
+    Some((
+        200,
+        json!({"apiVersion": api_version, "kind": kind, "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
+    ))
+}
 
 fn object_key(obj: &Value) -> Option<String> {
     let api_version = obj["apiVersion"].as_str()?;
@@ -319,15 +427,51 @@ fn object_key(obj: &Value) -> Option<String> {
 fn namespaced_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
     let rest = req.path.strip_prefix("/apis/")?;
     let parts: Vec<&str> = rest.split('/').collect();
-    let (group, version, ns, plural, name) = match parts.as_slice() {
-        [g, v, "namespaces", ns, plural] => (*g, *v, *ns, *plural, None),
-        [g, v, "namespaces", ns, plural, name] => (*g, *v, *ns, *plural, Some(*name)),
+    let (group, version, ns, plural, name, sub) = match parts.as_slice() {
+        [g, v, "namespaces", ns, plural] => (*g, *v, *ns, *plural, None, ""),
+        [g, v, "namespaces", ns, plural, name] => (*g, *v, *ns, *plural, Some(*name), ""),
+        [g, v, "namespaces", ns, plural, name, sub] => (*g, *v, *ns, *plural, Some(*name), *sub),
         _ => return None,
     };
     let (_, _, _, kind) =
         NAMESPACED_OBJECTS.iter().find(|(g, v, p, _)| *g == group && *v == version && *p == plural)?;
     let prefix = format!("{group}/{plural}/{ns}/");
     Some(match (req.method.as_str(), name) {
+        ("PATCH", Some(name)) => {
+            let key = format!("{prefix}{name}");
+            if sub == "status" && s.fail_status_writes {
+                return Some(status(500, "InternalError", "etcdserver: request timed out"));
+            }
+            s.rv += 1;
+            let rv = s.rv.to_string();
+            let Some(obj) = s.objects.get_mut(&key) else {
+                return Some(status(404, "NotFound", &format!("{plural}.{group} \"{name}\" not found")));
+            };
+            let patch = req.body.clone().unwrap_or_default();
+            if sub == "status" {
+                // Server-side apply of the status by its one field manager: the applied status
+                // is the status.
+                obj["status"] = patch.get("status").cloned().unwrap_or(Value::Null);
+            } else {
+                let spec_before = obj["spec"].clone();
+                let mut p = patch;
+                if let Some(o) = p.as_object_mut() {
+                    o.remove("status");
+                }
+                merge_patch(obj, &p);
+                if obj["spec"] != spec_before {
+                    let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
+                    obj["metadata"]["generation"] = json!(generation + 1);
+                }
+            }
+            obj["metadata"]["resourceVersion"] = Value::String(rv);
+            (200, obj.clone())
+        }
+        ("DELETE", Some(name)) => match s.objects.remove(&format!("{prefix}{name}")) {
+            Some(v) => (200, v),
+            None => status(404, "NotFound", &format!("{plural}.{group} \"{name}\" not found")),
+        },
+        (_, _) if !sub.is_empty() => status(405, "MethodNotAllowed", "not served by the fake API"),
         ("GET", None) => {
             let selector: Vec<(String, String)> = req
                 .query
@@ -359,7 +503,7 @@ fn namespaced_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
         },
         ("PUT", Some(name)) => {
             let key = format!("{prefix}{name}");
-            if s.fail_writes_to.contains(&key) {
+            if s.injected_failure(&key) {
                 return Some(status(500, "InternalError", "etcdserver: request timed out"));
             }
             let mut obj = req.body.clone().unwrap_or_default();

@@ -34,6 +34,8 @@ impl Commit {
 struct Shared {
     commits: Arc<Mutex<Vec<Commit>>>,
     answer: Arc<Mutex<(u16, String)>>,
+    /// Answers for the next requests, before `answer`.
+    next: Arc<Mutex<std::collections::VecDeque<(u16, String)>>>,
 }
 
 /// The running stand-in; stops when dropped.
@@ -67,7 +69,8 @@ async fn handle(
     if !well_formed {
         return (StatusCode::BAD_REQUEST, "{\"error\":\"malformed commit\"}".into());
     }
-    let (status, body) = s.answer.lock().unwrap().clone();
+    let queued = s.next.lock().unwrap().pop_front();
+    let (status, body) = queued.unwrap_or_else(|| s.answer.lock().unwrap().clone());
     (StatusCode::from_u16(status).unwrap(), body)
 }
 
@@ -92,6 +95,11 @@ impl PdmServer {
     /// Answers the following requests with `status` and `body`.
     pub fn answer(&self, status: u16, body: &str) {
         *self.shared.answer.lock().unwrap() = (status, body.to_owned());
+    }
+
+    /// Answers the next well-formed request (only) with `status` and `body`.
+    pub fn answer_once(&self, status: u16, body: &str) {
+        self.shared.next.lock().unwrap().push_back((status, body.to_owned()));
     }
 
     /// Every request so far.

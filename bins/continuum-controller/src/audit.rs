@@ -240,6 +240,23 @@ impl NatsAudit {
             .map_err(|e| AuditError::Nats(format!("connecting to {url}: {e}")))?;
         Ok(Self { client: client.clone(), jetstream: async_nats::jetstream::new(client), timeout })
     }
+
+    /// Like [`NatsAudit::connect`], but a server that cannot be reached now is connected to
+    /// in the background: until then [`AuditSink::ready`] fails (so does a switchover, at step
+    /// 1), while steady-state ticks go on. What the controller uses: a NATS outage must not
+    /// stop the lease renewals.
+    ///
+    /// # Errors
+    /// [`AuditError::Nats`] for a URL that is not a NATS URL.
+    pub async fn connect_in_background(url: &str, timeout: Duration) -> Result<Self, AuditError> {
+        let options = async_nats::ConnectOptions::new()
+            .connection_timeout(timeout)
+            .request_timeout(Some(timeout))
+            .retry_on_initial_connect();
+        let client =
+            options.connect(url).await.map_err(|e| AuditError::Nats(format!("connecting to {url}: {e}")))?;
+        Ok(Self { client: client.clone(), jetstream: async_nats::jetstream::new(client), timeout })
+    }
 }
 
 impl AuditSink for NatsAudit {
@@ -268,6 +285,32 @@ impl AuditSink for NatsAudit {
         match self.client.connection_state() {
             async_nats::connection::State::Connected => Ok(()),
             state => Err(AuditError::Nats(format!("not connected ({state})"))),
+        }
+    }
+}
+
+/// The controller's sink: JetStream when `--nats-url` is set, else none (steady-state ticks
+/// keep working; a switchover fails at step 1, as audit events cannot be recorded).
+#[derive(Clone, Debug)]
+pub enum Audit {
+    /// JetStream.
+    Nats(Box<NatsAudit>),
+    /// Not configured.
+    Off(NoAudit),
+}
+
+impl AuditSink for Audit {
+    async fn publish(&self, event: &AuditEvent) -> Result<(), AuditError> {
+        match self {
+            Self::Nats(n) => n.publish(event).await,
+            Self::Off(n) => n.publish(event).await,
+        }
+    }
+
+    fn ready(&self) -> Result<(), AuditError> {
+        match self {
+            Self::Nats(n) => n.ready(),
+            Self::Off(n) => n.ready(),
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use catalyst_core::witness::Witness;
-use catalyst_dns::continuum::{SynthParams, synthesize};
+use catalyst_dns::continuum::{ContinuumRecord, SynthParams, synthesize};
 use catalyst_dns::pdm::PdmClient;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
 use serde_json::Value;
@@ -41,6 +41,12 @@ pub struct KubeOps<W, A> {
     pdm: PdmClient,
     audit: A,
     drained: Option<Drained>,
+    /// The Clusters' names at promotion: (old primary, new primary).
+    promoted: Option<(String, String)>,
+}
+
+fn name_of(cluster: &Value) -> String {
+    cluster.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned()
 }
 
 fn fail(what: &str, e: impl std::fmt::Display) -> StepError {
@@ -50,7 +56,7 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StepError {
 impl<W: Witness, A: AuditSink> KubeOps<W, A> {
     /// The operations for one Continuum.
     pub fn new(client: kube::Client, targets: Targets, witness: W, pdm: PdmClient, audit: A) -> Self {
-        Self { client, targets, witness, pdm, audit, drained: None }
+        Self { client, targets, witness, pdm, audit, drained: None, promoted: None }
     }
 
     fn api(&self, group: &str, kind: &str, plural: &str, namespace: &str) -> Api<DynamicObject> {
@@ -107,10 +113,35 @@ impl<W: Witness, A: AuditSink> KubeOps<W, A> {
         Ok(Some((api, serde_json::to_value(route).map_err(|e| fail(name, e))?)))
     }
 
-    async fn commit_for(&self, primary: &str) -> Result<(), StepError> {
+    /// The lua records that send traffic to `primary`.
+    ///
+    /// # Errors
+    /// The synthesizer's, as a [`StepError`].
+    pub fn records_for(&self, primary: &str) -> Result<Vec<ContinuumRecord>, StepError> {
         let params = SynthParams { primary_region: primary.to_owned(), ..self.targets.synth.clone() };
-        let records =
-            synthesize(&params, self.targets.application.as_ref()).map_err(|e| fail("synthesizing", e))?;
+        synthesize(&params, self.targets.application.as_ref()).map_err(|e| fail("synthesizing", e))
+    }
+
+    /// After a successful switchover: the new primary's backendRefs get the weight the old
+    /// primary's had ([`objects::route_to`]); the old primary's stay drained. Nothing to do
+    /// without an HTTPRoute or a drain.
+    ///
+    /// # Errors
+    /// Reading or writing the HTTPRoute.
+    pub async fn restore_traffic(&self, to: &str) -> Result<bool, StepError> {
+        let (Some((api, mut route)), Some(drained)) = (self.route().await?, self.drained.clone()) else {
+            return Ok(false);
+        };
+        let before = route.clone();
+        objects::route_to(&mut route, to, &drained);
+        if route == before {
+            return Ok(false);
+        }
+        self.put(&api, &route).await.map(|()| true)
+    }
+
+    async fn commit_for(&self, primary: &str) -> Result<(), StepError> {
+        let records = self.records_for(primary)?;
         self.pdm
             .commit(&self.targets.zone, &records)
             .await
@@ -158,6 +189,8 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
             }
             Step::Promote => {
                 let (mut old, mut new) = self.pair().await?;
+                // Remember who was who: once promoted, the pair reads the other way round.
+                self.promoted = Some((name_of(&old), name_of(&new)));
                 objects::promote(&mut old, &mut new);
                 let api = self.clusters();
                 self.put(&api, &old).await?;
@@ -204,7 +237,11 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
             Step::Promote => {
                 // Undo only what happened (a half-done promote flipped one Cluster), the old
                 // primary first: it is the one that must take writes again.
-                let (mut old, mut new) = self.pair().await?;
+                let (a, b) = self.pair().await?;
+                let (mut old, mut new) = match &self.promoted {
+                    Some((old_name, _)) if name_of(&b) == *old_name => (b, a),
+                    _ => (a, b),
+                };
                 let (old_before, new_before) = (old.clone(), new.clone());
                 objects::demote_back(&mut old, &mut new);
                 let api = self.clusters();

@@ -26,25 +26,29 @@
 
 pub mod config;
 pub mod deploy;
-pub mod leader;
+/// Leader election (ENV-1), shared by every controller: [`catalyst_runtime::leader`].
+pub mod leader {
+    pub use catalyst_runtime::leader::*;
+
+    /// The Lease's name (SPEC ENV-1).
+    pub const LEASE_NAME: &str = "environment-controller.catalyst.openova.io";
+}
 pub mod metrics;
 pub mod reconcile;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::Context as _;
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
 use catalyst_core::crd::Environment;
 use futures::StreamExt as _;
 use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::{WatchStreamExt as _, predicates, reflector, watcher};
+use kube::runtime::{WatchStreamExt as _, reflector, watcher};
 use tracing::{Instrument as _, error, info, info_span, warn};
+
+pub use catalyst_runtime::{BACKOFF_BASE, BACKOFF_MAX, backoff, triggers};
 
 use crate::config::Config;
 use crate::leader::{Elector, LEASE_NAME, LeaseTimings};
@@ -72,31 +76,8 @@ pub async fn reconcile(env: Arc<Watched>, ctx: Arc<Context>) -> Result<Action, E
     Ok(outcome.requeue.map_or_else(Action::await_change, Action::requeue))
 }
 
-/// The first retry after a failure; each further failure doubles it.
-pub const BACKOFF_BASE: Duration = Duration::from_secs(5);
-/// The longest wait between retries.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
-
-/// The wait before retry number `failures` (1 for the first): [`BACKOFF_BASE`] doubled per
-/// failure up to [`BACKOFF_MAX`], then scaled by `jitter` (a factor in 0.8..1.2, so replicas
-/// and objects that failed together do not retry together).
-pub fn backoff(failures: u32, jitter: f64) -> Duration {
-    let exp = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(16)));
-    exp.min(BACKOFF_MAX).mul_f64(jitter.clamp(0.8, 1.2))
-}
-
-/// A jitter factor in 0.8..1.2 from the process's hash randomness (no RNG dependency).
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher as _, Hasher as _};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(u64::from(std::process::id()));
-    #[expect(clippy::cast_precision_loss, reason = "a fraction of a random 16-bit number")]
-    let unit = (h.finish() & 0xffff) as f64 / 65_535.0;
-    0.8 + 0.4 * unit
-}
-
 /// After a failed reconcile: a permanent error ([`Error::is_permanent`]) waits for the next
-/// spec change; a transient one retries with exponential backoff and jitter ([`backoff`]),
+/// spec change; a transient one retries with exponential backoff and jitter ([`catalyst_runtime::backoff`]),
 /// per Environment, reset by the next success. A reconcile stopped by the loss of leadership
 /// is not retried here (the process exits).
 #[expect(clippy::needless_pass_by_value, reason = "kube-runtime's error_policy signature")]
@@ -117,24 +98,9 @@ pub fn error_policy(env: Arc<Watched>, error: &Error, ctx: Arc<Context>) -> Acti
         *n = n.saturating_add(1);
         *n
     });
-    let wait = backoff(failures, jitter());
+    let wait = backoff(failures, catalyst_runtime::jitter());
     warn!(environment = %name, error = %catalyst_naming::diagnostic::Chain(error), failures, retry_in = ?wait, "reconcile failed; retrying");
     Action::requeue(wait)
-}
-
-/// The reconcile triggers from a watch: applied objects whose generation (or UID) was not
-/// seen yet. The controller's own status writes change `resourceVersion`, never
-/// `generation`, so they do not trigger a reconcile; deletions need none (nothing to clean up
-/// in Gitea: the manifests stay until the Organization's repository goes).
-pub fn triggers<K>(
-    events: impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static,
-) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
-where
-    K: kube::Resource + Send + 'static,
-{
-    events
-        .applied_objects()
-        .predicate_filter(predicates::generation, kube::runtime::utils::PredicateConfig::default())
 }
 
 /// Runs the controller until SIGTERM/SIGINT or the loss of leadership.
@@ -148,8 +114,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let kube = kube::Client::try_default().await.context("connecting to the Kubernetes API")?;
     let metrics = Metrics::new();
     let ready = Arc::new(AtomicBool::new(false));
-    serve(config.metrics_addr, config.health_addr, metrics.clone(), ready.clone()).await?;
-    let shutdown = shutdown_signal();
+    let exposition = {
+        let metrics = metrics.clone();
+        move || metrics.render()
+    };
+    catalyst_runtime::serve(config.metrics_addr, config.health_addr, exposition, ready.clone()).await?;
+    let shutdown = catalyst_runtime::shutdown_signal();
 
     let elector = if config.no_leader_election {
         None
@@ -186,7 +156,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         triggers(watcher(api, watcher::Config::default().any_semantic()).default_backoff().reflect(writer));
     // The Lease is renewed by its own task, for as long as this process is the leader and
     // until it has released the Lease: shutting down never stops the renewals early.
-    let (holding, holder_ended) = spawn_holder(elector.clone());
+    let (holding, holder_ended) = catalyst_runtime::spawn_holder(elector.clone());
     let lost = futures::FutureExt::shared(holder_ended);
     let stop = {
         let lost = lost.clone();
@@ -235,99 +205,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A future that resolves when something happened, boxed.
-type Signal = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// Starts renewing the Lease in its own task (so shutting down never stops the renewals before
-/// the Lease is released) and returns it with a future that resolves when leadership is lost;
-/// without election, no task and a future that never resolves.
-fn spawn_holder(elector: Option<Elector>) -> (Option<tokio::task::JoinHandle<()>>, Signal) {
-    match elector {
-        Some(e) => {
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            let task = tokio::spawn(async move {
-                e.hold().await;
-                let _ = tx.send(());
-            });
-            (
-                Some(task),
-                Box::pin(async move {
-                    let _ = rx.await;
-                }),
-            )
-        }
-        None => (None, Box::pin(futures::future::pending::<()>())),
-    }
-}
-
-/// Resolves on SIGTERM or SIGINT.
-fn shutdown_signal() -> futures::future::Shared<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> {
-    let fut: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            else {
-                let _ = ctrl_c.await;
-                return;
-            };
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = ctrl_c.await;
-        }
-        info!("shutdown requested");
-    });
-    futures::FutureExt::shared(fut)
-}
-
 /// The probe and metrics router: `/metrics`, `/healthz`, `/readyz`.
-pub fn router(metrics: Metrics, ready: Arc<AtomicBool>) -> (Router, Router) {
-    let metrics_router = Router::new().route(
-        "/metrics",
-        get(move || {
-            let m = metrics.clone();
-            async move {
-                ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], m.render())
-            }
-        }),
-    );
-    let health_router = Router::new().route("/healthz", get(|| async { "ok" })).route(
-        "/readyz",
-        get(move || {
-            let ready = ready.clone();
-            async move {
-                if ready.load(Ordering::SeqCst) {
-                    (StatusCode::OK, "ok")
-                } else {
-                    (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-                }
-            }
-        }),
-    );
-    (metrics_router, health_router)
-}
-
-async fn serve(
-    metrics_addr: std::net::SocketAddr,
-    health_addr: std::net::SocketAddr,
-    metrics: Metrics,
-    ready: Arc<AtomicBool>,
-) -> anyhow::Result<()> {
-    let (m, h) = router(metrics, ready);
-    for (addr, app, what) in [(metrics_addr, m, "metrics"), (health_addr, h, "health probes")] {
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {what} on {addr}"))?;
-        info!(%addr, "serving {what}");
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                error!(error = %e, "{what} server stopped");
-            }
-        });
-    }
-    Ok(())
+pub fn router(metrics: Metrics, ready: Arc<AtomicBool>) -> (axum::Router, axum::Router) {
+    catalyst_runtime::router(move || metrics.render(), ready)
 }

@@ -253,6 +253,10 @@ pub struct Switchover {
     /// Who asked (default `controller`), recorded in the audit event and `lastSwitchover`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_by: Option<String>,
+    /// Seconds to wait after draining the old primary's HTTP traffic (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 600))]
+    pub drain_seconds: Option<i64>,
     /// Fields not modelled here.
     #[serde(flatten)]
     #[schemars(skip)]
@@ -292,10 +296,76 @@ pub struct ContinuumStatus {
     /// The generation the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Fields not modelled here (`lastSwitchover`, `lastLuaRecord`, …).
+    /// The largest replication lag observed, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_lag_seconds: Option<i64>,
+    /// Whether the standby can take over (absent while the grace window has not decided).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby_available: Option<bool>,
+    /// The running switchover's step, `step <n>/7 — <name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switchover_step: Option<String>,
+    /// The last switchover, successful or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_switchover: Option<LastSwitchover>,
+    /// The lua records last committed to the pool-domain-manager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_lua_record: Option<LastLuaRecord>,
+    /// When `lastLuaRecord` was committed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_lua_record_at: Option<String>,
+    /// Fields not modelled here.
     #[serde(flatten)]
     #[schemars(skip)]
     pub extra: Extra,
+}
+
+/// The outcome of the last switchover.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastSwitchover {
+    /// `Success` or `Failed`.
+    pub result: String,
+    /// The primary before.
+    pub from: String,
+    /// The primary asked for.
+    pub to: String,
+    /// When it ended (RFC 3339).
+    pub at: String,
+    /// Why it ran: `manual` or `auto-failover`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Who asked (`spec.switchover.requestedBy`, else `controller`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub initiated_by: String,
+    /// Wall time of the seven steps (`1.234s`), on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_observed: Option<String>,
+    /// The step that failed (`step 4/7 — flip-dns`) and why, on failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
+}
+
+/// The lua records committed for one primary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastLuaRecord {
+    /// One record per hostname.
+    pub records: Vec<LuaRecordStatus>,
+}
+
+/// One committed lua record (the platform's keys: `body`, not `luaBody`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LuaRecordStatus {
+    /// The hostname.
+    pub hostname: String,
+    /// The lua body.
+    pub body: String,
+    /// TTL in seconds.
+    pub ttl: i64,
+    /// The primary the body sends traffic to.
+    pub primary_region: String,
 }
 
 /// Continuum phases.

@@ -48,8 +48,9 @@ pub use blueprint::{
 pub use catalyst_naming::{BuildingBlock, EnvType, Provider};
 pub use common::{Extra, NamespacedRef, Owner, OwnerRole};
 pub use continuum::{
-    Continuum, ContinuumPhase, ContinuumSpec, ContinuumStatus, LeaseClient, LeaseConfig, LeaseKind,
-    LuaHealthCheck, LuaRecordSpec, LuaSelector, SecretKeyRef, Switchover, SwitchoverMechanism,
+    Continuum, ContinuumPhase, ContinuumSpec, ContinuumStatus, LastLuaRecord, LastSwitchover, LeaseClient,
+    LeaseConfig, LeaseKind, LuaHealthCheck, LuaRecordSpec, LuaRecordStatus, LuaSelector, SecretKeyRef,
+    Switchover, SwitchoverMechanism,
 };
 pub use environment::{
     Environment, EnvironmentPhase, EnvironmentPlacement, EnvironmentRegion, EnvironmentSpec,

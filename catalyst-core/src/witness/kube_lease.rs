@@ -70,6 +70,16 @@ impl<C: Clock> KubeLeaseWitness<C> {
         })
     }
 
+    /// The same witness with its Lease in `namespace` instead of the Continuum's (the
+    /// controller's `CATALYST_LEASE_NS`); the Lease keeps its name `cw-<cr namespace>-<name>`,
+    /// so Continuums of different namespaces never share one.
+    #[must_use]
+    pub fn in_lease_namespace(mut self, client: kube::Client, namespace: &str) -> Self {
+        self.api = Api::namespaced(client, namespace);
+        namespace.clone_into(&mut self.namespace);
+        self
+    }
+
     /// The Lease's name.
     pub fn name(&self) -> &str {
         &self.name

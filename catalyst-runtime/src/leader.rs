@@ -18,9 +18,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 use tracing::{info, warn};
 
-/// The Lease's name (SPEC ENV-1).
-pub const LEASE_NAME: &str = "environment-controller.catalyst.openova.io";
-
 /// Timings of the election.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaseTimings {

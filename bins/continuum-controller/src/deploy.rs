@@ -1,0 +1,10 @@
+//! The manifests that install the controller, kept beside the code and checked by its tests:
+//! least-privilege RBAC and a Deployment running as UID 65534 with the probes and ports the
+//! binary serves.
+
+/// The `ServiceAccount`, a `ClusterRole` (Continuums, Applications, CNPG Clusters,
+/// `HTTPRoutes`), a `Role` (its Leases) and their bindings.
+pub const RBAC: &str = include_str!("../deploy/rbac.yaml");
+
+/// The Deployment.
+pub const DEPLOYMENT: &str = include_str!("../deploy/deployment.yaml");
