@@ -68,7 +68,9 @@ pub fn decide(o: Observation) -> Decision {
     if o.consecutive_failures < FAILED_INTERVALS {
         return Decision::Hold;
     }
-    let why = format!("the primary failed {} consecutive health intervals", o.consecutive_failures);
+    // Stable while it lasts (the count is not in it), so a failing primary does not rewrite the
+    // status on every tick.
+    let why = format!("the primary failed {FAILED_INTERVALS} or more consecutive health intervals");
     match (o.auto_failover, o.witness_confirms, o.standby_promotable) {
         (true, true, true) => Decision::Switchover { reason: "auto-failover".into() },
         (false, _, _) => Decision::Recommend { reason: format!("{why}; autoFailover is off") },

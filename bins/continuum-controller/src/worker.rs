@@ -41,6 +41,9 @@ pub const FIELD_MANAGER: &str = "continuum-controller";
 pub const DEFAULT_DRAIN_SECONDS: i64 = 10;
 /// The standby grace window when `spec.standbyGraceSeconds` is unset.
 pub const DEFAULT_STANDBY_GRACE_SECONDS: i64 = 30;
+/// How long past its expiry (by this controller's clock) the primary's lease still counts as
+/// held, so a standby region whose clock runs ahead does not see it expire early.
+pub const CLOCK_SKEW_MARGIN: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
 /// Who a switchover is recorded as when `spec.switchover.requestedBy` is unset.
 pub const DEFAULT_INITIATOR: &str = "controller";
 
@@ -654,7 +657,11 @@ pub async fn tick(ctx: &Context, namespace: &str, name: &str, mem: &mut Memory) 
         hold_lease(ctx, &w, &identity, timing.ttl, mem, (&key, &c)).await
     } else {
         match w.read().await {
-            Ok(lease) => LeaseView::Observer(lease.held_by(&acting, now)),
+            // Judged with a margin for clock skew: the primary's lease counts as held until
+            // CLOCK_SKEW_MARGIN after it expires by this controller's clock.
+            Ok(lease) => {
+                LeaseView::Observer(lease.held_by(&acting, now.checked_sub(CLOCK_SKEW_MARGIN).unwrap_or(now)))
+            }
             Err(e) => LeaseView::Unavailable(e.to_string()),
         }
     };

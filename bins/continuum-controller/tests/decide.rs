@@ -19,17 +19,18 @@ fn auto_failover_needs_every_condition() {
     assert_eq!(
         decide(Observation { auto_failover: false, ..base }),
         Decision::Recommend {
-            reason: "the primary failed 3 consecutive health intervals; autoFailover is off".into()
+            reason: "the primary failed 3 or more consecutive health intervals; autoFailover is off".into()
         }
     );
     assert_eq!(
         decide(Observation { witness_confirms: false, ..base }),
-        Decision::Recommend { reason: "the primary failed 3 consecutive health intervals, but the witness does not confirm the lease is lost".into() }
+        Decision::Recommend { reason: "the primary failed 3 or more consecutive health intervals, but the witness does not confirm the lease is lost".into() }
     );
     assert_eq!(
         decide(Observation { standby_promotable: false, consecutive_failures: 7, ..base }),
         Decision::Recommend {
-            reason: "the primary failed 7 consecutive health intervals, but no standby is promotable".into()
+            reason: "the primary failed 3 or more consecutive health intervals, but no standby is promotable"
+                .into()
         }
     );
     // A request switches regardless of autoFailover, if a standby can take it.
