@@ -260,6 +260,10 @@ pub mod continuum_types {
     pub const FAILOVER_RECOMMENDED: &str = "FailoverRecommended";
     /// A requested switchover could not run.
     pub const SWITCHOVER_BLOCKED: &str = "SwitchoverBlocked";
+    /// A switchover was interrupted (the controller stopped mid-way): a person must check.
+    pub const SWITCHOVER_INTERRUPTED: &str = "SwitchoverInterrupted";
+    /// The audit event of a completed switchover is not recorded yet.
+    pub const AUDIT_OWED: &str = "AuditOwed";
 }
 
 /// The continuum-controller's reasons (SPEC CONT-1 … CONT-4).
@@ -296,6 +300,12 @@ pub enum ContinuumReason {
     StandbyUnreachable,
     /// The standby replica disappeared for longer than the grace window.
     StandbyAbsent,
+    /// A switchover was interrupted mid-way.
+    SwitchoverInterrupted,
+    /// An audit event could not be published yet; it is retried.
+    AuditOwed,
+    /// Every audit event was published.
+    AuditRecorded,
 }
 
 impl ConditionReason for ContinuumReason {
@@ -316,6 +326,9 @@ impl ConditionReason for ContinuumReason {
             Self::StandbyReachable => "StandbyReachable",
             Self::StandbyUnreachable => "StandbyUnreachable",
             Self::StandbyAbsent => "StandbyAbsent",
+            Self::SwitchoverInterrupted => "SwitchoverInterrupted",
+            Self::AuditOwed => "AuditOwed",
+            Self::AuditRecorded => "AuditRecorded",
         }
     }
 }

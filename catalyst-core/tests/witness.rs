@@ -192,4 +192,28 @@ mod kube_lease {
         assert_eq!(api.writes().len(), writes);
         assert!(lease_name(&"n".repeat(63), &"c".repeat(250)).is_err());
     }
+
+    /// `team-a/shop` and `team/a-shop` share the name `cw-team-a-shop`; the Lease records whose
+    /// it is, and the other is refused: it can neither take, renew nor release it.
+    #[tokio::test]
+    async fn a_lease_name_shared_by_two_continuums_is_not_shared() {
+        let api = catalyst_testkit::kube::FakeApi::default();
+        let clock = ManualClock::new(t0());
+        let one = KubeLeaseWitness::new(api.client(), "team-a", "shop", clock.clone())
+            .unwrap()
+            .in_lease_namespace(api.client(), "catalyst-system");
+        let two = KubeLeaseWitness::new(api.client(), "team", "a-shop", clock.clone())
+            .unwrap()
+            .in_lease_namespace(api.client(), "catalyst-system");
+        assert_eq!(one.name(), two.name());
+        one.acquire("hz-fsn-rtz-prod", TTL).await.unwrap();
+        let lease = api.lease("catalyst-system", "cw-team-a-shop").unwrap();
+        assert_eq!(lease["metadata"]["annotations"]["dr.openova.io/slot"], "team-a/shop");
+        let refused =
+            "InvalidLeaseName: the Lease cw-team-a-shop belongs to Continuum team-a/shop, not team/a-shop";
+        assert_eq!(two.acquire("hz-fsn-rtz-prod", TTL).await.unwrap_err().to_string(), refused);
+        assert_eq!(two.release("hz-fsn-rtz-prod").await.unwrap_err().to_string(), refused);
+        assert_eq!(two.read().await.unwrap_err().to_string(), refused);
+        assert_eq!(one.renew("hz-fsn-rtz-prod").await.unwrap().holder.as_deref(), Some("hz-fsn-rtz-prod"));
+    }
 }

@@ -56,6 +56,13 @@ pub mod keys {
     pub const CNPG_PAIR: &str = "catalyst.openova.io/cnpg-pair";
     /// Continuum: a CNPG Cluster's role in its pair, `primary` or `replica` (SPEC CONT-3).
     pub const CNPG_ROLE: &str = "openova.io/cnpg-role";
+    /// Continuum annotation: the switchover in progress, `<from>→<to>`, written (with a
+    /// compare-and-swap) before its first change and removed after its last (SPEC CONT-3).
+    pub const CONTINUUM_SWITCHOVER: &str = "dr.openova.io/switchover";
+    /// Continuum annotation: the region acting as primary after the last switchover (SPEC CONT-3).
+    pub const CONTINUUM_PRIMARY: &str = "dr.openova.io/primary";
+    /// Witness Lease annotation: the Continuum (`<namespace>/<name>`) the Lease belongs to.
+    pub const WITNESS_SLOT: &str = "dr.openova.io/slot";
 
     /// Cluster-scope keys, in order.
     pub const CLUSTER_SCOPE: [&str; 6] =

@@ -438,34 +438,7 @@ fn namespaced_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
     let prefix = format!("{group}/{plural}/{ns}/");
     Some(match (req.method.as_str(), name) {
         ("PATCH", Some(name)) => {
-            let key = format!("{prefix}{name}");
-            if sub == "status" && s.fail_status_writes {
-                return Some(status(500, "InternalError", "etcdserver: request timed out"));
-            }
-            s.rv += 1;
-            let rv = s.rv.to_string();
-            let Some(obj) = s.objects.get_mut(&key) else {
-                return Some(status(404, "NotFound", &format!("{plural}.{group} \"{name}\" not found")));
-            };
-            let patch = req.body.clone().unwrap_or_default();
-            if sub == "status" {
-                // Server-side apply of the status by its one field manager: the applied status
-                // is the status.
-                obj["status"] = patch.get("status").cloned().unwrap_or(Value::Null);
-            } else {
-                let spec_before = obj["spec"].clone();
-                let mut p = patch;
-                if let Some(o) = p.as_object_mut() {
-                    o.remove("status");
-                }
-                merge_patch(obj, &p);
-                if obj["spec"] != spec_before {
-                    let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
-                    obj["metadata"]["generation"] = json!(generation + 1);
-                }
-            }
-            obj["metadata"]["resourceVersion"] = Value::String(rv);
-            (200, obj.clone())
+            patch(s, req, &format!("{prefix}{name}"), sub, &format!("{plural}.{group} \"{name}\""))
         }
         ("DELETE", Some(name)) => match s.objects.remove(&format!("{prefix}{name}")) {
             Some(v) => (200, v),
@@ -525,4 +498,52 @@ fn namespaced_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
         }
         _ => status(405, "MethodNotAllowed", "not served by the fake API"),
     })
+}
+
+/// PATCH of a generic object: `status` (server-side apply of the status) or the object (JSON
+/// merge patch; a `metadata.resourceVersion` in it is a precondition; a spec change bumps the
+/// generation).
+fn patch(s: &mut State, req: &ApiRequest, key: &str, sub: &str, what: &str) -> (u16, Value) {
+    if sub == "status" && s.fail_status_writes {
+        return status(500, "InternalError", "etcdserver: request timed out");
+    }
+    s.rv += 1;
+    let rv = s.rv.to_string();
+    let Some(obj) = s.objects.get_mut(key) else {
+        return status(404, "NotFound", &format!("{what} not found"));
+    };
+    let patch = req.body.clone().unwrap_or_default();
+    if sub == "status" {
+        // Server-side apply of the status by its one field manager: the applied status
+        // is the status.
+        obj["status"] = patch.get("status").cloned().unwrap_or(Value::Null);
+    } else {
+        // A resourceVersion in the patch is a precondition, as the API server has it.
+        let expected = patch.pointer("/metadata/resourceVersion").cloned().filter(|v| !v.is_null());
+        if let Some(expected) = expected
+            && expected != obj["metadata"]["resourceVersion"]
+        {
+            s.rv -= 1;
+            return status(
+                409,
+                "Conflict",
+                "the object has been modified; please apply your changes to the latest version and try again",
+            );
+        }
+        let spec_before = obj["spec"].clone();
+        let mut p = patch;
+        if let Some(o) = p.as_object_mut() {
+            o.remove("status");
+        }
+        if let Some(m) = p.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("resourceVersion");
+        }
+        merge_patch(obj, &p);
+        if obj["spec"] != spec_before {
+            let generation = obj["metadata"]["generation"].as_i64().unwrap_or(1);
+            obj["metadata"]["generation"] = json!(generation + 1);
+        }
+    }
+    obj["metadata"]["resourceVersion"] = Value::String(rv);
+    (200, obj.clone())
 }

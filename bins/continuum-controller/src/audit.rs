@@ -199,7 +199,7 @@ pub trait AuditSink: Send + Sync {
     ///
     /// # Errors
     /// Why it could not.
-    fn ready(&self) -> Result<(), AuditError>;
+    fn ready(&self) -> impl Future<Output = Result<(), AuditError>> + Send;
 }
 
 /// No NATS: every publish fails with [`AuditError::NotConfigured`].
@@ -211,7 +211,7 @@ impl AuditSink for NoAudit {
         Err(AuditError::NotConfigured)
     }
 
-    fn ready(&self) -> Result<(), AuditError> {
+    async fn ready(&self) -> Result<(), AuditError> {
         Err(AuditError::NotConfigured)
     }
 }
@@ -281,10 +281,20 @@ impl AuditSink for NatsAudit {
             .map(|_| ())
     }
 
-    fn ready(&self) -> Result<(), AuditError> {
+    /// Connected, and a JetStream stream stores [`AUDIT_SUBJECT`] (without one, a publish
+    /// gets no ack).
+    async fn ready(&self) -> Result<(), AuditError> {
         match self.client.connection_state() {
-            async_nats::connection::State::Connected => Ok(()),
-            state => Err(AuditError::Nats(format!("not connected ({state})"))),
+            async_nats::connection::State::Connected => {}
+            state => return Err(AuditError::Nats(format!("not connected ({state})"))),
+        }
+        match tokio::time::timeout(self.timeout, self.jetstream.stream_by_subject(AUDIT_SUBJECT)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(AuditError::Nats(format!("no JetStream stream stores {AUDIT_SUBJECT}: {e}"))),
+            Err(_) => Err(AuditError::Nats(format!(
+                "no answer about the {AUDIT_SUBJECT} stream within {:?}",
+                self.timeout
+            ))),
         }
     }
 }
@@ -307,10 +317,10 @@ impl AuditSink for Audit {
         }
     }
 
-    fn ready(&self) -> Result<(), AuditError> {
+    async fn ready(&self) -> Result<(), AuditError> {
         match self {
-            Self::Nats(n) => n.ready(),
-            Self::Off(n) => n.ready(),
+            Self::Nats(n) => n.ready().await,
+            Self::Off(n) => n.ready().await,
         }
     }
 }

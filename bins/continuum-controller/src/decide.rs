@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+/// The reason of an automatic switchover.
+pub const AUTO_FAILOVER: &str = "auto-failover";
+
 /// Consecutive failed intervals before an automatic failover.
 pub const FAILED_INTERVALS: u32 = 3;
 
@@ -72,7 +75,7 @@ pub fn decide(o: Observation) -> Decision {
     // status on every tick.
     let why = format!("the primary failed {FAILED_INTERVALS} or more consecutive health intervals");
     match (o.auto_failover, o.witness_confirms, o.standby_promotable) {
-        (true, true, true) => Decision::Switchover { reason: "auto-failover".into() },
+        (true, true, true) => Decision::Switchover { reason: AUTO_FAILOVER.into() },
         (false, _, _) => Decision::Recommend { reason: format!("{why}; autoFailover is off") },
         (true, false, _) => Decision::Recommend {
             reason: format!("{why}, but the witness does not confirm the lease is lost"),

@@ -4,13 +4,14 @@
 
 use std::time::Duration;
 
-use catalyst_core::witness::Witness;
+use catalyst_core::witness::{LeaseState, Witness};
 use catalyst_dns::continuum::{ContinuumRecord, SynthParams, synthesize};
 use catalyst_dns::pdm::PdmClient;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
 use serde_json::Value;
 
 use crate::audit::{AuditEvent, AuditSink, AuditType};
+use crate::decide::AUTO_FAILOVER;
 use crate::objects::{self, Drained, PAIR_LABEL, ROLE_LABEL};
 use crate::switchover::{Step, StepError, SwitchoverOps, SwitchoverPlan};
 
@@ -43,6 +44,22 @@ pub struct KubeOps<W, A> {
     drained: Option<Drained>,
     /// The Clusters' names at promotion: (old primary, new primary).
     promoted: Option<(String, String)>,
+    /// The Cluster cordoned at step 2 (the primary when the switchover started).
+    cordoned: Option<String>,
+    /// The lease as step 1 read it.
+    lease_at_start: Option<LeaseState>,
+}
+
+/// The `continuum-switchover` event of step 7 for `plan`.
+pub fn switchover_event(plan: &SwitchoverPlan) -> AuditEvent {
+    let mut e = AuditEvent::new(AuditType::Switchover, &plan.continuum, &plan.application);
+    e.from_primary.clone_from(&plan.from);
+    e.to_primary.clone_from(&plan.to);
+    e.step = "7/7".into();
+    e.reason.clone_from(&plan.reason);
+    e.initiated_by.clone_from(&plan.initiated_by);
+    e.message = format!("switchover {} → {} completed", plan.from, plan.to);
+    e
 }
 
 fn name_of(cluster: &Value) -> String {
@@ -56,7 +73,17 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StepError {
 impl<W: Witness, A: AuditSink> KubeOps<W, A> {
     /// The operations for one Continuum.
     pub fn new(client: kube::Client, targets: Targets, witness: W, pdm: PdmClient, audit: A) -> Self {
-        Self { client, targets, witness, pdm, audit, drained: None, promoted: None }
+        Self {
+            client,
+            targets,
+            witness,
+            pdm,
+            audit,
+            drained: None,
+            promoted: None,
+            cordoned: None,
+            lease_at_start: None,
+        }
     }
 
     fn api(&self, group: &str, kind: &str, plural: &str, namespace: &str) -> Api<DynamicObject> {
@@ -113,6 +140,24 @@ impl<W: Witness, A: AuditSink> KubeOps<W, A> {
         Ok(Some((api, serde_json::to_value(route).map_err(|e| fail(name, e))?)))
     }
 
+    async fn undo_promote(&self) -> Result<(), StepError> {
+        let (a, b) = self.pair().await?;
+        let (mut old, mut new) = match &self.promoted {
+            Some((old_name, _)) if name_of(&b) == *old_name => (b, a),
+            _ => (a, b),
+        };
+        let (old_before, new_before) = (old.clone(), new.clone());
+        objects::demote_back(&mut old, &mut new);
+        let api = self.clusters();
+        if new != new_before {
+            self.put(&api, &new).await?;
+        }
+        if old != old_before {
+            self.put(&api, &old).await?;
+        }
+        Ok(())
+    }
+
     /// The lua records that send traffic to `primary`.
     ///
     /// # Errors
@@ -156,8 +201,9 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
             Step::ValidateLease => {
                 // Step 7 must be able to record the switchover: find out now, before anything
                 // changes (a failed audit after a promotion would roll a live primary back).
-                self.audit.ready().map_err(|e| fail("audit events cannot be recorded", e))?;
+                self.audit.ready().await.map_err(|e| fail("audit events cannot be recorded", e))?;
                 let lease = self.witness.read().await.map_err(|e| fail("reading the lease", e))?;
+                self.lease_at_start = Some(lease.clone());
                 match lease.holder.as_deref() {
                     None => Ok(()),
                     Some(h) if h == plan.from => Ok(()),
@@ -166,6 +212,7 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
             }
             Step::Cordon => {
                 let (mut primary, _) = self.pair().await?;
+                self.cordoned = Some(name_of(&primary));
                 objects::cordon(&mut primary);
                 self.put(&self.clusters(), &primary).await
             }
@@ -174,13 +221,36 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
                 let drained = objects::drain(&mut route, &plan.from);
                 self.drained = Some(drained);
                 self.put(&api, &route).await?;
-                tokio::time::sleep(self.targets.drain).await;
+                // A long drain must not let the lease lapse: the controller holding it as the
+                // old primary renews it meanwhile (an automatic failover holds nothing yet).
+                let mut left = self.targets.drain;
+                let chunk = (self.targets.ttl / 3).max(Duration::from_secs(1));
+                while !left.is_zero() {
+                    let nap = left.min(chunk);
+                    tokio::time::sleep(nap).await;
+                    left -= nap;
+                    if plan.reason != AUTO_FAILOVER {
+                        let _ = self.witness.renew(&plan.from).await;
+                    }
+                }
                 Ok(())
             }
             Step::FlipDns => self.commit_for(&plan.to).await,
             Step::SwapLease => {
-                // The old holder's release may fail (it may be gone): the acquire decides.
-                let _ = self.witness.release(&plan.from).await;
+                if plan.reason == AUTO_FAILOVER {
+                    // Taken only if nobody wrote the lease since step 1: a primary that came
+                    // back and renewed keeps it, and the switchover rolls back.
+                    let now = self.witness.read().await.map_err(|e| fail("reading the lease", e))?;
+                    if Some(&now) != self.lease_at_start.as_ref() {
+                        return Err(StepError(format!(
+                            "the lease changed during the switchover (now held by {}): the primary may be back",
+                            now.holder.as_deref().unwrap_or("nobody")
+                        )));
+                    }
+                } else {
+                    // The old holder's release may fail (it may be gone): the acquire decides.
+                    let _ = self.witness.release(&plan.from).await;
+                }
                 self.witness
                     .acquire(&plan.to, self.targets.ttl)
                     .await
@@ -189,6 +259,14 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
             }
             Step::Promote => {
                 let (mut old, mut new) = self.pair().await?;
+                if let Some(cordoned) = &self.cordoned
+                    && name_of(&old) != *cordoned
+                {
+                    return Err(StepError(format!(
+                        "the CNPG pair changed during the switchover: {} takes writes, not {cordoned}",
+                        name_of(&old)
+                    )));
+                }
                 // Remember who was who: once promoted, the pair reads the other way round.
                 self.promoted = Some((name_of(&old), name_of(&new)));
                 objects::promote(&mut old, &mut new);
@@ -196,16 +274,7 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
                 self.put(&api, &old).await?;
                 self.put(&api, &new).await
             }
-            Step::Audit => {
-                let mut e = AuditEvent::new(AuditType::Switchover, &plan.continuum, &plan.application);
-                e.from_primary.clone_from(&plan.from);
-                e.to_primary.clone_from(&plan.to);
-                e.step = "7/7".into();
-                e.reason.clone_from(&plan.reason);
-                e.initiated_by.clone_from(&plan.initiated_by);
-                e.message = format!("switchover {} → {} completed", plan.from, plan.to);
-                self.audit.publish(&e).await.map_err(|e| fail("audit", e))
-            }
+            Step::Audit => self.audit.publish(&switchover_event(plan)).await.map_err(|e| fail("audit", e)),
         }
     }
 
@@ -228,6 +297,11 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
             Step::FlipDns => self.commit_for(&plan.from).await,
             Step::SwapLease => {
                 let _ = self.witness.release(&plan.to).await;
+                if plan.reason == AUTO_FAILOVER {
+                    // The old primary held no valid lease (that is why this ran): taking one
+                    // for it would tell every witness it is alive.
+                    return Ok(());
+                }
                 self.witness
                     .acquire(&plan.from, self.targets.ttl)
                     .await
@@ -235,23 +309,18 @@ impl<W: Witness, A: AuditSink> SwitchoverOps for KubeOps<W, A> {
                     .map_err(|e| fail("re-acquiring the lease", e))
             }
             Step::Promote => {
-                // Undo only what happened (a half-done promote flipped one Cluster), the old
-                // primary first: it is the one that must take writes again.
-                let (a, b) = self.pair().await?;
-                let (mut old, mut new) = match &self.promoted {
-                    Some((old_name, _)) if name_of(&b) == *old_name => (b, a),
-                    _ => (a, b),
-                };
-                let (old_before, new_before) = (old.clone(), new.clone());
-                objects::demote_back(&mut old, &mut new);
-                let api = self.clusters();
-                if old != old_before {
-                    self.put(&api, &old).await?;
+                // Undo only what happened (a half-done promote flipped one Cluster). The new
+                // primary is demoted first: if the second write fails, the pair has no
+                // primary for a while rather than two. A conflict (CNPG updated a Cluster)
+                // is read again and retried.
+                let mut last = None;
+                for _ in 0..3 {
+                    match self.undo_promote().await {
+                        Ok(()) => return Ok(()),
+                        Err(e) => last = Some(e),
+                    }
                 }
-                if new != new_before {
-                    self.put(&api, &new).await?;
-                }
-                Ok(())
+                Err(last.unwrap_or_else(|| StepError("undoing the promotion".into())))
             }
         }
     }

@@ -57,6 +57,9 @@ use crate::config::{Config, LEASE_NAME};
 use crate::reconcile::{Outcome, REQUEUE, reconcile_continuum};
 use crate::worker::{Context, Error};
 
+/// The deadline of each Kubernetes API call of the workers and reconciles.
+pub const API_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the controller watches: Continuums' metadata only (each reconcile reads the object
 /// fresh, so one that does not fit the type is reported, not a broken watch).
 pub type Watched = PartialObjectMeta<Continuum>;
@@ -116,7 +119,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Audit::Off(NoAudit)
     };
     let kube = kube::Client::try_default().await.context("connecting to the Kubernetes API")?;
-    let ctx = Arc::new(Context::new(kube.clone(), pdm, audit, config.settings()));
+    // Workers and reconciles get a client whose every call has a short deadline, so a hung
+    // API server cannot hold a tick (and the lease renewal after it) for minutes; the watch
+    // keeps the default client (its long reads are the watch).
+    let mut short = kube::Config::infer().await.context("reading the Kubernetes configuration")?;
+    short.connect_timeout = Some(config.timeout());
+    short.read_timeout = Some(API_DEADLINE);
+    short.write_timeout = Some(API_DEADLINE);
+    let worker_client = kube::Client::try_from(short).context("connecting to the Kubernetes API")?;
+    let ctx = Arc::new(Context::new(worker_client, pdm, audit, config.settings()));
     let ready = Arc::new(AtomicBool::new(false));
     let exposition = {
         let metrics = ctx.metrics.clone();

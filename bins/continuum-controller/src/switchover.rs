@@ -1,6 +1,8 @@
 //! The switchover sequence (SPEC CONT-3): seven ordered steps, each audited, each with a
-//! rollback; a failure at step N rolls back steps N-1 … 1 in reverse and reports the step
-//! that failed. The side effects are a [`SwitchoverOps`] implementation (the Kubernetes API,
+//! rollback; a failure at step N (1 to 6) rolls back steps N … 1 in reverse and reports the
+//! step that failed. A failure of step 7, the audit event, does not undo a promotion (the
+//! platform's does, discarding what the new primary took since DNS flipped): the switchover
+//! stands and reports the event as owed ([`Switched::unaudited`]). The side effects are a [`SwitchoverOps`] implementation (the Kubernetes API,
 //! PDM, the witness, NATS in the controller; a recording fake in tests).
 
 use std::fmt;
@@ -86,7 +88,7 @@ pub struct SwitchoverPlan {
 }
 
 /// A step that did not work.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{0}")]
 pub struct StepError(pub String);
 
@@ -114,6 +116,10 @@ pub struct Switched {
     pub plan: SwitchoverPlan,
     /// Wall time from the first step to the last.
     pub rto_observed: Duration,
+    /// Step 7 (`audit-emit`) failed: the switchover stands (see [`switchover`]) and the event
+    /// must be published again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unaudited: Option<StepError>,
 }
 
 /// A switchover that failed and was rolled back.
@@ -159,7 +165,17 @@ pub async fn switchover<O: SwitchoverOps>(
     }
     for (i, step) in Step::ALL.into_iter().enumerate() {
         progress(step);
-        if let Err(error) = ops.run(step, plan).await {
+        let result = ops.run(step, plan).await;
+        if let (Step::Audit, Err(error)) = (step, &result) {
+            // The point of no return is step 6: the new primary has taken writes since DNS
+            // flipped. Rolling it back for an audit event would lose them; the event is owed.
+            return Ok(Switched {
+                plan: plan.clone(),
+                rto_observed: started.elapsed(),
+                unaudited: Some(error.clone()),
+            });
+        }
+        if let Err(error) = result {
             let mut rolled_back = Vec::new();
             let mut rollback_errors = Vec::new();
             for done in Step::ALL[..=i].iter().rev().copied() {
@@ -171,5 +187,5 @@ pub async fn switchover<O: SwitchoverOps>(
             return Err(SwitchoverFailed { failed: step, error, rolled_back, rollback_errors });
         }
     }
-    Ok(Switched { plan: plan.clone(), rto_observed: started.elapsed() })
+    Ok(Switched { plan: plan.clone(), rto_observed: started.elapsed(), unaudited: None })
 }

@@ -14,11 +14,12 @@ use catalyst_core::conditions::{
     ConditionStatus, ConditionUpdate, ContinuumReason, continuum_types, find_condition, set_condition, types,
 };
 use catalyst_core::crd::{
-    Continuum, ContinuumPhase, ContinuumStatus, LastLuaRecord, LastSwitchover, LuaRecordStatus,
+    Continuum, ContinuumPhase, ContinuumStatus, LastLuaRecord, LastSwitchover, LeaseKind, LuaRecordStatus,
 };
-use catalyst_core::witness::{Clock, KubeLeaseWitness, LeaseTiming, Witness, WitnessError};
+use catalyst_core::witness::{Clock, KubeLeaseWitness, LeaseState, LeaseTiming, Witness, WitnessError};
 use catalyst_dns::continuum::{ContinuumRecord, SynthParams};
 use catalyst_dns::pdm::{PdmClient, commit_zone};
+use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -26,8 +27,9 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::audit::{Audit, AuditEvent, AuditSink as _, AuditType, Transitions};
+use crate::decide::AUTO_FAILOVER;
 use crate::decide::{Decision, Observation, decide};
-use crate::kube_ops::{KubeOps, Targets};
+use crate::kube_ops::{KubeOps, Targets, switchover_event};
 use crate::metrics::Metrics;
 use crate::objects::PAIR_LABEL;
 use crate::observe::{Grace, PairObservation, Standby, observe_pair};
@@ -44,6 +46,10 @@ pub const DEFAULT_STANDBY_GRACE_SECONDS: i64 = 30;
 /// How long past its expiry (by this controller's clock) the primary's lease still counts as
 /// held, so a standby region whose clock runs ahead does not see it expire early.
 pub const CLOCK_SKEW_MARGIN: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
+/// The wait after a failed automatic switchover; it doubles with each further failure.
+pub const AUTO_RETRY_BASE: Duration = Duration::from_secs(60);
+/// The longest wait between automatic switchover attempts.
+pub const AUTO_RETRY_MAX: Duration = Duration::from_secs(1800);
 /// Who a switchover is recorded as when `spec.switchover.requestedBy` is unset.
 pub const DEFAULT_INITIATOR: &str = "controller";
 
@@ -106,6 +112,21 @@ impl Context {
     /// reported, not a read error).
     pub fn continuums(&self, namespace: &str) -> Api<DynamicObject> {
         Api::namespaced_with(self.kube.clone(), namespace, &ApiResource::erase::<Continuum>(&()))
+    }
+
+    /// Publishes a one-off `event` (a switchover's outcome, a request taken): never held back
+    /// as a repeat. `false` when it was not recorded.
+    pub async fn record(&self, event: &AuditEvent) -> bool {
+        match self.audit.publish(event).await {
+            Ok(()) => {
+                self.metrics.audited(event.kind);
+                true
+            }
+            Err(e) => {
+                warn!(continuum = %event.continuum_name, audit = event.kind.as_str(), error = %e, "audit event not recorded");
+                false
+            }
+        }
     }
 
     /// Publishes `event` when it is a transition; a failed publish is logged and retried at
@@ -192,7 +213,19 @@ pub async fn read(ctx: &Context, namespace: &str, name: &str) -> Result<Option<R
     let report = catalyst_core::validate::validate_document(&json);
     let errors: Vec<String> = report.errors().map(ToString::to_string).collect();
     let typed = if errors.is_empty() {
-        serde_json::from_value::<Continuum>(json.clone()).map_err(|e| e.to_string())
+        serde_json::from_value::<Continuum>(json.clone()).map_err(|e| e.to_string()).and_then(|c| {
+            if c.spec.lease_client.kind == LeaseKind::K8sLease {
+                Ok(c)
+            } else {
+                Err(format!(
+                    "spec.leaseClient.kind: {} is not a witness this controller has; use k8s-lease",
+                    serde_json::to_value(c.spec.lease_client.kind)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or_default()
+                ))
+            }
+        })
     } else {
         Err(errors.join("; "))
     };
@@ -219,15 +252,22 @@ pub async fn write_status(
     Ok(())
 }
 
-/// The region acting as primary: the one the last successful switchover moved to (recorded
-/// in `status.primaryRegion`) while it is still one of the spec's regions, else
-/// `spec.primaryRegion`.
+/// The region acting as primary: the one the last switchover left as primary, recorded on the
+/// object (annotation `dr.openova.io/primary`, written with the end of the switchover, so a
+/// lost status write cannot forget it), else `status.primaryRegion`, while it is one of the
+/// spec's regions; else `spec.primaryRegion`.
 pub fn acting_primary(c: &Continuum) -> String {
-    let recorded = c.status.as_ref().and_then(|s| s.primary_region.clone()).filter(|r| !r.is_empty());
+    let recorded = annotation(c, catalyst_naming::keys::CONTINUUM_PRIMARY)
+        .or_else(|| c.status.as_ref().and_then(|s| s.primary_region.clone()))
+        .filter(|r| !r.is_empty());
     match recorded {
         Some(r) if r == c.spec.primary_region || c.spec.hot_standby_regions.contains(&r) => r,
         _ => c.spec.primary_region.clone(),
     }
+}
+
+fn annotation(c: &Continuum, key: &str) -> Option<String> {
+    c.metadata.annotations.as_ref().and_then(|a| a.get(key)).cloned()
 }
 
 /// Where a switchover from `acting` goes: `spec.primaryRegion` (a failback) or the first
@@ -282,6 +322,15 @@ pub struct Memory {
     grace: Grace,
     /// The switchover-relevant spec last seen.
     fingerprint: Option<String>,
+    /// The primary's lease record as last seen, and when this controller first saw it so.
+    lease_seen: Option<(LeaseState, Timestamp)>,
+    /// This controller saw the acting primary hold the lease at least once.
+    primary_seen_holding: bool,
+    /// Automatic switchovers that failed in a row, and when the next may run.
+    auto_failures: u32,
+    retry_after: Option<Timestamp>,
+    /// Audit events of completed switchovers not yet recorded, retried each tick.
+    owed: Vec<AuditEvent>,
 }
 
 impl Memory {
@@ -296,15 +345,81 @@ impl Memory {
 enum LeaseView {
     /// This controller holds it.
     Held,
-    /// Another region is the acting primary; this controller only watches. `true` when the
-    /// acting primary holds a valid lease.
-    Observer(bool),
+    /// Another region is the acting primary; this controller only watches. `false` when the
+    /// witness confirms the acting primary lost its lease; the holder as read.
+    Observer(bool, Option<String>),
     /// Lost and not taken back (why).
     Lost(String),
     /// Held by another region.
     Collision(String),
     /// The witness cannot be reached.
     Unavailable(String),
+}
+
+/// `continuum-cnpg-lag-breach` when the lag went over the RTO (once per episode).
+async fn lag_event(
+    ctx: &Context,
+    (key, c): (&str, &Continuum),
+    breach: bool,
+    lag: Option<i64>,
+    max_lag: Option<i64>,
+) {
+    if breach {
+        let mut e = event(AuditType::CnpgLagBreach, key, c);
+        e.lag_seconds = lag;
+        e.reason = "lag-breach".into();
+        e.message =
+            format!("replication lag {}s > RTO {}s", lag.unwrap_or_default(), max_lag.unwrap_or_default());
+        ctx.publish(&e).await;
+    } else {
+        ctx.transitions.clear(key, AuditType::CnpgLagBreach);
+    }
+}
+
+/// `continuum-config-changed` when the switchover-relevant spec changed since the last tick.
+async fn config_changed(ctx: &Context, key: &str, c: &Continuum, mem: &mut Memory) {
+    let print = fingerprint(c);
+    if mem.fingerprint.as_ref().is_some_and(|f| *f != print) {
+        let mut e = event(AuditType::ConfigChanged, key, c);
+        e.message = format!("spec changed (generation {})", c.metadata.generation.unwrap_or_default());
+        ctx.record(&e).await;
+    }
+    mem.fingerprint = Some(print);
+}
+
+/// Publishes the audit events owed by completed switchovers; keeps those that fail.
+async fn pay_owed(ctx: &Context, mem: &mut Memory) {
+    let mut owed = Vec::new();
+    for e in std::mem::take(&mut mem.owed) {
+        if !ctx.record(&e).await {
+            owed.push(e);
+        }
+    }
+    mem.owed = owed;
+}
+
+/// Whether the witness confirms that `acting` lost its lease, judged so that clocks cannot
+/// fool it: the record must name `acting`, or be free after this controller saw `acting` hold
+/// it (a witness that never saw the primary hold it, such as one local to another cluster,
+/// confirms nothing), must have stood unchanged for a whole
+/// TTL plus [`CLOCK_SKEW_MARGIN`] *as this controller observed it* (a primary that keeps
+/// renewing is alive whatever its clock says), and must have expired by this controller's
+/// clock with the same margin.
+fn confirms_lost(mem: &mut Memory, lease: &LeaseState, acting: &str, now: Timestamp) -> bool {
+    let since = match &mem.lease_seen {
+        Some((seen, at)) if seen == lease => *at,
+        _ => {
+            mem.lease_seen = Some((lease.clone(), now));
+            now
+        }
+    };
+    let named = lease.holder.as_deref() == Some(acting);
+    mem.primary_seen_holding |= named;
+    let ttl = jiff::SignedDuration::try_from(lease.ttl).unwrap_or(jiff::SignedDuration::MAX);
+    let unchanged_for = now.duration_since(since);
+    (named || (lease.holder.is_none() && mem.primary_seen_holding))
+        && unchanged_for >= ttl.saturating_add(CLOCK_SKEW_MARGIN)
+        && !lease.held_by(acting, now.checked_sub(CLOCK_SKEW_MARGIN).unwrap_or(now))
 }
 
 /// What one tick did.
@@ -378,7 +493,10 @@ async fn hold_lease<W: Witness>(
 
 async fn observe_cnpg(ctx: &Context, c: &Continuum, namespace: &str) -> Option<PairObservation> {
     let pair = c.spec.cnpg_pair.as_ref()?;
-    let ns = pair.namespace.as_deref().unwrap_or(namespace);
+    if foreign_namespace(c, namespace).is_some() {
+        return None;
+    }
+    let ns = namespace;
     let resource = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("postgresql.cnpg.io", "v1", "Cluster"),
         "clusters",
@@ -413,9 +531,26 @@ async fn application(ctx: &Context, c: &Continuum, namespace: &str) -> Option<Va
     }
 }
 
+/// A Continuum acts only on its own namespace: another namespace's database and traffic are not
+/// its tenant's to read or move. The problem, if the spec points elsewhere.
+fn foreign_namespace(c: &Continuum, namespace: &str) -> Option<String> {
+    [
+        ("spec.cnpgPair.namespace", c.spec.cnpg_pair.as_ref().and_then(|p| p.namespace.as_deref())),
+        ("spec.httpRoute.namespace", c.spec.http_route.as_ref().and_then(|r| r.namespace.as_deref())),
+    ]
+    .into_iter()
+    .find_map(|(field, ns)| {
+        ns.filter(|n| *n != namespace)
+            .map(|other| format!("{field}: {other} is not the Continuum's namespace {namespace}"))
+    })
+}
+
 /// The switchover's targets from the spec, or why it cannot run.
 fn targets(c: &Continuum, spec: &Value, namespace: &str, app: Option<Value>) -> Result<Targets, String> {
     let pair = c.spec.cnpg_pair.as_ref().ok_or("spec.cnpgPair is required to switch a CNPG pair over")?;
+    if let Some(problem) = foreign_namespace(c, namespace) {
+        return Err(problem);
+    }
     let synth = SynthParams::from_spec(spec);
     let records = catalyst_dns::continuum::synthesize(&synth, app.as_ref()).map_err(|e| e.to_string())?;
     let zone = commit_zone(c.spec.pdm_zone.as_deref(), &records)
@@ -544,7 +679,7 @@ async fn run_switchover(
                 e.from_primary.clone_from(&plan.from);
                 e.to_primary.clone_from(&plan.to);
                 e.initiated_by.clone_from(&plan.initiated_by);
-                ctx.publish(&e).await;
+                ctx.record(&e).await;
             }
             info!(continuum = %key, from = %plan.from, to = %plan.to, rto = ?done.rto_observed, "switchover completed");
         }
@@ -558,7 +693,7 @@ async fn run_switchover(
             e.reason = "step-failed".into();
             e.message = failed.to_string();
             e.initiated_by.clone_from(&plan.initiated_by);
-            ctx.publish(&e).await;
+            ctx.record(&e).await;
             status.phase = Some(ContinuumPhase::Degraded);
             status.last_switchover = Some(LastSwitchover {
                 result: "Failed".into(),
@@ -640,14 +775,7 @@ pub async fn tick(ctx: &Context, namespace: &str, name: &str, mem: &mut Memory) 
     };
     let timing = lease_timing(&c);
     let mut out = Tick { renew: timing.renew, ..Tick::default() };
-    let print = fingerprint(&c);
-    if mem.fingerprint.as_ref().is_some_and(|f| *f != print) {
-        let mut e = event(AuditType::ConfigChanged, &key, &c);
-        e.message = format!("spec changed (generation {})", c.metadata.generation.unwrap_or_default());
-        ctx.publish(&e).await;
-        ctx.transitions.clear(&key, AuditType::ConfigChanged);
-    }
-    mem.fingerprint = Some(print);
+    config_changed(ctx, &key, &c, mem).await;
 
     let acting = acting_primary(&c);
     let identity = ctx.settings.region.clone().unwrap_or_else(|| acting.clone());
@@ -657,18 +785,14 @@ pub async fn tick(ctx: &Context, namespace: &str, name: &str, mem: &mut Memory) 
         hold_lease(ctx, &w, &identity, timing.ttl, mem, (&key, &c)).await
     } else {
         match w.read().await {
-            // Judged with a margin for clock skew: the primary's lease counts as held until
-            // CLOCK_SKEW_MARGIN after it expires by this controller's clock.
-            Ok(lease) => {
-                LeaseView::Observer(lease.held_by(&acting, now.checked_sub(CLOCK_SKEW_MARGIN).unwrap_or(now)))
-            }
+            Ok(lease) => LeaseView::Observer(!confirms_lost(mem, &lease, &acting, now), lease.holder.clone()),
             Err(e) => LeaseView::Unavailable(e.to_string()),
         }
     };
     let holder = match &view {
         LeaseView::Held => Some(identity.clone()),
         LeaseView::Collision(h) => Some(h.clone()),
-        LeaseView::Observer(true) => Some(acting.clone()),
+        LeaseView::Observer(_, h) => h.clone(),
         _ => None,
     };
 
@@ -685,16 +809,7 @@ pub async fn tick(ctx: &Context, namespace: &str, name: &str, mem: &mut Memory) 
     let lag_breach = matches!((lag, max_lag), (Some(l), Some(m)) if l > m);
     let primary_failed = pair.as_ref().is_some_and(|p| p.primary.is_none() || !p.primary_ready) || lag_breach;
     mem.failures = if primary_failed { mem.failures.saturating_add(1) } else { 0 };
-    if lag_breach {
-        let mut e = event(AuditType::CnpgLagBreach, &key, &c);
-        e.lag_seconds = lag;
-        e.reason = "lag-breach".into();
-        e.message =
-            format!("replication lag {}s > RTO {}s", lag.unwrap_or_default(), max_lag.unwrap_or_default());
-        ctx.publish(&e).await;
-    } else {
-        ctx.transitions.clear(&key, AuditType::CnpgLagBreach);
-    }
+    lag_event(ctx, (&key, &c), lag_breach, lag, max_lag).await;
 
     let requested = c.spec.switchover.as_ref().and_then(|s| s.requested) == Some(true);
     let target = switchover_target(&c, &acting);
@@ -702,13 +817,29 @@ pub async fn tick(ctx: &Context, namespace: &str, name: &str, mem: &mut Memory) 
         requested,
         auto_failover: c.spec.auto_failover == Some(true),
         consecutive_failures: mem.failures,
-        witness_confirms: matches!(view, LeaseView::Observer(false)),
+        witness_confirms: matches!(view, LeaseView::Observer(false, _)),
         standby_promotable: standby == Standby::Available && !lag_breach,
     };
-    let decision = gate(decide(observation), ctx, requested, (&acting, target.as_ref(), &identity));
+    let interrupted = annotation(&c, catalyst_naming::keys::CONTINUUM_SWITCHOVER);
+    let g = Gate {
+        requested,
+        acting: &acting,
+        target: target.as_ref(),
+        identity: &identity,
+        interrupted: interrupted.as_deref(),
+        retry_after: mem.retry_after,
+        refused: foreign_namespace(&c, namespace),
+        now,
+    };
+    let decision = gate(decide(observation), ctx, &g);
+
+    // Audit events owed by a completed switchover, until they are recorded.
+    pay_owed(ctx, mem).await;
 
     let prev = c.status.clone().unwrap_or_default();
-    let mut status = steady_status(ctx, &c, &prev, &view, standby, (&acting, holder, lag), &decision);
+    let seen =
+        Seen { acting: &acting, holder, lag, interrupted: interrupted.as_deref(), owed: mem.owed.len() };
+    let mut status = steady_status(ctx, &c, &prev, &view, standby, &seen, &decision);
 
     let facts =
         Facts { key: &key, namespace, name, acting: &acting, target, requested, lag, json: &read.json };
@@ -727,31 +858,109 @@ pub async fn tick(ctx: &Context, namespace: &str, name: &str, mem: &mut Memory) 
     Ok(out)
 }
 
+/// What [`gate`] weighs besides the decision.
+struct Gate<'a> {
+    requested: bool,
+    acting: &'a String,
+    target: Option<&'a String>,
+    identity: &'a String,
+    /// The annotation of a switchover that was interrupted.
+    interrupted: Option<&'a str>,
+    /// No automatic switchover before this (the last one failed).
+    retry_after: Option<Timestamp>,
+    /// Why the spec's targets cannot be acted on (another namespace).
+    refused: Option<String>,
+    now: Timestamp,
+}
+
 /// Who runs a switchover, and whether it can: a requested switchover is run by the acting
 /// primary's controller (it holds the lease); an automatic one by the target region's (the
-/// primary's is presumed gone). Without PDM or a target it is blocked; another controller's
-/// is held.
-fn gate(
-    decision: Decision,
-    ctx: &Context,
-    requested: bool,
-    (acting, target, identity): (&String, Option<&String>, &String),
-) -> Decision {
+/// primary's is presumed gone). Blocked after an interrupted switchover, without PDM or
+/// without a target; an automatic one waits out its backoff; another controller's is held.
+fn gate(decision: Decision, ctx: &Context, g: &Gate<'_>) -> Decision {
+    if let (Decision::Blocked { .. }, Some(problem)) = (&decision, &g.refused) {
+        return Decision::Blocked { reason: problem.clone() };
+    }
     if !matches!(decision, Decision::Switchover { .. }) {
         return decision;
     }
-    let runner = if requested { Some(acting) } else { target };
-    if ctx.pdm.is_none() {
+    let runner = if g.requested { Some(g.acting) } else { g.target };
+    if let Some(problem) = &g.refused {
+        Decision::Blocked { reason: problem.clone() }
+    } else if let Some(what) = g.interrupted {
+        Decision::Blocked { reason: interrupted_message(what) }
+    } else if ctx.pdm.is_none() {
         Decision::Blocked {
             reason: "no pool-domain-manager configured (PDM_API_URL): DNS could not follow".into(),
         }
-    } else if target.is_none() {
+    } else if g.target.is_none() {
         Decision::Blocked { reason: "no standby region to switch to".into() }
-    } else if runner != Some(identity) {
+    } else if runner != Some(g.identity) {
         Decision::Hold
+    } else if let Some(at) = g.retry_after.filter(|at| !g.requested && g.now < *at) {
+        Decision::Recommend {
+            reason: format!("the last automatic switchover failed; the next attempt is not before {at}"),
+        }
     } else {
         decision
     }
+}
+
+fn interrupted_message(what: &str) -> String {
+    format!(
+        "a switchover {what} was interrupted (the controller stopped mid-way): check the CNPG pair, the HTTPRoute and DNS, set the annotation {} to the region that is primary, then remove {}",
+        catalyst_naming::keys::CONTINUUM_PRIMARY,
+        catalyst_naming::keys::CONTINUUM_SWITCHOVER
+    )
+}
+
+/// Claims the switchover on the Continuum before anything changes: a merge patch that carries
+/// the resourceVersion this tick read (so of two controllers racing, one wins and the other
+/// gets 409), records `<from>→<to>` in the annotation `dr.openova.io/switchover`, and clears
+/// `spec.switchover.requested` (a crash can never replay the request).
+async fn claim(ctx: &Context, facts: &Facts<'_>, plan: &SwitchoverPlan) -> Result<(), String> {
+    let rv = facts.json.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null);
+    let mut patch = json!({"metadata": {"resourceVersion": rv, "annotations": {
+        catalyst_naming::keys::CONTINUUM_SWITCHOVER: format!("{}→{}", plan.from, plan.to)
+    }}});
+    if facts.requested {
+        patch["spec"] = json!({"switchover": {"requested": false}});
+    }
+    ctx.continuums(facts.namespace)
+        .patch(facts.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            kube::Error::Api(s) if s.code == 409 => {
+                "the Continuum changed since this tick read it (another controller?); not switching over"
+                    .to_owned()
+            }
+            other => format!("claiming the switchover: {other}"),
+        })
+}
+
+/// Ends a claimed switchover: records the region that is primary now and removes the claim.
+/// Retried a few times; if it still fails, the claim stays and the next tick reports the
+/// switchover as interrupted (a person decides), never as healthy.
+async fn finish(ctx: &Context, facts: &Facts<'_>, primary: &str) -> bool {
+    let patch = json!({"metadata": {"annotations": {
+        catalyst_naming::keys::CONTINUUM_SWITCHOVER: null,
+        catalyst_naming::keys::CONTINUUM_PRIMARY: primary,
+    }}});
+    for attempt in 0..3u32 {
+        match ctx
+            .continuums(facts.namespace)
+            .patch(facts.name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => return true,
+            Err(e) => {
+                warn!(continuum = %facts.key, error = %e, attempt, "recording the end of the switchover failed");
+                tokio::time::sleep(Duration::from_millis(200) * 2u32.pow(attempt)).await;
+            }
+        }
+    }
+    false
 }
 
 /// What [`act`] needs to know about the tick.
@@ -784,7 +993,7 @@ async fn act(
                 e.from_primary = facts.acting.to_owned();
                 e.to_primary.clone_from(&target);
                 e.lag_seconds = facts.lag;
-                ctx.publish(&e).await;
+                ctx.record(&e).await;
             }
             let plan = SwitchoverPlan {
                 continuum: facts.key.to_owned(),
@@ -805,24 +1014,27 @@ async fn act(
             } else {
                 None
             };
-            match targets(c, &facts.json["spec"], facts.namespace, app) {
-                Ok(targets) => {
-                    let (after, outcome) =
-                        run_switchover(ctx, (facts.namespace, facts.name), c, targets, &plan, status.clone())
-                            .await;
-                    *status = after;
-                    if outcome.is_ok() {
-                        mem.failures = 0;
-                        mem.holding = (ctx.settings.region.as_deref().unwrap_or(&plan.to) == plan.to)
-                            .then(|| plan.to.clone());
+            let targets = match targets(c, &facts.json["spec"], facts.namespace, app) {
+                Ok(t) => t,
+                Err(reason) => {
+                    block(ctx, status, &reason);
+                    if facts.requested {
+                        clear_request(ctx, facts.namespace, facts.name).await;
                     }
-                    switched = Some(outcome);
+                    return None;
                 }
-                Err(reason) => block(ctx, status, &reason),
+            };
+            if let Err(why) = claim(ctx, facts, &plan).await {
+                warn!(continuum = %facts.key, "{why}");
+                return None;
             }
-            if facts.requested {
-                clear_request(ctx, facts.namespace, facts.name).await;
-            }
+            let (after, outcome) =
+                run_switchover(ctx, (facts.namespace, facts.name), c, targets, &plan, status.clone()).await;
+            *status = after;
+            remember(ctx, mem, &plan, &outcome, status);
+            let primary = if outcome.is_ok() { &plan.to } else { &plan.from };
+            finish(ctx, facts, primary).await;
+            switched = Some(outcome);
         }
         Decision::Blocked { reason } => {
             block(ctx, status, reason);
@@ -842,6 +1054,51 @@ async fn act(
     switched
 }
 
+/// What the worker keeps from a switchover: the lease it holds now, the audit event it owes,
+/// the backoff after a failed automatic one.
+fn remember(
+    ctx: &Context,
+    mem: &mut Memory,
+    plan: &SwitchoverPlan,
+    outcome: &Result<Switched, SwitchoverFailed>,
+    status: &mut ContinuumStatus,
+) {
+    let now = ctx.clock.now();
+    match outcome {
+        Ok(done) => {
+            mem.failures = 0;
+            mem.auto_failures = 0;
+            mem.retry_after = None;
+            mem.lease_seen = None;
+            mem.holding =
+                (ctx.settings.region.as_deref().unwrap_or(&plan.to) == plan.to).then(|| plan.to.clone());
+            if let Some(why) = &done.unaudited {
+                mem.owed.push(switchover_event(plan));
+                set_condition(
+                    &mut status.conditions,
+                    ConditionUpdate::new(
+                        continuum_types::AUDIT_OWED,
+                        true,
+                        &ContinuumReason::AuditOwed,
+                        format!(
+                            "the continuum-switchover event is not recorded yet ({why}); retried every tick"
+                        ),
+                    ),
+                    ctx.now(),
+                );
+            }
+        }
+        Err(_) if plan.reason == AUTO_FAILOVER => {
+            mem.auto_failures = mem.auto_failures.saturating_add(1);
+            let wait = AUTO_RETRY_BASE
+                .saturating_mul(2u32.saturating_pow(mem.auto_failures.min(16) - 1))
+                .min(AUTO_RETRY_MAX);
+            mem.retry_after = now.checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default()).ok();
+        }
+        Err(_) => {}
+    }
+}
+
 fn block(ctx: &Context, status: &mut ContinuumStatus, reason: &str) {
     set_condition(
         &mut status.conditions,
@@ -855,26 +1112,38 @@ fn block(ctx: &Context, status: &mut ContinuumStatus, reason: &str) {
     );
 }
 
+/// What a tick saw, for [`steady_status`].
+struct Seen<'a> {
+    acting: &'a str,
+    holder: Option<String>,
+    lag: Option<i64>,
+    /// The claim of an interrupted switchover.
+    interrupted: Option<&'a str>,
+    /// Audit events still owed.
+    owed: usize,
+}
+
+/// The status of a tick without a switchover. Every field is derived from what was
+/// observed, so an unchanged world gives an equal status (and no write).
 #[expect(
     clippy::too_many_lines,
     reason = "one status field or condition after the other, easier to check in one piece"
 )]
-/// The status of a tick without a switchover. Every field is derived from what was
-/// observed, so an unchanged world gives an equal status (and no write).
 fn steady_status(
     ctx: &Context,
     c: &Continuum,
     prev: &ContinuumStatus,
     view: &LeaseView,
     standby: Standby,
-    (acting, holder, lag): (&str, Option<String>, Option<i64>),
+    seen: &Seen<'_>,
     decision: &Decision,
 ) -> ContinuumStatus {
+    let (acting, lag) = (seen.acting, seen.lag);
     let now = ctx.now();
     let generation = c.metadata.generation;
     let mut s = prev.clone();
     s.primary_region = Some(acting.to_owned());
-    s.lease_holder = holder;
+    s.lease_holder.clone_from(&seen.holder);
     s.observed_generation = generation;
     s.switchover_step = None;
     if lag.is_some() {
@@ -884,12 +1153,12 @@ fn steady_status(
         LeaseView::Held => {
             (ContinuumPhase::Healthy, ContinuumReason::Reconciled, format!("{acting} holds the lease"))
         }
-        LeaseView::Observer(true) => (
+        LeaseView::Observer(true, _) => (
             ContinuumPhase::Healthy,
             ContinuumReason::Standby,
-            format!("{acting} is the primary and holds the lease"),
+            format!("{acting} is the primary; this region watches its lease"),
         ),
-        LeaseView::Observer(false) => (
+        LeaseView::Observer(false, _) => (
             ContinuumPhase::Degraded,
             ContinuumReason::LeaseLost,
             format!("the primary {acting} does not hold the lease"),
@@ -971,7 +1240,7 @@ fn steady_status(
             now.clone(),
         );
     }
-    if !matches!(decision, Decision::Blocked { .. })
+    if matches!(decision, Decision::Hold | Decision::Recommend { .. })
         && find_condition(&s.conditions, continuum_types::SWITCHOVER_BLOCKED)
             .is_some_and(|b| b.status == ConditionStatus::True)
     {
@@ -982,6 +1251,48 @@ fn steady_status(
                 false,
                 &ContinuumReason::NotNeeded,
                 "no switchover is blocked",
+            ),
+            now.clone(),
+        );
+    }
+    if let Some(what) = seen.interrupted {
+        (phase, reason, message) =
+            (ContinuumPhase::Degraded, ContinuumReason::SwitchoverInterrupted, interrupted_message(what));
+    }
+    if seen.interrupted.is_some()
+        || find_condition(&s.conditions, continuum_types::SWITCHOVER_INTERRUPTED).is_some()
+    {
+        set_condition(
+            &mut s.conditions,
+            ConditionUpdate::new(
+                continuum_types::SWITCHOVER_INTERRUPTED,
+                seen.interrupted.is_some(),
+                if seen.interrupted.is_some() {
+                    &ContinuumReason::SwitchoverInterrupted
+                } else {
+                    &ContinuumReason::NotNeeded
+                },
+                seen.interrupted
+                    .map_or_else(|| "no switchover is interrupted".to_owned(), interrupted_message),
+            ),
+            now.clone(),
+        );
+    }
+    if seen.owed > 0 || find_condition(&s.conditions, continuum_types::AUDIT_OWED).is_some() {
+        set_condition(
+            &mut s.conditions,
+            ConditionUpdate::new(
+                continuum_types::AUDIT_OWED,
+                seen.owed > 0,
+                if seen.owed > 0 { &ContinuumReason::AuditOwed } else { &ContinuumReason::AuditRecorded },
+                if seen.owed > 0 {
+                    format!(
+                        "{} audit event(s) of a completed switchover not recorded yet; retried every tick",
+                        seen.owed
+                    )
+                } else {
+                    "every audit event is recorded".to_owned()
+                },
             ),
             now.clone(),
         );

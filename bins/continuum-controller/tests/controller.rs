@@ -10,6 +10,7 @@ mod support;
 
 use std::time::Duration;
 
+use async_nats::jetstream::{self, stream};
 use continuum_controller::audit::{Audit, NoAudit};
 use continuum_controller::reconcile::{Outcome, reconcile_continuum};
 use continuum_controller::switchover::Step;
@@ -189,8 +190,11 @@ async fn a_requested_switchover_moves_everything_and_records_the_new_primary() {
 /// A failure at step N rolls back steps N…1: every object, the lease and DNS are as before.
 #[tokio::test]
 async fn a_failure_at_each_step_puts_everything_back() {
-    for step in [Step::Cordon, Step::Drain, Step::FlipDns, Step::SwapLease, Step::Promote, Step::Audit] {
-        let w = world(step != Step::Audit).await;
+    for step in
+        [Step::ValidateLease, Step::Cordon, Step::Drain, Step::FlipDns, Step::SwapLease, Step::Promote]
+    {
+        // No audit stream: step 1 finds out before anything changes.
+        let w = world(step != Step::ValidateLease).await;
         let ctx = context(&w, None).await;
         let mut mem = Memory::default();
         tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
@@ -203,8 +207,7 @@ async fn a_failure_at_each_step_puts_everything_back() {
             // The release and the acquire both fail; the rollback's re-acquire works.
             Step::SwapLease => w.api.fail_writes(&format!("coordination.k8s.io/leases/acme/{LEASE}"), 2),
             Step::Promote => w.api.fail_writes_to(HEL_DB),
-            // No stream: nats-server answers the publish with "no responders".
-            Step::Audit | Step::ValidateLease => {}
+            Step::ValidateLease | Step::Audit => {}
         }
         request_switchover(&w);
         let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
@@ -240,12 +243,15 @@ async fn a_failure_at_each_step_puts_everything_back() {
             "{failed_step}"
         );
         assert_eq!(condition(&w, "Ready").1, "SwitchoverFailed");
+        let annotations = w.api.object(KEY).unwrap()["metadata"]["annotations"].clone();
+        assert_eq!(annotations["dr.openova.io/primary"], FSN, "{step}");
+        assert!(annotations.get("dr.openova.io/switchover").is_none(), "{step}: the claim is removed");
         assert_eq!(
             w.api.object(KEY).unwrap()["spec"]["switchover"]["requested"],
             false,
             "the request is cleared"
         );
-        if step != Step::Audit {
+        if step != Step::ValidateLease {
             let types = audit_types(&w).await;
             assert_eq!(types.iter().filter(|t| *t == "continuum-error").count(), 1, "{step}: {types:?}");
             assert!(!types.iter().any(|t| t == "continuum-switchover"), "{step}");
@@ -357,9 +363,11 @@ async fn auto_failover_needs_the_flag_three_failed_intervals_and_the_witness() {
         w.api.write_lease("acme", LEASE, &json!({"holderIdentity": FSN, "leaseDurationSeconds": 30, "renewTime": "2026-12-07T09:00:00.000000Z"}));
         let ctx = context(&w, Some(HEL)).await;
         let mut mem = Memory::default();
-        for _ in 0..2 {
+        // The witness confirms once the record has stood still for a TTL plus the margin as
+        // this controller saw it: first seen at tick 0, confirmed at tick 4 (40 s).
+        for i in 0..4 {
             let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
-            assert!(t.switchover.is_none());
+            assert!(t.switchover.is_none(), "tick {i}");
             w.clock.advance(Duration::from_secs(10));
         }
         let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
@@ -405,33 +413,205 @@ async fn without_nats_the_steady_state_runs_and_a_switchover_changes_nothing() {
     assert_eq!(holder(&w.api).as_deref(), Some(FSN));
 }
 
-/// A primary's lease that expired only moments ago by the standby's clock still counts as held
-/// (a clock running ahead must not fail a healthy primary over); past the margin it does not.
+/// A primary whose clock runs an hour behind writes `renewTime`s that look long expired; it is
+/// alive as long as it keeps renewing, and the witness confirms nothing. Once the renewals stop,
+/// it confirms after the record stood still for a TTL plus the margin.
 #[tokio::test]
-async fn the_witness_allows_for_clock_skew() {
+async fn the_witness_is_not_fooled_by_clock_skew() {
     let w = world(true).await;
     w.api.patch_object(KEY, &json!({"spec": {"autoFailover": true}}));
     w.api.put_object(&cluster("web-db-fsn", "primary", false, false));
-    // Expired at 09:59:57; the standby's clock says 10:00:00.
-    w.api.write_lease(
-        "acme",
-        LEASE,
-        &json!({"holderIdentity": FSN, "leaseDurationSeconds": 30, "renewTime": "2026-12-07T09:59:27.000000Z"}),
-    );
     let ctx = context(&w, Some(HEL)).await;
     let mut mem = Memory::default();
-    for i in 0..4 {
+    for i in 0..8u32 {
+        let renewed = format!("2026-12-07T09:00:{:02}.000000Z", i * 5);
+        w.api.write_lease(
+            "acme",
+            LEASE,
+            &json!({"holderIdentity": FSN, "leaseDurationSeconds": 30, "renewTime": renewed}),
+        );
         let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
-        assert!(t.switchover.is_none());
+        assert!(t.switchover.is_none(), "tick {i}: the primary is renewing");
         // Written first, then when the recommendation is raised (third tick), then not again.
         assert_eq!(t.status_written, i == 0 || i == 2, "tick {i}");
+        w.clock.advance(Duration::from_secs(10));
     }
     let (_, _, message) = condition(&w, "FailoverRecommended");
     assert_eq!(
         message,
         "the primary failed 3 or more consecutive health intervals, but the witness does not confirm the lease is lost"
     );
-    w.clock.advance(Duration::from_secs(3));
+    // The renewals stop: unchanged 10, 20, 30 s after the last one; confirmed at 40 s.
+    for i in 0..3 {
+        let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+        assert!(t.switchover.is_none(), "{i}");
+        w.clock.advance(Duration::from_secs(10));
+    }
     let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
     assert_eq!(t.switchover.unwrap().unwrap().plan.reason, "auto-failover");
+}
+
+/// Two controllers (two replicas during a leader handover) tick the same requested
+/// switchover at once: the claim is a compare-and-swap on the Continuum, so exactly one runs it
+/// and the database is not flipped back by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_controllers_run_a_requested_switchover_once() {
+    let w = world(true).await;
+    let a = context(&w, None).await;
+    let b = context(&w, None).await;
+    let (mut ma, mut mb) = (Memory::default(), Memory::default());
+    tick(&a, "acme", "web-dr", &mut ma).await.unwrap();
+    tick(&b, "acme", "web-dr", &mut mb).await.unwrap();
+    request_switchover(&w);
+    let (ta, tb) = tokio::join!(tick(&a, "acme", "web-dr", &mut ma), tick(&b, "acme", "web-dr", &mut mb));
+    let ran: Vec<bool> =
+        [ta.unwrap(), tb.unwrap()].iter().map(|t| matches!(t.switchover, Some(Ok(_)))).collect();
+    assert_eq!(ran.iter().filter(|r| **r).count(), 1, "{ran:?}");
+    assert_eq!(w.api.object(HEL_DB).unwrap()["spec"]["replica"]["enabled"], false);
+    assert_eq!(w.api.object(FSN_DB).unwrap()["spec"]["replica"]["enabled"], true);
+    assert_eq!(audit_types(&w).await.iter().filter(|t| *t == "continuum-switchover").count(), 1);
+}
+
+/// A switchover whose controller stopped mid-way leaves its claim on the object: the next
+/// tick reports it and refuses any switchover until a person removes the claim.
+#[tokio::test]
+async fn an_interrupted_switchover_blocks_until_a_person_resolves_it() {
+    let w = world(true).await;
+    w.api.patch_object(
+        KEY,
+        &json!({"metadata": {"annotations": {"dr.openova.io/switchover": format!("{FSN}→{HEL}")}}}),
+    );
+    let ctx = context(&w, None).await;
+    let mut mem = Memory::default();
+    tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    assert_eq!(status(&w)["phase"], "Degraded");
+    let (on, reason, message) = condition(&w, "SwitchoverInterrupted");
+    assert_eq!((on.as_str(), reason.as_str()), ("True", "SwitchoverInterrupted"));
+    assert!(message.starts_with(&format!("a switchover {FSN}→{HEL} was interrupted")), "{message}");
+    request_switchover(&w);
+    let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    assert!(t.switchover.is_none());
+    assert_eq!(condition(&w, "SwitchoverBlocked").0, "True");
+    assert_eq!(w.api.object(KEY).unwrap()["spec"]["switchover"]["requested"], false);
+    assert!(w.pdm.commits().is_empty());
+    // Resolved: the person records the primary and removes the claim.
+    w.api.patch_object(KEY, &json!({"metadata": {"annotations": {"dr.openova.io/switchover": null, "dr.openova.io/primary": FSN}}}));
+    tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    assert_eq!(status(&w)["phase"], "Healthy");
+    assert_eq!(condition(&w, "SwitchoverInterrupted").0, "False");
+}
+
+/// Step 7 failing (the audit stream refuses the event) does not undo the promotion: the
+/// switchover stands, the event is owed, and it is recorded once the stream takes it.
+#[tokio::test]
+async fn a_failed_audit_keeps_the_promotion_and_is_recorded_later() {
+    let w = world(false).await;
+    let js = jetstream::new(async_nats::connect(w.nats.url()).await.unwrap());
+    let mut config = stream::Config {
+        name: "CATALYST_AUDIT".into(),
+        subjects: vec![continuum_controller::audit::AUDIT_SUBJECT.into()],
+        max_messages: 1,
+        discard: stream::DiscardPolicy::New,
+        ..Default::default()
+    };
+    js.create_stream(config.clone()).await.unwrap();
+    js.publish(continuum_controller::audit::AUDIT_SUBJECT, "{\"type\":\"filler\"}".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let ctx = context(&w, None).await;
+    let mut mem = Memory::default();
+    tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    request_switchover(&w);
+    let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    let done = t.switchover.unwrap().unwrap();
+    assert!(done.unaudited.is_some());
+    assert_eq!(status(&w)["phase"], "FailedOver");
+    assert_eq!(w.api.object(HEL_DB).unwrap()["spec"]["replica"]["enabled"], false, "not rolled back");
+    assert_eq!(holder(&w.api).as_deref(), Some(HEL));
+    assert_eq!(condition(&w, "AuditOwed").0, "True");
+    // The stream takes events again: the owed one is recorded, once.
+    config.max_messages = -1;
+    js.update_stream(config).await.unwrap();
+    tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    assert_eq!(condition(&w, "AuditOwed").1, "AuditRecorded");
+    tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    assert_eq!(audit_types(&w).await.iter().filter(|t| *t == "continuum-switchover").count(), 1);
+}
+
+/// A Continuum acts on its own namespace only: another namespace's database or route is
+/// refused, and nothing is written there.
+#[tokio::test]
+async fn a_continuum_cannot_switch_another_namespaces_database() {
+    let w = world(true).await;
+    w.api.patch_object(KEY, &json!({"spec": {"cnpgPair": {"name": "web-db", "namespace": "bank"}}}));
+    let ctx = context(&w, None).await;
+    let mut mem = Memory::default();
+    tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    request_switchover(&w);
+    let before = w.api.requests().len();
+    let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+    assert!(t.switchover.is_none());
+    let (on, _, message) = condition(&w, "SwitchoverBlocked");
+    assert_eq!(on, "True");
+    assert_eq!(message, "spec.cnpgPair.namespace: bank is not the Continuum's namespace acme");
+    assert!(writes_since(&w.api, before).iter().all(|w| !w.contains("/namespaces/bank/")));
+}
+
+/// A witness kind this controller does not have is refused, not silently replaced.
+#[tokio::test]
+async fn an_unsupported_witness_kind_is_refused() {
+    let w = world(true).await;
+    w.api.patch_object(
+        KEY,
+        &json!({"spec": {"leaseClient": {"kind": "cloudflare-kv", "config": {"kvNamespaceId": "k", "accountId": "a", "tokenSecretRef": {"name": "cf", "key": "token"}}}}}),
+    );
+    let ctx = context(&w, None).await;
+    let out = reconcile_continuum("acme", "web-dr", &ctx).await.unwrap();
+    assert_eq!(out, Outcome::Invalid { status_written: true });
+    let (_, reason, message) = condition(&w, "Ready");
+    assert_eq!(reason, "Invalid");
+    assert_eq!(
+        message,
+        "spec.leaseClient.kind: cloudflare-kv is not a witness this controller has; use k8s-lease"
+    );
+    assert!(w.api.lease("acme", LEASE).is_none());
+}
+
+/// A failed automatic switchover is not retried on every tick: the next attempt waits.
+#[tokio::test]
+async fn a_failed_automatic_switchover_backs_off() {
+    let w = world(true).await;
+    w.api.patch_object(KEY, &json!({"spec": {"autoFailover": true}}));
+    w.api.put_object(&cluster("web-db-fsn", "primary", false, false));
+    w.api.fail_writes_to(HEL_DB);
+    w.api.write_lease(
+        "acme",
+        LEASE,
+        &json!({"holderIdentity": FSN, "leaseDurationSeconds": 30, "renewTime": "2026-12-07T09:00:00.000000Z"}),
+    );
+    let ctx = context(&w, Some(HEL)).await;
+    let mut mem = Memory::default();
+    let mut attempts = Vec::new();
+    let mut waiting = Vec::new();
+    for i in 0..12 {
+        let t = tick(&ctx, "acme", "web-dr", &mut mem).await.unwrap();
+        if let Some(outcome) = t.switchover {
+            assert_eq!(outcome.unwrap_err().failed, Step::Promote);
+            attempts.push(i * 10);
+        }
+        let st = status(&w);
+        let recommended =
+            st["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "FailoverRecommended").cloned();
+        let message = recommended.map(|c| c["message"].as_str().unwrap().to_owned()).unwrap_or_default();
+        if message.starts_with("the last automatic switchover failed; the next attempt is not before") {
+            waiting.push(i * 10);
+        }
+        w.clock.advance(Duration::from_secs(10));
+    }
+    // Confirmed at 40 s and failed (the rollback frees the lease, it does not renew it for the
+    // dead primary); confirmed again at 90 s but held back until 100 s; the next wait is 2 min.
+    assert_eq!(attempts, [40, 100]);
+    assert_eq!(waiting, [90]);
 }

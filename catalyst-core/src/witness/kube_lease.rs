@@ -31,6 +31,8 @@ pub struct KubeLeaseWitness<C: Clock = SystemClock> {
     api: Api<Lease>,
     namespace: String,
     name: String,
+    /// `<namespace>/<name>` of the Continuum.
+    slot: String,
     clock: C,
 }
 
@@ -66,6 +68,7 @@ impl<C: Clock> KubeLeaseWitness<C> {
             api: Api::namespaced(client, namespace),
             namespace: namespace.to_owned(),
             name: lease_name(namespace, continuum)?,
+            slot: format!("{namespace}/{continuum}"),
             clock,
         })
     }
@@ -85,8 +88,21 @@ impl<C: Clock> KubeLeaseWitness<C> {
         &self.name
     }
 
+    /// The Lease, refused when it carries another Continuum's slot annotation: `cw-a-b-c` is
+    /// the name of both `a-b/c` and `a/b-c`, and neither may take or release the other's lease.
     async fn get(&self) -> Result<Option<Lease>, WitnessError> {
-        self.api.get_opt(&self.name).await.map_err(|e| unavailable(&e))
+        let lease = self.api.get_opt(&self.name).await.map_err(|e| unavailable(&e))?;
+        let slot = lease
+            .as_ref()
+            .and_then(|l| l.metadata.annotations.as_ref())
+            .and_then(|a| a.get(catalyst_naming::keys::WITNESS_SLOT));
+        match slot {
+            Some(other) if *other != self.slot => Err(WitnessError::InvalidLeaseName(format!(
+                "the Lease {} belongs to Continuum {other}, not {}",
+                self.name, self.slot
+            ))),
+            _ => Ok(lease),
+        }
     }
 
     /// The Lease for `state`, keeping what `current` carries besides (labels, annotations,
@@ -97,6 +113,10 @@ impl<C: Clock> KubeLeaseWitness<C> {
         metadata.name = Some(self.name.clone());
         metadata.namespace = Some(self.namespace.clone());
         metadata.managed_fields = None;
+        metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(catalyst_naming::keys::WITNESS_SLOT.to_owned(), self.slot.clone());
         Lease {
             metadata,
             spec: Some(LeaseSpec {
