@@ -63,6 +63,22 @@ pub mod keys {
     pub const CONTINUUM_PRIMARY: &str = "dr.openova.io/primary";
     /// Witness Lease annotation: the Continuum (`<namespace>/<name>`) the Lease belongs to.
     pub const WITNESS_SLOT: &str = "dr.openova.io/slot";
+    /// What a Continuum or other object is scoped to (`application`).
+    pub const SCOPE: &str = "openova.io/scope";
+    /// application-controller output: the Application.
+    pub const CATALYST_APPLICATION: &str = "catalyst.openova.io/application";
+    /// application-controller output: the Application (on its Continuum).
+    pub const CATALYST_APP: &str = "catalyst.openova.io/app";
+    /// application-controller output: the Organization.
+    pub const CATALYST_ORGANIZATION: &str = "catalyst.openova.io/organization";
+    /// application-controller output: the env type.
+    pub const CATALYST_ENV_TYPE: &str = "catalyst.openova.io/env-type";
+    /// application-controller output: the region (host cluster).
+    pub const CATALYST_REGION: &str = "catalyst.openova.io/region";
+    /// application-controller output: the Application's namespace.
+    pub const CATALYST_APP_NAMESPACE: &str = "catalyst.openova.io/app-namespace";
+    /// application-controller output: the Application's UID.
+    pub const CATALYST_APP_UID: &str = "catalyst.openova.io/app-uid";
 
     /// Cluster-scope keys, in order.
     pub const CLUSTER_SCOPE: [&str; 6] =

@@ -51,6 +51,15 @@ pub fn env_repo_name(org: &str, suffix: &str) -> String {
     format!("{org}{suffix}")
 }
 
+/// The application-controller's directory of one region's files,
+/// `clusters/{host-cluster}/applications/{application}` (SPEC CTRL-3). Both parts are checked
+/// as DNS labels, so the path cannot leave `clusters/`.
+pub fn application_dir(host_cluster: &str, application: &str) -> Result<String, NamingError> {
+    check_dns_label("host-cluster name", host_cluster)?;
+    check_dns_label("Application name", application)?;
+    Ok(format!("clusters/{host_cluster}/applications/{application}"))
+}
+
 /// NAME-22: the environment-controller's manifest path
 /// `clusters/{host-cluster}/environments/{environment}/gitrepository.yaml`. Both parts are
 /// checked as DNS labels, so the path cannot leave `clusters/`.

@@ -26,6 +26,8 @@ pub struct ApiRequest {
     pub body: Option<Value>,
     /// The Accept header.
     pub accept: String,
+    /// The Content-Type header (`application/apply-patch+yaml` for server-side apply).
+    pub content_type: String,
 }
 
 #[derive(Default)]
@@ -120,8 +122,15 @@ impl FakeApi {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_owned();
+                let content_type = parts
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
                 let req = ApiRequest {
                     accept,
+                    content_type,
                     method: parts.method.to_string(),
                     path: parts.uri.path().to_owned(),
                     query: parts.uri.query().unwrap_or_default().to_owned(),
@@ -222,6 +231,9 @@ impl FakeApi {
                 }
                 _ => status(405, "MethodNotAllowed", "not served by the fake API"),
             };
+        }
+        if let Some(answer) = cluster_object(&s, req) {
+            return answer;
         }
         if let Some(answer) = list_all(&s, req) {
             return answer;
@@ -350,12 +362,37 @@ pub fn hetzner(region: &str) -> String {
 }
 
 /// The namespaced kinds served generically: (group, version, plural, kind).
-pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 4] = [
+pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 7] = [
     ("postgresql.cnpg.io", "v1", "clusters", "Cluster"),
     ("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"),
     ("dr.openova.io", "v1", "continuums", "Continuum"),
     ("apps.openova.io", "v1", "applications", "Application"),
+    ("helm.toolkit.fluxcd.io", "v2", "helmreleases", "HelmRelease"),
+    ("source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository"),
+    ("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization"),
 ];
+
+/// The cluster-scoped kinds served generically (besides Environments): (group, version,
+/// plural, kind).
+pub const CLUSTER_OBJECTS: [(&str, &str, &str, &str); 3] = [
+    ("orgs.openova.io", "v1", "organizations", "Organization"),
+    ("catalyst.openova.io", "v1", "blueprints", "Blueprint"),
+    ("catalyst.openova.io", "v1alpha1", "blueprints", "Blueprint"),
+];
+
+/// GET of a cluster-scoped generic object (`/apis/<g>/<v>/<plural>/<name>`).
+fn cluster_object(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
+    let rest = req.path.strip_prefix("/apis/")?;
+    let [group, version, plural, name] = rest.split('/').collect::<Vec<_>>()[..] else { return None };
+    CLUSTER_OBJECTS.iter().find(|(g, v, p, _)| *g == group && *v == version && *p == plural)?;
+    if req.method != "GET" {
+        return Some(status(405, "MethodNotAllowed", "not served by the fake API"));
+    }
+    Some(match s.objects.get(&format!("{group}/{version}/{plural}/{name}")) {
+        Some(v) => (200, v.clone()),
+        None => status(404, "NotFound", &format!("{plural}.{group} \"{name}\" not found")),
+    })
+}
 
 /// RFC 7386 JSON merge patch.
 fn merge_patch(target: &mut Value, patch: &Value) {
@@ -414,6 +451,11 @@ fn list_all(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
 fn object_key(obj: &Value) -> Option<String> {
     let api_version = obj["apiVersion"].as_str()?;
     let (group, version) = api_version.split_once('/')?;
+    if let Some((g, v, plural, _)) =
+        CLUSTER_OBJECTS.iter().find(|(g, v, _, k)| *g == group && *v == version && obj["kind"] == *k)
+    {
+        return Some(format!("{g}/{v}/{plural}/{}", obj["metadata"]["name"].as_str()?));
+    }
     let (g, _, plural, _) =
         NAMESPACED_OBJECTS.iter().find(|(g, v, _, k)| *g == group && *v == version && obj["kind"] == *k)?;
     Some(format!(
@@ -509,10 +551,18 @@ fn patch(s: &mut State, req: &ApiRequest, key: &str, sub: &str, what: &str) -> (
     }
     s.rv += 1;
     let rv = s.rv.to_string();
+    let patch = req.body.clone().unwrap_or_default();
+    if !s.objects.contains_key(key) && sub.is_empty() && req.content_type.contains("apply-patch") {
+        // Server-side apply creates what does not exist yet.
+        let mut created = patch;
+        created["metadata"]["resourceVersion"] = Value::String(rv);
+        created["metadata"]["generation"] = json!(1);
+        s.objects.insert(key.to_owned(), created.clone());
+        return (201, created);
+    }
     let Some(obj) = s.objects.get_mut(key) else {
         return status(404, "NotFound", &format!("{what} not found"));
     };
-    let patch = req.body.clone().unwrap_or_default();
     if sub == "status" {
         // Server-side apply of the status by its one field manager: the applied status
         // is the status.

@@ -42,3 +42,16 @@ pub fn fixture(rel: &str) -> PathBuf {
     assert!(p.exists(), "fixture {} is missing", p.display());
     p
 }
+
+/// The `openAPIV3Schema` of version `version` of the upstream CRD in
+/// `fixtures/upstream-crds/<file>` (Flux, Gateway API, CNPG …), to validate what the SDK
+/// renders against the real schema.
+pub fn upstream_crd_schema(file: &str, version: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture(&format!("upstream-crds/{file}"))).unwrap_or_default();
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap_or_default();
+    let crd = docs.into_iter().find(|d| d["kind"] == "CustomResourceDefinition");
+    let crd = crd.unwrap_or_else(|| panic!("{file} holds no CustomResourceDefinition"));
+    let found =
+        crd["spec"]["versions"].as_array().and_then(|v| v.iter().find(|v| v["name"] == version)).cloned();
+    found.unwrap_or_else(|| panic!("{file} has no version {version}"))["schema"]["openAPIV3Schema"].clone()
+}

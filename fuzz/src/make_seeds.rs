@@ -155,5 +155,18 @@ fn main() {
     t.extend_from_slice(&[0; 1024]);
     put("oci_formats", "traversal", &tgz(&t));
     put("oci_formats", "manifest-600mb-claim", br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":629145600},"layers":[]}"#);
+    // Applications with their parents: each posture, a vCluster, a configSchema, hostile text.
+    let parents = "---\napiVersion: catalyst.openova.io/v1\nkind: Environment\nmetadata: {name: acme-prod}\nspec: {organizationRef: acme, envType: prod}\n---\napiVersion: orgs.openova.io/v1\nkind: Organization\nmetadata: {name: acme}\n---\napiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-wordpress}\nspec:\n  manifests: {chart: ./chart, values: {image: 'wordpress:6.4'}}\n  placementSchema: {vcluster: mgmt}\n  configSchema: {type: object, properties: {replicas: {type: integer}}}\n";
+    for (name, placement, regions, params) in [
+        ("single", "single-region", "[fsn]", "{replicas: 2}"),
+        ("active-active", "active-active", "[nbg, fsn]", "{}"),
+        ("hot-standby", "active-hotstandby", "[fsn, nbg]", "{replicas: 3, note: \"a\\nb: c\"}"),
+        ("hostile", "active_passive", "[fsn, nbg]", "{'k: v': '|', list: [[], {}, \"\\n\"], 'x': '- y'}"),
+    ] {
+        let app = format!(
+            "apiVersion: apps.openova.io/v1\nkind: Application\nmetadata: {{name: site, namespace: acme, uid: u, generation: 2}}\nspec:\n  environmentRef: acme-prod\n  blueprintRef: {{name: bp-wordpress, version: 1.2.3}}\n  placement: {placement}\n  regions: {regions}\n  parameters: {params}\n{parents}"
+        );
+        put("application_render", name, app.as_bytes());
+    }
     println!("seeds written under {}/corpus", env!("CARGO_MANIFEST_DIR"));
 }

@@ -108,6 +108,35 @@ pub(crate) enum Command {
     /// DNS-19, CONT-5).
     #[command(subcommand)]
     Continuum(ContinuumCommand),
+    /// What the application-controller writes for Applications, offline (SPEC CTRL-3).
+    #[command(subcommand)]
+    Application(ApplicationCommand),
+}
+
+/// `catalyst application …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ApplicationCommand {
+    /// Print the files and objects the application-controller would write for Applications.
+    ///
+    /// FILEs hold the Applications (apps.openova.io/v1) with the Environment, Organization and
+    /// Blueprint documents they name. Each Application is checked as the controller checks it
+    /// (parents, exact version, placement against the Blueprint's modes, vCluster, parameters
+    /// against configSchema, the per-region plan) and rendered: per region of its placement,
+    /// clusters/<region>/applications/<app>/kustomization.yaml and helmrelease.yaml for the
+    /// repository <org>/<app> on the env type's branch (`==> path <==` then the bytes); with
+    /// -o json|yaml also the host Flux GitRepository, one Kustomization per region and the
+    /// Continuum of a hot-standby Application. Configuration comes from the controller's
+    /// variables: GITEA_PUBLIC_URL, GITEA_IN_CLUSTER_URL, FLUX_GITEA_SECRET_REF,
+    /// CATALOG_SOURCE_REF (openova-catalog), SOURCE_NAMESPACE (flux-system),
+    /// HELMRELEASE_INTERVAL (600), HOST_FLUX_NAMESPACE (flux-system),
+    /// HOST_FLUX_INTERVAL_SECONDS (60), SOVEREIGN_BCP_TOPOLOGY and
+    /// VCLUSTER_PLACEMENT_{DMZ,MGMT,RTZ}_{NS,SECRET}. Exit 1 naming the Application, the
+    /// controller's reason and its message when one cannot be planned; 2 when a file is missing.
+    Render {
+        /// YAML files with the Applications and their parent documents.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 /// `catalyst continuum …`.

@@ -14,7 +14,7 @@ use catalyst_core::validate::{
 use serde::Serialize;
 
 use crate::Failure;
-use crate::cli::{EnvironmentCommand, Output};
+use crate::cli::{ApplicationCommand, EnvironmentCommand, Output};
 use crate::output;
 
 /// `catalyst crds [--out DIR]`.
@@ -294,5 +294,82 @@ pub(crate) fn environment(cmd: EnvironmentCommand, format: Output) -> Result<(),
         Ok(())
     } else {
         output::print(&serde_json::json!({ "files": files }), format).map_err(Failure::invalid)
+    }
+}
+
+/// `catalyst application render`: the controller's files and objects for every Application of
+/// the files, with the parents found among their documents.
+pub(crate) fn application(cmd: ApplicationCommand, format: Output) -> Result<(), Failure> {
+    let ApplicationCommand::Render { files: paths } = cmd;
+    let (config, warnings) = catalyst_core::apps::AppsConfig::from_vars(|k| std::env::var(k).ok());
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut docs: Vec<(String, serde_json::Value)> = Vec::new();
+    for path in &paths {
+        if !path.exists() {
+            return Err(Failure::usage(anyhow!("{}: no such file", path.display())));
+        }
+        let name = path.display().to_string();
+        let text = read_capped(path).map_err(Failure::invalid)?;
+        let parsed: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+            .map_err(|e| Failure::invalid(anyhow!("{name}: not valid YAML: {e}")))?;
+        docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|d| (name.clone(), d)));
+    }
+    let find = |kind: &str, name: &str| {
+        docs.iter().map(|(_, d)| d).find(|d| {
+            d["kind"] == kind && d.pointer("/metadata/name").and_then(serde_json::Value::as_str) == Some(name)
+        })
+    };
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    let mut objects = Vec::new();
+    let mut applications = 0;
+    for (file, app) in docs.iter().filter(|(_, d)| d["kind"] == "Application") {
+        applications += 1;
+        let text = |p: &str| app.pointer(p).and_then(serde_json::Value::as_str).unwrap_or_default();
+        let env = find("Environment", text("/spec/environmentRef"));
+        let org = env.and_then(|e| {
+            find(
+                "Organization",
+                e.pointer("/spec/organizationRef").and_then(serde_json::Value::as_str).unwrap_or_default(),
+            )
+        });
+        let bp = find("Blueprint", text("/spec/blueprintRef/name"));
+        match catalyst_core::apps::plan_application(app, env, org, bp, &config) {
+            Ok(plan) => {
+                files.extend(plan.files);
+                objects.extend(plan.objects);
+            }
+            Err(p) => problems.push(format!(
+                "{file}: Application {}/{}: {:?}/{}: {}",
+                text("/metadata/namespace"),
+                text("/metadata/name"),
+                p.phase,
+                p.reason,
+                p.message
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        return Err(Failure::reported());
+    }
+    if applications == 0 {
+        return Err(Failure::invalid(anyhow!("{}: no Application document", join(&paths))));
+    }
+    if format == Output::Text {
+        let mut out = String::new();
+        for f in &files {
+            let _ = writeln!(out, "==> {} <==", f.path);
+            out.push_str(&f.content);
+        }
+        output::raw(&out);
+        Ok(())
+    } else {
+        output::print(&serde_json::json!({ "files": files, "objects": objects }), format)
+            .map_err(Failure::invalid)
     }
 }

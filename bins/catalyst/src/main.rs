@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
         cli::Command::Environment(cmd) => core::environment(cmd, cli.output),
         cli::Command::Continuum(cmd) => continuum::run(cmd, cli.output),
+        cli::Command::Application(cmd) => core::application(cmd, cli.output),
         cli::Command::Plan { file, graph, schema } => {
             plan::run(file.as_deref(), graph.as_deref(), schema, cli.output)
         }

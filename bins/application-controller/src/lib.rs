@@ -1,0 +1,133 @@
+//! The application-controller (SPEC CTRL-3) as a library, so every behaviour is testable
+//! without a cluster; `main.rs` only parses flags and calls [`run`].
+//!
+//! It watches namespaced `Application` resources (apps.openova.io/v1) and, for each, writes
+//! what [`catalyst_core::apps::plan_application`] plans: two files per region of its placement
+//! in the Gitea repository `<org>/<app>` (one commit per region, none when nothing changed),
+//! the host Flux `GitRepository` and `Kustomization`s that apply them, and the Continuum of a
+//! hot-standby Application; then it reports the downstream HelmRelease's readiness.
+//!
+//! - [`config`]: flags and environment variables with their defaults;
+//! - [`mod@reconcile`]: one reconcile, and the deletion behind the finalizer.
+
+pub mod config;
+pub mod reconcile;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use catalyst_core::crd::Application;
+use catalyst_runtime::leader::{Elector, LeaseTimings};
+use futures::StreamExt as _;
+use kube::api::Api;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::{WatchStreamExt as _, reflector, watcher};
+use tracing::{error, info, warn};
+
+use crate::config::{Config, LEASE_NAME};
+use crate::reconcile::{Context, Error, reconcile_application};
+
+/// What the controller watches: Applications' metadata (each reconcile reads the object fresh).
+pub type Watched = PartialObjectMeta<Application>;
+
+/// The reconcile function for kube-runtime.
+pub async fn reconcile(obj: Arc<Watched>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let namespace = obj.metadata.namespace.clone().unwrap_or_default();
+    let out = reconcile_application(&namespace, &name, &ctx).await?;
+    Ok(out.requeue.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// After a failed reconcile: retry with backoff and jitter.
+#[expect(clippy::needless_pass_by_value, reason = "kube-runtime's error_policy signature")]
+pub fn error_policy(obj: Arc<Watched>, error: &Error, _ctx: Arc<Context>) -> Action {
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let wait = catalyst_runtime::backoff(1, catalyst_runtime::jitter());
+    warn!(application = %name, error = %catalyst_naming::diagnostic::Chain(error), retry_in = ?wait, "reconcile failed; retrying");
+    Action::requeue(wait)
+}
+
+/// Runs the controller until SIGTERM/SIGINT or the loss of leadership.
+///
+/// # Errors
+/// Configuration, connection, and the loss of leadership.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (apps, warnings) = config.apps()?;
+    for w in warnings {
+        warn!("{w}");
+    }
+    let gitea =
+        catalyst_gitea::Client::new(&config.gitea_api_url, config.token()?).context("--gitea-api-url")?;
+    let kube = kube::Client::try_default().await.context("connecting to the Kubernetes API")?;
+    let author = catalyst_gitea::Identity {
+        name: config.commit_author_name.clone(),
+        email: config.commit_author_email.clone(),
+    };
+    let mut ctx = Context::new(kube.clone(), gitea, apps, author);
+    ctx.requeue = std::time::Duration::from_secs(config.requeue_after_seconds.max(1));
+    let ctx = Arc::new(ctx);
+    let ready = Arc::new(AtomicBool::new(false));
+    catalyst_runtime::serve(config.metrics_addr, config.health_addr, String::new, ready.clone()).await?;
+    let shutdown = catalyst_runtime::shutdown_signal();
+    let elector = config.leader_elect.then(|| {
+        let identity = config
+            .identity
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| format!("application-controller-{}", std::process::id()));
+        Elector::new(
+            kube.clone(),
+            &config.leader_elect_namespace,
+            LEASE_NAME,
+            &identity,
+            LeaseTimings::default(),
+        )
+    });
+    ready.store(true, Ordering::SeqCst);
+    if let Some(elector) = &elector {
+        tokio::select! {
+            () = elector.acquire() => {}
+            () = shutdown.clone() => return Ok(()),
+        }
+    }
+    let api: Api<Watched> = Api::all(kube);
+    let (reader, writer) = reflector::store::<Watched>();
+    let stream = catalyst_runtime::triggers(
+        watcher(api, watcher::Config::default().any_semantic()).default_backoff().reflect(writer),
+    );
+    let (holding, holder_ended) = catalyst_runtime::spawn_holder(elector.clone());
+    let lost = futures::FutureExt::shared(holder_ended);
+    let stop = {
+        let lost = lost.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = lost => {}
+            }
+        }
+    };
+    info!("application-controller started");
+    Controller::for_stream(stream, reader)
+        .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
+        .graceful_shutdown_on(stop)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|_| async {})
+        .await;
+    if futures::FutureExt::now_or_never(lost).is_some() {
+        error!("leadership lost; exiting so a fresh process can campaign again");
+        anyhow::bail!("leadership lost");
+    }
+    if let Some(h) = holding {
+        h.abort();
+    }
+    if let Some(elector) = elector
+        && let Err(e) = elector.release().await
+    {
+        warn!(error = %e, "releasing the Lease failed; it expires on its own");
+    }
+    info!("application-controller stopped");
+    Ok(())
+}

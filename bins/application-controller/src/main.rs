@@ -1,0 +1,33 @@
+//! `application-controller`: flags, logging, then [`application_controller::run`].
+
+use std::process::ExitCode;
+
+use application_controller::config::Config;
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // One rustls crypto provider for every HTTPS client of the process (DESIGN.md).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let config = Config::parse();
+    // Configuration mistakes are reported plainly, before any log line or connection.
+    if let Err(e) = config.apps().and_then(|_| config.token()) {
+        eprintln!("error: {}", catalyst_naming::diagnostic::Chain(&e));
+        return ExitCode::from(2);
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.init();
+    }
+    match application_controller::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! SPEC CTRL-3 reconciles against the in-memory Kubernetes API (it serves Applications,
+//! Environments, Organizations, Blueprints, HelmReleases and the host Flux objects, and logs
+//! every request) and catalyst-gitea's test server (commits in real git, checked against
+//! Gitea's API): the platform's test vectors, steady state without writes, drift, deletion.
+
+#![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
+
+use std::sync::Arc;
+
+use application_controller::reconcile::{Context, FINALIZER, reconcile_application};
+use catalyst_core::apps::AppsConfig;
+use catalyst_core::crd::ApplicationPhase;
+use catalyst_testkit::gitea::Gitea;
+use catalyst_testkit::kube::FakeApi;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde_json::{Value, json};
+
+const KEY: &str = "apps.openova.io/applications/acme/site";
+const HR_PATH: &str = "clusters/hetzner-fsn-rtz-prod/applications/site/helmrelease.yaml";
+
+fn config() -> AppsConfig {
+    AppsConfig {
+        gitea_public_url: "https://gitea.test.openova.io".into(),
+        gitea_in_cluster_url: "http://gitea.test.svc.cluster.local:3000".into(),
+        flux_secret_ref: "openova-org-tenants-git-auth".into(),
+        ..AppsConfig::default()
+    }
+}
+
+fn application(name: &str, placement: &str, regions: &[&str], parameters: Value) -> Value {
+    json!({
+        "apiVersion": "apps.openova.io/v1", "kind": "Application",
+        "metadata": {"name": name, "namespace": "acme", "uid": format!("uid-{name}"), "generation": 1},
+        "spec": {"environmentRef": "acme-prod", "blueprintRef": {"name": "bp-wordpress", "version": "1.2.3"},
+                 "placement": placement, "regions": regions, "parameters": parameters},
+    })
+}
+
+struct World {
+    api: FakeApi,
+    gitea: Gitea,
+    ctx: Context,
+}
+
+async fn world(parents: bool) -> World {
+    let api = FakeApi::default();
+    let gitea = Gitea::with_orgs(&["acme"]).await;
+    if parents {
+        api.insert("apiVersion: catalyst.openova.io/v1\nkind: Environment\nmetadata: {name: acme-prod}\nspec: {organizationRef: acme, envType: prod}\n");
+        api.put_object(&json!({"apiVersion": "orgs.openova.io/v1", "kind": "Organization", "metadata": {"name": "acme"}}));
+        api.put_object(&json!({
+            "apiVersion": "catalyst.openova.io/v1", "kind": "Blueprint", "metadata": {"name": "bp-wordpress"},
+            "spec": {"manifests": {"chart": "./chart"},
+                     "placementSchema": {"modes": ["single-region", "active-active", "active-hotstandby"]},
+                     "configSchema": {"type": "object", "properties": {"replicas": {"type": "integer"}}}},
+            "status": {"ociDigest": "sha256:abcdef0123456789"},
+        }));
+    }
+    let mut ctx = Context::new(
+        api.client(),
+        gitea.client.clone(),
+        config(),
+        catalyst_gitea::Identity { name: "test-bot".into(), email: "test-bot@openova.io".into() },
+    );
+    ctx.clock = Arc::new(|| Time("2026-12-07T10:00:00Z".parse().unwrap()));
+    World { api, gitea, ctx }
+}
+
+fn status(w: &World, key: &str) -> Value {
+    w.api.object(key).unwrap()["status"].clone()
+}
+
+fn ready(w: &World, key: &str) -> (String, String, String) {
+    let st = status(w, key);
+    let c = st["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Ready").unwrap().clone();
+    (
+        c["status"].as_str().unwrap().into(),
+        c["reason"].as_str().unwrap().into(),
+        c["message"].as_str().unwrap().into(),
+    )
+}
+
+fn kube_writes(w: &World) -> Vec<String> {
+    w.api.writes().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect()
+}
+
+#[tokio::test]
+async fn a_single_region_application_is_committed_wired_and_reported() {
+    let w = world(true).await;
+    w.api.put_object(&application(
+        "site",
+        "single-region",
+        &["hetzner-fsn-rtz-prod"],
+        json!({"replicas": 2}),
+    ));
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Provisioning));
+    assert_eq!((out.commits, out.objects_written), (1, 2));
+    // The finalizer first, then the files in one commit on acme/site@main.
+    let app = w.api.object(KEY).unwrap();
+    assert_eq!(app["metadata"]["finalizers"], json!([FINALIZER]));
+    let hr = String::from_utf8(w.gitea.server.read_file("acme", "site", "main", HR_PATH).unwrap()).unwrap();
+    assert!(hr.contains("    replicas: 2\n") && hr.contains("kind: HelmRelease\n"), "{hr}");
+    assert!(
+        w.gitea
+            .server
+            .read_file(
+                "acme",
+                "site",
+                "main",
+                "clusters/hetzner-fsn-rtz-prod/applications/site/kustomization.yaml"
+            )
+            .is_some()
+    );
+    let contents_writes = w.gitea.writes().iter().filter(|x| x.contains("/contents")).count();
+    assert_eq!(contents_writes, 1, "both files of the region in one commit: {:?}", w.gitea.writes());
+    // Host Flux objects.
+    let git =
+        w.api.object("source.toolkit.fluxcd.io/gitrepositories/flux-system/catalyst-app-acme-site").unwrap();
+    assert_eq!(git["spec"]["url"], "http://gitea.test.svc.cluster.local:3000/acme/site.git");
+    assert_eq!(git["spec"]["secretRef"]["name"], "openova-org-tenants-git-auth");
+    assert!(git["metadata"].get("ownerReferences").is_none());
+    let ks = w.api.object("kustomize.toolkit.fluxcd.io/kustomizations/flux-system/catalyst-app-acme-site-hetzner-fsn-rtz-prod").unwrap();
+    assert_eq!(ks["spec"]["path"], "./clusters/hetzner-fsn-rtz-prod/applications/site");
+    // Status.
+    let st = status(&w, KEY);
+    assert_eq!(st["phase"], "Provisioning");
+    assert_eq!(st["primaryRegion"], "hetzner-fsn-rtz-prod");
+    assert_eq!(st["giteaRepo"], "https://gitea.test.openova.io/acme/site");
+    assert_eq!(
+        st["regions"],
+        json!([{"name": "hetzner-fsn-rtz-prod", "role": "primary", "replicas": 2, "ready": 0}])
+    );
+    assert_eq!(st["observedGeneration"], 1);
+    assert_eq!(
+        ready(&w, KEY),
+        ("True".into(), "Reconciled".into(), "Application acme/site reconciled into 1 region(s)".into())
+    );
+}
+
+#[tokio::test]
+async fn the_steady_state_writes_nothing_at_all() {
+    let w = world(true).await;
+    w.api.put_object(&application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({})));
+    reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    let (kube_before, gitea_before) = (w.api.writes().len(), w.gitea.writes().len());
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!((out.commits, out.objects_written, out.status_written), (0, 0, false));
+    assert_eq!(w.api.writes().len(), kube_before, "{:?}", &kube_writes(&w)[kube_before..]);
+    assert_eq!(w.gitea.writes().len(), gitea_before);
+}
+
+#[tokio::test]
+async fn a_hand_edited_file_is_restored_and_a_ready_helmrelease_makes_it_ready() {
+    let w = world(true).await;
+    w.api.put_object(&application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({})));
+    reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    let good = w.gitea.server.read_file("acme", "site", "main", HR_PATH).unwrap();
+    w.gitea.server.commit_file("acme", "site", "main", HR_PATH, b"hand edit\n").unwrap();
+    w.api.put_object(&json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "site", "namespace": "acme"},
+        "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "InstallSucceeded"}]}}));
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.commits, 1);
+    assert_eq!(w.gitea.server.read_file("acme", "site", "main", HR_PATH).unwrap(), good);
+    assert_eq!(out.phase, Some(ApplicationPhase::Ready));
+    assert_eq!(status(&w, KEY)["regions"][0]["ready"], 1);
+    // A failing HelmRelease degrades it.
+    w.api.put_object(&json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "site", "namespace": "acme"},
+        "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "UpgradeFailed", "message": "timeout"}]}}));
+    reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(
+        ready(&w, KEY),
+        (
+            "False".into(),
+            "DownstreamHelmReleaseFailed".into(),
+            "region hetzner-fsn-rtz-prod HelmRelease Ready=False: UpgradeFailed — timeout".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn missing_parents_are_pending_and_write_nothing_but_status() {
+    let w = world(false).await;
+    w.api.put_object(&application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({})));
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Pending));
+    assert_eq!(ready(&w, KEY).1, "EnvironmentMissing");
+    assert_eq!(ready(&w, KEY).2, "Environment \"acme-prod\" not found");
+    assert!(w.gitea.writes().is_empty());
+    assert!(
+        w.api.object("source.toolkit.fluxcd.io/gitrepositories/flux-system/catalyst-app-acme-site").is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_parameter_is_failed_and_writes_nothing() {
+    let w = world(true).await;
+    w.api.put_object(&application(
+        "site",
+        "single-region",
+        &["hetzner-fsn-rtz-prod"],
+        json!({"replicas": "three"}),
+    ));
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Failed));
+    let (_, reason, message) = ready(&w, KEY);
+    assert_eq!(reason, "Invalid");
+    assert!(
+        message.starts_with("parameters do not match Blueprint configSchema: ")
+            && message.contains("replicas"),
+        "{message}"
+    );
+    assert!(w.gitea.writes().is_empty());
+}
+
+#[tokio::test]
+async fn active_hot_standby_gets_a_continuum_and_losing_the_posture_deletes_it() {
+    let w = world(true).await;
+    w.api.put_object(&application(
+        "db",
+        "active-hotstandby",
+        &["hetzner-fsn-rtz-prod", "hetzner-nbg-rtz-prod"],
+        json!({"replicas": 3}),
+    ));
+    reconcile_application("acme", "db", &w.ctx).await.unwrap();
+    let standby = String::from_utf8(
+        w.gitea
+            .server
+            .read_file("acme", "db", "main", "clusters/hetzner-nbg-rtz-prod/applications/db/helmrelease.yaml")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(standby.contains("    _openova_standby: true\n    replicas: 0\n"), "{standby}");
+    let dr = w.api.object("dr.openova.io/continuums/acme/dr-db").unwrap();
+    assert_eq!(dr["spec"]["primaryRegion"], "hetzner-fsn-rtz-prod");
+    let st = status(&w, "apps.openova.io/applications/acme/db");
+    assert_eq!(
+        st["regions"][1],
+        json!({"name": "hetzner-nbg-rtz-prod", "role": "standby", "replicas": 0, "ready": 0})
+    );
+    w.api.patch_object(
+        "apps.openova.io/applications/acme/db",
+        &json!({"spec": {"placement": "active-active"}}),
+    );
+    reconcile_application("acme", "db", &w.ctx).await.unwrap();
+    assert!(w.api.object("dr.openova.io/continuums/acme/dr-db").is_none());
+}
+
+#[tokio::test]
+async fn deletion_removes_host_objects_then_files_and_releases_the_finalizer() {
+    let w = world(true).await;
+    w.api.put_object(&application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({})));
+    reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    let before = w.api.requests().len();
+    w.api.patch_object(KEY, &json!({"metadata": {"deletionTimestamp": "2026-12-07T10:05:00Z"}}));
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Uninstalling));
+    let deletes: Vec<String> = w.api.requests()[before..]
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(deletes, ["catalyst-app-acme-site-hetzner-fsn-rtz-prod", "catalyst-app-acme-site", "dr-site"]);
+    assert!(w.gitea.server.read_file("acme", "site", "main", HR_PATH).is_none());
+    assert!(
+        w.gitea
+            .server
+            .read_file(
+                "acme",
+                "site",
+                "main",
+                "clusters/hetzner-fsn-rtz-prod/applications/site/kustomization.yaml"
+            )
+            .is_none()
+    );
+    assert_eq!(w.api.object(KEY).unwrap()["metadata"]["finalizers"], json!([]));
+}
