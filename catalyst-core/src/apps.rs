@@ -472,6 +472,25 @@ impl Default for AppsConfig {
     }
 }
 
+/// The variables [`AppsConfig::from_vars`] reads.
+pub const VARIABLES: [&str; 15] = [
+    "GITEA_PUBLIC_URL",
+    "GITEA_IN_CLUSTER_URL",
+    "FLUX_GITEA_SECRET_REF",
+    "CATALOG_SOURCE_REF",
+    "SOURCE_NAMESPACE",
+    "HOST_FLUX_NAMESPACE",
+    "SOVEREIGN_BCP_TOPOLOGY",
+    "HELMRELEASE_INTERVAL",
+    "HOST_FLUX_INTERVAL_SECONDS",
+    "VCLUSTER_PLACEMENT_DMZ_NS",
+    "VCLUSTER_PLACEMENT_DMZ_SECRET",
+    "VCLUSTER_PLACEMENT_MGMT_NS",
+    "VCLUSTER_PLACEMENT_MGMT_SECRET",
+    "VCLUSTER_PLACEMENT_RTZ_NS",
+    "VCLUSTER_PLACEMENT_RTZ_SECRET",
+];
+
 impl AppsConfig {
     /// The configuration from variables (`lookup("GITEA_PUBLIC_URL")` …); unset or empty keep
     /// the defaults, and intervals that are not positive integers fall back with a warning.

@@ -8,9 +8,13 @@
 //! hot-standby Application; then it reports the downstream HelmRelease's readiness.
 //!
 //! - [`config`]: flags and environment variables with their defaults;
-//! - [`mod@reconcile`]: one reconcile, and the deletion behind the finalizer.
+//! - [`mod@reconcile`]: one reconcile, and the deletion behind the finalizer;
+//! - [`metrics`]: what `/metrics` serves;
+//! - [`deploy`]: the RBAC and Deployment manifests.
 
 pub mod config;
+pub mod deploy;
+pub mod metrics;
 pub mod reconcile;
 
 use std::sync::Arc;
@@ -32,17 +36,27 @@ use crate::reconcile::{Context, Error, reconcile_application};
 /// What the controller watches: Applications' metadata (each reconcile reads the object fresh).
 pub type Watched = PartialObjectMeta<Application>;
 
+/// What kube-runtime hands every reconcile.
+#[derive(Debug)]
+pub struct Shared {
+    /// The reconcile context.
+    pub ctx: Context,
+    /// Counters.
+    pub metrics: metrics::Metrics,
+}
+
 /// The reconcile function for kube-runtime.
-pub async fn reconcile(obj: Arc<Watched>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile(obj: Arc<Watched>, shared: Arc<Shared>) -> Result<Action, Error> {
     let name = obj.metadata.name.clone().unwrap_or_default();
     let namespace = obj.metadata.namespace.clone().unwrap_or_default();
-    let out = reconcile_application(&namespace, &name, &ctx).await?;
-    Ok(out.requeue.map_or_else(Action::await_change, Action::requeue))
+    let result = reconcile_application(&namespace, &name, &shared.ctx).await;
+    shared.metrics.observe(&result);
+    Ok(result?.requeue.map_or_else(Action::await_change, Action::requeue))
 }
 
 /// After a failed reconcile: retry with backoff and jitter.
 #[expect(clippy::needless_pass_by_value, reason = "kube-runtime's error_policy signature")]
-pub fn error_policy(obj: Arc<Watched>, error: &Error, _ctx: Arc<Context>) -> Action {
+pub fn error_policy(obj: Arc<Watched>, error: &Error, _shared: Arc<Shared>) -> Action {
     let name = obj.metadata.name.clone().unwrap_or_default();
     let wait = catalyst_runtime::backoff(1, catalyst_runtime::jitter());
     warn!(application = %name, error = %catalyst_naming::diagnostic::Chain(error), retry_in = ?wait, "reconcile failed; retrying");
@@ -67,9 +81,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let mut ctx = Context::new(kube.clone(), gitea, apps, author);
     ctx.requeue = std::time::Duration::from_secs(config.requeue_after_seconds.max(1));
-    let ctx = Arc::new(ctx);
+    let shared = Arc::new(Shared { ctx, metrics: metrics::Metrics::new() });
     let ready = Arc::new(AtomicBool::new(false));
-    catalyst_runtime::serve(config.metrics_addr, config.health_addr, String::new, ready.clone()).await?;
+    let exposition = {
+        let m = shared.metrics.clone();
+        move || m.render()
+    };
+    catalyst_runtime::serve(config.metrics_addr, config.health_addr, exposition, ready.clone()).await?;
     let shutdown = catalyst_runtime::shutdown_signal();
     let elector = config.leader_elect.then(|| {
         let identity = config
@@ -91,6 +109,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             () = elector.acquire() => {}
             () = shutdown.clone() => return Ok(()),
         }
+        shared.metrics.leader.set(1);
     }
     let api: Api<Watched> = Api::all(kube);
     let (reader, writer) = reflector::store::<Watched>();
@@ -113,7 +132,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Controller::for_stream(stream, reader)
         .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
         .graceful_shutdown_on(stop)
-        .run(reconcile, error_policy, ctx)
+        .run(reconcile, error_policy, shared.clone())
         .for_each(|_| async {})
         .await;
     if futures::FutureExt::now_or_never(lost).is_some() {
