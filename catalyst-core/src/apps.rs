@@ -1039,3 +1039,75 @@ fn continuum(owner: &Owner<'_>, posture: &str, plan: &[RegionPlan]) -> Option<Va
         },
     }))
 }
+
+/// Why a `spec.placement.targets[]` list is refused (the platform's `ValidatePlacement`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}: {message}")]
+pub struct PlacementRefusal {
+    /// `TargetMissingRegion`, `InvalidRole`, `PrimaryHasStandbyType`, `StandbyMissingType`,
+    /// `NoPrimary` or `MultiPrimaryNotSupported`.
+    pub reason: &'static str,
+    /// The platform's message.
+    pub message: String,
+}
+
+/// Checks placement targets in order (region, role, standby type per target; then at least
+/// one Primary, and more than one only with the Blueprint capability `multi-primary`; any other
+/// capability is `primary+standby`). Quotes inside quoted values are written `'`.
+///
+/// # Errors
+/// The first [`PlacementRefusal`].
+pub fn validate_placement(targets: &[Value], capability: &str) -> Result<(), PlacementRefusal> {
+    let refuse = |reason, message: String| Err(PlacementRefusal { reason, message });
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "'"));
+    let mut primaries = 0;
+    for (i, t) in targets.iter().enumerate() {
+        let field = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+        let (region, role, standby_type) = (field("region"), field("role"), field("standbyType"));
+        if region.is_empty() {
+            return refuse(
+                "TargetMissingRegion",
+                format!(
+                    "target[{i}] declares no region; an empty region renders openova.io/region In [\"\"], which no node can satisfy, so the workload is unschedulable forever while the install still reports success (#5639)"
+                ),
+            );
+        }
+        match role.as_str() {
+            "Primary" => {
+                if !standby_type.is_empty() {
+                    return refuse(
+                        "PrimaryHasStandbyType",
+                        format!("target[{i}] is Primary but carries standbyType {}", q(&standby_type)),
+                    );
+                }
+                primaries += 1;
+            }
+            "Standby" => {
+                if !matches!(standby_type.as_str(), "Hot" | "Cold") {
+                    return refuse(
+                        "StandbyMissingType",
+                        format!(
+                            "target[{i}] is Standby but standbyType {} is not Hot|Cold",
+                            q(&standby_type)
+                        ),
+                    );
+                }
+            }
+            _ => {
+                return refuse("InvalidRole", format!("target[{i}] role {} is not Primary|Standby", q(&role)));
+            }
+        }
+    }
+    if !targets.is_empty() && primaries == 0 {
+        return refuse("NoPrimary", "placement declares no Primary target".into());
+    }
+    if primaries > 1 && capability.trim() != "multi-primary" {
+        return refuse(
+            "MultiPrimaryNotSupported",
+            format!(
+                "placement declares {primaries} Primary targets but the blueprint capability is primary+standby (only one Primary allowed)"
+            ),
+        );
+    }
+    Ok(())
+}

@@ -74,6 +74,26 @@ pub struct Config {
     /// Applications reconciled at the same time.
     #[arg(long, env = "MAX_CONCURRENT_RECONCILES", default_value_t = 4, value_name = "N")]
     pub concurrency: u16,
+    /// Serve the validating webhook for `spec.placement.targets[]` on this address (HTTPS,
+    /// `/validate-placement`); off when unset.
+    #[arg(long, env = "PLACEMENT_WEBHOOK_ADDR", value_name = "ADDR")]
+    pub placement_webhook_addr: Option<SocketAddr>,
+    /// The webhook's TLS certificate chain (PEM).
+    #[arg(
+        long,
+        env = "PLACEMENT_WEBHOOK_CERT",
+        default_value = "/etc/webhook/tls/tls.crt",
+        value_name = "PATH"
+    )]
+    pub placement_webhook_cert: PathBuf,
+    /// The webhook's TLS key (PEM).
+    #[arg(
+        long,
+        env = "PLACEMENT_WEBHOOK_KEY",
+        default_value = "/etc/webhook/tls/tls.key",
+        value_name = "PATH"
+    )]
+    pub placement_webhook_key: PathBuf,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
     pub log_format: String,
@@ -95,6 +115,9 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The webhook's certificate or key is unusable.
+    #[error("--placement-webhook-cert/--placement-webhook-key: {0}")]
+    Webhook(String),
     /// Host Flux could not authenticate its clones.
     #[error("FLUX_GITEA_SECRET_REF is empty: host Flux could not clone from Gitea, which requires sign-in")]
     NoSecretRef,
@@ -111,6 +134,19 @@ impl Config {
             return Err(ConfigError::NoSecretRef);
         }
         Ok((apps, warnings))
+    }
+
+    /// The webhook's TLS configuration, when the webhook is on.
+    ///
+    /// # Errors
+    /// [`ConfigError::Webhook`].
+    pub fn webhook_tls(&self) -> Result<Option<rustls::ServerConfig>, ConfigError> {
+        if self.placement_webhook_addr.is_none() {
+            return Ok(None);
+        }
+        crate::webhook::tls_config(&self.placement_webhook_cert, &self.placement_webhook_key)
+            .map(Some)
+            .map_err(|e| ConfigError::Webhook(format!("{e:#}")))
     }
 
     /// The Gitea token: the file's first line, else `GITEA_TOKEN`.

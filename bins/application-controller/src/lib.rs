@@ -9,6 +9,7 @@
 //!
 //! - [`config`]: flags and environment variables with their defaults;
 //! - [`mod@reconcile`]: one reconcile, and the deletion behind the finalizer;
+//! - [`webhook`]: the validating admission webhook for placement targets (TLS);
 //! - [`metrics`]: what `/metrics` serves;
 //! - [`deploy`]: the RBAC and Deployment manifests.
 
@@ -16,6 +17,7 @@ pub mod config;
 pub mod deploy;
 pub mod metrics;
 pub mod reconcile;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -88,6 +90,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         move || m.render()
     };
     catalyst_runtime::serve(config.metrics_addr, config.health_addr, exposition, ready.clone()).await?;
+    if let (Some(addr), Some(tls)) = (config.placement_webhook_addr, config.webhook_tls()?) {
+        let caps = Arc::new(webhook::KubeCapabilities(kube.clone()));
+        webhook::serve_tls(addr, tls, webhook::router(caps)).await?;
+    }
     let shutdown = catalyst_runtime::shutdown_signal();
     let elector = config.leader_elect.then(|| {
         let identity = config

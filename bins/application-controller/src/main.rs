@@ -11,7 +11,7 @@ async fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let config = Config::parse();
     // Configuration mistakes are reported plainly, before any log line or connection.
-    if let Err(e) = config.apps().and_then(|_| config.token()) {
+    if let Err(e) = config.apps().and_then(|_| config.token()).and_then(|_| config.webhook_tls()) {
         eprintln!("error: {}", catalyst_naming::diagnostic::Chain(&e));
         return ExitCode::from(2);
     }
