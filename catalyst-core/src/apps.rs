@@ -212,7 +212,7 @@ pub fn source_kind(manifests_source_kind: &str) -> &'static str {
 fn scalar(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '@' | ':'))
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '.')
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && !s.ends_with(':')
         && !s.contains(": ")
         && !matches!(
@@ -314,6 +314,14 @@ impl RenderInputs {
     }
 }
 
+/// Text for a comment line: anything that could end the line (controls, NEL, the Unicode
+/// line and paragraph separators) becomes `?`.
+fn comment(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') { '?' } else { c })
+        .collect()
+}
+
 /// The header of every rendered file.
 fn header(out: &mut String, i: &RenderInputs) {
     let standby = if i.region.standby() { ", standby" } else { "" };
@@ -323,13 +331,13 @@ fn header(out: &mut String, i: &RenderInputs) {
          # Application: {app} (org={org}, envType={env})\n\
          # Region: {region} (role={role}{standby})\n\
          # Blueprint: {bp}@{version}\n",
-        app = i.app,
-        org = i.org,
-        env = i.env_type,
-        region = i.region.name,
+        app = comment(&i.app),
+        org = comment(&i.org),
+        env = comment(&i.env_type),
+        region = comment(&i.region.name),
         role = i.region.role.as_str(),
-        bp = i.blueprint,
-        version = i.version,
+        bp = comment(&i.blueprint),
+        version = comment(&i.version),
     );
 }
 
@@ -587,6 +595,10 @@ pub struct ApplicationPlan {
     pub generation: i64,
     /// `status.giteaRepo`.
     pub gitea_repo: String,
+    /// Where the HelmReleases live (the vCluster's host namespace, else the Application's).
+    pub release_namespace: String,
+    /// `status.installedBlueprint.digest`: the Blueprint's `status.ociDigest`.
+    pub blueprint_digest: String,
 }
 
 impl ApplicationPlan {
@@ -616,6 +628,21 @@ fn check_name(what: &str, name: &str) -> Result<(), Problem> {
     }
 }
 
+/// The most regions an Application may name (the CRD's `maxItems`).
+pub const MAX_REGIONS: usize = 5;
+
+/// The JSON type of `v`, as the platform's `%T` would name it.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "float64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
 /// The Application's regions: `spec.placement.regions` when present, else `spec.regions`.
 fn regions_of(app: &Value) -> Result<Vec<String>, Problem> {
     let list = app
@@ -625,16 +652,27 @@ fn regions_of(app: &Value) -> Result<Vec<String>, Problem> {
     let Some(items) = list.and_then(Value::as_array).filter(|a| !a.is_empty()) else {
         return Err(failed("spec.regions[] is required and must be non-empty"));
     };
-    items
-        .iter()
-        .map(|r| {
-            let name =
-                r.as_str().ok_or_else(|| failed(format!("spec.regions[] entry is not a string: {r}")))?;
-            check_name("region", name)?;
-            Ok(name.to_owned())
-        })
-        .collect()
+    if items.len() > MAX_REGIONS {
+        return Err(failed(format!("spec.regions[] has {} entries; at most {MAX_REGIONS}", items.len())));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for r in items {
+        let name = r
+            .as_str()
+            .ok_or_else(|| failed(format!("spec.regions[] entry is not a string: {}", type_name(r))))?;
+        check_name("region", name)?;
+        if out.iter().any(|o| o == name) {
+            return Err(failed(format!("spec.regions[] lists {name:?} twice")));
+        }
+        out.push(name.to_owned());
+    }
+    Ok(out)
 }
+
+/// The largest `configSchema` checked (serialized).
+pub const MAX_SCHEMA_BYTES: usize = 256 * 1024;
+/// The most schema errors reported.
+pub const MAX_SCHEMA_ERRORS: usize = 20;
 
 /// A refusing loader: a configSchema's `$ref` to a file or URL is never followed.
 struct NoLoader;
@@ -648,6 +686,10 @@ impl boon::UrlLoader for NoLoader {
 /// Checks `parameters` against a Blueprint's `configSchema`: `Ok(())`, `Err(Ok(messages))`
 /// for invalid parameters, `Err(Err(why))` for a malformed schema.
 pub fn check_parameters(schema: &Value, parameters: &Value) -> Result<(), Result<Vec<String>, String>> {
+    let size = serde_json::to_vec(schema).map_or(usize::MAX, |b| b.len());
+    if size > MAX_SCHEMA_BYTES {
+        return Err(Err(format!("{size} bytes; at most {MAX_SCHEMA_BYTES}")));
+    }
     let mut schemas = boon::Schemas::new();
     let mut compiler = boon::Compiler::new();
     compiler.use_loader(Box::new(NoLoader));
@@ -662,6 +704,9 @@ pub fn check_parameters(schema: &Value, parameters: &Value) -> Result<(), Result
 }
 
 fn leaves(e: &boon::ValidationError<'_, '_>, out: &mut Vec<String>) {
+    if out.len() >= MAX_SCHEMA_ERRORS {
+        return;
+    }
     if e.causes.is_empty() {
         let at = e.instance_location.to_string();
         out.push(if at.is_empty() { e.kind.to_string() } else { format!("at {at}: {}", e.kind) });
@@ -676,8 +721,9 @@ fn leaves(e: &boon::ValidationError<'_, '_>, out: &mut Vec<String>) {
 fn vcluster_tier(app: &Value, bp: &Value, bp_name: &str) -> Result<Option<String>, Problem> {
     let instance = app.pointer("/spec/placement/vcluster");
     if let Some(v) = instance.filter(|v| !v.is_null()) {
-        let tier =
-            v.as_str().ok_or_else(|| failed(format!("spec.placement.vcluster is not a string: {v}")))?;
+        let tier = v
+            .as_str()
+            .ok_or_else(|| failed(format!("spec.placement.vcluster is not a string: {}", type_name(v))))?;
         if !["host", "mgmt", "dmz", "rtz", ""].contains(&tier) {
             return Err(failed(format!("spec.placement.vcluster {tier:?} not in {{host, mgmt, dmz, rtz}}")));
         }
@@ -929,6 +975,8 @@ pub fn plan_application(
         objects,
         generation: app.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or_default(),
         gitea_repo: format!("{}/{org}/{name}", config.gitea_public_url.trim_end_matches('/')),
+        release_namespace: target_namespace.to_owned(),
+        blueprint_digest: text(bp, "/status/ociDigest").to_owned(),
     })
 }
 
@@ -1094,7 +1142,10 @@ pub fn validate_placement(targets: &[Value], capability: &str) -> Result<(), Pla
                 }
             }
             _ => {
-                return refuse("InvalidRole", format!("target[{i}] role {} is not Primary|Standby", q(&role)));
+                return refuse(
+                    "InvalidRole",
+                    format!("target[{i}] role {} is not Primary|Standby", q(&role)),
+                );
             }
         }
     }

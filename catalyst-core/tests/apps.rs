@@ -80,7 +80,7 @@ fn a_single_region_application_is_two_files_and_host_flux_objects() {
         "    catalyst.openova.io/application-uid: \"uid-site\"\n",
         "    catalyst.openova.io/application-generation: \"1\"\n",
         "  releaseName: site\n  targetNamespace: acme\n",
-        "      chart: ./chart\n      version: 1.2.3\n",
+        "      chart: \"./chart\"\n      version: \"1.2.3\"\n",
         "        kind: HelmRepository\n        name: openova-catalog\n        namespace: flux-system\n",
         "    createNamespace: true\n",
         "  values:\n    replicas: 2\n",
@@ -224,6 +224,15 @@ fn each_validation_error_is_failed_invalid_with_its_message() {
         with(&|a| a["spec"]["placement"] = json!({"vcluster": "edge"})),
         "spec.placement.vcluster \"edge\" not in {host, mgmt, dmz, rtz}"
     );
+    assert_eq!(
+        with(&|a| a["spec"]["regions"] = json!(["hetzner-fsn-rtz-prod", "hetzner-fsn-rtz-prod"])),
+        "spec.regions[] lists \"hetzner-fsn-rtz-prod\" twice"
+    );
+    assert_eq!(
+        with(&|a| a["spec"]["placement"] = json!({"regions": ["a1", "a2", "a3", "a4", "a5", "a6"]})),
+        "spec.regions[] has 6 entries; at most 5"
+    );
+    assert_eq!(with(&|a| a["spec"]["regions"] = json!([7])), "spec.regions[] entry is not a string: float64");
     // A region name that is not a DNS label would be a path and a label value.
     assert!(
         with(&|a| a["spec"]["regions"] = json!(["../etc"]))

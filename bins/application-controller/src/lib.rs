@@ -45,6 +45,8 @@ pub struct Shared {
     pub ctx: Context,
     /// Counters.
     pub metrics: metrics::Metrics,
+    /// Consecutive failed reconciles per Application, for the backoff.
+    pub failures: std::sync::Mutex<std::collections::HashMap<String, u32>>,
 }
 
 /// The reconcile function for kube-runtime.
@@ -53,14 +55,26 @@ pub async fn reconcile(obj: Arc<Watched>, shared: Arc<Shared>) -> Result<Action,
     let namespace = obj.metadata.namespace.clone().unwrap_or_default();
     let result = reconcile_application(&namespace, &name, &shared.ctx).await;
     shared.metrics.observe(&result);
+    if result.is_ok()
+        && let Ok(mut f) = shared.failures.lock()
+    {
+        f.remove(&format!("{namespace}/{name}"));
+    }
     Ok(result?.requeue.map_or_else(Action::await_change, Action::requeue))
 }
 
-/// After a failed reconcile: retry with backoff and jitter.
+/// After a failed reconcile: retry after 5 s doubling per consecutive failure up to 5 min, with
+/// jitter, per Application.
 #[expect(clippy::needless_pass_by_value, reason = "kube-runtime's error_policy signature")]
-pub fn error_policy(obj: Arc<Watched>, error: &Error, _shared: Arc<Shared>) -> Action {
+pub fn error_policy(obj: Arc<Watched>, error: &Error, shared: Arc<Shared>) -> Action {
     let name = obj.metadata.name.clone().unwrap_or_default();
-    let wait = catalyst_runtime::backoff(1, catalyst_runtime::jitter());
+    let key = format!("{}/{name}", obj.metadata.namespace.clone().unwrap_or_default());
+    let failures = shared.failures.lock().map_or(1, |mut f| {
+        let n = f.entry(key).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    });
+    let wait = catalyst_runtime::backoff(failures, catalyst_runtime::jitter());
     warn!(application = %name, error = %catalyst_naming::diagnostic::Chain(error), retry_in = ?wait, "reconcile failed; retrying");
     Action::requeue(wait)
 }
@@ -83,7 +97,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let mut ctx = Context::new(kube.clone(), gitea, apps, author);
     ctx.requeue = std::time::Duration::from_secs(config.requeue_after_seconds.max(1));
-    let shared = Arc::new(Shared { ctx, metrics: metrics::Metrics::new() });
+    let shared =
+        Arc::new(Shared { ctx, metrics: metrics::Metrics::new(), failures: std::sync::Mutex::default() });
     let ready = Arc::new(AtomicBool::new(false));
     let exposition = {
         let m = shared.metrics.clone();

@@ -14,6 +14,9 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchP
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+/// The longest the checks and rendering of one Application may take.
+pub const PLAN_DEADLINE: Duration = Duration::from_secs(5);
+
 /// The finalizer that makes a deletion clean up Gitea and the host Flux objects first.
 pub const FINALIZER: &str = "application.apps.openova.io/finalizer";
 
@@ -168,7 +171,18 @@ pub async fn reconcile_application(namespace: &str, name: &str, ctx: &Context) -
     if app.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
         return delete(ctx, &key, &app).await;
     }
-    ensure_finalizer(ctx, &key, &app).await?;
+    if app.pointer("/spec/bootstrap") == Some(&Value::Bool(true)) {
+        // Installed by the bootstrap kit: never rendered, never given a finalizer.
+        let verdict = Verdict {
+            phase: ApplicationPhase::Provisioning,
+            ready: ConditionStatus::Unknown,
+            reason: "BootstrapAdopted",
+            message: "bootstrap-owned: installed by the bootstrap kit, not rendered by this controller"
+                .into(),
+        };
+        let status_written = write_status(ctx, &key, &app, &verdict, None).await?;
+        return Ok(Outcome { phase: Some(verdict.phase), status_written, ..Outcome::default() });
+    }
     let mut out = Outcome { requeue: Some(ctx.requeue), ..Outcome::default() };
     let (verdict, plan) = match converge(ctx, &key, &app, &mut out).await? {
         Ok((verdict, plan)) => (verdict, Some(plan)),
@@ -204,44 +218,35 @@ async fn converge(
 ) -> Result<Result<(Verdict, ApplicationPlan), Verdict>, Error> {
     let text = |p: &str| app.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
     let (namespace, name) = (text("/metadata/namespace"), text("/metadata/name"));
-    let envs = ctx.api("catalyst.openova.io", "v1", "Environment", "environments", None);
-    let env = match get(&envs, &text("/spec/environmentRef")).await {
-        Ok(e) => e,
-        Err(e) => return Ok(Err(degraded("GiteaError", format!("fetch Environment: {e}")))),
-    };
-    let org_name = env
-        .as_ref()
-        .and_then(|e| e.pointer("/spec/organizationRef"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let orgs = ctx.api("orgs.openova.io", "v1", "Organization", "organizations", None);
-    let org = if org_name.is_empty() {
-        None
-    } else {
-        match get(&orgs, org_name).await {
-            Ok(o) => o,
-            Err(e) => return Ok(Err(degraded("GiteaError", format!("fetch Organization: {e}")))),
-        }
-    };
-    let bp_name = text("/spec/blueprintRef/name");
-    let mut blueprint = None;
-    if !bp_name.is_empty() {
-        for version in ["v1", "v1alpha1"] {
-            let api = ctx.api("catalyst.openova.io", version, "Blueprint", "blueprints", None);
-            match get(&api, &bp_name).await {
-                Ok(Some(b)) => {
-                    blueprint = Some(b);
-                    break;
-                }
-                Ok(None) => {}
-                Err(e) => return Ok(Err(degraded("GiteaError", format!("fetch Blueprint: {e}")))),
-            }
-        }
-    }
-    let plan = match plan_application(app, env.as_ref(), org.as_ref(), blueprint.as_ref(), &ctx.config) {
+    let (env, org, blueprint) = match parents(ctx, app).await {
         Ok(p) => p,
-        Err(problem) => return Ok(Err(problem.into())),
+        Err(v) => return Ok(Err(v)),
     };
+    // The checks include a JSON Schema validation of tenant input: off the async workers, with
+    // a deadline.
+    let inputs = (app.clone(), env, org, blueprint, ctx.config.clone());
+    let planned = tokio::time::timeout(
+        PLAN_DEADLINE,
+        tokio::task::spawn_blocking(move || {
+            let (app, env, org, bp, config) = inputs;
+            plan_application(&app, env.as_ref(), org.as_ref(), bp.as_ref(), &config)
+        }),
+    )
+    .await;
+    let plan = match planned {
+        Ok(Ok(Ok(p))) => p,
+        Ok(Ok(Err(problem))) => return Ok(Err(problem.into())),
+        Ok(Err(e)) => return Ok(Err(degraded("RenderError", format!("planning failed: {e}")))),
+        Err(_) => {
+            return Ok(Err(degraded(
+                "RenderError",
+                format!("planning took longer than {PLAN_DEADLINE:?} (the Blueprint's configSchema?)"),
+            )));
+        }
+    };
+    // Only what can be written gets the finalizer: a spec that never validates leaves nothing
+    // to clean up, and its deletion is never held.
+    ensure_finalizer(ctx, key, app).await?;
     if let Err(v) = ensure_repo(ctx, &plan).await {
         return Ok(Err(v));
     }
@@ -276,12 +281,65 @@ async fn converge(
             }
         }
     }
-    match apply_objects(ctx, key, &plan, &namespace, &name).await {
+    let uid = text("/metadata/uid");
+    match apply_objects(ctx, key, &plan, &uid, false).await {
         Ok(n) => out.objects_written += n,
         Err(e) => return Ok(Err(degraded("GiteaError", format!("ensure host Flux bootstrap: {e}")))),
     }
-    let verdict = observe(ctx, &namespace, &name, &plan).await;
+    match apply_objects(ctx, key, &plan, &uid, true).await {
+        Ok(n) => out.objects_written += n,
+        Err(e) => return Ok(Err(degraded("RenderError", format!("per-app Continuum DR contract: {e}")))),
+    }
+    match retire_regions(ctx, key, &plan, &uid, &name, &namespace).await {
+        Ok(n) => out.objects_written += n,
+        Err(e) => return Ok(Err(degraded("GiteaError", format!("retiring removed regions: {e}")))),
+    }
+    let verdict = observe(ctx, &namespace, &name, &plan, &uid, &text("/spec/blueprintRef/version")).await;
     Ok(Ok((verdict, plan)))
+}
+
+/// The Environment, Organization and Blueprint (`None`: not found), or the verdict of a failed
+/// read.
+async fn parents(
+    ctx: &Context,
+    app: &Value,
+) -> Result<(Option<Value>, Option<Value>, Option<Value>), Verdict> {
+    let text = |p: &str| app.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let envs = ctx.api("catalyst.openova.io", "v1", "Environment", "environments", None);
+    let env = match get(&envs, &text("/spec/environmentRef")).await {
+        Ok(e) => e,
+        Err(e) => return Err(degraded("GiteaError", format!("fetch Environment: {e}"))),
+    };
+    let org_name = env
+        .as_ref()
+        .and_then(|e| e.pointer("/spec/organizationRef"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let orgs = ctx.api("orgs.openova.io", "v1", "Organization", "organizations", None);
+    let org = if org_name.is_empty() {
+        None
+    } else {
+        match get(&orgs, org_name).await {
+            Ok(o) => o,
+            Err(e) => return Err(degraded("GiteaError", format!("fetch Organization: {e}"))),
+        }
+    };
+    let bp_name = text("/spec/blueprintRef/name");
+    let mut blueprint = None;
+    if !bp_name.is_empty() {
+        for version in ["v1", "v1alpha1"] {
+            let api = ctx.api("catalyst.openova.io", version, "Blueprint", "blueprints", None);
+            match get(&api, &bp_name).await {
+                Ok(Some(b)) => {
+                    blueprint = Some(b);
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => return Err(degraded("GiteaError", format!("fetch Blueprint: {e}"))),
+            }
+        }
+    }
+    Ok((env, org, blueprint))
 }
 
 /// The repository `<org>/<app>` and its branch, created when missing.
@@ -329,25 +387,37 @@ async fn ensure_repo(ctx: &Context, plan: &ApplicationPlan) -> Result<(), Verdic
     }
 }
 
-/// The parts of an object the controller owns: labels and spec.
-fn owned(obj: &Value) -> (Value, Value) {
-    (
-        obj.pointer("/metadata/labels").cloned().unwrap_or(Value::Null),
-        obj.get("spec").cloned().unwrap_or(Value::Null),
-    )
+/// Whether every field of `want` is in `live` with the same value (maps compared key by key,
+/// other values exactly): the API server's defaults (`timeout`, `force` …) are not a change.
+fn contains(live: &Value, want: &Value) -> bool {
+    match (live, want) {
+        (Value::Object(l), Value::Object(w)) => {
+            w.iter().all(|(k, v)| l.get(k).is_some_and(|lv| contains(lv, v)))
+        }
+        _ => live == want,
+    }
 }
 
-/// Applies the host Flux objects and the Continuum (server-side apply, only when labels or spec
-/// differ), and deletes a Continuum the plan no longer has. Returns how many were written.
+/// The Application (uid) an object belongs to, by its label.
+fn owner_uid(obj: &Value) -> Option<&str> {
+    obj.pointer("/metadata/labels")
+        .and_then(|l| l.get(catalyst_naming::keys::CATALYST_APP_UID))
+        .and_then(Value::as_str)
+}
+
+/// Applies the host Flux objects (`continuum == false`) or the Continuum (`true`) by
+/// server-side apply, only when a field the controller sets differs, and never over an object
+/// that belongs to another Application; deletes a Continuum the plan no longer has. Returns how
+/// many were written.
 async fn apply_objects(
     ctx: &Context,
     key: &str,
     plan: &ApplicationPlan,
-    namespace: &str,
-    app: &str,
+    uid: &str,
+    continuum: bool,
 ) -> Result<usize, String> {
     let mut written = 0;
-    for obj in &plan.objects {
+    for obj in plan.objects.iter().filter(|o| (o["kind"] == "Continuum") == continuum) {
         let (group, version) =
             obj["apiVersion"].as_str().unwrap_or_default().split_once('/').unwrap_or_default();
         let kind = obj["kind"].as_str().unwrap_or_default();
@@ -357,22 +427,31 @@ async fn apply_objects(
             "Continuum" => "continuums",
             other => return Err(format!("unexpected kind {other}")),
         };
-        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or(namespace);
+        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
         let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
         let api = ctx.api(group, version, kind, plural, Some(ns));
         let current = get(&api, name).await.map_err(|e| format!("{kind} {ns}/{name}: {e}"))?;
-        if current.as_ref().is_some_and(|c| owned(c) == owned(obj)) {
-            continue;
+        if let Some(c) = &current {
+            if let Some(other) = owner_uid(c).filter(|o| !uid.is_empty() && *o != uid) {
+                return Err(format!(
+                    "{kind} {ns}/{name} belongs to another Application (uid {other}); not overwritten"
+                ));
+            }
+            if contains(c, obj) {
+                continue;
+            }
         }
         api.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(obj))
             .await
             .map_err(|e| format!("{kind} {ns}/{name}: {e}"))?;
         written += 1;
     }
-    if !plan.objects.iter().any(|o| o["kind"] == "Continuum") {
+    if continuum && !plan.objects.iter().any(|o| o["kind"] == "Continuum") {
+        let namespace = key.split_once('/').map_or("", |(ns, _)| ns);
         let api = ctx.api("dr.openova.io", "v1", "Continuum", "continuums", Some(namespace));
-        let dr = format!("dr-{app}");
-        if get(&api, &dr).await.map_err(|e| format!("Continuum {namespace}/{dr}: {e}"))?.is_some() {
+        let dr = format!("dr-{}", plan.repo);
+        let current = get(&api, &dr).await.map_err(|e| format!("Continuum {namespace}/{dr}: {e}"))?;
+        if current.as_ref().is_some_and(|c| owner_uid(c).is_none_or(|o| o == uid)) {
             match api.delete(&dr, &kube::api::DeleteParams::default()).await {
                 Ok(_) => written += 1,
                 Err(e) if not_found(&e) => {}
@@ -386,10 +465,91 @@ async fn apply_objects(
     Ok(written)
 }
 
+/// The label selector of everything this Application wrote: its uid when it has one, else its
+/// name and namespace.
+fn selector(uid: &str, name: &str, namespace: &str) -> String {
+    if uid.is_empty() {
+        format!(
+            "{}={name},{}={namespace}",
+            catalyst_naming::keys::CATALYST_APPLICATION,
+            catalyst_naming::keys::CATALYST_APP_NAMESPACE
+        )
+    } else {
+        format!("{}={uid}", catalyst_naming::keys::CATALYST_APP_UID)
+    }
+}
+
+/// Regions that left the plan: their host Kustomizations are deleted and their files removed
+/// from Gitea (helmrelease first), so nothing keeps applying stale manifests.
+async fn retire_regions(
+    ctx: &Context,
+    key: &str,
+    plan: &ApplicationPlan,
+    uid: &str,
+    name: &str,
+    namespace: &str,
+) -> Result<usize, String> {
+    let api = ctx.api(
+        "kustomize.toolkit.fluxcd.io",
+        "v1",
+        "Kustomization",
+        "kustomizations",
+        Some(&ctx.config.host_flux_namespace),
+    );
+    let list = api
+        .list(&kube::api::ListParams::default().labels(&selector(uid, name, namespace)))
+        .await
+        .map_err(|e| format!("listing host Kustomizations: {e}"))?;
+    let mut retired = 0;
+    for k in list.items {
+        let region = k
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(catalyst_naming::keys::CATALYST_REGION))
+            .cloned()
+            .unwrap_or_default();
+        if region.is_empty() || plan.regions.iter().any(|r| r.name == region) {
+            continue;
+        }
+        let message = format!("{MANAGER}: retire {name} on {region} (gen {})", plan.generation);
+        let target = Target {
+            owner: &plan.org,
+            repo: &plan.repo,
+            branch: &plan.branch,
+            message: &message,
+            author: &ctx.author,
+        };
+        let dir = catalyst_naming::unchecked::application_dir(&region, name).map_err(|e| e.to_string())?;
+        for file in ["helmrelease.yaml", "kustomization.yaml"] {
+            match ctx.gitea.delete_file(&target, &format!("{dir}/{file}")).await {
+                Ok(_) | Err(GiteaError::RepoNotFound { .. }) => {}
+                Err(e) => return Err(format!("deleting {dir}/{file}: {e}")),
+            }
+        }
+        let kname = k.metadata.name.clone().unwrap_or_default();
+        match api.delete(&kname, &kube::api::DeleteParams::default()).await {
+            Ok(_) => retired += 1,
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(format!("deleting Kustomization {kname}: {e}")),
+        }
+        info!(application = %key, %region, "region retired");
+    }
+    Ok(retired)
+}
+
 /// The phase from the downstream HelmRelease's `Ready` condition: False → `Degraded`, True →
 /// `Ready`, otherwise `Provisioning`.
-async fn observe(ctx: &Context, namespace: &str, app: &str, plan: &ApplicationPlan) -> Verdict {
-    let api = ctx.api("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", Some(namespace));
+async fn observe(
+    ctx: &Context,
+    namespace: &str,
+    app: &str,
+    plan: &ApplicationPlan,
+    uid: &str,
+    version: &str,
+) -> Verdict {
+    let api =
+        ctx.api("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", Some(&plan.release_namespace));
     let hr = match get(&api, app).await {
         Ok(hr) => hr,
         Err(e) => {
@@ -398,6 +558,20 @@ async fn observe(ctx: &Context, namespace: &str, app: &str, plan: &ApplicationPl
         }
     };
     let n = plan.regions.len();
+    // Evidence only from the release this Application wrote, at the version it asked for, and
+    // observed at its current generation.
+    let hr = hr.filter(|h| {
+        let label = h
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get("catalyst.openova.io/application-uid"))
+            .and_then(Value::as_str);
+        let observed = h.pointer("/status/observedGeneration").and_then(Value::as_i64);
+        let generation = h.pointer("/metadata/generation").and_then(Value::as_i64);
+        let chart_version = h.pointer("/spec/chart/spec/version").and_then(Value::as_str);
+        label.is_none_or(|l| uid.is_empty() || l == uid)
+            && (observed.is_none() || observed == generation)
+            && chart_version.is_none_or(|v| v == version)
+    });
     let ready = hr.as_ref().and_then(|h| {
         h.pointer("/status/conditions")
             .and_then(Value::as_array)
@@ -467,10 +641,14 @@ async fn write_status(
                 json!({"name": r.name, "role": r.role.as_str(), "replicas": replicas, "ready": if ready { replicas } else { 0 }})
             })
             .collect();
-        doc["installedBlueprint"] = json!({
+        let mut installed = json!({
             "name": app.pointer("/spec/blueprintRef/name"),
             "version": app.pointer("/spec/blueprintRef/version"),
         });
+        if !p.blueprint_digest.is_empty() {
+            installed["digest"] = json!(p.blueprint_digest);
+        }
+        doc["installedBlueprint"] = installed;
     }
     // Fields this write does not set stay as they were.
     let mut merged = prev_json.clone();
@@ -502,6 +680,48 @@ impl catalyst_core::conditions::ConditionReason for Reason {
     }
 }
 
+/// Deletes each region's files (helmrelease then kustomization); not-found is fine.
+async fn delete_files(ctx: &Context, key: &str, app: &Value, regions: &[String]) -> Result<(), Error> {
+    let name = key.split_once('/').map_or("", |(_, n)| n);
+    let envs = ctx.api("catalyst.openova.io", "v1", "Environment", "environments", None);
+    let env_ref = app.pointer("/spec/environmentRef").and_then(Value::as_str).unwrap_or_default();
+    let env = if env_ref.is_empty() {
+        None
+    } else {
+        get(&envs, env_ref).await.map_err(kube_err(key, "reading the Environment"))?
+    };
+    let org = env
+        .as_ref()
+        .and_then(|e| e.pointer("/spec/organizationRef"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let env_type =
+        env.as_ref().and_then(|e| e.pointer("/spec/envType")).and_then(Value::as_str).unwrap_or_default();
+    if !org.is_empty() && !env_type.is_empty() {
+        let branch = env_type.parse::<catalyst_naming::EnvType>().map_or(env_type, |e| e.branch());
+        let generation = app.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or_default();
+        let message = format!("{MANAGER}: cascade-delete {name} (gen {generation})");
+        let target = Target { owner: org, repo: name, branch, message: &message, author: &ctx.author };
+        for region in regions {
+            let Ok(dir) = catalyst_naming::unchecked::application_dir(region, name) else { continue };
+            for file in ["helmrelease.yaml", "kustomization.yaml"] {
+                let path = format!("{dir}/{file}");
+                match ctx.gitea.delete_file(&target, &path).await {
+                    Ok(_) | Err(GiteaError::RepoNotFound { .. } | GiteaError::OrgNotFound { .. }) => {}
+                    Err(source) => {
+                        return Err(Error::Gitea {
+                            name: key.to_owned(),
+                            action: format!("deleting {path}"),
+                            source,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Deletion: `Uninstalling`, the host Kustomizations then the GitRepository, each region's
 /// files (helmrelease then kustomization; not-found is fine), the Continuum, then the
 /// finalizer. The repository is kept. A failure keeps the finalizer and is retried.
@@ -521,25 +741,25 @@ async fn delete(ctx: &Context, key: &str, app: &Value) -> Result<Outcome, Error>
     };
     let _ = write_status(ctx, key, app, &verdict, None).await;
     let (namespace, name) = key.split_once('/').unwrap_or_default();
-    // The plan tells what was written; without parents, the labels still find the host objects.
-    let envs = ctx.api("catalyst.openova.io", "v1", "Environment", "environments", None);
-    let env_ref = app.pointer("/spec/environmentRef").and_then(Value::as_str).unwrap_or_default();
-    let env = get(&envs, env_ref).await.map_err(kube_err(key, "reading the Environment"))?;
-    let selector = format!(
-        "{}={name},{}={namespace}",
-        catalyst_naming::keys::CATALYST_APPLICATION,
-        catalyst_naming::keys::CATALYST_APP_NAMESPACE
-    );
+    let uid = app.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
+    let sel = selector(uid, name, namespace);
+    // The regions written: the host Kustomizations' (they are deleted first) and the spec's.
+    let mut regions: Vec<String> = Vec::new();
     for (group, kind, plural) in [
         ("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations"),
         ("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories"),
     ] {
         let api = ctx.api(group, "v1", kind, plural, Some(&ctx.config.host_flux_namespace));
         let list = api
-            .list(&kube::api::ListParams::default().labels(&selector))
+            .list(&kube::api::ListParams::default().labels(&sel))
             .await
             .map_err(kube_err(key, format!("listing host {kind}s")))?;
         for obj in list.items {
+            if let Some(r) =
+                obj.metadata.labels.as_ref().and_then(|l| l.get(catalyst_naming::keys::CATALYST_REGION))
+            {
+                regions.push(r.clone());
+            }
             let n = obj.metadata.name.clone().unwrap_or_default();
             match api.delete(&n, &kube::api::DeleteParams::default()).await {
                 Ok(_) => {}
@@ -548,49 +768,35 @@ async fn delete(ctx: &Context, key: &str, app: &Value) -> Result<Outcome, Error>
             }
         }
     }
-    if let Some(env) = env {
-        // Render with the Organization and Blueprint assumed present: only the paths matter.
-        let stub = json!({"metadata": {"name": "x"}, "spec": {}});
-        if let Ok(plan) = plan_application(app, Some(&env), Some(&stub), Some(&stub), &ctx.config) {
-            let message = format!("{MANAGER}: cascade-delete {name} (gen {})", plan.generation);
-            let target = Target {
-                owner: &plan.org,
-                repo: &plan.repo,
-                branch: &plan.branch,
-                message: &message,
-                author: &ctx.author,
-            };
-            let mut paths: Vec<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
-            // helmrelease.yaml before kustomization.yaml, region by region.
-            paths.sort_by_key(|p| {
-                (p.rsplit_once('/').map(|(d, _)| d.to_owned()), !p.ends_with("helmrelease.yaml"))
-            });
-            for path in paths {
-                match ctx.gitea.delete_file(&target, path).await {
-                    Ok(_) | Err(GiteaError::RepoNotFound { .. } | GiteaError::OrgNotFound { .. }) => {}
-                    Err(source) => {
-                        return Err(Error::Gitea {
-                            name: key.to_owned(),
-                            action: format!("deleting {path}"),
-                            source,
-                        });
-                    }
-                }
-            }
+    for list in ["/spec/placement/regions", "/spec/regions"] {
+        for r in app.pointer(list).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            regions.push(r.to_owned());
         }
     }
+    regions.sort();
+    regions.dedup();
+    delete_files(ctx, key, app, &regions).await?;
     let drs = ctx.api("dr.openova.io", "v1", "Continuum", "continuums", Some(namespace));
-    match drs.delete(&format!("dr-{name}"), &kube::api::DeleteParams::default()).await {
-        Ok(_) => {}
-        Err(e) if not_found(&e) => {}
-        Err(e) => return Err(kube_err(key, "deleting the Continuum")(e)),
+    let dr = format!("dr-{name}");
+    let current = get(&drs, &dr).await.map_err(kube_err(key, "reading the Continuum"))?;
+    if current.as_ref().is_some_and(|c| owner_uid(c).is_none_or(|o| o == uid)) {
+        match drs.delete(&dr, &kube::api::DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(kube_err(key, "deleting the Continuum")(e)),
+        }
     }
-    let finalizers: Vec<Value> = app
+    // Read again (the status write moved the resourceVersion) and remove only our finalizer,
+    // with the resourceVersion read: one another controller added since is not lost.
+    let Some(fresh) = get(&ctx.applications(namespace), name).await.map_err(kube_err(key, "reading"))? else {
+        return Ok(Outcome::default());
+    };
+    let finalizers: Vec<Value> = fresh
         .pointer("/metadata/finalizers")
         .and_then(Value::as_array)
         .map(|f| f.iter().filter(|x| *x != FINALIZER).cloned().collect())
         .unwrap_or_default();
-    let patch = json!({"metadata": {"finalizers": finalizers}});
+    let patch = json!({"metadata": {"finalizers": finalizers, "resourceVersion": fresh["metadata"]["resourceVersion"]}});
     ctx.applications(namespace)
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await

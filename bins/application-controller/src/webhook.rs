@@ -20,7 +20,7 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
-/// The largest AdmissionReview read.
+/// The largest `AdmissionReview` read.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
 /// Where a Blueprint's `spec.placementCapability` comes from.

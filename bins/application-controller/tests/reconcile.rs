@@ -190,7 +190,8 @@ async fn deletion_removes_host_objects_then_files_and_releases_the_finalizer() {
         .filter(|r| r.method == "DELETE")
         .map(|r| r.path.rsplit('/').next().unwrap().to_owned())
         .collect();
-    assert_eq!(deletes, ["catalyst-app-acme-site-hetzner-fsn-rtz-prod", "catalyst-app-acme-site", "dr-site"]);
+    // Host Kustomizations, then the GitRepository (a single-region Application has no Continuum).
+    assert_eq!(deletes, ["catalyst-app-acme-site-hetzner-fsn-rtz-prod", "catalyst-app-acme-site"]);
     assert!(w.gitea.server.read_file("acme", "site", "main", HR_PATH).is_none());
     assert!(
         w.gitea
@@ -204,4 +205,73 @@ async fn deletion_removes_host_objects_then_files_and_releases_the_finalizer() {
             .is_none()
     );
     assert_eq!(w.api.object(KEY).unwrap()["metadata"]["finalizers"], json!([]));
+}
+
+#[tokio::test]
+async fn another_applications_flux_objects_are_not_overwritten() {
+    let w = world(true).await;
+    w.api.put_object(&json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "catalyst-app-acme-site", "namespace": "flux-system", "labels": {"catalyst.openova.io/app-uid": "uid-of-prod-site"}},
+        "spec": {"url": "http://gitea/acme/site.git", "ref": {"branch": "main"}}}));
+    w.api.put_object(&application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({})));
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Degraded));
+    let (_, reason, message) = ready(&w, KEY);
+    assert_eq!(reason, "GiteaError");
+    assert!(
+        message.contains("belongs to another Application (uid uid-of-prod-site); not overwritten"),
+        "{message}"
+    );
+    let git =
+        w.api.object("source.toolkit.fluxcd.io/gitrepositories/flux-system/catalyst-app-acme-site").unwrap();
+    assert_eq!(git["spec"]["url"], "http://gitea/acme/site.git");
+}
+
+#[tokio::test]
+async fn a_region_that_leaves_the_plan_is_retired() {
+    let w = world(true).await;
+    w.api.put_object(&application(
+        "site",
+        "active-active",
+        &["hetzner-fsn-rtz-prod", "hetzner-nbg-rtz-prod"],
+        json!({}),
+    ));
+    reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    let nbg = "clusters/hetzner-nbg-rtz-prod/applications/site/helmrelease.yaml";
+    assert!(w.gitea.server.read_file("acme", "site", "main", nbg).is_some());
+    w.api.patch_object(
+        KEY,
+        &json!({"spec": {"placement": "single-region", "regions": ["hetzner-fsn-rtz-prod"]}}),
+    );
+    reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert!(w.gitea.server.read_file("acme", "site", "main", nbg).is_none());
+    assert!(w.api.object("kustomize.toolkit.fluxcd.io/kustomizations/flux-system/catalyst-app-acme-site-hetzner-nbg-rtz-prod").is_none());
+    assert!(w.api.object("kustomize.toolkit.fluxcd.io/kustomizations/flux-system/catalyst-app-acme-site-hetzner-fsn-rtz-prod").is_some());
+    assert!(w.gitea.server.read_file("acme", "site", "main", HR_PATH).is_some());
+}
+
+#[tokio::test]
+async fn bootstrap_owned_and_invalid_applications_get_no_finalizer() {
+    let w = world(true).await;
+    let mut boot = application("kit", "single-region", &["hetzner-fsn-rtz-prod"], json!({}));
+    boot["spec"]["bootstrap"] = json!(true);
+    w.api.put_object(&boot);
+    let out = reconcile_application("acme", "kit", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Provisioning));
+    let kit = w.api.object("apps.openova.io/applications/acme/kit").unwrap();
+    assert!(kit["metadata"].get("finalizers").is_none());
+    assert_eq!(kit["status"]["conditions"][0]["reason"], "BootstrapAdopted");
+    assert!(w.gitea.writes().is_empty());
+    w.api.put_object(&application(
+        "bad",
+        "single-region",
+        &["hetzner-fsn-rtz-prod"],
+        json!({"replicas": "x"}),
+    ));
+    reconcile_application("acme", "bad", &w.ctx).await.unwrap();
+    assert!(
+        w.api.object("apps.openova.io/applications/acme/bad").unwrap()["metadata"]
+            .get("finalizers")
+            .is_none()
+    );
 }

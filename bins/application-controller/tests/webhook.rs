@@ -2,7 +2,7 @@
 //! platform's decisions and messages, the request uid echoed, HTTP 200 for every review, 400 for
 //! what is not one, and fail-closed when the Blueprint cannot be read.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
