@@ -232,6 +232,13 @@ impl FakeApi {
                 _ => status(405, "MethodNotAllowed", "not served by the fake API"),
             };
         }
+        if let Some(name) = req.path.strip_prefix("/api/v1/namespaces/").filter(|n| !n.contains('/')) {
+            return match s.objects.get(&format!("v1/namespaces/{name}")) {
+                Some(v) if req.method == "GET" => (200, v.clone()),
+                Some(_) => status(405, "MethodNotAllowed", "not served by the fake API"),
+                None => status(404, "NotFound", &format!("namespaces \"{name}\" not found")),
+            };
+        }
         if let Some(answer) = cluster_object(&s, req) {
             return answer;
         }
@@ -450,6 +457,9 @@ fn list_all(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
 
 fn object_key(obj: &Value) -> Option<String> {
     let api_version = obj["apiVersion"].as_str()?;
+    if api_version == "v1" && obj["kind"] == "Namespace" {
+        return Some(format!("v1/namespaces/{}", obj["metadata"]["name"].as_str()?));
+    }
     let (group, version) = api_version.split_once('/')?;
     if let Some((g, v, plural, _)) =
         CLUSTER_OBJECTS.iter().find(|(g, v, _, k)| *g == group && *v == version && obj["kind"] == *k)

@@ -94,6 +94,11 @@ pub struct Config {
         value_name = "PATH"
     )]
     pub placement_webhook_key: PathBuf,
+    /// Accept Applications in namespaces not labelled `openova.io/organization` with the
+    /// Organization of the Environment they name (off by default: without the check, a tenant
+    /// could write into another Organization's repository).
+    #[arg(long, env = "ALLOW_ANY_NAMESPACE")]
+    pub allow_any_namespace: bool,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
     pub log_format: String,

@@ -32,6 +32,10 @@ pub struct Context {
     pub author: Identity,
     /// Requeue of a healthy Application (drift and HelmRelease readiness).
     pub requeue: Duration,
+    /// Refuse Applications whose namespace is not labelled as the Organization's
+    /// (`openova.io/organization: <org>`): without it, a tenant could name another
+    /// Organization's Environment and write into its repository.
+    pub require_org_namespace: bool,
     /// The conditions' clock (tests fix it).
     pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
 }
@@ -56,6 +60,7 @@ impl Context {
             config,
             author,
             requeue: Duration::from_secs(300),
+            require_org_namespace: true,
             clock: Arc::new(catalyst_core::conditions::now),
         }
     }
@@ -222,6 +227,11 @@ async fn converge(
         Ok(p) => p,
         Err(v) => return Ok(Err(v)),
     };
+    if let Some(env) = &env
+        && let Err(v) = check_tenancy(ctx, app, env).await
+    {
+        return Ok(Err(v));
+    }
     // The checks include a JSON Schema validation of tenant input: off the async workers, with
     // a deadline.
     let inputs = (app.clone(), env, org, blueprint, ctx.config.clone());
@@ -340,6 +350,40 @@ async fn parents(
         }
     }
     Ok((env, org, blueprint))
+}
+
+/// The Application's namespace must belong to the Organization of the Environment it names
+/// (label `openova.io/organization`), unless the check is off.
+async fn check_tenancy(ctx: &Context, app: &Value, env: &Value) -> Result<(), Verdict> {
+    if !ctx.require_org_namespace {
+        return Ok(());
+    }
+    let namespace = app.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
+    let org = env.pointer("/spec/organizationRef").and_then(Value::as_str).unwrap_or_default();
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(ctx.kube.clone());
+    let ns = api
+        .get_opt(namespace)
+        .await
+        .map_err(|e| degraded("GiteaError", format!("fetch Namespace {namespace:?}: {e}")))?;
+    let label = ns
+        .as_ref()
+        .and_then(|n| n.metadata.labels.as_ref())
+        .and_then(|l| l.get(catalyst_naming::keys::ORGANIZATION))
+        .cloned()
+        .unwrap_or_default();
+    if label == org {
+        Ok(())
+    } else {
+        Err(Verdict {
+            phase: ApplicationPhase::Failed,
+            ready: ConditionStatus::False,
+            reason: "Invalid",
+            message: format!(
+                "namespace {namespace:?} does not belong to Organization {org:?} (label {}={org:?} expected, found {label:?}); an Application may only name its own Organization's Environments",
+                catalyst_naming::keys::ORGANIZATION
+            ),
+        })
+    }
 }
 
 /// The repository `<org>/<app>` and its branch, created when missing.

@@ -275,3 +275,25 @@ async fn bootstrap_owned_and_invalid_applications_get_no_finalizer() {
             .is_none()
     );
 }
+
+/// A tenant cannot name another Organization's Environment: its namespace must carry that
+/// Organization's label, or nothing is written.
+#[tokio::test]
+async fn an_application_cannot_write_into_another_organization() {
+    let w = world(true).await;
+    w.api.put_object(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "evil", "labels": {"openova.io/organization": "evil"}}}));
+    let mut a = application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({}));
+    a["metadata"]["namespace"] = json!("evil");
+    w.api.put_object(&a);
+    let out = reconcile_application("evil", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Failed));
+    let (_, reason, message) = ready(&w, "apps.openova.io/applications/evil/site");
+    assert_eq!(reason, "Invalid");
+    assert!(message.starts_with("namespace \"evil\" does not belong to Organization \"acme\""), "{message}");
+    assert!(w.gitea.writes().is_empty());
+    assert!(
+        w.api.object("apps.openova.io/applications/evil/site").unwrap()["metadata"]
+            .get("finalizers")
+            .is_none()
+    );
+}

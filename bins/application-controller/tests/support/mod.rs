@@ -41,6 +41,7 @@ pub struct World {
 pub async fn world(parents: bool) -> World {
     let api = FakeApi::default();
     let gitea = Gitea::with_orgs(&["acme"]).await;
+    api.put_object(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme", "labels": {"openova.io/organization": "acme"}}}));
     if parents {
         api.insert("apiVersion: catalyst.openova.io/v1\nkind: Environment\nmetadata: {name: acme-prod}\nspec: {organizationRef: acme, envType: prod}\n");
         api.put_object(&json!({"apiVersion": "orgs.openova.io/v1", "kind": "Organization", "metadata": {"name": "acme"}}));
