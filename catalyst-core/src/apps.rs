@@ -291,6 +291,13 @@ pub struct RenderInputs {
     pub values: Map<String, Value>,
     /// The vCluster tier and its host namespace and kubeconfig Secret, when placed in one.
     pub vcluster: Option<VClusterTarget>,
+    /// The HelmRelease's name and release name: the Application's, or for a dependency
+    /// installed with it (`--install-dependencies`) `<app>-<dependency>`.
+    pub release: String,
+    /// HelmReleases (in the same namespace) that must be ready first (Flux `dependsOn`).
+    pub depends_on: Vec<String>,
+    /// The files the kustomization lists, in order.
+    pub resources: Vec<String>,
 }
 
 /// Where a vCluster-placed release goes.
@@ -352,12 +359,13 @@ pub fn render_helmrelease(i: &RenderInputs) -> String {
     let s = scalar;
     let _ = write!(
         out,
-        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {app}\n  namespace: {ns}\n  labels:\n    \
-         app.kubernetes.io/managed-by: {MANAGER}\n    app.kubernetes.io/name: {app}\n    \
+        "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: {release}\n  namespace: {ns}\n  labels:\n    \
+         app.kubernetes.io/managed-by: {MANAGER}\n    app.kubernetes.io/name: {release}\n    \
          catalyst.openova.io/application: {app}\n    catalyst.openova.io/organization: {org}\n    \
          catalyst.openova.io/env-type: {env}\n    catalyst.openova.io/region: {region}\n    \
          catalyst.openova.io/placement-role: {role}\n    catalyst.openova.io/blueprint: {bp}\n",
         app = s(&i.app),
+        release = s(&i.release),
         ns = s(namespace),
         org = s(&i.org),
         env = s(&i.env_type),
@@ -376,11 +384,17 @@ pub fn render_helmrelease(i: &RenderInputs) -> String {
     }
     let _ = write!(
         out,
-        "spec:\n  interval: {n}s\n  releaseName: {app}\n  targetNamespace: {ns}\n",
+        "spec:\n  interval: {n}s\n  releaseName: {release}\n  targetNamespace: {ns}\n",
         n = i.interval,
-        app = s(&i.app),
+        release = s(&i.release),
         ns = s(&i.namespace),
     );
+    if !i.depends_on.is_empty() {
+        out.push_str("  dependsOn:\n");
+        for d in &i.depends_on {
+            let _ = writeln!(out, "    - name: {}", s(d));
+        }
+    }
     if let Some(v) = &i.vcluster {
         let _ =
             write!(out, "  kubeConfig:\n    secretRef:\n      name: {}\n      key: config\n", s(&v.secret));
@@ -426,12 +440,15 @@ pub fn render_kustomization(i: &RenderInputs) -> String {
         out,
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\ncommonLabels:\n  \
          app.kubernetes.io/managed-by: {MANAGER}\n  catalyst.openova.io/application: {app}\n  \
-         catalyst.openova.io/organization: {org}\n  catalyst.openova.io/region: {region}\nresources:\n  - helmrelease.yaml\n",
+         catalyst.openova.io/organization: {org}\n  catalyst.openova.io/region: {region}\nresources:\n",
         ns = s(&i.namespace),
         app = s(&i.app),
         org = s(&i.org),
         region = s(&i.region.name),
     );
+    for r in &i.resources {
+        let _ = writeln!(out, "  - {}", s(r));
+    }
     out
 }
 
@@ -830,13 +847,15 @@ struct Ctx<'a> {
     name: &'a str,
 }
 
-/// The two files of every plan region.
+/// The files of every plan region: the kustomization, each dependency's HelmRelease (with
+/// `--install-dependencies`) and the Application's.
 fn render_files(
     c: &Ctx<'_>,
     plan: &[RegionPlan],
     parameters: Option<&Value>,
     vcluster: Option<&VClusterTarget>,
     config: &AppsConfig,
+    deps: &Dependencies,
 ) -> Result<Vec<PlannedFile>, Problem> {
     let Ctx { app, bp, bp_name, version, org, env_type, namespace, name } = *c;
     let mut files = Vec::new();
@@ -868,12 +887,35 @@ fn render_files(
             },
             values: merge_values(bp.pointer("/spec/manifests/values"), parameters, region.standby()),
             vcluster: vcluster.cloned(),
+            release: name.to_owned(),
+            depends_on: deps.main.clone(),
+            resources: deps
+                .releases
+                .iter()
+                .map(|d| format!("helmrelease-{}.yaml", d.release))
+                .chain(["helmrelease.yaml".to_owned()])
+                .collect(),
         };
         let dir = inputs.dir().map_err(|e| failed(e.to_string()))?;
         files.push(PlannedFile {
             path: format!("{dir}/kustomization.yaml"),
             content: render_kustomization(&inputs),
         });
+        for d in &deps.releases {
+            let dep = RenderInputs {
+                blueprint: d.blueprint.clone(),
+                version: d.version.clone(),
+                chart: d.chart.clone(),
+                values: merge_values(d.base_values.as_ref(), d.values.as_ref(), region.standby()),
+                release: d.release.clone(),
+                depends_on: d.depends_on.clone(),
+                ..inputs.clone()
+            };
+            files.push(PlannedFile {
+                path: format!("{dir}/helmrelease-{}.yaml", d.release),
+                content: render_helmrelease(&dep),
+            });
+        }
         files.push(PlannedFile {
             path: format!("{dir}/helmrelease.yaml"),
             content: render_helmrelease(&inputs),
@@ -895,6 +937,135 @@ pub fn plan_application(
     organization: Option<&Value>,
     blueprint: Option<&Value>,
     config: &AppsConfig,
+) -> Result<ApplicationPlan, Problem> {
+    plan_inner(app, (environment, organization, blueprint), config, None)
+}
+
+/// [`plan_application`], and beyond the platform (`--install-dependencies`): the Blueprint
+/// is resolved at its exact version against `catalog` with `options` (the Sovereign's
+/// installed set: the bootstrap kit and other Applications), and every dependency that is not
+/// installed yet is rendered as its own HelmRelease `<app>-<dependency>` in each region, with
+/// Flux `dependsOn` in install-plan order (the Application's own release depends on its
+/// direct dependencies).
+///
+/// # Errors
+/// The [`Problem`] of [`plan_application`], or `Failed`/`Invalid` when the dependencies do not
+/// resolve (the solver's explanation).
+pub fn plan_application_with_dependencies(
+    app: &Value,
+    parents: (Option<&Value>, Option<&Value>, Option<&Value>),
+    config: &AppsConfig,
+    catalog: &catalyst_blueprint::Catalog,
+    options: &catalyst_blueprint::ResolveOptions,
+) -> Result<ApplicationPlan, Problem> {
+    plan_inner(app, parents, config, Some((catalog, options)))
+}
+
+/// The catalog and installed set `--install-dependencies` resolves against, from Blueprint
+/// and Application objects as read from the API (or a file): each Blueprint that parses is in
+/// the catalog (others are skipped and named in the returned warnings); each Application's
+/// Blueprint version counts as installed.
+pub fn dependency_context(
+    blueprints: &[Value],
+    applications: &[Value],
+) -> (catalyst_blueprint::Catalog, catalyst_blueprint::ResolveOptions, Vec<String>) {
+    let mut catalog = catalyst_blueprint::Catalog::default();
+    let mut warnings = Vec::new();
+    for b in blueprints {
+        let doc = json!({"apiVersion": b["apiVersion"], "kind": "Blueprint", "metadata": b["metadata"], "spec": b["spec"]});
+        match catalyst_blueprint::Blueprint::parse(&doc.to_string(), None) {
+            Ok(bp) => {
+                catalog.insert(bp, None);
+            }
+            Err(e) => warnings.push(format!("Blueprint {}: {e}", text(b, "/metadata/name"))),
+        }
+    }
+    let mut options = catalyst_blueprint::ResolveOptions::default();
+    for a in applications {
+        let parsed = catalyst_naming::BlueprintName::parse(text(a, "/spec/blueprintRef/name"))
+            .ok()
+            .zip(semver::Version::parse(text(a, "/spec/blueprintRef/version")).ok());
+        if let Some((n, v)) = parsed {
+            options.installed.insert(n, v);
+        }
+    }
+    (catalog, options, warnings)
+}
+
+/// A dependency installed with an Application.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct DependencyRelease {
+    release: String,
+    blueprint: String,
+    version: String,
+    chart: String,
+    base_values: Option<Value>,
+    values: Option<Value>,
+    depends_on: Vec<String>,
+}
+
+/// The dependency releases (install order) and what the Application's release depends on.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Dependencies {
+    releases: Vec<DependencyRelease>,
+    main: Vec<String>,
+}
+
+fn resolve_dependencies(
+    app: &str,
+    bp_name: &str,
+    version: &str,
+    (catalog, options): (&catalyst_blueprint::Catalog, &catalyst_blueprint::ResolveOptions),
+) -> Result<Dependencies, Problem> {
+    use catalyst_blueprint::{Constraint, Pin, Request};
+    let name = catalyst_naming::BlueprintName::parse(bp_name)
+        .map_err(|e| failed(format!("spec.blueprintRef.name: {e}")))?;
+    let v = semver::Version::parse(version).map_err(|e| failed(format!("spec.blueprintRef.version: {e}")))?;
+    let request = Request { name: name.clone(), pin: Pin::Version(Constraint::exact(&v)) };
+    let resolution = catalyst_blueprint::resolve(catalog, &[request], options)
+        .map_err(|e| failed(format!("resolving dependencies: {e}")))?;
+    let items = &resolution.plan.install_order;
+    // Installed ones (the bootstrap kit, other Applications) are reused, not installed again.
+    let new: Vec<&catalyst_blueprint::PlanItem> =
+        items.iter().filter(|i| !i.reuse && i.name != name.as_str()).collect();
+    let release_of = |application: &str| format!("{app}-{application}");
+    // `depends_on` names Blueprints; each maps to the release of its new item.
+    let local = |deps: &[String]| -> Vec<String> {
+        deps.iter()
+            .filter_map(|d| new.iter().find(|n| n.name == *d).map(|n| release_of(&n.application)))
+            .collect()
+    };
+    let mut out = Dependencies::default();
+    for item in &new {
+        let release = release_of(&item.application);
+        check_name("dependency release", &release)?;
+        let entry = catalyst_naming::BlueprintName::parse(&item.name)
+            .ok()
+            .zip(semver::Version::parse(&item.version).ok())
+            .and_then(|(n, ver)| catalog.get(&n, &ver));
+        let manifests = entry.and_then(|e| e.blueprint.spec_extra.get("manifests"));
+        let chart = manifests.and_then(|m| m.get("chart")).and_then(Value::as_str).unwrap_or(&item.name);
+        out.releases.push(DependencyRelease {
+            release,
+            blueprint: item.name.clone(),
+            version: item.version.clone(),
+            chart: chart.to_owned(),
+            base_values: manifests.and_then(|m| m.get("values")).cloned(),
+            values: item.values.clone(),
+            depends_on: local(&item.depends_on),
+        });
+    }
+    if let Some(main) = items.iter().find(|i| i.name == name.as_str()) {
+        out.main = local(&main.depends_on);
+    }
+    Ok(out)
+}
+
+fn plan_inner(
+    app: &Value,
+    (environment, organization, blueprint): (Option<&Value>, Option<&Value>, Option<&Value>),
+    config: &AppsConfig,
+    deps: Option<(&catalyst_blueprint::Catalog, &catalyst_blueprint::ResolveOptions)>,
 ) -> Result<ApplicationPlan, Problem> {
     let name = text(app, "/metadata/name");
     check_name("metadata.name", name)?;
@@ -944,12 +1115,17 @@ pub fn plan_application(
     let (posture, vcluster, parameters) = checked_placement(app, bp, bp_name, config)?;
     let plan = plan_regions(&posture, &regions).map_err(failed)?;
     let branch = env_type.parse::<catalyst_naming::EnvType>().map_or(env_type, |e| e.branch()).to_owned();
+    let dependencies = match deps {
+        Some(d) => resolve_dependencies(name, bp_name, version, d)?,
+        None => Dependencies::default(),
+    };
     let files = render_files(
         &Ctx { app, bp, bp_name, version, org, env_type, namespace, name },
         &plan,
         parameters,
         vcluster.as_ref(),
         config,
+        &dependencies,
     )?;
     let canonical = Posture::canonicalize(&posture);
     let primary_region = plan.iter().find(|r| r.role == RegionRole::Primary).map(|r| r.name.clone());

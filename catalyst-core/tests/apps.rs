@@ -412,3 +412,99 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&doc["spec"]["values"], &params);
     }
 }
+
+fn catalog_bp(name: &str, version: &str, depends: Value, manifests: Value) -> Value {
+    json!({"apiVersion": "catalyst.openova.io/v1", "kind": "Blueprint", "metadata": {"name": name},
+           "spec": {"version": version, "card": {"title": name}, "visibility": "listed", "depends": depends, "manifests": manifests}})
+}
+
+/// Beyond the platform (`--install-dependencies`): missing dependencies become their own
+/// HelmReleases, in install order, and the Application's release waits for them.
+#[test]
+fn dependencies_are_installed_in_order_with_depends_on() {
+    use catalyst_core::apps::{dependency_context, plan_application_with_dependencies};
+    let bps = vec![
+        catalog_bp(
+            "bp-wordpress",
+            "1.2.3",
+            json!([{"blueprint": "bp-mysql", "version": "^8.0"}, {"blueprint": "bp-redis", "version": "^7"}]),
+            json!({"chart": "./chart"}),
+        ),
+        catalog_bp(
+            "bp-mysql",
+            "8.0.3",
+            json!([{"blueprint": "bp-redis", "version": "^7"}]),
+            json!({"chart": "./chart", "values": {"storage": "10Gi"}}),
+        ),
+        catalog_bp("bp-redis", "7.2.0", json!([]), json!({})),
+    ];
+    let a = app("blog", json!("single-region"), &["hetzner-fsn-rtz-prod"], json!({}));
+    let (catalog, options, warnings) = dependency_context(&bps, &[]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let p = plan_application_with_dependencies(
+        &a,
+        (Some(&env("prod")), Some(&org()), Some(&blueprint())),
+        &config(),
+        &catalog,
+        &options,
+    )
+    .unwrap();
+    let dir = "clusters/hetzner-fsn-rtz-prod/applications/blog";
+    let paths: Vec<&str> = p.files.iter().map(|f| f.path.trim_start_matches(dir)).collect();
+    assert_eq!(
+        paths,
+        [
+            "/kustomization.yaml",
+            "/helmrelease-blog-redis.yaml",
+            "/helmrelease-blog-mysql.yaml",
+            "/helmrelease.yaml"
+        ]
+    );
+    let ks = file(&p, &format!("{dir}/kustomization.yaml"));
+    assert!(ks.ends_with("resources:\n  - helmrelease-blog-redis.yaml\n  - helmrelease-blog-mysql.yaml\n  - helmrelease.yaml\n"), "{ks}");
+    let mysql = file(&p, &format!("{dir}/helmrelease-blog-mysql.yaml"));
+    assert!(
+        mysql.contains("  name: blog-mysql\n") && mysql.contains("  dependsOn:\n    - name: blog-redis\n"),
+        "{mysql}"
+    );
+    assert!(mysql.contains("      version: \"8.0.3\"\n") && mysql.contains("    storage: 10Gi\n"), "{mysql}");
+    let main = file(&p, &format!("{dir}/helmrelease.yaml"));
+    assert!(main.contains("  dependsOn:\n    - name: blog-mysql\n    - name: blog-redis\n"), "{main}");
+    let schema = catalyst_testkit::upstream_crd_schema("helm.toolkit.fluxcd.io_helmreleases.yaml", "v2");
+    for f in p.files.iter().filter(|f| f.path.contains("/helmrelease")) {
+        let doc: Value = serde_saphyr::from_str(&f.content).unwrap();
+        assert_eq!(errors(&schema, &doc), Vec::<String>::new(), "{}", f.content);
+    }
+    // An installed dependency (another Application runs bp-redis 7.2.0) is reused, not rendered.
+    let other = json!({"spec": {"blueprintRef": {"name": "bp-redis", "version": "7.2.0"}}});
+    let (catalog, options, _) = dependency_context(&bps, &[other]);
+    let p = plan_application_with_dependencies(
+        &a,
+        (Some(&env("prod")), Some(&org()), Some(&blueprint())),
+        &config(),
+        &catalog,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(p.files.len(), 3);
+    assert!(
+        file(&p, &format!("{dir}/helmrelease.yaml"))
+            .contains("  dependsOn:\n    - name: blog-mysql\n  chart:")
+    );
+    // A dependency that cannot be satisfied is the solver's explanation.
+    let (catalog, options, _) = dependency_context(&bps[..2], &[]);
+    let e = plan_application_with_dependencies(
+        &a,
+        (Some(&env("prod")), Some(&org()), Some(&blueprint())),
+        &config(),
+        &catalog,
+        &options,
+    )
+    .unwrap_err();
+    assert_eq!((e.phase, e.reason), (ApplicationPhase::Failed, "Invalid"));
+    assert!(
+        e.message.starts_with("resolving dependencies: ") && e.message.contains("bp-redis"),
+        "{}",
+        e.message
+    );
+}

@@ -390,6 +390,21 @@ pub const CLUSTER_OBJECTS: [(&str, &str, &str, &str); 3] = [
 /// GET of a cluster-scoped generic object (`/apis/<g>/<v>/<plural>/<name>`).
 fn cluster_object(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
     let rest = req.path.strip_prefix("/apis/")?;
+    if let [group, version, plural] = rest.split('/').collect::<Vec<_>>()[..]
+        && let Some((_, _, _, kind)) =
+            CLUSTER_OBJECTS.iter().find(|(g, v, p, _)| *g == group && *v == version && *p == plural)
+    {
+        if req.query.contains("watch=true") {
+            return Some((200, Value::Null));
+        }
+        let prefix = format!("{group}/{version}/{plural}/");
+        let items: Vec<Value> =
+            s.objects.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, v)| v.clone()).collect();
+        return Some((
+            200,
+            json!({"apiVersion": format!("{group}/{version}"), "kind": format!("{kind}List"), "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
+        ));
+    }
     let [group, version, plural, name] = rest.split('/').collect::<Vec<_>>()[..] else { return None };
     CLUSTER_OBJECTS.iter().find(|(g, v, p, _)| *g == group && *v == version && *p == plural)?;
     if req.method != "GET" {

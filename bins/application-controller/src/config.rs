@@ -99,6 +99,11 @@ pub struct Config {
     /// could write into another Organization's repository).
     #[arg(long, env = "ALLOW_ANY_NAMESPACE")]
     pub allow_any_namespace: bool,
+    /// Beyond the platform: resolve each Application's Blueprint against the cluster's
+    /// Blueprints (other Applications count as installed) and render every missing dependency
+    /// as its own HelmRelease `<app>-<dependency>` with Flux dependsOn, in install order.
+    #[arg(long, env = "INSTALL_DEPENDENCIES")]
+    pub install_dependencies: bool,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
     pub log_format: String,

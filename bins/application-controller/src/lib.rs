@@ -98,6 +98,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let mut ctx = Context::new(kube.clone(), gitea, apps, author);
     ctx.requeue = std::time::Duration::from_secs(config.requeue_after_seconds.max(1));
     ctx.require_org_namespace = !config.allow_any_namespace;
+    ctx.install_dependencies = config.install_dependencies;
     let shared =
         Arc::new(Shared { ctx, metrics: metrics::Metrics::new(), failures: std::sync::Mutex::default() });
     let ready = Arc::new(AtomicBool::new(false));

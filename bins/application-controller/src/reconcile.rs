@@ -36,6 +36,9 @@ pub struct Context {
     /// (`openova.io/organization: <org>`): without it, a tenant could name another
     /// Organization's Environment and write into its repository.
     pub require_org_namespace: bool,
+    /// Beyond the platform: render each missing Blueprint dependency as its own HelmRelease
+    /// with Flux `dependsOn`, resolved against the cluster's Blueprints and Applications.
+    pub install_dependencies: bool,
     /// The conditions' clock (tests fix it).
     pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
 }
@@ -61,6 +64,7 @@ impl Context {
             author,
             requeue: Duration::from_secs(300),
             require_org_namespace: true,
+            install_dependencies: false,
             clock: Arc::new(catalyst_core::conditions::now),
         }
     }
@@ -232,27 +236,9 @@ async fn converge(
     {
         return Ok(Err(v));
     }
-    // The checks include a JSON Schema validation of tenant input: off the async workers, with
-    // a deadline.
-    let inputs = (app.clone(), env, org, blueprint, ctx.config.clone());
-    let planned = tokio::time::timeout(
-        PLAN_DEADLINE,
-        tokio::task::spawn_blocking(move || {
-            let (app, env, org, bp, config) = inputs;
-            plan_application(&app, env.as_ref(), org.as_ref(), bp.as_ref(), &config)
-        }),
-    )
-    .await;
-    let plan = match planned {
-        Ok(Ok(Ok(p))) => p,
-        Ok(Ok(Err(problem))) => return Ok(Err(problem.into())),
-        Ok(Err(e)) => return Ok(Err(degraded("RenderError", format!("planning failed: {e}")))),
-        Err(_) => {
-            return Ok(Err(degraded(
-                "RenderError",
-                format!("planning took longer than {PLAN_DEADLINE:?} (the Blueprint's configSchema?)"),
-            )));
-        }
+    let plan = match plan(ctx, app, (env, org, blueprint)).await {
+        Ok(p) => p,
+        Err(v) => return Ok(Err(v)),
     };
     // Only what can be written gets the finalizer: a spec that never validates leaves nothing
     // to clean up, and its deletion is never held.
@@ -350,6 +336,78 @@ async fn parents(
         }
     }
     Ok((env, org, blueprint))
+}
+
+/// The plan of `app`, computed off the async workers with a deadline (the checks include a
+/// JSON Schema validation of tenant input), with its dependencies when they are installed.
+async fn plan(
+    ctx: &Context,
+    app: &Value,
+    (env, org, blueprint): (Option<Value>, Option<Value>, Option<Value>),
+) -> Result<ApplicationPlan, Verdict> {
+    // The checks include a JSON Schema validation of tenant input: off the async workers, with
+    // a deadline.
+    let context = if ctx.install_dependencies {
+        match dependency_inputs(ctx).await {
+            Ok(c) => Some(c),
+            Err(v) => return Err(v),
+        }
+    } else {
+        None
+    };
+    let inputs = (app.clone(), env, org, blueprint, ctx.config.clone());
+    let planned = tokio::time::timeout(
+        PLAN_DEADLINE,
+        tokio::task::spawn_blocking(move || {
+            let (app, env, org, bp, config) = inputs;
+            match context {
+                None => plan_application(&app, env.as_ref(), org.as_ref(), bp.as_ref(), &config),
+                Some((blueprints, applications)) => {
+                    let others: Vec<Value> = applications
+                        .into_iter()
+                        .filter(|a| a["metadata"]["uid"] != app["metadata"]["uid"])
+                        .collect();
+                    let (catalog, options, _) = catalyst_core::apps::dependency_context(&blueprints, &others);
+                    catalyst_core::apps::plan_application_with_dependencies(
+                        &app,
+                        (env.as_ref(), org.as_ref(), bp.as_ref()),
+                        &config,
+                        &catalog,
+                        &options,
+                    )
+                }
+            }
+        }),
+    )
+    .await;
+    let plan = match planned {
+        Ok(Ok(Ok(p))) => p,
+        Ok(Ok(Err(problem))) => return Err(problem.into()),
+        Ok(Err(e)) => return Err(degraded("RenderError", format!("planning failed: {e}"))),
+        Err(_) => {
+            return Err(degraded(
+                "RenderError",
+                format!("planning took longer than {PLAN_DEADLINE:?} (the Blueprint's configSchema?)"),
+            ));
+        }
+    };
+    Ok(plan)
+}
+
+/// Every Blueprint and Application of the cluster, for `--install-dependencies`.
+async fn dependency_inputs(ctx: &Context) -> Result<(Vec<Value>, Vec<Value>), Verdict> {
+    let mut out = (Vec::new(), Vec::new());
+    for (api, into) in [
+        (ctx.api("catalyst.openova.io", "v1", "Blueprint", "blueprints", None), &mut out.0),
+        (ctx.api("apps.openova.io", "v1", "Application", "applications", None), &mut out.1),
+    ] {
+        let list = api
+            .list(&kube::api::ListParams::default())
+            .await
+            .map_err(|e| degraded("GiteaError", format!("listing for --install-dependencies: {e}")))?;
+        into.extend(list.items.into_iter().filter_map(|o| serde_json::to_value(o).ok()));
+    }
+    Ok(out)
 }
 
 /// The Application's namespace must belong to the Organization of the Environment it names

@@ -297,3 +297,38 @@ async fn an_application_cannot_write_into_another_organization() {
             .is_none()
     );
 }
+
+/// `--install-dependencies`: the dependency's HelmRelease is committed beside the
+/// Application's, which waits for it.
+#[tokio::test]
+async fn install_dependencies_commits_the_dependency_releases() {
+    let mut w = world(true).await;
+    w.ctx.install_dependencies = true;
+    let mut bp = w.api.object("catalyst.openova.io/v1/blueprints/bp-wordpress").unwrap();
+    bp["spec"]["version"] = json!("1.2.3");
+    bp["spec"]["card"] = json!({"title": "WordPress"});
+    bp["spec"]["visibility"] = json!("listed");
+    bp["spec"]["depends"] = json!([{"blueprint": "bp-mysql", "version": "^8"}]);
+    w.api.put_object(&bp);
+    w.api.put_object(
+        &json!({"apiVersion": "catalyst.openova.io/v1", "kind": "Blueprint", "metadata": {"name": "bp-mysql"},
+        "spec": {"version": "8.0.3", "card": {"title": "MySQL"}, "visibility": "listed"}}),
+    );
+    w.api.put_object(&application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({})));
+    let out = reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some(ApplicationPhase::Provisioning), "{:?}", status(&w, KEY));
+    let dep = w.gitea.server.read_file(
+        "acme",
+        "site",
+        "main",
+        "clusters/hetzner-fsn-rtz-prod/applications/site/helmrelease-site-mysql.yaml",
+    );
+    assert!(String::from_utf8(dep.unwrap()).unwrap().contains("  name: site-mysql\n"));
+    let main = String::from_utf8(w.gitea.server.read_file("acme", "site", "main", HR_PATH).unwrap()).unwrap();
+    assert!(main.contains("  dependsOn:\n    - name: site-mysql\n"), "{main}");
+    assert_eq!(
+        w.gitea.writes().iter().filter(|x| x.contains("/contents")).count(),
+        1,
+        "one commit for the region"
+    );
+}

@@ -136,6 +136,12 @@ pub(crate) enum ApplicationCommand {
         /// YAML files with the Applications and their parent documents.
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
+        /// Beyond the platform: resolve each Application's Blueprint against the Blueprints
+        /// in the FILEs (the other Applications' versions count as installed) and render
+        /// every missing dependency as its own HelmRelease `<app>-<dependency>` with Flux
+        /// dependsOn, in install-plan order.
+        #[arg(long)]
+        install_dependencies: bool,
     },
 }
 

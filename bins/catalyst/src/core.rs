@@ -300,7 +300,7 @@ pub(crate) fn environment(cmd: EnvironmentCommand, format: Output) -> Result<(),
 /// `catalyst application render`: the controller's files and objects for every Application of
 /// the files, with the parents found among their documents.
 pub(crate) fn application(cmd: ApplicationCommand, format: Output) -> Result<(), Failure> {
-    let ApplicationCommand::Render { files: paths } = cmd;
+    let ApplicationCommand::Render { files: paths, install_dependencies } = cmd;
     let (config, warnings) = catalyst_core::apps::AppsConfig::from_vars(|k| std::env::var(k).ok());
     for w in warnings {
         eprintln!("warning: {w}");
@@ -336,7 +336,29 @@ pub(crate) fn application(cmd: ApplicationCommand, format: Output) -> Result<(),
             )
         });
         let bp = find("Blueprint", text("/spec/blueprintRef/name"));
-        match catalyst_core::apps::plan_application(app, env, org, bp, &config) {
+        let planned = if install_dependencies {
+            let blueprints: Vec<serde_json::Value> =
+                docs.iter().filter(|(_, d)| d["kind"] == "Blueprint").map(|(_, d)| d.clone()).collect();
+            let others: Vec<serde_json::Value> = docs
+                .iter()
+                .filter(|(_, d)| d["kind"] == "Application" && *d != *app)
+                .map(|(_, d)| d.clone())
+                .collect();
+            let (catalog, options, warnings) = catalyst_core::apps::dependency_context(&blueprints, &others);
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            catalyst_core::apps::plan_application_with_dependencies(
+                app,
+                (env, org, bp),
+                &config,
+                &catalog,
+                &options,
+            )
+        } else {
+            catalyst_core::apps::plan_application(app, env, org, bp, &config)
+        };
+        match planned {
             Ok(plan) => {
                 files.extend(plan.files);
                 objects.extend(plan.objects);

@@ -118,3 +118,23 @@ fn an_application_that_cannot_be_planned_exits_1_with_the_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out), "error: /nonexistent/app.yaml: no such file\n");
 }
+
+#[test]
+fn install_dependencies_renders_each_missing_dependency() {
+    let file = FILE.replace(
+        "  manifests: {chart: ./chart, values: {image: \"wordpress:6.4\"}}",
+        "  version: 1.2.3\n  card: {title: WordPress}\n  visibility: listed\n  depends: [{blueprint: bp-mysql, version: ^8}]\n  manifests: {chart: ./chart}",
+    ) + "---\napiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-mysql}\nspec: {version: 8.0.3, card: {title: MySQL}, visibility: listed}\n";
+    let path = write("deps", &file);
+    let out = catalyst().run(&["application", "render", path.to_str().unwrap(), "--install-dependencies"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("==> clusters/hetzner-fsn-rtz-prod/applications/db/helmrelease-db-mysql.yaml <==\n"),
+        "{text}"
+    );
+    assert!(text.contains("  dependsOn:\n    - name: db-mysql\n"), "{text}");
+    // Without the flag, the platform's behaviour: no dependency release.
+    let out = catalyst().run(&["application", "render", path.to_str().unwrap()]);
+    assert!(!stdout(&out).contains("db-mysql"));
+}
