@@ -992,6 +992,9 @@ pub fn dependency_context(
     (catalog, options, warnings)
 }
 
+/// Helm's release name limit (Flux's `releaseName` `maxLength`).
+pub const MAX_RELEASE_NAME: usize = 53;
+
 /// A dependency installed with an Application.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct DependencyRelease {
@@ -1039,6 +1042,16 @@ fn resolve_dependencies(
     for item in &new {
         let release = release_of(&item.application);
         check_name("dependency release", &release)?;
+        if release.len() > MAX_RELEASE_NAME {
+            return Err(failed(format!(
+                "dependency release {release:?} is longer than {MAX_RELEASE_NAME} characters (Helm's release name limit)"
+            )));
+        }
+        if out.releases.iter().any(|r| r.release == release) || release == app {
+            return Err(failed(format!(
+                "two dependencies would both be released as {release:?}: give them different aliases"
+            )));
+        }
         let entry = catalyst_naming::BlueprintName::parse(&item.name)
             .ok()
             .zip(semver::Version::parse(&item.version).ok())
@@ -1069,6 +1082,11 @@ fn plan_inner(
 ) -> Result<ApplicationPlan, Problem> {
     let name = text(app, "/metadata/name");
     check_name("metadata.name", name)?;
+    if name.len() > MAX_RELEASE_NAME {
+        return Err(failed(format!(
+            "metadata.name {name:?} is longer than {MAX_RELEASE_NAME} characters (Helm's release name limit)"
+        )));
+    }
     let namespace = text(app, "/metadata/namespace");
     let namespace = if namespace.is_empty() { "default" } else { namespace };
     check_name("metadata.namespace", namespace)?;

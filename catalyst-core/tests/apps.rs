@@ -233,6 +233,13 @@ fn each_validation_error_is_failed_invalid_with_its_message() {
         "spec.regions[] has 6 entries; at most 5"
     );
     assert_eq!(with(&|a| a["spec"]["regions"] = json!([7])), "spec.regions[] entry is not a string: float64");
+    assert_eq!(
+        with(&|a| a["metadata"]["name"] = json!("a".repeat(54))),
+        format!(
+            "metadata.name {:?} is longer than 53 characters (Helm's release name limit)",
+            "a".repeat(54)
+        )
+    );
     // A region name that is not a DNS label would be a path and a label value.
     assert!(
         with(&|a| a["spec"]["regions"] = json!(["../etc"]))

@@ -480,12 +480,26 @@ impl Client {
         self.call(Method::GET, &path, None, |_| repo_missing(owner, repo)).await
     }
 
-    /// `POST /orgs/{org}/repos`, with an initial commit on `default_branch`.
+    /// `POST /orgs/{org}/repos`, private, with an initial commit on `default_branch`.
     pub async fn create_repo(&self, org: &str, repo: &str, default_branch: &str) -> Result<Repo, GiteaError> {
+        self.create_repo_described(org, repo, default_branch, "").await
+    }
+
+    /// [`Client::create_repo`] with a description (none when empty).
+    pub async fn create_repo_described(
+        &self,
+        org: &str,
+        repo: &str,
+        default_branch: &str,
+        description: &str,
+    ) -> Result<Repo, GiteaError> {
         let path = format!("/orgs/{}/repos", escape_segment("org", org)?);
         escape_segment("repo", repo)?;
-        let body =
+        let mut body =
             json!({"name": repo, "auto_init": true, "default_branch": default_branch, "private": true});
+        if !description.is_empty() {
+            body["description"] = json!(description);
+        }
         self.write_once(
             || {
                 self.call(Method::POST, &path, Some(&body), |_| GiteaError::OrgNotFound {

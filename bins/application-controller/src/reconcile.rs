@@ -243,6 +243,11 @@ async fn converge(
     // Only what can be written gets the finalizer: a spec that never validates leaves nothing
     // to clean up, and its deletion is never held.
     ensure_finalizer(ctx, key, app).await?;
+    // Nothing is committed for an Application whose host objects belong to another one.
+    let uid = text("/metadata/uid");
+    if let Err(e) = check_owner(ctx, &plan, &uid).await {
+        return Ok(Err(degraded("GiteaError", format!("ensure host Flux bootstrap: {e}"))));
+    }
     if let Err(v) = ensure_repo(ctx, &plan).await {
         return Ok(Err(v));
     }
@@ -277,7 +282,6 @@ async fn converge(
             }
         }
     }
-    let uid = text("/metadata/uid");
     match apply_objects(ctx, key, &plan, &uid, false).await {
         Ok(n) => out.objects_written += n,
         Err(e) => return Ok(Err(degraded("GiteaError", format!("ensure host Flux bootstrap: {e}")))),
@@ -363,9 +367,15 @@ async fn plan(
             match context {
                 None => plan_application(&app, env.as_ref(), org.as_ref(), bp.as_ref(), &config),
                 Some((blueprints, applications)) => {
+                    // Installed means: Ready, in this Application's own namespace (another
+                    // tenant's release is no use to it, and must not make it drop its own).
                     let others: Vec<Value> = applications
                         .into_iter()
-                        .filter(|a| a["metadata"]["uid"] != app["metadata"]["uid"])
+                        .filter(|a| {
+                            a["metadata"]["uid"] != app["metadata"]["uid"]
+                                && a["metadata"]["namespace"] == app["metadata"]["namespace"]
+                                && a.pointer("/status/phase").and_then(Value::as_str) == Some("Ready")
+                        })
                         .collect();
                     let (catalog, options, _) = catalyst_core::apps::dependency_context(&blueprints, &others);
                     catalyst_core::apps::plan_application_with_dependencies(
@@ -449,7 +459,16 @@ async fn ensure_repo(ctx: &Context, plan: &ApplicationPlan) -> Result<(), Verdic
     match ctx.gitea.get_repo(&plan.org, &plan.repo).await {
         Ok(_) => {}
         Err(GiteaError::RepoNotFound { .. }) => {
-            match ctx.gitea.create_repo(&plan.org, &plan.repo, &plan.branch).await {
+            match ctx
+                .gitea
+                .create_repo_described(
+                    &plan.org,
+                    &plan.repo,
+                    &plan.branch,
+                    catalyst_core::apps::REPO_DESCRIPTION,
+                )
+                .await
+            {
                 Ok(_) => info!(repo = %format!("{}/{}", plan.org, plan.repo), "created the repository"),
                 Err(GiteaError::OrgNotFound { org }) => {
                     return Err(Verdict {
@@ -553,7 +572,7 @@ async fn apply_objects(
         let api = ctx.api("dr.openova.io", "v1", "Continuum", "continuums", Some(namespace));
         let dr = format!("dr-{}", plan.repo);
         let current = get(&api, &dr).await.map_err(|e| format!("Continuum {namespace}/{dr}: {e}"))?;
-        if current.as_ref().is_some_and(|c| owner_uid(c).is_none_or(|o| o == uid)) {
+        if current.as_ref().is_some_and(|c| !uid.is_empty() && owner_uid(c) == Some(uid)) {
             match api.delete(&dr, &kube::api::DeleteParams::default()).await {
                 Ok(_) => written += 1,
                 Err(e) if not_found(&e) => {}
@@ -565,6 +584,27 @@ async fn apply_objects(
         info!(application = %key, written, "host objects applied");
     }
     Ok(written)
+}
+
+/// Fails when one of the plan's host objects exists and carries another Application's uid.
+async fn check_owner(ctx: &Context, plan: &ApplicationPlan, uid: &str) -> Result<(), String> {
+    for obj in plan.objects.iter().filter(|o| o["kind"] != "Continuum") {
+        let (group, version) =
+            obj["apiVersion"].as_str().unwrap_or_default().split_once('/').unwrap_or_default();
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let plural = if kind == "GitRepository" { "gitrepositories" } else { "kustomizations" };
+        let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
+        let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        let current = get(&ctx.api(group, version, kind, plural, Some(ns)), name)
+            .await
+            .map_err(|e| format!("{kind} {ns}/{name}: {e}"))?;
+        if let Some(other) = current.as_ref().and_then(owner_uid).filter(|o| !uid.is_empty() && *o != uid) {
+            return Err(format!(
+                "{kind} {ns}/{name} belongs to another Application (uid {other}); not overwritten"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The label selector of everything this Application wrote: its uid when it has one, else its
@@ -782,23 +822,17 @@ impl catalyst_core::conditions::ConditionReason for Reason {
     }
 }
 
-/// Deletes each region's files (helmrelease then kustomization); not-found is fine.
-async fn delete_files(ctx: &Context, key: &str, app: &Value, regions: &[String]) -> Result<(), Error> {
+/// Deletes each region's files (helmrelease then kustomization) from the repository this
+/// Application wrote (org and env type as its own host objects record them, never the spec,
+/// which a tenant can point at another Organization); not-found is fine.
+async fn delete_files(
+    ctx: &Context,
+    key: &str,
+    app: &Value,
+    (org, env_type): (&str, &str),
+    regions: &[String],
+) -> Result<(), Error> {
     let name = key.split_once('/').map_or("", |(_, n)| n);
-    let envs = ctx.api("catalyst.openova.io", "v1", "Environment", "environments", None);
-    let env_ref = app.pointer("/spec/environmentRef").and_then(Value::as_str).unwrap_or_default();
-    let env = if env_ref.is_empty() {
-        None
-    } else {
-        get(&envs, env_ref).await.map_err(kube_err(key, "reading the Environment"))?
-    };
-    let org = env
-        .as_ref()
-        .and_then(|e| e.pointer("/spec/organizationRef"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let env_type =
-        env.as_ref().and_then(|e| e.pointer("/spec/envType")).and_then(Value::as_str).unwrap_or_default();
     if !org.is_empty() && !env_type.is_empty() {
         let branch = env_type.parse::<catalyst_naming::EnvType>().map_or(env_type, |e| e.branch());
         let generation = app.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or_default();
@@ -845,8 +879,11 @@ async fn delete(ctx: &Context, key: &str, app: &Value) -> Result<Outcome, Error>
     let (namespace, name) = key.split_once('/').unwrap_or_default();
     let uid = app.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
     let sel = selector(uid, name, namespace);
-    // The regions written: the host Kustomizations' (they are deleted first) and the spec's.
+    // What this Application wrote, as its own host objects record it (their uid label; tenants
+    // cannot write flux-system): the regions, the Organization and the env type. The spec is
+    // not trusted here: it may name another Organization's Environment.
     let mut regions: Vec<String> = Vec::new();
+    let (mut org, mut env_type) = (String::new(), String::new());
     for (group, kind, plural) in [
         ("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations"),
         ("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories"),
@@ -857,10 +894,15 @@ async fn delete(ctx: &Context, key: &str, app: &Value) -> Result<Outcome, Error>
             .await
             .map_err(kube_err(key, format!("listing host {kind}s")))?;
         for obj in list.items {
-            if let Some(r) =
-                obj.metadata.labels.as_ref().and_then(|l| l.get(catalyst_naming::keys::CATALYST_REGION))
-            {
+            let labels = obj.metadata.labels.clone().unwrap_or_default();
+            if let Some(r) = labels.get(catalyst_naming::keys::CATALYST_REGION) {
                 regions.push(r.clone());
+            }
+            if let Some(o) = labels.get(catalyst_naming::keys::CATALYST_ORGANIZATION) {
+                o.clone_into(&mut org);
+            }
+            if let Some(t) = labels.get(catalyst_naming::keys::CATALYST_ENV_TYPE) {
+                t.clone_into(&mut env_type);
             }
             let n = obj.metadata.name.clone().unwrap_or_default();
             match api.delete(&n, &kube::api::DeleteParams::default()).await {
@@ -870,18 +912,15 @@ async fn delete(ctx: &Context, key: &str, app: &Value) -> Result<Outcome, Error>
             }
         }
     }
-    for list in ["/spec/placement/regions", "/spec/regions"] {
-        for r in app.pointer(list).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-            regions.push(r.to_owned());
-        }
-    }
     regions.sort();
     regions.dedup();
-    delete_files(ctx, key, app, &regions).await?;
+    if !org.is_empty() && !env_type.is_empty() {
+        delete_files(ctx, key, app, (&org, &env_type), &regions).await?;
+    }
     let drs = ctx.api("dr.openova.io", "v1", "Continuum", "continuums", Some(namespace));
     let dr = format!("dr-{name}");
     let current = get(&drs, &dr).await.map_err(kube_err(key, "reading the Continuum"))?;
-    if current.as_ref().is_some_and(|c| owner_uid(c).is_none_or(|o| o == uid)) {
+    if current.as_ref().is_some_and(|c| !uid.is_empty() && owner_uid(c) == Some(uid)) {
         match drs.delete(&dr, &kube::api::DeleteParams::default()).await {
             Ok(_) => {}
             Err(e) if not_found(&e) => {}

@@ -20,6 +20,10 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+/// Connections served at once; more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 64;
+/// The longest one connection is served.
+pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
 /// The largest `AdmissionReview` read.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
@@ -170,21 +174,42 @@ pub async fn serve_tls(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     info!(%bound, "serving the placement webhook");
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { continue };
+            let Ok(permit) = slots.clone().acquire_owned().await else { return };
+            let tcp = match listener.accept().await {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of descriptors, for instance: wait instead of spinning.
+                    warn!(error = %e, "accepting a webhook connection failed");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
             let (acceptor, router) = (acceptor.clone(), router.clone());
             tokio::spawn(async move {
+                let _permit = permit;
                 let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                     Ok(Ok(s)) => s,
                     Ok(Err(e)) => return warn!(error = %e, "TLS handshake failed"),
                     Err(_) => return warn!("TLS handshake timed out"),
                 };
                 let service = hyper_util::service::TowerToHyperService::new(router);
-                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                    .await;
+                let mut builder =
+                    hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                builder
+                    .http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(10));
+                builder.http2().max_concurrent_streams(8);
+                // A connection lives at most this long, however slowly its client talks.
+                let _ = tokio::time::timeout(
+                    CONNECTION_LIFETIME,
+                    builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service),
+                )
+                .await;
             });
         }
     });

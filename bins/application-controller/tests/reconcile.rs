@@ -40,6 +40,15 @@ async fn a_single_region_application_is_committed_wired_and_reported() {
             )
             .is_some()
     );
+    let created = w
+        .gitea
+        .exchanges()
+        .into_iter()
+        .find(|e| e.method == "POST" && e.route == "/orgs/{org}/repos")
+        .unwrap();
+    let body = created.request.unwrap();
+    assert_eq!(body["name"], "site");
+    assert_eq!(body["description"], catalyst_core::apps::REPO_DESCRIPTION);
     let contents_writes = w.gitea.writes().iter().filter(|x| x.contains("/contents")).count();
     assert_eq!(contents_writes, 1, "both files of the region in one commit: {:?}", w.gitea.writes());
     // Host Flux objects.
@@ -225,6 +234,35 @@ async fn another_applications_flux_objects_are_not_overwritten() {
     let git =
         w.api.object("source.toolkit.fluxcd.io/gitrepositories/flux-system/catalyst-app-acme-site").unwrap();
     assert_eq!(git["spec"]["url"], "http://gitea/acme/site.git");
+    // Checked before anything is committed: the other Application's files are untouched.
+    assert!(w.gitea.writes().iter().all(|x| !x.contains("/contents")), "{:?}", w.gitea.writes());
+}
+
+/// A tenant that sets the finalizer itself and names another Organization's Environment
+/// cannot make a deletion remove that Organization's files: deletion acts only on what this
+/// Application's own host objects record.
+#[tokio::test]
+async fn a_deletion_cannot_remove_another_organizations_files() {
+    let w = world(true).await;
+    w.api.put_object(&application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({})));
+    reconcile_application("acme", "site", &w.ctx).await.unwrap();
+    assert!(w.gitea.server.read_file("acme", "site", "main", HR_PATH).is_some());
+    w.api.put_object(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "evil", "labels": {"openova.io/organization": "evil"}}}));
+    let mut a = application("site", "single-region", &["hetzner-fsn-rtz-prod"], json!({}));
+    a["metadata"]["namespace"] = json!("evil");
+    a["metadata"]["uid"] = json!("uid-evil");
+    a["metadata"]["finalizers"] = json!([FINALIZER]);
+    a["metadata"]["deletionTimestamp"] = json!("2026-12-07T10:05:00Z");
+    w.api.put_object(&a);
+    reconcile_application("evil", "site", &w.ctx).await.unwrap();
+    assert!(w.gitea.server.read_file("acme", "site", "main", HR_PATH).is_some(), "acme's files are kept");
+    assert!(
+        w.api.object("source.toolkit.fluxcd.io/gitrepositories/flux-system/catalyst-app-acme-site").is_some()
+    );
+    assert_eq!(
+        w.api.object("apps.openova.io/applications/evil/site").unwrap()["metadata"]["finalizers"],
+        json!([])
+    );
 }
 
 #[tokio::test]
