@@ -53,6 +53,7 @@ pub mod conditions;
 pub mod crd;
 pub mod gitops;
 mod phase1;
+pub mod quantity;
 #[cfg(feature = "client")]
 pub mod registry;
 mod rule;
