@@ -51,6 +51,28 @@ pub fn jitter() -> f64 {
     0.8 + 0.4 * unit
 }
 
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`), as JSON lines with the current
+/// span or as text.
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+/// This replica's identity in a leader Lease: the one configured (`POD_NAME`), else the host
+/// name, else `<binary>-<pid>`.
+pub fn identity(configured: Option<&str>, binary: &str) -> String {
+    configured
+        .map(str::to_owned)
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| format!("{binary}-{}", std::process::id()))
+}
+
 /// The reconcile triggers from a watch: applied objects whose generation (or UID) was not
 /// seen yet. A controller's own status writes change `resourceVersion`, never `generation`,
 /// so they do not trigger a reconcile.

@@ -113,11 +113,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let shutdown = catalyst_runtime::shutdown_signal();
     let elector = config.leader_elect.then(|| {
-        let identity = config
-            .identity
-            .clone()
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .unwrap_or_else(|| format!("application-controller-{}", std::process::id()));
+        let identity = catalyst_runtime::identity(config.identity.as_deref(), "application-controller");
         Elector::new(
             kube.clone(),
             &config.leader_elect_namespace,

@@ -15,14 +15,7 @@ async fn main() -> ExitCode {
         eprintln!("error: {}", catalyst_naming::diagnostic::Chain(&e));
         return ExitCode::from(2);
     }
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if config.log_format == "json" {
-        builder.json().with_current_span(true).init();
-    } else {
-        builder.init();
-    }
+    catalyst_runtime::init_logging(config.log_format == "json");
     match application_controller::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -136,11 +136,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     catalyst_runtime::serve(config.metrics_addr, config.health_addr, exposition, ready.clone()).await?;
     let shutdown = catalyst_runtime::shutdown_signal();
     let elector = config.leader_elect.then(|| {
-        let identity = config
-            .identity
-            .clone()
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .unwrap_or_else(|| format!("continuum-controller-{}", std::process::id()));
+        let identity = catalyst_runtime::identity(config.identity.as_deref(), "continuum-controller");
         Elector::new(kube.clone(), &config.leader_namespace(), LEASE_NAME, &identity, LeaseTimings::default())
     });
     ready.store(true, Ordering::SeqCst);

@@ -124,11 +124,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let elector = if config.no_leader_election {
         None
     } else {
-        let identity = config
-            .identity
-            .clone()
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .unwrap_or_else(|| format!("environment-controller-{}", std::process::id()));
+        let identity = catalyst_runtime::identity(config.identity.as_deref(), "environment-controller");
         Some(Elector::new(
             kube.clone(),
             &config.leader_election_namespace,
