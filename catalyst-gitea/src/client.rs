@@ -1,6 +1,8 @@
 //! The Gitea REST client (SPEC GITEA-1 … GITEA-7): typed requests and errors, bounded
 //! retries on 5xx and timeouts, and idempotent, conflict-safe file writes.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -10,7 +12,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::types::{Branch, File, Hook, MAX_RESPONSE_BYTES, Org, Repo, Target, Token, Upsert};
+use crate::types::{
+    Branch, Ensured, File, Hook, MAX_RESPONSE_BYTES, NewOrg, NewRepo, Org, PullRequest, Repo, Target, Token,
+    Upsert,
+};
 use crate::{BaseUrl, UrlError, escape_path, escape_segment};
 
 /// What went wrong.
@@ -165,6 +170,29 @@ impl GiteaError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transport { .. } | Self::Http { status: 500.., .. })
     }
+
+    /// Whether something asked for does not exist: an org, repository or file, or any 404
+    /// (SPEC GITEA-9).
+    ///
+    /// ```
+    /// use catalyst_gitea::GiteaError;
+    /// assert!(GiteaError::OrgNotFound { org: "acme".into() }.is_not_found());
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::OrgNotFound { .. }
+                | Self::RepoNotFound { .. }
+                | Self::FileNotFound { .. }
+                | Self::Http { status: 404, .. }
+        )
+    }
+
+    /// Whether someone else's write got there first: a stale blob SHA, or Gitea's 409
+    /// (SPEC GITEA-7, GITEA-9). Never retried blindly; read again and decide.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. } | Self::Validation { status: 409, .. })
+    }
 }
 
 #[derive(Deserialize)]
@@ -255,6 +283,9 @@ pub struct Client {
     token: Token,
     attempts: u32,
     max_response: usize,
+    /// Whether `POST /admin/orgs` is still worth trying (cleared when the server does not
+    /// serve it; shared by clones).
+    admin_orgs: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -275,7 +306,14 @@ impl Client {
             .user_agent(concat!("catalyst-gitea/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|source| GiteaError::Transport { method: Method::GET, path: String::new(), source })?;
-        Ok(Self { http, base, token, attempts: config.attempts.max(1), max_response: config.max_response })
+        Ok(Self {
+            http,
+            base,
+            token,
+            attempts: config.attempts.max(1),
+            max_response: config.max_response,
+            admin_orgs: Arc::new(AtomicBool::new(true)),
+        })
     }
 
     /// Reads one answer, capped: a success up to the client's cap, an error body up to 64 KiB
@@ -493,21 +531,106 @@ impl Client {
         default_branch: &str,
         description: &str,
     ) -> Result<Repo, GiteaError> {
-        let path = format!("/orgs/{}/repos", escape_segment("org", org)?);
-        escape_segment("repo", repo)?;
-        let mut body =
-            json!({"name": repo, "auto_init": true, "default_branch": default_branch, "private": true});
-        if !description.is_empty() {
-            body["description"] = json!(description);
+        self.post_repo(&NewRepo { org, name: repo, description, private: true, default_branch }).await
+    }
+
+    /// Finds the org or creates it (SPEC GITEA-8): `GET /orgs/{org}`, and when it is missing
+    /// `POST /admin/orgs` (as the platform's shared client sends it), falling back to
+    /// `POST /orgs` when the server does not serve that (Gitea 1.22 documents only `GET` there;
+    /// the client then goes straight to `/orgs`). An existing org is returned as it is: its
+    /// name, description and visibility are never changed. A 409/422 because a concurrent
+    /// writer created it first reads it back; a lost answer is read back, never repeated blindly.
+    pub async fn ensure_org(&self, org: &NewOrg<'_>) -> Result<Ensured<Org>, GiteaError> {
+        match self.get_org(org.name).await {
+            Ok(value) => return Ok(Ensured { value, created: false }),
+            Err(GiteaError::OrgNotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let mut body = json!({"username": org.name, "visibility": org.visibility});
+        if !org.full_name.is_empty() {
+            body["full_name"] = json!(org.full_name);
+        }
+        if !org.description.is_empty() {
+            body["description"] = json!(org.description);
+        }
+        let mut created = Err(GiteaError::Http {
+            status: 405,
+            method: Method::POST,
+            path: "/admin/orgs".into(),
+            message: String::new(),
+        });
+        if self.admin_orgs.load(Ordering::Relaxed) {
+            created = self.post_org("/admin/orgs", org.name, &body).await;
+        }
+        if let Err(GiteaError::Http { status: 404 | 405, .. }) = created {
+            self.admin_orgs.store(false, Ordering::Relaxed);
+            created = self.post_org("/orgs", org.name, &body).await;
+        }
+        match created {
+            Ok(value) => Ok(Ensured { value, created: true }),
+            Err(e @ GiteaError::Validation { status: 409 | 422, .. }) => match self.get_org(org.name).await {
+                Ok(value) => Ok(Ensured { value, created: false }),
+                Err(GiteaError::OrgNotFound { .. }) => Err(e),
+                Err(other) => Err(other),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn post_org(&self, path: &str, name: &str, body: &Value) -> Result<Org, GiteaError> {
+        self.write_once(
+            || self.call(Method::POST, path, Some(body), |b| post_404(path, b)),
+            || async {
+                match self.get_org(name).await {
+                    Ok(o) => Ok(Some(o)),
+                    Err(GiteaError::OrgNotFound { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Finds the repository or creates it with an initial commit on its default branch (SPEC
+    /// GITEA-8): `GET /repos/{org}/{name}`, else `POST /orgs/{org}/repos`. A missing org is
+    /// [`GiteaError::OrgNotFound`]; a 409/422 because someone created it first reads it back.
+    /// An existing repository is never changed.
+    pub async fn ensure_repo(&self, repo: &NewRepo<'_>) -> Result<Ensured<Repo>, GiteaError> {
+        match self.get_repo(repo.org, repo.name).await {
+            Ok(value) => return Ok(Ensured { value, created: false }),
+            Err(GiteaError::RepoNotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        match self.post_repo(repo).await {
+            Ok(value) => Ok(Ensured { value, created: true }),
+            Err(e @ GiteaError::Validation { status: 409 | 422, .. }) => {
+                match self.get_repo(repo.org, repo.name).await {
+                    Ok(value) => Ok(Ensured { value, created: false }),
+                    Err(GiteaError::RepoNotFound { .. }) => Err(e),
+                    Err(other) => Err(other),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn post_repo(&self, repo: &NewRepo<'_>) -> Result<Repo, GiteaError> {
+        let path = format!("/orgs/{}/repos", escape_segment("org", repo.org)?);
+        escape_segment("repo", repo.name)?;
+        escape_segment("branch", repo.default_branch)?;
+        let mut body = json!({"name": repo.name, "auto_init": true, "default_branch": repo.default_branch,
+                              "private": repo.private});
+        if !repo.description.is_empty() {
+            body["description"] = json!(repo.description);
         }
         self.write_once(
             || {
                 self.call(Method::POST, &path, Some(&body), |_| GiteaError::OrgNotFound {
-                    org: org.to_owned(),
+                    org: repo.org.to_owned(),
                 })
             },
             || async {
-                match self.get_repo(org, repo).await {
+                match self.get_repo(repo.org, repo.name).await {
                     Ok(r) => Ok(Some(r)),
                     Err(GiteaError::RepoNotFound { .. }) => Ok(None),
                     Err(e) => Err(e),
@@ -515,6 +638,113 @@ impl Client {
             },
         )
         .await
+    }
+
+    /// Every repository of an org, `GET /orgs/{org}/repos?limit=50&page=N` until a short page
+    /// (SPEC GITEA-8), at most [`MAX_LISTED`] of them. A missing org is
+    /// [`GiteaError::OrgNotFound`].
+    pub async fn list_org_repos(&self, org: &str) -> Result<Vec<Repo>, GiteaError> {
+        let base = format!("/orgs/{}/repos", escape_segment("org", org)?);
+        self.list_pages(&base, "", || GiteaError::OrgNotFound { org: org.to_owned() }).await
+    }
+
+    /// Pages through a list with `limit=50` until a short page; more than [`MAX_LISTED`] items
+    /// is an error rather than an unbounded read.
+    async fn list_pages<T: DeserializeOwned>(
+        &self,
+        base: &str,
+        query: &str,
+        missing: impl Fn() -> GiteaError,
+    ) -> Result<Vec<T>, GiteaError> {
+        let mut all = Vec::new();
+        for page in 1..=(MAX_LISTED / PAGE + 1) {
+            let path = format!("{base}?{query}limit={PAGE}&page={page}");
+            let items: Vec<T> = self.call(Method::GET, &path, None, |_| missing()).await?;
+            let short = items.len() < PAGE;
+            all.extend(items);
+            if all.len() > MAX_LISTED {
+                return Err(GiteaError::Decode {
+                    method: Method::GET,
+                    path: base.to_owned(),
+                    message: format!("more than {MAX_LISTED} entries; not listed further"),
+                });
+            }
+            if short {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Finds branch `branch` or creates it from the head of `from` (SPEC GITEA-8). A 409/422
+    /// because it was created concurrently reads it back.
+    pub async fn ensure_branch(
+        &self,
+        owner: &str,
+        repo: &str,
+        branch: &str,
+        from: &str,
+    ) -> Result<Ensured<Branch>, GiteaError> {
+        if let Some(value) = self.get_branch(owner, repo, branch).await? {
+            return Ok(Ensured { value, created: false });
+        }
+        match self.create_branch(owner, repo, branch, from).await {
+            Ok(value) => Ok(Ensured { value, created: true }),
+            Err(e @ GiteaError::Validation { status: 409 | 422, .. }) => {
+                match self.get_branch(owner, repo, branch).await? {
+                    Some(value) => Ok(Ensured { value, created: false }),
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens a pull request from `head` into `base`, or returns the one already open for the
+    /// same pair (Gitea answers 409; SPEC GITEA-8) with `created: false`.
+    pub async fn create_pull_request(
+        &self,
+        owner: &str,
+        repo: &str,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<Ensured<PullRequest>, GiteaError> {
+        let path = format!("{}/pulls", repo_path(owner, repo)?);
+        escape_segment("head", head)?;
+        escape_segment("base", base)?;
+        let request = json!({"head": head, "base": base, "title": title, "body": body});
+        let posted = self
+            .write_once(
+                || self.call(Method::POST, &path, Some(&request), |_| repo_missing(owner, repo)),
+                || self.open_pull(owner, repo, head, base),
+            )
+            .await;
+        match posted {
+            Ok(value) => Ok(Ensured { value, created: true }),
+            Err(e @ GiteaError::Validation { status: 409, .. }) => {
+                match self.open_pull(owner, repo, head, base).await? {
+                    Some(value) => Ok(Ensured { value, created: false }),
+                    None => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The open pull request from `head` into `base`, if there is one.
+    pub async fn open_pull(
+        &self,
+        owner: &str,
+        repo: &str,
+        head: &str,
+        base: &str,
+    ) -> Result<Option<PullRequest>, GiteaError> {
+        let path = format!("{}/pulls", repo_path(owner, repo)?);
+        let open: Vec<PullRequest> =
+            self.list_pages(&path, "state=open&", || repo_missing(owner, repo)).await?;
+        Ok(open.into_iter().find(|p| p.state == "open" && p.head.branch == head && p.base.branch == base))
     }
 
     /// `DELETE /repos/{owner}/{repo}`.
@@ -806,6 +1036,16 @@ fn repo_path(owner: &str, repo: &str) -> Result<String, UrlError> {
 
 fn repo_missing(owner: &str, repo: &str) -> GiteaError {
     GiteaError::RepoNotFound { owner: owner.into(), repo: repo.into() }
+}
+
+/// Page size of list calls.
+const PAGE: usize = 50;
+
+/// The most entries a list call reads.
+pub const MAX_LISTED: usize = 10_000;
+
+fn post_404(path: &str, body: &[u8]) -> GiteaError {
+    GiteaError::Http { status: 404, method: Method::POST, path: path.into(), message: message_of(body) }
 }
 
 fn plain_404(path: &str, body: &[u8]) -> GiteaError {

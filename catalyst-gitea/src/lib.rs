@@ -44,9 +44,9 @@ mod types;
 mod url;
 
 #[cfg(feature = "client")]
-pub use crate::client::{Client, Config, GiteaError};
+pub use crate::client::{Client, Config, GiteaError, MAX_LISTED};
 pub use crate::types::{
-    Branch, BranchCommit, File, Hook, Identity, MAX_FILE_BYTES, MAX_RESPONSE_BYTES, Org, Repo, Target, Token,
-    Upsert,
+    Branch, BranchCommit, Ensured, File, Hook, Identity, MAX_FILE_BYTES, MAX_RESPONSE_BYTES, NewOrg, NewRepo,
+    Org, PullRef, PullRequest, Repo, Target, Token, Upsert, Visibility,
 };
 pub use crate::url::{BaseUrl, UrlError, escape_path, escape_segment};

@@ -55,8 +55,14 @@ pub struct Org {
 pub struct Repo {
     /// ID.
     pub id: i64,
+    /// The repository name.
+    #[serde(default)]
+    pub name: String,
     /// `owner/name`.
     pub full_name: String,
+    /// Whether only members see it.
+    #[serde(default)]
+    pub private: bool,
     /// The default branch.
     #[serde(default)]
     pub default_branch: String,
@@ -146,3 +152,86 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// The largest file the CLI reads for one write (its base64 form stays under the response cap
 /// when it is read back).
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Who may see a new organization (Gitea's `visibility`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Members only: the default of [`NewOrg`], as the platform creates every org.
+    #[default]
+    Private,
+    /// Signed-in users.
+    Limited,
+    /// Everyone.
+    Public,
+}
+
+/// An organization to find or create ([`crate::Client::ensure_org`]). Only a missing org gets
+/// these fields; an existing one is never changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrg<'a> {
+    /// The org name (Gitea's `username`).
+    pub name: &'a str,
+    /// Display name (none when empty).
+    pub full_name: &'a str,
+    /// Description (none when empty).
+    pub description: &'a str,
+    /// Visibility.
+    pub visibility: Visibility,
+}
+
+/// A repository to find or create ([`crate::Client::ensure_repo`]): created with an initial
+/// commit on `default_branch`; an existing one is never changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRepo<'a> {
+    /// The owning org.
+    pub org: &'a str,
+    /// The repository name.
+    pub name: &'a str,
+    /// Description (none when empty).
+    pub description: &'a str,
+    /// Private (the platform's repositories all are).
+    pub private: bool,
+    /// The branch of the initial commit.
+    pub default_branch: &'a str,
+}
+
+/// What a find-or-create found: the thing, and whether this call created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ensured<T> {
+    /// What exists now.
+    pub value: T,
+    /// `true` when this call created it, `false` when it was there already (or a concurrent
+    /// writer created it first).
+    pub created: bool,
+}
+
+/// One side of a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PullRef {
+    /// The branch (`ref`).
+    #[serde(rename = "ref")]
+    pub branch: String,
+    /// The head commit, when Gitea names it.
+    #[serde(default)]
+    pub sha: String,
+}
+
+/// A pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PullRequest {
+    /// Its number in the repository.
+    pub number: i64,
+    /// `open` or `closed`.
+    pub state: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// The branch with the changes.
+    pub head: PullRef,
+    /// The branch it merges into.
+    pub base: PullRef,
+    /// Where people see it.
+    #[serde(default)]
+    pub html_url: String,
+}

@@ -38,6 +38,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/version"),
     ("POST", "/orgs"),
     ("GET", "/orgs/{org}"),
+    ("GET", "/orgs/{org}/repos"),
     ("POST", "/orgs/{org}/repos"),
     ("GET", "/repos/{owner}/{repo}"),
     ("DELETE", "/repos/{owner}/{repo}"),
@@ -53,11 +54,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/repos/{owner}/{repo}/hooks"),
     ("POST", "/repos/{owner}/{repo}/hooks"),
     ("PATCH", "/repos/{owner}/{repo}/hooks/{id}"),
+    ("GET", "/repos/{owner}/{repo}/pulls"),
+    ("POST", "/repos/{owner}/{repo}/pulls"),
 ];
+
+/// Requests the platform's clients send that Gitea's swagger does not document for that method
+/// (Gitea 1.22 serves only `GET /admin/orgs`): answered 405 unless
+/// [`TestServer::serve_admin_orgs`] makes the server behave like one that accepts them.
+pub const UNDOCUMENTED: &[(&str, &str)] = &[("POST", "/admin/orgs")];
 
 #[derive(Default)]
 struct Inner {
-    orgs: BTreeMap<String, i64>,
+    orgs: BTreeMap<String, Value>,
+    pulls: BTreeMap<(String, String), Vec<Value>>,
+    admin_orgs: bool,
     repos: BTreeMap<(String, String), (i64, String)>,
     hooks: BTreeMap<(String, String), Vec<Value>>,
     next_id: i64,
@@ -115,6 +125,19 @@ impl TestServer {
     /// Every exchange so far.
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.shared.inner.lock().map(|i| i.log.clone()).unwrap_or_default()
+    }
+
+    /// Makes `POST /admin/orgs` create orgs like `POST /orgs` (a server that serves the route
+    /// the platform's shared client sends); by default it answers 405 as Gitea 1.22 does.
+    pub fn serve_admin_orgs(&self) {
+        if let Ok(mut inner) = self.shared.inner.lock() {
+            inner.admin_orgs = true;
+        }
+    }
+
+    /// The org as the server holds it (`full_name`, `description`, `visibility`, …).
+    pub fn org(&self, org: &str) -> Option<Value> {
+        self.shared.inner.lock().ok()?.orgs.get(org).cloned()
     }
 
     /// Number of commits on a branch (0 when it does not exist).
@@ -313,6 +336,13 @@ fn verification() -> Value {
     json!({"verified": false, "reason": "gpg.error.not_signed_commit", "signature": "", "payload": ""})
 }
 
+/// One page of a list (`page` from 1, `limit` default 30 as in Gitea).
+fn page_of(items: Vec<Value>, query: &BTreeMap<String, String>) -> Vec<Value> {
+    let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
+    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(30).clamp(1, 50);
+    items.into_iter().skip((page - 1) * limit).take(limit).collect()
+}
+
 fn repo_json(id: i64, owner: &str, repo: &str, default_branch: &str) -> Value {
     json!({"id": id, "name": repo, "full_name": format!("{owner}/{repo}"), "default_branch": default_branch,
            "private": true, "empty": false, "owner": {"id": 1, "login": owner, "full_name": ""}})
@@ -325,8 +355,10 @@ fn route_of(method: &Method, segments: &[String]) -> Option<&'static str> {
     let t = match (m, s.as_slice()) {
         ("GET", ["version"]) => "/version",
         ("POST", ["orgs"]) => "/orgs",
+        ("POST", ["admin", "orgs"]) => return Some("/admin/orgs"),
+        ("GET" | "POST", ["repos", _, _, "pulls"]) => "/repos/{owner}/{repo}/pulls",
         ("GET", ["orgs", _]) => "/orgs/{org}",
-        ("POST", ["orgs", _, "repos"]) => "/orgs/{org}/repos",
+        ("GET" | "POST", ["orgs", _, "repos"]) => "/orgs/{org}/repos",
         ("GET" | "DELETE", ["repos", _, _]) => "/repos/{owner}/{repo}",
         ("POST", ["repos", _, _, "contents"]) => "/repos/{owner}/{repo}/contents",
         (_, ["repos", _, _, "contents", _, ..]) => "/repos/{owner}/{repo}/contents/{filepath}",
@@ -424,7 +456,10 @@ fn serve(
     let internal = |e: std::io::Error| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     match (method.as_str(), route) {
         ("GET", "/version") => (StatusCode::OK, json!({"version": "1.22.0"})),
-        ("POST", "/orgs") => {
+        ("POST", "/admin/orgs") if !inner.admin_orgs => {
+            err(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        ("POST", "/orgs" | "/admin/orgs") => {
             let Some(name) = field("username") else {
                 return err(StatusCode::UNPROCESSABLE_ENTITY, "username is required");
             };
@@ -432,20 +467,29 @@ fn serve(
                 return err(StatusCode::UNPROCESSABLE_ENTITY, format!("user already exists [name: {name}]"));
             }
             inner.next_id += 1;
-            let id = inner.next_id;
-            inner.orgs.insert(name.clone(), id);
-            (
-                StatusCode::CREATED,
-                json!({"id": id, "username": name, "name": name, "full_name": "", "visibility": "public"}),
-            )
+            let org = json!({"id": inner.next_id, "username": name, "name": name,
+                "full_name": field("full_name").unwrap_or_default(),
+                "description": field("description").unwrap_or_default(),
+                "visibility": field("visibility").unwrap_or_else(|| "public".into())});
+            inner.orgs.insert(name, org.clone());
+            (StatusCode::CREATED, org)
         }
         ("GET", "/orgs/{org}") => match inner.orgs.get(&seg[1]) {
-            Some(id) => (
-                StatusCode::OK,
-                json!({"id": id, "username": seg[1], "name": seg[1], "full_name": "", "visibility": "public"}),
-            ),
+            Some(org) => (StatusCode::OK, org.clone()),
             None => err(StatusCode::NOT_FOUND, "org does not exist"),
         },
+        ("GET", "/orgs/{org}/repos") => {
+            if !inner.orgs.contains_key(&seg[1]) {
+                return err(StatusCode::NOT_FOUND, "org does not exist");
+            }
+            let repos: Vec<Value> = inner
+                .repos
+                .iter()
+                .filter(|((o, _), _)| *o == seg[1])
+                .map(|((o, r), (id, b))| repo_json(*id, o, r, b))
+                .collect();
+            (StatusCode::OK, Value::Array(page_of(repos, query)))
+        }
         ("POST", "/orgs/{org}/repos") => {
             if !inner.orgs.contains_key(&seg[1]) {
                 return err(StatusCode::NOT_FOUND, "org does not exist");
@@ -720,6 +764,52 @@ fn serve(
                         "config": body.and_then(|b| b.get("config")).cloned().unwrap_or(json!({}))});
                     inner.hooks.entry(key).or_default().push(hook.clone());
                     (StatusCode::CREATED, hook)
+                }
+                ("GET", "/repos/{owner}/{repo}/pulls") => {
+                    let state = query.get("state").map_or("open", String::as_str);
+                    let pulls: Vec<Value> = inner
+                        .pulls
+                        .get(&key)
+                        .map(|ps| {
+                            ps.iter().filter(|p| state == "all" || p["state"] == state).cloned().collect()
+                        })
+                        .unwrap_or_default();
+                    (StatusCode::OK, Value::Array(page_of(pulls, query)))
+                }
+                ("POST", "/repos/{owner}/{repo}/pulls") => {
+                    let (Some(head), Some(base)) = (field("head"), field("base")) else {
+                        return err(StatusCode::UNPROCESSABLE_ENTITY, "head and base are required");
+                    };
+                    let branch_sha = |b: &str| {
+                        git(&dir, &["rev-parse", "--verify", "-q", &format!("refs/heads/{b}")], None, &[])
+                            .ok()
+                    };
+                    let (Some(head_sha), Some(base_sha)) = (branch_sha(&head), branch_sha(&base)) else {
+                        return err(StatusCode::NOT_FOUND, "head or base branch does not exist");
+                    };
+                    let open = inner.pulls.get(&key).into_iter().flatten().any(|p| {
+                        p["state"] == "open"
+                            && p["head"]["ref"] == head.as_str()
+                            && p["base"]["ref"] == base.as_str()
+                    });
+                    if open {
+                        return err(
+                            StatusCode::CONFLICT,
+                            format!(
+                                "pull request already exists for these targets [head: {head}, base: {base}]"
+                            ),
+                        );
+                    }
+                    inner.next_id += 1;
+                    let id = inner.next_id;
+                    let pulls = inner.pulls.entry(key).or_default();
+                    let number = i64::try_from(pulls.len()).unwrap_or(0) + 1;
+                    let pull = json!({"id": id, "number": number, "state": "open",
+                        "title": field("title").unwrap_or_default(), "body": field("body").unwrap_or_default(),
+                        "head": {"ref": head, "sha": head_sha}, "base": {"ref": base, "sha": base_sha},
+                        "html_url": format!("http://gitea.test/{}/{}/pulls/{number}", seg[1], seg[2])});
+                    pulls.push(pull.clone());
+                    (StatusCode::CREATED, pull)
                 }
                 ("PATCH", "/repos/{owner}/{repo}/hooks/{id}") => {
                     let id: i64 = seg[4].parse().unwrap_or(-1);
