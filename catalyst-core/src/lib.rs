@@ -58,6 +58,7 @@ pub mod quantity;
 pub mod registry;
 mod rule;
 pub mod schema;
+pub mod tenant;
 pub mod text;
 pub mod validate;
 pub mod witness;

@@ -79,6 +79,14 @@ pub mod keys {
     pub const CATALYST_APP_NAMESPACE: &str = "catalyst.openova.io/app-namespace";
     /// application-controller output: the Application's UID.
     pub const CATALYST_APP_UID: &str = "catalyst.openova.io/app-uid";
+    /// organization-controller output: the Organization's tier (`org`, `corporate`).
+    pub const TIER: &str = "openova.io/tier";
+    /// organization-controller output: the plan slug of a tenant's quota objects.
+    pub const PLAN: &str = "openova.io/plan";
+    /// organization-controller output: the Organization's display name (annotation).
+    pub const DISPLAY_NAME: &str = "openova.io/display-name";
+    /// organization-controller output: which part of a tenant an object is.
+    pub const CATALYST_COMPONENT: &str = "catalyst.openova.io/component";
 
     /// Cluster-scope keys, in order.
     pub const CLUSTER_SCOPE: [&str; 6] =

@@ -27,9 +27,10 @@ impl Cli {
         self
     }
 
-    /// Removes a variable from the environment of every run.
+    /// Removes a variable from the environment of every run (also one set with [`Cli::env`]).
     #[must_use]
     pub fn unset(mut self, key: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
         self.removed.push(key.to_owned());
         self
     }

@@ -168,5 +168,15 @@ fn main() {
         );
         put("application_render", name, app.as_bytes());
     }
+    for (name, plan, display, index) in [
+        ("m-capped", "m", "Acme", ""),
+        ("flexi", "flexi", "Acme \\\"Bank\\\"", "resources:\n  - ciliumnetworkpolicy.yaml\n  - extra.yaml\n"),
+        ("xl-grow", "xl", "Line\\nbreak", "- kustomization.yaml\n"),
+    ] {
+        let org = format!(
+            "{index}\n%%\napiVersion: orgs.openova.io/v1\nkind: Organization\nmetadata: {{name: acme}}\nspec:\n  slug: acme\n  displayName: \"{display}\"\n  kind: customer\n  tier: org\n  planSlug: {plan}\n  billingMode: real\n  sovereignRef: x.example\n  owners: [{{email: ops@acme.example, role: owner}}]\n  commerce: {{overageMode: grow, growCeiling: {{vcpu: 2.5, memoryGB: 5}}}}\n"
+        );
+        put("tenant_render", name, org.as_bytes());
+    }
     println!("seeds written under {}/corpus", env!("CARGO_MANIFEST_DIR"));
 }

@@ -111,6 +111,34 @@ pub(crate) enum Command {
     /// What the application-controller writes for Applications, offline (SPEC CTRL-3).
     #[command(subcommand)]
     Application(ApplicationCommand),
+    /// What the organization-controller writes for an Organization, offline (SPEC CTRL-1).
+    #[command(subcommand)]
+    Organization(OrganizationCommand),
+}
+
+/// `catalyst organization …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OrganizationCommand {
+    /// Print the tenant manifests the organization-controller commits to
+    /// `<slug>/catalyst-tenant`.
+    ///
+    /// FILE holds one Organization (orgs.openova.io/v1). The 11 files (10 for plan flexi,
+    /// which has no ResourceQuota) are printed as `==> path <==` then the bytes, or with
+    /// -o json as {"files":[{path,content}]}: the host Namespace, the plan's LimitRange and
+    /// ResourceQuota (plan + vCluster control plane + per-Organization platform stack, with
+    /// spec.commerce's overage mode), the vCluster HelmRelease, the in-vCluster namespace and
+    /// NetworkPolicies, the host CiliumNetworkPolicy and provisioning RBAC, and the three
+    /// Kustomization indexes. Configuration comes from the controller's variables:
+    /// CATALYST_HOST_CLUSTER (required), CATALYST_VCLUSTER_CHART_VERSION (0.33.*),
+    /// CATALYST_VCLUSTER_HELMREPO_NAME (loft), CATALYST_VCLUSTER_HELMREPO_NAMESPACE
+    /// (vcluster-system), CATALYST_VCLUSTER_IMAGE_REGISTRY (harbor.openova.io). Exit 1 when
+    /// the Organization cannot be rendered (naming the field), 2 for a missing file or a bad
+    /// variable.
+    Render {
+        /// A YAML file with one Organization.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
 }
 
 /// `catalyst application …`.

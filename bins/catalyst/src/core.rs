@@ -14,7 +14,7 @@ use catalyst_core::validate::{
 use serde::Serialize;
 
 use crate::Failure;
-use crate::cli::{ApplicationCommand, EnvironmentCommand, Output};
+use crate::cli::{ApplicationCommand, EnvironmentCommand, OrganizationCommand, Output};
 use crate::output;
 
 /// `catalyst crds [--out DIR]`.
@@ -393,5 +393,47 @@ pub(crate) fn application(cmd: ApplicationCommand, format: Output) -> Result<(),
     } else {
         output::print(&serde_json::json!({ "files": files, "objects": objects }), format)
             .map_err(Failure::invalid)
+    }
+}
+
+/// `catalyst organization render FILE`: the tenant manifests of one Organization.
+pub(crate) fn organization(cmd: OrganizationCommand, format: Output) -> Result<(), Failure> {
+    let OrganizationCommand::Render { file: path } = cmd;
+    let (config, warnings) = catalyst_core::tenant::TenantConfig::from_vars(|k| std::env::var(k).ok())
+        .map_err(|e| Failure::usage(anyhow!(e)))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    if !path.exists() {
+        return Err(Failure::usage(anyhow!("{}: no such file", path.display())));
+    }
+    let name = path.display().to_string();
+    let text = read_capped(&path).map_err(Failure::invalid)?;
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+        .map_err(|e| Failure::invalid(anyhow!("{name}: not valid YAML: {e}")))?;
+    let mut orgs = docs.into_iter().filter(|d| d["kind"] == "Organization");
+    let (Some(doc), None) = (orgs.next(), orgs.next()) else {
+        return Err(Failure::invalid(anyhow!("{name}: expected exactly one Organization document")));
+    };
+    let org: catalyst_core::crd::Organization = serde_path_to_error::deserialize(doc)
+        .map_err(|e| Failure::invalid(anyhow!("{name}: Organization: {}: {}", e.path(), e.inner())))?;
+    if let Some(meta) = org.metadata.name.as_deref().filter(|n| *n != org.spec.slug) {
+        return Err(Failure::invalid(anyhow!(
+            "{name}: Organization {meta}: SlugMetadataMismatch: spec.slug={:?} != metadata.name={meta:?} (CRs are immutable on slug after admission)",
+            org.spec.slug
+        )));
+    }
+    let files = catalyst_core::tenant::render(&org, &config)
+        .map_err(|e| Failure::invalid(anyhow!("{name}: Organization {}: {e}", org.spec.slug)))?;
+    if format == Output::Text {
+        let mut out = String::new();
+        for f in &files {
+            let _ = writeln!(out, "==> {} <==", f.path);
+            out.push_str(&f.content);
+        }
+        output::raw(&out);
+        Ok(())
+    } else {
+        output::print(&serde_json::json!({ "files": files }), format).map_err(Failure::invalid)
     }
 }
