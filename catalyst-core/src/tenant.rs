@@ -889,8 +889,8 @@ pub fn kustomization_names(slug: &str) -> [String; 3] {
 }
 
 /// The per-Organization Flux objects in `flux_namespace`: the GitRepository of the tenant
-/// repository and the `-vcluster`, `-apps` and `-host-apps` Kustomizations (suspended while the
-/// Organization is). The secret reference is required: the in-cluster Gitea is private.
+/// repository and the `-vcluster`, `-apps` and `-host-apps` Kustomizations (`suspend: true`
+/// while the Organization is suspended, `false` otherwise). The secret reference is required: the in-cluster Gitea is private.
 pub fn flux_objects(org: &Organization, config: &TenantConfig) -> Result<Vec<Value>, RenderError> {
     let i = inputs(org, config)?;
     if config.flux_secret_ref.is_empty() {
@@ -938,9 +938,9 @@ pub fn flux_objects(org: &Organization, config: &TenantConfig) -> Result<Vec<Val
             spec["kubeConfig"] =
                 json!({"secretRef": {"name": format!("tenant-{slug}-kubeconfig"), "key": "config"}});
         }
-        if suspended {
-            spec["suspend"] = json!(true);
-        }
+        // Written either way: with server-side apply and the unchanged-skip, an absent key
+        // would never turn a resumed Organization's Kustomizations back on.
+        spec["suspend"] = json!(suspended);
         out.push(json!({
             "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
             "kind": "Kustomization",

@@ -429,7 +429,8 @@ fn flux_objects_follow_the_configuration() {
     );
     assert_eq!(objects[3]["spec"]["targetNamespace"], "acme");
     assert!(objects[3]["spec"].get("kubeConfig").is_none());
-    assert!(objects.iter().all(|o| o["spec"].get("suspend").is_none()));
+    assert!(objects[0]["spec"].get("suspend").is_none());
+    assert!(objects[1..].iter().all(|o| o["spec"]["suspend"] == false));
     let mut c = config();
     c.flux_secret_ref = String::new();
     assert!(flux_objects(&org(None), &c).unwrap_err().to_string().contains("CATALYST_FLUX_GITEA_SECRET_REF"));

@@ -622,6 +622,15 @@ fn serve(
                 }
                 ("POST", "/repos/{owner}/{repo}/contents") => {
                     let branch = field("branch").unwrap_or(default_branch);
+                    if let Some((o, rp, p, c)) = inner.inject.take() {
+                        let _ = commit(
+                            &shared.repo_dir(&o, &rp),
+                            &branch,
+                            &[(p, Some(c))],
+                            "concurrent change",
+                            ("someone", "someone@example.test"),
+                        );
+                    }
                     let message = field("message").unwrap_or_else(|| "Update files".into());
                     let Some(files) = body.and_then(|b| b.get("files")).and_then(Value::as_array) else {
                         return err(StatusCode::UNPROCESSABLE_ENTITY, "files is required");

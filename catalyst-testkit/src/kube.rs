@@ -90,6 +90,56 @@ fn list(s: &State, req: &ApiRequest) -> (u16, Value) {
     )
 }
 
+/// GET or status PATCH of one Environment.
+fn env_object(s: &mut State, req: &ApiRequest, rest: &str) -> (u16, Value) {
+    let (name, sub) = rest.split_once('/').map_or((rest, ""), |(n, sub)| (n, sub));
+    match (req.method.as_str(), sub) {
+        ("GET", "") => match s.envs.get(name) {
+            Some(v) => (200, v.clone()),
+            None => {
+                status(404, "NotFound", &format!("environments.catalyst.openova.io \"{name}\" not found"))
+            }
+        },
+        ("PATCH", "status") => {
+            if s.fail_status_writes {
+                return status(500, "InternalError", "etcdserver: request timed out");
+            }
+            s.rv += 1;
+            let rv = s.rv.to_string();
+            let Some(obj) = s.envs.get_mut(name) else {
+                return status(
+                    404,
+                    "NotFound",
+                    &format!("environments.catalyst.openova.io \"{name}\" not found"),
+                );
+            };
+            obj["status"] = req.body.as_ref().and_then(|b| b.get("status")).cloned().unwrap_or(Value::Null);
+            obj["metadata"]["resourceVersion"] = Value::String(rv);
+            (200, obj.clone())
+        }
+        _ => status(405, "MethodNotAllowed", "not served by the fake API"),
+    }
+}
+
+/// POST of an Environment: created, or 409 when it exists.
+fn create_env(s: &mut State, req: &ApiRequest) -> (u16, Value) {
+    let mut env = req.body.clone().unwrap_or_default();
+    let name = env["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    if s.envs.contains_key(&name) {
+        return status(
+            409,
+            "AlreadyExists",
+            &format!("environments.catalyst.openova.io \"{name}\" already exists"),
+        );
+    }
+    s.rv += 1;
+    env["metadata"]["resourceVersion"] = Value::String(s.rv.to_string());
+    env["metadata"]["generation"] = json!(1);
+    env["metadata"]["uid"] = json!(format!("uid-{name}"));
+    s.envs.insert(name, env.clone());
+    (201, env)
+}
+
 /// The in-memory API.
 #[derive(Clone, Default)]
 pub struct FakeApi {
@@ -154,37 +204,11 @@ impl FakeApi {
         if req.path == ENVS.trim_end_matches('/') && req.method == "GET" {
             return list(&s, req);
         }
+        if req.path == ENVS.trim_end_matches('/') && req.method == "POST" {
+            return create_env(&mut s, req);
+        }
         if let Some(rest) = req.path.strip_prefix(ENVS) {
-            let (name, sub) = rest.split_once('/').map_or((rest, ""), |(n, sub)| (n, sub));
-            return match (req.method.as_str(), sub) {
-                ("GET", "") => match s.envs.get(name) {
-                    Some(v) => (200, v.clone()),
-                    None => status(
-                        404,
-                        "NotFound",
-                        &format!("environments.catalyst.openova.io \"{name}\" not found"),
-                    ),
-                },
-                ("PATCH", "status") => {
-                    if s.fail_status_writes {
-                        return status(500, "InternalError", "etcdserver: request timed out");
-                    }
-                    s.rv += 1;
-                    let rv = s.rv.to_string();
-                    let Some(obj) = s.envs.get_mut(name) else {
-                        return status(
-                            404,
-                            "NotFound",
-                            &format!("environments.catalyst.openova.io \"{name}\" not found"),
-                        );
-                    };
-                    obj["status"] =
-                        req.body.as_ref().and_then(|b| b.get("status")).cloned().unwrap_or(Value::Null);
-                    obj["metadata"]["resourceVersion"] = Value::String(rv);
-                    (200, obj.clone())
-                }
-                _ => status(405, "MethodNotAllowed", "not served by the fake API"),
-            };
+            return env_object(&mut s, req, rest);
         }
         if let Some(rest) = req.path.strip_prefix(LEASES) {
             let parts: Vec<&str> = rest.split('/').collect();
@@ -239,7 +263,10 @@ impl FakeApi {
                 None => status(404, "NotFound", &format!("namespaces \"{name}\" not found")),
             };
         }
-        if let Some(answer) = cluster_object(&s, req) {
+        if let Some(answer) = core_object(&s, req) {
+            return answer;
+        }
+        if let Some(answer) = cluster_object(&mut s, req) {
             return answer;
         }
         if let Some(answer) = list_all(&s, req) {
@@ -381,14 +408,35 @@ pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 7] = [
 
 /// The cluster-scoped kinds served generically (besides Environments): (group, version,
 /// plural, kind).
-pub const CLUSTER_OBJECTS: [(&str, &str, &str, &str); 3] = [
+pub const CLUSTER_OBJECTS: [(&str, &str, &str, &str); 4] = [
     ("orgs.openova.io", "v1", "organizations", "Organization"),
+    ("access.openova.io", "v1alpha1", "useraccesses", "UserAccess"),
     ("catalyst.openova.io", "v1", "blueprints", "Blueprint"),
     ("catalyst.openova.io", "v1alpha1", "blueprints", "Blueprint"),
 ];
 
-/// GET of a cluster-scoped generic object (`/apis/<g>/<v>/<plural>/<name>`).
-fn cluster_object(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
+/// The namespaced core kinds served for reads (`put_object` stores them): (plural, kind).
+pub const CORE_OBJECTS: [(&str, &str); 2] =
+    [("limitranges", "LimitRange"), ("resourcequotas", "ResourceQuota")];
+
+/// GET of a namespaced core object (`/api/v1/namespaces/<ns>/<plural>/<name>`).
+fn core_object(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
+    let rest = req.path.strip_prefix("/api/v1/namespaces/")?;
+    let [ns, plural, name] = rest.split('/').collect::<Vec<_>>()[..] else { return None };
+    CORE_OBJECTS.iter().find(|(p, _)| *p == plural)?;
+    if req.method != "GET" {
+        return Some(status(405, "MethodNotAllowed", "not served by the fake API"));
+    }
+    Some(match s.objects.get(&format!("v1/{plural}/{ns}/{name}")) {
+        Some(v) => (200, v.clone()),
+        None => status(404, "NotFound", &format!("{plural} \"{name}\" not found")),
+    })
+}
+
+/// A cluster-scoped generic object (`/apis/<g>/<v>/<plural>[/<name>[/status]]`): list, get,
+/// merge patch (a `resourceVersion` in it is a precondition), server-side apply (creates),
+/// status apply and delete.
+fn cluster_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
     let rest = req.path.strip_prefix("/apis/")?;
     if let [group, version, plural] = rest.split('/').collect::<Vec<_>>()[..]
         && let Some((_, _, _, kind)) =
@@ -405,14 +453,30 @@ fn cluster_object(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
             json!({"apiVersion": format!("{group}/{version}"), "kind": format!("{kind}List"), "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
         ));
     }
-    let [group, version, plural, name] = rest.split('/').collect::<Vec<_>>()[..] else { return None };
+    let (group, version, plural, name, sub) = match rest.split('/').collect::<Vec<_>>()[..] {
+        [g, v, p, n] => (g, v, p, n, ""),
+        [g, v, p, n, sub] => (g, v, p, n, sub),
+        _ => return None,
+    };
     CLUSTER_OBJECTS.iter().find(|(g, v, p, _)| *g == group && *v == version && *p == plural)?;
-    if req.method != "GET" {
-        return Some(status(405, "MethodNotAllowed", "not served by the fake API"));
-    }
-    Some(match s.objects.get(&format!("{group}/{version}/{plural}/{name}")) {
-        Some(v) => (200, v.clone()),
-        None => status(404, "NotFound", &format!("{plural}.{group} \"{name}\" not found")),
+    let key = format!("{group}/{version}/{plural}/{name}");
+    let what = format!("{plural}.{group} \"{name}\"");
+    Some(match (req.method.as_str(), sub) {
+        ("GET", "") => match s.objects.get(&key) {
+            Some(v) => (200, v.clone()),
+            None => status(404, "NotFound", &format!("{what} not found")),
+        },
+        ("PATCH", "" | "status") => {
+            if s.injected_failure(&key) {
+                return Some(status(500, "InternalError", "etcdserver: request timed out"));
+            }
+            patch(s, req, &key, sub, &what)
+        }
+        ("DELETE", "") => match s.objects.remove(&key) {
+            Some(v) => (200, v),
+            None => status(404, "NotFound", &format!("{what} not found")),
+        },
+        _ => status(405, "MethodNotAllowed", "not served by the fake API"),
     })
 }
 
@@ -474,6 +538,14 @@ fn object_key(obj: &Value) -> Option<String> {
     let api_version = obj["apiVersion"].as_str()?;
     if api_version == "v1" && obj["kind"] == "Namespace" {
         return Some(format!("v1/namespaces/{}", obj["metadata"]["name"].as_str()?));
+    }
+    if api_version == "v1" {
+        let (plural, _) = CORE_OBJECTS.iter().find(|(_, k)| obj["kind"] == *k)?;
+        return Some(format!(
+            "v1/{plural}/{}/{}",
+            obj["metadata"]["namespace"].as_str()?,
+            obj["metadata"]["name"].as_str()?
+        ));
     }
     let (group, version) = api_version.split_once('/')?;
     if let Some((g, v, plural, _)) =

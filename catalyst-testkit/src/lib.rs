@@ -20,6 +20,7 @@
 
 pub mod cli;
 pub mod gitea;
+pub mod keycloak;
 pub mod kube;
 pub mod nats;
 pub mod pdm;
