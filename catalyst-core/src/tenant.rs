@@ -203,6 +203,27 @@ impl TenantConfig {
         {
             return Err(format!("CATALYST_GITEA_BRANCH={:?} is not a branch name", self.branch));
         }
+        let provider = self.env_provider.parse::<catalyst_naming::Provider>().map_err(|e| {
+            format!("CATALYST_ENV_REGION_PROVIDER={:?} is not a provider: {e}", self.env_provider)
+        })?;
+        // Any region code (the platform's default `mee` is not in the built-in table): a short
+        // lower-case code.
+        let code = &self.env_region;
+        if code.len() < 2
+            || code.len() > 8
+            || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return Err(format!(
+                "CATALYST_ENV_REGION_CODE={code:?} is not a region code of {} (2 to 8 lower-case letters or digits)",
+                provider.name()
+            ));
+        }
+        self.env_building_block.parse::<catalyst_naming::BuildingBlock>().map_err(|e| {
+            format!(
+                "CATALYST_ENV_REGION_BUILDING_BLOCK={:?} is not a building block: {e}",
+                self.env_building_block
+            )
+        })?;
         let url = &self.gitea_incluster_url;
         if !(url.starts_with("http://") || url.starts_with("https://"))
             || url.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'"')
@@ -476,6 +497,13 @@ fn inputs<'a>(org: &'a Organization, config: &'a TenantConfig) -> Result<Inputs<
     OrgSlug::parse(&s.slug).map_err(|e| bad("spec.slug", e.to_string()))?;
     catalyst_naming::Fqdn::sovereign(&s.sovereign_ref)
         .map_err(|e| bad("spec.sovereignRef", e.to_string()))?;
+    if s.sovereign_ref.len() > 63 {
+        // It is a label value of every object (at most 63 characters).
+        return Err(bad(
+            "spec.sovereignRef",
+            "longer than 63 characters, too long for the openova.io/sovereign label",
+        ));
+    }
     config.check().map_err(|e| bad("configuration", e))?;
     let plan = s.plan_slug.map(|p| match p {
         crate::crd::PlanSlug::S => "s",
@@ -493,6 +521,58 @@ fn inputs<'a>(org: &'a Organization, config: &'a TenantConfig) -> Result<Inputs<
         overage: Overage::of(org),
         config,
     })
+}
+
+/// Reads an Organization the way the platform's controller does: an unknown or empty
+/// `planSlug` is plan `s` (SPEC CTRL-1), an empty or unknown `tier` is `org`, an owner role
+/// outside owner/admin/developer/viewer is `viewer`; each such fallback is a warning. What still
+/// does not fit the Organization type is an error naming the field.
+///
+/// # Errors
+/// `<field path>: <what is wrong>`.
+pub fn organization_from(raw: &Value) -> Result<(Organization, Vec<String>), String> {
+    let mut doc = raw.clone();
+    let mut warnings = Vec::new();
+    if let Some(spec) = doc.get_mut("spec").and_then(Value::as_object_mut) {
+        match spec.get("planSlug").cloned() {
+            Some(Value::String(p)) => {
+                let norm = p.trim().to_ascii_lowercase();
+                if matches!(norm.as_str(), "s" | "m" | "l" | "xl" | "flexi") {
+                    spec.insert("planSlug".into(), Value::String(norm));
+                } else {
+                    if !p.is_empty() {
+                        warnings.push(format!("spec.planSlug: {p:?} is not a plan; sized as plan s"));
+                    }
+                    spec.remove("planSlug");
+                }
+            }
+            Some(Value::Null) => {
+                spec.remove("planSlug");
+            }
+            _ => {}
+        }
+        let tier = spec.get("tier").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if !matches!(tier.as_str(), "sme" | "org" | "corporate") {
+            if !tier.is_empty() {
+                warnings.push(format!("spec.tier: {tier:?} is not a tier; taken as org"));
+            }
+            spec.insert("tier".into(), json!("org"));
+        }
+        if let Some(owners) = spec.get_mut("owners").and_then(Value::as_array_mut) {
+            for (i, owner) in owners.iter_mut().enumerate() {
+                let role = owner.get("role").and_then(Value::as_str).unwrap_or_default().to_owned();
+                if !matches!(role.as_str(), "owner" | "admin" | "developer" | "viewer")
+                    && let Some(o) = owner.as_object_mut()
+                {
+                    warnings.push(format!("spec.owners[{i}].role: {role:?} is not a role; granted viewer"));
+                    o.insert("role".into(), json!("viewer"));
+                }
+            }
+        }
+    }
+    let org: Organization =
+        serde_path_to_error::deserialize(doc).map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    Ok((org, warnings))
 }
 
 fn tier_label(tier: OrganizationTier) -> &'static str {
@@ -548,27 +628,56 @@ pub fn kustomization(names: impl IntoIterator<Item = String>) -> String {
     out
 }
 
-/// The entries of a Kustomization index: every trimmed line that starts with `- `.
-pub fn kustomization_entries(text: &str) -> BTreeSet<String> {
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("- "))
-        .map(|n| n.trim().trim_matches(['"', '\'']).to_owned())
-        .filter(|n| !n.is_empty())
+/// The most entries an index may list, and the longest entry.
+const MAX_INDEX_ENTRIES: usize = 1000;
+const MAX_ENTRY_LEN: usize = 1024;
+
+/// The `resources` of a plain Kustomization index (a mapping with at most `apiVersion`, `kind`
+/// and `resources`, a list of strings). Anything else — patches, images, components, a
+/// resource that is not a string — is refused rather than rewritten without it: merging a
+/// richer file line by line would lose what it says. An empty file is an empty index.
+///
+/// # Errors
+/// What makes it not a plain index.
+pub fn kustomization_entries(text: &str) -> Result<BTreeSet<String>, String> {
+    if text.trim().is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let doc: Value = serde_saphyr::from_str(text).map_err(|e| format!("not YAML: {e}"))?;
+    let map = doc.as_object().ok_or("not a mapping")?;
+    if let Some(k) = map.keys().find(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "resources")) {
+        return Err(format!("it has {k:?}, which a plain index does not; not merged"));
+    }
+    let Some(resources) = map.get("resources").filter(|r| !r.is_null()) else { return Ok(BTreeSet::new()) };
+    let list = resources.as_array().ok_or("resources is not a list")?;
+    if list.len() > MAX_INDEX_ENTRIES {
+        return Err(format!("more than {MAX_INDEX_ENTRIES} resources"));
+    }
+    list.iter()
+        .map(|r| match r.as_str() {
+            Some(n) if !n.is_empty() && n.len() <= MAX_ENTRY_LEN && !n.chars().any(char::is_control) => {
+                Ok(n.to_owned())
+            }
+            _ => Err(format!("resource {r} is not a file name")),
+        })
         .collect()
 }
 
 /// Merges a rendered index into the one in Gitea: the union (entries others added are kept),
 /// never `kustomization.yaml` itself, and for the `vcluster/apps` index never the stale
-/// `ciliumnetworkpolicy.yaml` (it moved to `host-apps`). `None` when the existing index already
-/// lists exactly that set (order and format do not matter): nothing to write.
-pub fn merge_kustomization(path: &str, existing: &str, rendered: &str) -> Option<String> {
-    let current = kustomization_entries(existing);
-    let mut merged: BTreeSet<String> = current.union(&kustomization_entries(rendered)).cloned().collect();
+/// `ciliumnetworkpolicy.yaml` (it moved to `host-apps`). `Ok(None)` when the existing index
+/// already lists exactly that set (order and format do not matter): nothing to write.
+///
+/// # Errors
+/// The existing index is not a plain index ([`kustomization_entries`]).
+pub fn merge_kustomization(path: &str, existing: &str, rendered: &str) -> Result<Option<String>, String> {
+    let current = kustomization_entries(existing)?;
+    let mut merged: BTreeSet<String> = current.union(&kustomization_entries(rendered)?).cloned().collect();
     merged.remove("kustomization.yaml");
     if path == "vcluster/apps/kustomization.yaml" {
         merged.remove("ciliumnetworkpolicy.yaml");
     }
-    (merged != current).then(|| kustomization(merged))
+    Ok((merged != current).then(|| kustomization(merged)))
 }
 
 /// A YAML scalar for a checked name: plain unless YAML would read it as something other than

@@ -10,8 +10,8 @@ use catalyst_core::crd::{
 };
 use catalyst_core::schema::{FieldPath, check};
 use catalyst_core::tenant::{
-    Overage, PlanSizing, TenantConfig, email_leaf, first_environment, flux_objects, go_quote,
-    merge_kustomization, render, user_accesses,
+    Overage, PlanSizing, TenantConfig, email_leaf, first_environment, flux_objects, go_quote, kustomization,
+    merge_kustomization, organization_from, render, user_accesses,
 };
 use serde_json::{Value, json};
 
@@ -268,26 +268,56 @@ fn kustomization_index_merge() {
     let header = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n";
     let rendered = format!("{header}  - namespace.yaml\n  - networkpolicy.yaml\n");
     // Complete or reordered: nothing to write.
-    assert_eq!(merge_kustomization("vcluster/apps/kustomization.yaml", &rendered, &rendered), None);
+    assert_eq!(merge_kustomization("vcluster/apps/kustomization.yaml", &rendered, &rendered), Ok(None));
     let reordered = "resources:\n- networkpolicy.yaml\n-   namespace.yaml\n";
-    assert_eq!(merge_kustomization("vcluster/apps/kustomization.yaml", reordered, &rendered), None);
+    assert_eq!(merge_kustomization("vcluster/apps/kustomization.yaml", reordered, &rendered), Ok(None));
     // A foreign entry is kept; a missing one is added.
     let foreign = format!("{header}  - networkpolicy.yaml\n  - tenant-extra.yaml\n");
     assert_eq!(
-        merge_kustomization("vcluster/apps/kustomization.yaml", &foreign, &rendered).unwrap(),
+        merge_kustomization("vcluster/apps/kustomization.yaml", &foreign, &rendered).unwrap().unwrap(),
         format!("{header}  - namespace.yaml\n  - networkpolicy.yaml\n  - tenant-extra.yaml\n")
     );
     // The stale CiliumNetworkPolicy entry leaves the apps index only.
     let stale = format!("{header}  - ciliumnetworkpolicy.yaml\n  - namespace.yaml\n  - networkpolicy.yaml\n");
-    assert_eq!(merge_kustomization("vcluster/apps/kustomization.yaml", &stale, &rendered).unwrap(), rendered);
+    assert_eq!(
+        merge_kustomization("vcluster/apps/kustomization.yaml", &stale, &rendered).unwrap().unwrap(),
+        rendered
+    );
     let host = format!("{header}  - ciliumnetworkpolicy.yaml\n  - provisioning-rbac.yaml\n");
-    assert_eq!(merge_kustomization("vcluster/host-apps/kustomization.yaml", &host, &host), None);
+    assert_eq!(merge_kustomization("vcluster/host-apps/kustomization.yaml", &host, &host), Ok(None));
     // An index never lists itself.
     let selfish = format!("{header}  - kustomization.yaml\n  - namespace.yaml\n  - networkpolicy.yaml\n");
     assert_eq!(
-        merge_kustomization("vcluster/apps/kustomization.yaml", &selfish, &rendered).unwrap(),
+        merge_kustomization("vcluster/apps/kustomization.yaml", &selfish, &rendered).unwrap().unwrap(),
         rendered
     );
+}
+
+#[test]
+fn an_index_that_is_more_than_a_list_is_not_rewritten() {
+    let rendered = "resources:\n  - namespace.yaml\n";
+    let path = "vcluster/apps/kustomization.yaml";
+    for (existing, why) in [
+        ("resources:\n  - a.yaml\npatches:\n  - path: p.yaml\n", "it has \"patches\""),
+        ("resources:\n  - {path: a.yaml}\n", "is not a file name"),
+        ("resources: a.yaml\n", "resources is not a list"),
+        ("- a.yaml\n", "not a mapping"),
+        ("resources: [\"a\\nb\"]\n", "is not a file name"),
+    ] {
+        let err = merge_kustomization(path, existing, rendered).unwrap_err();
+        assert!(err.contains(why), "{existing:?}: {err}");
+    }
+    assert_eq!(
+        merge_kustomization(path, "", rendered).unwrap().unwrap(),
+        kustomization(["namespace.yaml".to_owned()])
+    );
+    let mut many = String::from("resources:\n");
+    for i in 0..1001 {
+        many.push_str("  - f");
+        many.push_str(&i.to_string());
+        many.push_str(".yaml\n");
+    }
+    assert!(merge_kustomization(path, &many, rendered).unwrap_err().contains("more than 1000"));
 }
 
 #[test]
@@ -349,6 +379,39 @@ fn errors(schema: &Value, obj: &Value) -> Vec<String> {
     out.iter().filter(|d| d.is_error()).map(ToString::to_string).collect()
 }
 
+/// Every label value is one the API server accepts (k8s-openapi does not check them).
+fn label_values_are_valid(doc: &Value, path: &str) {
+    let re = regex::Regex::new(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$").unwrap();
+    let mut labelled = vec![&doc["metadata"]["labels"]];
+    if let Some(t) = doc.pointer("/spec/template/metadata/labels") {
+        labelled.push(t);
+    }
+    for labels in labelled.into_iter().filter_map(Value::as_object) {
+        for (k, v) in labels {
+            let v = v.as_str().unwrap_or_else(|| panic!("{path}: label {k} is not a string"));
+            assert!(v.len() <= 63 && re.is_match(v), "{path}: label {k}={v:?} is not a valid label value");
+        }
+    }
+}
+
+/// Every quantity of a quota object parses and is already in canonical form.
+fn quantities_are_canonical(doc: &Value, path: &str) {
+    let mut quantities: Vec<&Value> = Vec::new();
+    if let Some(hard) = doc.pointer("/spec/hard").and_then(Value::as_object) {
+        quantities.extend(hard.values());
+    }
+    for limit in doc.pointer("/spec/limits").and_then(Value::as_array).into_iter().flatten() {
+        for key in ["default", "defaultRequest"] {
+            quantities.extend(limit[key].as_object().into_iter().flat_map(|m| m.values()));
+        }
+    }
+    for q in quantities {
+        let text = q.as_str().unwrap_or_else(|| panic!("{path}: {q} is not a string"));
+        let parsed: catalyst_core::quantity::Quantity = text.parse().unwrap();
+        assert_eq!(parsed.to_string(), text, "{path}: {text} is not canonical");
+    }
+}
+
 /// A core object round-trips through the k8s-openapi type without losing a field.
 fn core_roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(doc: &Value) {
     let typed: T = serde_path_to_error::deserialize(doc.clone()).unwrap_or_else(|e| panic!("{e}: {doc}"));
@@ -369,6 +432,8 @@ fn every_object_validates_against_the_real_schemas() {
             for text in f.content.split("\n---\n") {
                 let doc: Value = serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", f.path));
                 let kind = doc["kind"].as_str().unwrap().to_owned();
+                label_values_are_valid(&doc, &f.path);
+                quantities_are_canonical(&doc, &f.path);
                 match kind.as_str() {
                     "HelmRelease" => assert_eq!(errors(&hr, &doc), Vec::<String>::new()),
                     "Namespace" => core_roundtrip::<Namespace>(&doc),
@@ -454,6 +519,9 @@ fn configuration_errors_name_the_variable() {
         ("CATALYST_VCLUSTER_CHART_VERSION", "1.0\"\n"),
         ("CATALYST_FLUX_NAMESPACE", "Flux"),
         ("CATALYST_GITEA_BRANCH", "../x"),
+        ("CATALYST_ENV_REGION_PROVIDER", "nimbus"),
+        ("CATALYST_ENV_REGION_CODE", "Fsn 1"),
+        ("CATALYST_ENV_REGION_BUILDING_BLOCK", "xyz"),
     ] {
         let err = vars(&[("CATALYST_HOST_CLUSTER", "hz"), (var, value)]).unwrap_err();
         assert!(err.starts_with(var), "{err}");
@@ -478,4 +546,35 @@ proptest::proptest! {
             _ => proptest::prop_assert!(false, "capped and grow disagree on having a quota"),
         }
     }
+}
+
+#[test]
+fn organizations_are_read_as_the_platform_reads_them() {
+    let raw = |plan: Value, tier: Value, role: Value| {
+        json!({"apiVersion": "orgs.openova.io/v1", "kind": "Organization", "metadata": {"name": "acme"},
+               "spec": {"slug": "acme", "displayName": "Acme", "kind": "customer", "tier": tier, "planSlug": plan,
+                        "billingMode": "real", "sovereignRef": "x.example", "owners": [{"email": "o@x.example", "role": role}]}})
+    };
+    let (m, warnings) = organization_from(&raw(json!(" M "), json!("org"), json!("owner"))).unwrap();
+    assert_eq!((m.spec.plan_slug, warnings.len()), (Some(PlanSlug::M), 0));
+    let (odd, warnings) = organization_from(&raw(json!("bogus"), json!(""), json!("auditor"))).unwrap();
+    assert_eq!(odd.spec.plan_slug, None);
+    assert_eq!(odd.spec.tier, OrganizationTier::Org);
+    assert_eq!(odd.spec.owners[0].role, OwnerRole::Viewer);
+    assert_eq!(
+        warnings,
+        [
+            "spec.planSlug: \"bogus\" is not a plan; sized as plan s",
+            "spec.owners[0].role: \"auditor\" is not a role; granted viewer"
+        ]
+    );
+    let (corp, _) = organization_from(&raw(json!(""), json!("corporate"), json!("admin"))).unwrap();
+    assert_eq!((corp.spec.plan_slug, corp.spec.tier), (None, OrganizationTier::Corporate));
+    let mut bad = raw(json!("m"), json!("org"), json!("owner"));
+    bad["spec"]["owners"] = json!("everyone");
+    assert!(organization_from(&bad).unwrap_err().starts_with("spec.owners: invalid type"));
+    // A Sovereign FQDN that cannot be a label value.
+    let mut o = org(None);
+    o.spec.sovereign_ref = format!("{}.example", "a".repeat(60));
+    assert!(render(&o, &config()).unwrap_err().to_string().starts_with("spec.sovereignRef: longer than 63"));
 }

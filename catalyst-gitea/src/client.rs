@@ -747,6 +747,42 @@ impl Client {
         Ok(open.into_iter().find(|p| p.state == "open" && p.head.branch == head && p.base.branch == base))
     }
 
+    /// `GET /user`: the login of the token's user.
+    pub async fn current_user(&self) -> Result<String, GiteaError> {
+        #[derive(Deserialize)]
+        struct User {
+            login: String,
+        }
+        let u: User = self.call(Method::GET, "/user", None, |b| plain_404("/user", b)).await?;
+        Ok(u.login)
+    }
+
+    /// The logins of the org's `Owners` team (`GET /orgs/{org}/teams`, then
+    /// `GET /teams/{id}/members`): who fully controls the org, for a caller that must prove the
+    /// org is its own before writing into it. A missing org is [`GiteaError::OrgNotFound`]; no
+    /// `Owners` team is an empty list.
+    pub async fn org_owners(&self, org: &str) -> Result<Vec<String>, GiteaError> {
+        #[derive(Deserialize)]
+        struct Team {
+            id: i64,
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct Member {
+            login: String,
+        }
+        let base = format!("/orgs/{}/teams", escape_segment("org", org)?);
+        let teams: Vec<Team> =
+            self.list_pages(&base, "", || GiteaError::OrgNotFound { org: org.to_owned() }).await?;
+        let Some(owners) = teams.into_iter().find(|t| t.name == "Owners") else { return Ok(Vec::new()) };
+        let members: Vec<Member> = self
+            .list_pages(&format!("/teams/{}/members", owners.id), "", || GiteaError::OrgNotFound {
+                org: org.to_owned(),
+            })
+            .await?;
+        Ok(members.into_iter().map(|m| m.login).collect())
+    }
+
     /// `DELETE /repos/{owner}/{repo}`.
     pub async fn delete_repo(&self, owner: &str, repo: &str) -> Result<(), GiteaError> {
         let path = repo_path(owner, repo)?;
@@ -892,6 +928,20 @@ impl Client {
         t: &Target<'_>,
         files: &[(&str, &[u8])],
     ) -> Result<Vec<(String, Upsert)>, GiteaError> {
+        self.upsert_files_expecting(t, files, &[]).await
+    }
+
+    /// [`Client::upsert_files`] for content computed from an earlier read (a merge): each
+    /// `(path, sha)` of `expected` is the blob SHA that read saw (`None`: the file was absent).
+    /// When a file no longer is what was read, nothing is written and the answer is
+    /// [`GiteaError::Conflict`]: the caller reads again instead of writing over a change it
+    /// did not see.
+    pub async fn upsert_files_expecting(
+        &self,
+        t: &Target<'_>,
+        files: &[(&str, &[u8])],
+        expected: &[(&str, Option<&str>)],
+    ) -> Result<Vec<(String, Upsert)>, GiteaError> {
         check_target(t)?;
         let mut ops = Vec::new();
         let mut results = Vec::with_capacity(files.len());
@@ -899,6 +949,16 @@ impl Client {
         for (path, content) in files {
             escape_path(path)?;
             let current = self.read(t, path).await?;
+            if let Some((_, sha)) = expected.iter().find(|(p, _)| p == path)
+                && current.as_ref().map(|f| f.sha.as_str()) != *sha
+            {
+                return Err(GiteaError::Conflict {
+                    owner: t.owner.into(),
+                    repo: t.repo.into(),
+                    path: (*path).to_owned(),
+                    message: "it changed after it was read to compute this write".into(),
+                });
+            }
             before.push(current.as_ref().map(|f| f.sha.clone()));
             let (op, result) = match current {
                 Some(current) if current.content == *content => (None, Upsert::Unchanged),

@@ -63,6 +63,12 @@ pub struct Repo {
     /// Whether only members see it.
     #[serde(default)]
     pub private: bool,
+    /// Whether it is a fork of another repository.
+    #[serde(default)]
+    pub fork: bool,
+    /// Whether it mirrors another repository.
+    #[serde(default)]
+    pub mirror: bool,
     /// The default branch.
     #[serde(default)]
     pub default_branch: String,

@@ -256,6 +256,9 @@ async fn every_exchange_matches_swagger() {
     client.ensure_branch("globex", "catalyst-tenant", "next", "main").await.unwrap();
     client.create_pull_request("globex", "catalyst-tenant", "next", "main", "t", "b").await.unwrap();
     client.create_pull_request("globex", "catalyst-tenant", "next", "main", "t", "b").await.unwrap();
+    assert_eq!(client.current_user().await.unwrap(), catalyst_testkit::gitea::TOKEN_USER);
+    assert_eq!(client.org_owners("globex").await.unwrap(), [catalyst_testkit::gitea::TOKEN_USER]);
+    let _ = client.org_owners("nobody").await;
     client.delete_repo("acme", "acme-environment").await.unwrap();
 
     let spec = swagger();
@@ -600,4 +603,51 @@ async fn conflicts_are_typed() {
     let err = client.upsert_file(&t, PATH, b"mine").await.unwrap_err();
     assert!(err.is_conflict(), "{err}");
     assert!(!err.is_not_found());
+}
+
+#[tokio::test]
+async fn a_write_based_on_an_older_read_is_a_conflict() {
+    let (server, client) = setup("expecting").await;
+    let who = author();
+    let t = Target { owner: "acme", repo: "acme-environment", branch: "main", message: "m", author: &who };
+    client.upsert_file(&t, "index.yaml", b"- a\n").await.unwrap();
+    let read = client.get_file("acme", "acme-environment", "main", "index.yaml").await.unwrap();
+    // Someone adds an entry after our read; our merge of the old read must not land.
+    server.commit_file("acme", "acme-environment", "main", "index.yaml", b"- a\n- theirs\n").unwrap();
+    let commits = server.commit_count("acme", "acme-environment", "main");
+    let err = client
+        .upsert_files_expecting(
+            &t,
+            &[("index.yaml", b"- a\n- ours\n"), ("other.yaml", b"x")],
+            &[("index.yaml", Some(&read.sha))],
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    assert_eq!(server.commit_count("acme", "acme-environment", "main"), commits);
+    // A file that was absent when read must still be absent.
+    server.commit_file("acme", "acme-environment", "main", "new.yaml", b"theirs").unwrap();
+    let err =
+        client.upsert_files_expecting(&t, &[("new.yaml", b"ours")], &[("new.yaml", None)]).await.unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    // What was read is what is there: written.
+    let now = client.get_file("acme", "acme-environment", "main", "index.yaml").await.unwrap();
+    let done = client
+        .upsert_files_expecting(
+            &t,
+            &[("index.yaml", b"- a\n- ours\n- theirs\n")],
+            &[("index.yaml", Some(&now.sha))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, [("index.yaml".to_owned(), Upsert::Updated)]);
+}
+
+#[tokio::test]
+async fn org_owners_name_who_controls_an_org() {
+    let (server, client) = setup("owners").await;
+    assert_eq!(client.org_owners("acme").await.unwrap(), ["catalyst-bot"]);
+    server.set_org_owners("acme", &["mallory", "catalyst-bot"]);
+    assert_eq!(client.org_owners("acme").await.unwrap(), ["mallory", "catalyst-bot"]);
+    assert!(matches!(client.org_owners("nobody").await.unwrap_err(), GiteaError::OrgNotFound { .. }));
 }

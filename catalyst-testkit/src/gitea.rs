@@ -56,7 +56,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/repos/{owner}/{repo}/hooks/{id}"),
     ("GET", "/repos/{owner}/{repo}/pulls"),
     ("POST", "/repos/{owner}/{repo}/pulls"),
+    ("GET", "/user"),
+    ("GET", "/orgs/{org}/teams"),
+    ("GET", "/teams/{id}/members"),
 ];
+
+/// The login of the user the test token belongs to.
+pub const TOKEN_USER: &str = "catalyst-bot";
 
 /// Requests the platform's clients send that Gitea's swagger does not document for that method
 /// (Gitea 1.22 serves only `GET /admin/orgs`): answered 405 unless
@@ -66,6 +72,8 @@ pub const UNDOCUMENTED: &[(&str, &str)] = &[("POST", "/admin/orgs")];
 #[derive(Default)]
 struct Inner {
     orgs: BTreeMap<String, Value>,
+    /// Logins of each org's Owners team.
+    owners: BTreeMap<String, Vec<String>>,
     pulls: BTreeMap<(String, String), Vec<Value>>,
     admin_orgs: bool,
     repos: BTreeMap<(String, String), (i64, String)>,
@@ -132,6 +140,14 @@ impl TestServer {
     pub fn serve_admin_orgs(&self) {
         if let Ok(mut inner) = self.shared.inner.lock() {
             inner.admin_orgs = true;
+        }
+    }
+
+    /// Makes `owners` the only members of the org's Owners team (as when someone else created
+    /// the org and added whom they liked).
+    pub fn set_org_owners(&self, org: &str, owners: &[&str]) {
+        if let Ok(mut inner) = self.shared.inner.lock() {
+            inner.owners.insert(org.to_owned(), owners.iter().map(|o| (*o).to_owned()).collect());
         }
     }
 
@@ -336,6 +352,10 @@ fn verification() -> Value {
     json!({"verified": false, "reason": "gpg.error.not_signed_commit", "signature": "", "payload": ""})
 }
 
+fn user_json(id: i64, login: &str) -> Value {
+    json!({"id": id, "login": login, "full_name": "", "email": format!("{login}@example.test"), "is_admin": false})
+}
+
 /// One page of a list (`page` from 1, `limit` default 30 as in Gitea).
 fn page_of(items: Vec<Value>, query: &BTreeMap<String, String>) -> Vec<Value> {
     let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
@@ -354,6 +374,9 @@ fn route_of(method: &Method, segments: &[String]) -> Option<&'static str> {
     let m = method.as_str();
     let t = match (m, s.as_slice()) {
         ("GET", ["version"]) => "/version",
+        ("GET", ["user"]) => "/user",
+        ("GET", ["orgs", _, "teams"]) => "/orgs/{org}/teams",
+        ("GET", ["teams", _, "members"]) => "/teams/{id}/members",
         ("POST", ["orgs"]) => "/orgs",
         ("POST", ["admin", "orgs"]) => return Some("/admin/orgs"),
         ("GET" | "POST", ["repos", _, _, "pulls"]) => "/repos/{owner}/{repo}/pulls",
@@ -456,6 +479,35 @@ fn serve(
     let internal = |e: std::io::Error| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     match (method.as_str(), route) {
         ("GET", "/version") => (StatusCode::OK, json!({"version": "1.22.0"})),
+        ("GET", "/user") => (StatusCode::OK, user_json(1, TOKEN_USER)),
+        ("GET", "/orgs/{org}/teams") => match inner.orgs.get(&seg[1]) {
+            Some(org) => (
+                StatusCode::OK,
+                Value::Array(page_of(
+                    vec![
+                        json!({"id": org["id"], "name": "Owners", "permission": "owner", "includes_all_repositories": true,
+                                "can_create_org_repo": true, "description": ""}),
+                    ],
+                    query,
+                )),
+            ),
+            None => err(StatusCode::NOT_FOUND, "org does not exist"),
+        },
+        ("GET", "/teams/{id}/members") => {
+            let id: i64 = seg[1].parse().unwrap_or(-1);
+            let Some(name) = inner.orgs.iter().find(|(_, o)| o["id"] == id).map(|(n, _)| n.clone()) else {
+                return err(StatusCode::NOT_FOUND, "team does not exist");
+            };
+            let members: Vec<Value> = inner
+                .owners
+                .get(&name)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, login)| user_json(i64::try_from(i).unwrap_or(0) + 100, login))
+                .collect();
+            (StatusCode::OK, Value::Array(page_of(members, query)))
+        }
         ("POST", "/admin/orgs") if !inner.admin_orgs => {
             err(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         }
@@ -471,6 +523,7 @@ fn serve(
                 "full_name": field("full_name").unwrap_or_default(),
                 "description": field("description").unwrap_or_default(),
                 "visibility": field("visibility").unwrap_or_else(|| "public".into())});
+            inner.owners.insert(name.clone(), vec![TOKEN_USER.to_owned()]);
             inner.orgs.insert(name, org.clone());
             (StatusCode::CREATED, org)
         }

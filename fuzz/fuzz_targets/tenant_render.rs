@@ -11,8 +11,8 @@ use serde_json::Value;
 fuzz_target!(|s: &str| {
     let (index, org) = s.split_once("\n%%\n").unwrap_or(("", s));
     let rendered = "resources:\n  - namespace.yaml\n  - networkpolicy.yaml\n";
-    if let Some(merged) = catalyst_core::tenant::merge_kustomization("vcluster/apps/kustomization.yaml", index, rendered) {
-        let entries = catalyst_core::tenant::kustomization_entries(&merged);
+    if let Ok(Some(merged)) = catalyst_core::tenant::merge_kustomization("vcluster/apps/kustomization.yaml", index, rendered) {
+        let entries = catalyst_core::tenant::kustomization_entries(&merged).expect("a merged index is a plain index");
         assert!(entries.contains("namespace.yaml") && entries.contains("networkpolicy.yaml"));
         assert!(!entries.contains("kustomization.yaml") && !entries.contains("ciliumnetworkpolicy.yaml"));
     }

@@ -415,8 +415,11 @@ pub(crate) fn organization(cmd: OrganizationCommand, format: Output) -> Result<(
     let (Some(doc), None) = (orgs.next(), orgs.next()) else {
         return Err(Failure::invalid(anyhow!("{name}: expected exactly one Organization document")));
     };
-    let org: catalyst_core::crd::Organization = serde_path_to_error::deserialize(doc)
-        .map_err(|e| Failure::invalid(anyhow!("{name}: Organization: {}: {}", e.path(), e.inner())))?;
+    let (org, warnings) = catalyst_core::tenant::organization_from(&doc)
+        .map_err(|e| Failure::invalid(anyhow!("{name}: Organization: {e}")))?;
+    for w in warnings {
+        eprintln!("warning: {name}: {w}");
+    }
     if let Some(meta) = org.metadata.name.as_deref().filter(|n| *n != org.spec.slug) {
         return Err(Failure::invalid(anyhow!(
             "{name}: Organization {meta}: SlugMetadataMismatch: spec.slug={:?} != metadata.name={meta:?} (CRs are immutable on slug after admission)",

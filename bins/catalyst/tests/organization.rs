@@ -75,10 +75,33 @@ fn bad_input_names_what_is_wrong() {
         "{}",
         stderr(&out)
     );
+    // An unknown plan is plan s, as the platform sizes it, with a warning.
     let path = write("plan", &FILE.replace("planSlug: m", "planSlug: huge"));
+    let out = catalyst().run(&["organization", "render", path.to_str().unwrap(), "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: ")
+            && stderr(&out).contains("spec.planSlug: \"huge\" is not a plan; sized as plan s"),
+        "{}",
+        stderr(&out)
+    );
+    let rq = json(&out)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "vcluster/resourcequota.yaml")
+        .unwrap()["content"]
+        .clone();
+    assert!(rq.as_str().unwrap().contains("    limits.cpu: \"7050m\"\n"));
+    let path =
+        write("owners", &FILE.replace("owners: [{email: ops@acme.example, role: owner}]", "owners: ops"));
     let out = catalyst().run(&["organization", "render", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("Organization: spec.planSlug: unknown variant `huge`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Organization: spec.owners: invalid type: string \"ops\", expected a sequence"),
+        "{}",
+        stderr(&out)
+    );
 
     let path = write("ok", FILE);
     let out =

@@ -29,7 +29,7 @@ impl Events {
             .retry_on_initial_connect()
             .connect(url)
             .await
-            .map_err(|e| format!("NATS_URL {url:?}: {e}"))?;
+            .map_err(|e| format!("NATS_URL {}: {e}", redacted(url)))?;
         Ok(Self { client, timeout })
     }
 
@@ -55,5 +55,17 @@ impl Events {
         tokio::time::timeout(self.timeout, publish)
             .await
             .map_err(|_| format!("not published within {:?}", self.timeout))?
+    }
+}
+
+/// The URL without user or password, for messages.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => "(not a URL)".into(),
     }
 }

@@ -27,6 +27,9 @@ use crate::keycloak::{Group, GroupDirectory};
 /// The finalizer that removes the per-Organization Flux objects before the Organization goes.
 pub const FINALIZER: &str = "orgs.openova.io/finalizer";
 
+/// How soon a deletion looks again whether the object it deleted is gone.
+pub const DELETION_POLL: Duration = Duration::from_secs(5);
+
 /// How soon an Organization that is not Ready yet is looked at again.
 pub const NOT_READY_REQUEUE: Duration = Duration::from_secs(30);
 
@@ -48,6 +51,8 @@ pub struct Context {
     pub requeue: Duration,
     /// The conditions' clock (tests fix it).
     pub clock: Arc<dyn Fn() -> Time + Send + Sync>,
+    /// The Gitea user of the token, read once.
+    gitea_user: tokio::sync::OnceCell<String>,
 }
 
 impl std::fmt::Debug for Context {
@@ -74,6 +79,7 @@ impl Context {
             author,
             requeue: Duration::from_secs(300),
             clock: Arc::new(catalyst_core::conditions::now),
+            gitea_user: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -228,8 +234,13 @@ pub async fn reconcile_organization(name: &str, ctx: &Context) -> Result<Outcome
     if raw.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
         return delete(ctx, name, &raw).await;
     }
-    let org: Organization = match serde_json::from_value(raw.clone()) {
-        Ok(o) => o,
+    let org: Organization = match tenant::organization_from(&raw) {
+        Ok((o, warnings)) => {
+            for w in warnings {
+                warn!(organization = %name, "{w}");
+            }
+            o
+        }
         Err(e) => {
             let f = failure("InvalidSpec", format!("the Organization does not parse: {e}"));
             return finish_failed(ctx, name, &raw, &f, false).await;
@@ -253,13 +264,7 @@ pub async fn reconcile_organization(name: &str, ctx: &Context) -> Result<Outcome
             out.status_written = written;
             out.reason = Some(observed.reason);
             out.phase = Some(observed.phase);
-            out.requeue = Some(
-                if observed.phase == VClusterPhase::Ready && observed.missing.is_empty() && !out.cas_skipped {
-                    ctx.requeue
-                } else {
-                    NOT_READY_REQUEUE
-                },
-            );
+            out.requeue = Some(if observed.reason == "Reconciled" { ctx.requeue } else { NOT_READY_REQUEUE });
             Ok(out)
         }
         Err(f) => {
@@ -303,6 +308,9 @@ async fn converge(
     out: &mut Outcome,
 ) -> Result<Result<Observed, Failure>, Error> {
     let slug = org.spec.slug.as_str();
+    if let Err(f) = check_namespace(ctx, slug).await {
+        return Ok(Err(f));
+    }
     let tier = match org.spec.tier {
         catalyst_core::crd::OrganizationTier::Sme => "sme",
         catalyst_core::crd::OrganizationTier::Org => "org",
@@ -312,25 +320,8 @@ async fn converge(
         Ok(g) => g,
         Err(e) => return Ok(Err(failure("KeycloakGroupFailed", e.to_string()))),
     };
-    let description = tenant::gitea_org_description(slug, &org.spec.sovereign_ref);
-    let new_org = NewOrg {
-        name: slug,
-        full_name: &org.spec.display_name,
-        description: &description,
-        visibility: Visibility::Private,
-    };
-    if let Err(e) = ctx.gitea.ensure_org(&new_org).await {
-        return Ok(Err(failure("GiteaOrgFailed", e.to_string())));
-    }
-    let repo = NewRepo {
-        org: slug,
-        name: TENANT_REPO,
-        description: TENANT_REPO_DESCRIPTION,
-        private: true,
-        default_branch: &ctx.config.branch,
-    };
-    if let Err(e) = ctx.gitea.ensure_repo(&repo).await {
-        return Ok(Err(failure("GiteaRepoFailed", e.to_string())));
+    if let Err(f) = ensure_gitea(ctx, org).await {
+        return Ok(Err(f));
     }
     let files = match render(org, &ctx.config) {
         Ok(f) => f,
@@ -342,9 +333,10 @@ async fn converge(
     if let Err(f) = apply_flux(ctx, org, out).await {
         return Ok(Err(f));
     }
-    if let Err(f) = apply_user_accesses(ctx, org, out).await {
-        return Ok(Err(f));
-    }
+    let taken = match apply_user_accesses(ctx, org, out).await {
+        Ok(taken) => taken,
+        Err(f) => return Ok(Err(f)),
+    };
     let (phase, message) = readiness(ctx, slug).await;
     let mut observed =
         Observed { group, phase, reason: "VClusterProvisioning", message, missing: Vec::new() };
@@ -354,7 +346,12 @@ async fn converge(
             Err(e) => return Ok(Err(failure("EnvironmentEnsureFailed", e))),
         }
         let (missing, unverifiable) = postconditions(ctx, slug, org).await;
-        if missing.is_empty() && unverifiable.is_empty() {
+        if out.cas_skipped {
+            observed.reason = "GitopsWritePending";
+            observed.message =
+                "the tenant repository changed under the last write; nothing was overwritten and the next pass writes again"
+                    .into();
+        } else if missing.is_empty() && unverifiable.is_empty() {
             observed.reason = "Reconciled";
             observed.message = "vCluster HelmRelease Ready + Keycloak group + Gitea Org reconciled".into();
         } else if !missing.is_empty() {
@@ -370,7 +367,106 @@ async fn converge(
             observed.missing = unverifiable;
         }
     }
+    if !taken.is_empty() {
+        if observed.reason == "Reconciled" {
+            observed.reason = "UserAccessFailed";
+            observed.message = format!("owners without access: {}", taken.join("; "));
+        } else {
+            observed.message = format!("{} (owners without access: {})", observed.message, taken.join("; "));
+        }
+    }
     Ok(Ok(observed))
+}
+
+/// The private Gitea org and the tenant repository: created, or found and proven the
+/// controller's own.
+async fn ensure_gitea(ctx: &Context, org: &Organization) -> Result<(), Failure> {
+    let slug = org.spec.slug.as_str();
+    let description = tenant::gitea_org_description(slug, &org.spec.sovereign_ref);
+    let new_org = NewOrg {
+        name: slug,
+        full_name: &org.spec.display_name,
+        description: &description,
+        visibility: Visibility::Private,
+    };
+    match ctx.gitea.ensure_org(&new_org).await {
+        Ok(ensured) if !ensured.created => {
+            check_org_owners(ctx, slug).await?;
+        }
+        Ok(_) => {}
+        Err(e) => return Err(failure("GiteaOrgFailed", e.to_string())),
+    }
+    let repo = NewRepo {
+        org: slug,
+        name: TENANT_REPO,
+        description: TENANT_REPO_DESCRIPTION,
+        private: true,
+        default_branch: &ctx.config.branch,
+    };
+    match ctx.gitea.ensure_repo(&repo).await {
+        Ok(ensured)
+            if !ensured.created && (!ensured.value.private || ensured.value.fork || ensured.value.mirror) =>
+        {
+            return Err(failure(
+                "GiteaRepoFailed",
+                format!(
+                    "{slug}/{TENANT_REPO} exists but is public, a fork or a mirror: not the controller's repository; nothing written"
+                ),
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => return Err(failure("GiteaRepoFailed", e.to_string())),
+    }
+    Ok(())
+}
+
+/// The tenant namespace `<slug>` is this Organization's, or does not exist yet: a slug naming
+/// a platform namespace (`flux-system`, `keycloak`, `default` …) must not get a quota, a
+/// provisioning `RoleBinding` and, at deletion, a pruning Kustomization.
+async fn check_namespace(ctx: &Context, slug: &str) -> Result<(), Failure> {
+    match get(&ctx.api(NAMESPACES, None), slug).await {
+        Ok(None) => Ok(()),
+        Ok(Some(ns)) => {
+            let labels = &ns["metadata"]["labels"];
+            if labels[keys::ORGANIZATION] == slug && labels[keys::MANAGED_BY] == "catalyst" {
+                Ok(())
+            } else {
+                Err(failure(
+                    "NamespaceNotOwned",
+                    format!(
+                        "namespace {slug} exists and is not this Organization's (it lacks {}={slug} and {}=catalyst); nothing written",
+                        keys::ORGANIZATION,
+                        keys::MANAGED_BY
+                    ),
+                ))
+            }
+        }
+        Err(e) => {
+            Err(failure("NamespaceNotOwned", format!("namespace {slug} could not be read (transient): {e}")))
+        }
+    }
+}
+
+/// An org the controller did not create this pass must be its own: the token's user is the
+/// only member of its Owners team (anyone else could push manifests Flux would apply).
+async fn check_org_owners(ctx: &Context, slug: &str) -> Result<(), Failure> {
+    let me = ctx
+        .gitea_user
+        .get_or_try_init(|| ctx.gitea.current_user())
+        .await
+        .map_err(|e| failure("GiteaOrgFailed", format!("reading the token's user: {e}")))?;
+    let owners = ctx.gitea.org_owners(slug).await.map_err(|e| failure("GiteaOrgFailed", e.to_string()))?;
+    if owners.len() == 1 && owners[0] == *me {
+        Ok(())
+    } else {
+        Err(failure(
+            "GiteaOrgFailed",
+            format!(
+                "Gitea org {slug} exists and is not this controller's alone (owners: {}); nothing written",
+                if owners.is_empty() { "none".to_owned() } else { owners.join(", ") }
+            ),
+        ))
+    }
 }
 
 /// Writes the tenant files in one commit: unchanged bytes send nothing, the two app indexes
@@ -384,6 +480,7 @@ async fn write_files(
     out: &mut Outcome,
 ) -> Result<(), Failure> {
     let mut contents: Vec<(String, String)> = Vec::with_capacity(files.len());
+    let mut expected: Vec<(String, Option<String>)> = Vec::new();
     for f in files {
         if matches!(
             f.path.as_str(),
@@ -394,11 +491,13 @@ async fn write_files(
                     let Ok(text) = String::from_utf8(existing.content) else {
                         return Err(failure("GitopsWriteFailed", format!("decode {}: not UTF-8", f.path)));
                     };
-                    let merged = merge_kustomization(&f.path, &text, &f.content).unwrap_or(text);
-                    contents.push((f.path, merged));
+                    let merged = merge_kustomization(&f.path, &text, &f.content)
+                        .map_err(|e| failure("GitopsWriteFailed", format!("decode {}: {e}", f.path)))?;
+                    expected.push((f.path.clone(), Some(existing.sha)));
+                    contents.push((f.path, merged.unwrap_or(text)));
                     continue;
                 }
-                Err(GiteaError::FileNotFound { .. }) => {}
+                Err(GiteaError::FileNotFound { .. }) => expected.push((f.path.clone(), None)),
                 Err(e) => return Err(failure("GitopsWriteFailed", format!("probe {}: {e}", f.path))),
             }
         }
@@ -414,7 +513,9 @@ async fn write_files(
         author: &ctx.author,
     };
     let refs: Vec<(&str, &[u8])> = contents.iter().map(|(p, c)| (p.as_str(), c.as_bytes())).collect();
-    match ctx.gitea.upsert_files(&target, &refs).await {
+    let expected: Vec<(&str, Option<&str>)> =
+        expected.iter().map(|(p, s)| (p.as_str(), s.as_deref())).collect();
+    match ctx.gitea.upsert_files_expecting(&target, &refs, &expected).await {
         Ok(results) => {
             out.files_written = results.iter().filter(|(_, r)| *r != Upsert::Unchanged).count();
             if out.files_written > 0 {
@@ -433,20 +534,38 @@ async fn write_files(
 
 /// Server-side applies `obj` when a field it sets differs; an existing object that is not
 /// this Organization's (by its labels) is never taken over.
+/// Why an object was not applied.
+enum NotApplied {
+    /// An object of that name exists and is not this Organization's.
+    Taken(String),
+    /// The API failed.
+    Api(String),
+}
+
+impl NotApplied {
+    fn message(self) -> String {
+        match self {
+            Self::Taken(m) | Self::Api(m) => m,
+        }
+    }
+}
+
 async fn apply(
     ctx: &Context,
     kind: (&str, &str, &str, &str),
     ns: Option<&str>,
     obj: &Value,
     owned: impl Fn(&Value) -> bool,
-) -> Result<bool, String> {
+) -> Result<bool, NotApplied> {
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
     let api = ctx.api(kind, ns);
     let what = format!("{} {}{name}", kind.2, ns.map(|n| format!("{n}/")).unwrap_or_default());
-    let live = get(&api, name).await.map_err(|e| format!("reading {what}: {e}"))?;
+    let live = get(&api, name).await.map_err(|e| NotApplied::Api(format!("reading {what}: {e}")))?;
     if let Some(live) = &live {
         if !owned(live) {
-            return Err(format!("{what} exists and is not this Organization's; not taken over"));
+            return Err(NotApplied::Taken(format!(
+                "{what} exists and is not this Organization's; not taken over"
+            )));
         }
         if contains(live, obj) {
             return Ok(false);
@@ -454,7 +573,7 @@ async fn apply(
     }
     api.patch(name, &PatchParams::apply(CONTROLLER).force(), &Patch::Apply(obj))
         .await
-        .map_err(|e| format!("applying {what}: {e}"))?;
+        .map_err(|e| NotApplied::Api(format!("applying {what}: {e}")))?;
     Ok(true)
 }
 
@@ -466,7 +585,7 @@ async fn apply_flux(ctx: &Context, org: &Organization, out: &mut Outcome) -> Res
         let written =
             apply(ctx, kind, Some(&ctx.config.flux_namespace), obj, |live| labels_match(live, slug))
                 .await
-                .map_err(|e| failure("PerOrgFluxFailed", e))?;
+                .map_err(|e| failure("PerOrgFluxFailed", e.message()))?;
         out.objects_written += usize::from(written);
     }
     Ok(())
@@ -478,19 +597,55 @@ fn owned_by(live: &Value, uid: &str) -> bool {
         .is_some_and(|refs| refs.iter().any(|r| r["kind"] == "Organization" && r["uid"] == uid))
 }
 
-async fn apply_user_accesses(ctx: &Context, org: &Organization, out: &mut Outcome) -> Result<(), Failure> {
+/// One `UserAccess` per owner (returns the ones whose name another object holds), and the
+/// deletion of those of owners who left.
+async fn apply_user_accesses(
+    ctx: &Context,
+    org: &Organization,
+    out: &mut Outcome,
+) -> Result<Vec<String>, Failure> {
     let (objects, warnings) = user_accesses(org);
     for w in warnings {
         warn!(organization = %org.spec.slug, "{w}");
     }
     let uid = org.metadata.uid.clone().unwrap_or_default();
+    let mut taken = Vec::new();
     for ua in &objects {
-        let written = apply(ctx, USER_ACCESSES, None, ua, |live| owned_by(live, &uid))
-            .await
-            .map_err(|e| failure("UserAccessFailed", e))?;
-        out.objects_written += usize::from(written);
+        match apply(ctx, USER_ACCESSES, None, ua, |live| owned_by(live, &uid)).await {
+            Ok(written) => out.objects_written += usize::from(written),
+            // Another Organization's object of the same name: this owner's access is reported,
+            // the rest of the Organization goes on.
+            Err(NotApplied::Taken(m)) => {
+                warn!(organization = %org.spec.slug, "{m}");
+                taken.push(m);
+            }
+            Err(NotApplied::Api(m)) => return Err(failure("UserAccessFailed", m)),
+        }
     }
-    Ok(())
+    // An owner who left loses the access this controller gave them.
+    let wanted: Vec<&str> = objects.iter().filter_map(|o| o["metadata"]["name"].as_str()).collect();
+    let api = ctx.api(USER_ACCESSES, None);
+    let selector = format!("{}={},{}={CONTROLLER}", keys::ORGANIZATION, org.spec.slug, keys::MANAGED_BY);
+    let list = api
+        .list(&kube::api::ListParams::default().labels(&selector))
+        .await
+        .map_err(|e| failure("UserAccessFailed", format!("listing UserAccesses: {e}")))?;
+    for stale in list.items {
+        let value = serde_json::to_value(&stale).unwrap_or_default();
+        let name = stale.metadata.name.clone().unwrap_or_default();
+        if wanted.contains(&name.as_str()) || uid.is_empty() || !owned_by(&value, &uid) {
+            continue;
+        }
+        match api.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => {
+                info!(organization = %org.spec.slug, useraccess = %name, "owner removed: UserAccess deleted");
+                out.objects_written += 1;
+            }
+            Err(e) if not_found(&e) => {}
+            Err(e) => return Err(failure("UserAccessFailed", format!("deleting UserAccess {name}: {e}"))),
+        }
+    }
+    Ok(taken)
 }
 
 /// The vCluster's phase from what the cluster reports: the namespace `<slug>` and the
@@ -671,7 +826,8 @@ async fn patch_status(ctx: &Context, name: &str, raw: &Value, status: Value) -> 
 }
 
 /// Deletion: the per-Organization Flux objects (host-apps, apps, vcluster Kustomizations, then
-/// the GitRepository; only ones labelled as this Organization's), `catalyst.tenant.deleted`
+/// the GitRepository; only ones labelled as this Organization's; one at a time, each gone
+/// before the next is deleted, polling every [`DELETION_POLL`]), `catalyst.tenant.deleted`
 /// on NATS (best effort), then the finalizer. The Gitea org and the Keycloak group are kept;
 /// `UserAccess`es and the Environment go with their owner reference.
 async fn delete(ctx: &Context, name: &str, raw: &Value) -> Result<Outcome, Error> {
@@ -686,7 +842,8 @@ async fn delete(ctx: &Context, name: &str, raw: &Value) -> Result<Outcome, Error
     let mut order: Vec<(Kind, String)> =
         kustomization_names(name).into_iter().map(|n| (KUSTOMIZATIONS, n)).collect();
     order.push((GIT_REPOSITORIES, flux_name(name)));
-    let mut deleted = 0;
+    // One at a time: Flux prunes what a Kustomization applied when it goes, and the apps
+    // Kustomization needs the vCluster (and its kubeconfig) the vcluster one would prune.
     for (kind, object) in order {
         let api = ctx.api(kind, Some(&flux_ns));
         let Some(live) =
@@ -698,11 +855,17 @@ async fn delete(ctx: &Context, name: &str, raw: &Value) -> Result<Outcome, Error
             warn!(organization = %name, object = %object, "not labelled as this Organization's; left in place");
             continue;
         }
-        match api.delete(&object, &DeleteParams::default()).await {
-            Ok(_) => deleted += 1,
-            Err(e) if not_found(&e) => {}
-            Err(e) => return Err(kube_err(name, format!("deleting {} {object}", kind.2))(e)),
-        }
+        let written = if live.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+            0
+        } else {
+            match api.delete(&object, &DeleteParams::default()).await {
+                Ok(_) => 1,
+                Err(e) if not_found(&e) => continue,
+                Err(e) => return Err(kube_err(name, format!("deleting {} {object}", kind.2))(e)),
+            }
+        };
+        info!(organization = %name, object = %object, "deleting; waiting for it to be gone before the next");
+        return Ok(Outcome { objects_written: written, requeue: Some(DELETION_POLL), ..Outcome::default() });
     }
     if let Some(events) = &ctx.events {
         let uid = raw.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default();
@@ -725,6 +888,6 @@ async fn delete(ctx: &Context, name: &str, raw: &Value) -> Result<Outcome, Error
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(kube_err(name, "removing the finalizer"))?;
-    info!(organization = %name, deleted, "deleted: per-Organization Flux objects removed, finalizer released");
-    Ok(Outcome { objects_written: deleted, ..Outcome::default() })
+    info!(organization = %name, "deleted: per-Organization Flux objects gone, finalizer released");
+    Ok(Outcome::default())
 }

@@ -311,10 +311,17 @@ async fn a_compare_and_swap_loss_is_skipped_never_overwritten() {
         w.gitea.server.read_file("acme", TENANT, "main", "vcluster/vcluster.yaml").is_none(),
         "nothing of the lost commit landed"
     );
+    // Even with the vCluster up, a lost write is not Ready.
+    vcluster_up(&w, true);
+    w.gitea.server.change_before_next_write("acme", TENANT, "vcluster/namespace.yaml", b"theirs again\n");
+    let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+    assert_eq!(out.reason, Some("GitopsWritePending"));
+    assert_eq!(ready(&w).0, "False");
     // The next pass reads again and converges.
     let out = reconcile_organization("acme", &w.ctx).await.unwrap();
     assert!(!out.cas_skipped);
     assert_eq!(out.files_written, 11);
+    assert_eq!(out.reason, Some("Reconciled"));
 }
 
 #[tokio::test]
@@ -365,8 +372,8 @@ async fn failures_name_their_step_and_write_nothing_after_it() {
         "metadata": {"name": "acme-ops-at-acme-example", "ownerReferences": [{"kind": "Organization", "uid": "uid-other"}]},
         "spec": {"user": {"keycloakSubject": "someone@else"}}}));
     let out = reconcile_organization("acme", &w.ctx).await.unwrap();
-    assert_eq!(out.reason, Some("UserAccessFailed"));
-    assert!(ready(&w).2.contains("not taken over"), "{}", ready(&w).2);
+    assert_eq!(out.reason, Some("VClusterProvisioning"));
+    assert!(ready(&w).2.ends_with("(owners without access: UserAccess acme-ops-at-acme-example exists and is not this Organization's; not taken over)"), "{}", ready(&w).2);
     assert_eq!(
         w.api.object(&ua("acme-ops-at-acme-example")).unwrap()["spec"]["user"]["keycloakSubject"],
         "someone@else"
@@ -400,7 +407,17 @@ async fn deletion_removes_the_flux_objects_in_order_and_announces_it() {
     );
     w.api.patch_object(ORG, &json!({"metadata": {"deletionTimestamp": "2026-12-07T10:05:00Z"}}));
     let before = w.api.requests().len();
-    reconcile_organization("acme", &w.ctx).await.unwrap();
+    // One object per pass, each gone before the next; then the event and the finalizer.
+    let mut passes = 0;
+    while w.api.object(ORG).unwrap()["metadata"]["finalizers"] != json!([]) {
+        let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+        passes += 1;
+        assert!(passes <= 4, "the deletion does not end");
+        if passes < 4 {
+            assert_eq!((out.objects_written, out.requeue), (1, Some(Duration::from_secs(5))));
+        }
+    }
+    assert_eq!(passes, 4);
     let deletes: Vec<String> = w.api.requests()[before..]
         .iter()
         .filter(|r| r.method == "DELETE")
@@ -444,9 +461,129 @@ async fn deletion_goes_on_when_nats_is_down() {
     w.api.put_object(&standard());
     reconcile_organization("acme", &w.ctx).await.unwrap();
     w.api.patch_object(ORG, &json!({"metadata": {"deletionTimestamp": "2026-12-07T10:05:00Z"}}));
-    tokio::time::timeout(Duration::from_secs(10), reconcile_organization("acme", &w.ctx))
-        .await
-        .unwrap()
-        .unwrap();
+    for _ in 0..5 {
+        tokio::time::timeout(Duration::from_secs(10), reconcile_organization("acme", &w.ctx))
+            .await
+            .unwrap()
+            .unwrap();
+    }
     assert_eq!(w.api.object(ORG).unwrap()["metadata"]["finalizers"], json!([]));
+}
+
+#[tokio::test]
+async fn a_slug_naming_a_namespace_that_is_not_the_tenants_is_refused() {
+    let w = world().await;
+    w.api.put_object(&standard());
+    // `acme` exists and is not a tenant namespace (say, a platform namespace of that name).
+    w.api.put_object(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme", "labels": {"team": "platform"}}}));
+    let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+    assert_eq!(out.reason, Some("NamespaceNotOwned"));
+    assert!(
+        ready(&w).2.starts_with("namespace acme exists and is not this Organization's"),
+        "{}",
+        ready(&w).2
+    );
+    assert!(w.keycloak.calls().is_empty());
+    assert!(w.gitea.exchanges().is_empty());
+    assert!(w.api.object(FLUX).is_none());
+    // The tenant's own namespace (as Flux applies it) is fine.
+    w.api.put_object(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme",
+        "labels": {"openova.io/organization": "acme", "openova.io/managed-by": "catalyst"}}}));
+    assert_eq!(reconcile_organization("acme", &w.ctx).await.unwrap().reason, Some("VClusterProvisioning"));
+}
+
+#[tokio::test]
+async fn an_org_someone_else_controls_is_not_written_into() {
+    let w = world().await;
+    w.api.put_object(&standard());
+    w.gitea.client.create_org("acme").await.unwrap();
+    w.gitea.server.set_org_owners("acme", &["mallory", "catalyst-bot"]);
+    let skip = w.gitea.writes().len();
+    let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+    assert_eq!(out.reason, Some("GiteaOrgFailed"));
+    assert_eq!(
+        ready(&w).2,
+        "Gitea org acme exists and is not this controller's alone (owners: mallory, catalyst-bot); nothing written"
+    );
+    assert_eq!(w.gitea.writes()[skip..].len(), 0);
+    assert!(w.api.object(FLUX).is_none(), "Flux is never pointed at it");
+}
+
+#[tokio::test]
+async fn an_owner_who_leaves_loses_the_access() {
+    let w = world().await;
+    w.api.put_object(&standard());
+    reconcile_organization("acme", &w.ctx).await.unwrap();
+    // Another Organization's UserAccess with our labels is not ours to delete.
+    w.api.put_object(&json!({"apiVersion": "access.openova.io/v1alpha1", "kind": "UserAccess",
+        "metadata": {"name": "acme-forged", "labels": {"openova.io/organization": "acme", "openova.io/managed-by": "organization-controller"},
+                     "ownerReferences": [{"kind": "Organization", "uid": "uid-other"}]}}));
+    w.api.patch_object(ORG, &json!({"spec": {"owners": [{"email": "ops@acme.example", "role": "owner"}]}}));
+    let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+    assert_eq!(out.objects_written, 1);
+    assert!(w.api.object(&ua("acme-dev-at-acme-example")).is_none());
+    assert!(w.api.object(&ua("acme-ops-at-acme-example")).is_some());
+    assert!(w.api.object(&ua("acme-forged")).is_some());
+}
+
+#[tokio::test]
+async fn a_user_access_name_held_by_another_organization_does_not_stop_the_rest() {
+    let w = world().await;
+    w.api.put_object(&standard());
+    w.api.put_object(&json!({"apiVersion": "access.openova.io/v1alpha1", "kind": "UserAccess",
+        "metadata": {"name": "acme-dev-at-acme-example", "ownerReferences": [{"kind": "Organization", "uid": "uid-acme-dev"}]}}));
+    vcluster_up(&w, true);
+    let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+    assert_eq!(out.reason, Some("UserAccessFailed"));
+    assert_eq!(out.phase, Some(VClusterPhase::Ready));
+    assert!(
+        ready(&w).2.starts_with("owners without access: UserAccess acme-dev-at-acme-example exists"),
+        "{}",
+        ready(&w).2
+    );
+    assert!(w.api.object(&ua("acme-ops-at-acme-example")).is_some());
+    assert_eq!(w.api.env("acme-prod").spec.regions.len(), 1, "the first Environment still came");
+}
+
+#[tokio::test]
+async fn an_index_with_more_than_resources_is_not_rewritten() {
+    let w = world().await;
+    w.api.put_object(&standard());
+    reconcile_organization("acme", &w.ctx).await.unwrap();
+    let rich = b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\npatches:\n  - path: p.yaml\n";
+    w.gitea
+        .server
+        .commit_file("acme", TENANT, "main", "vcluster/host-apps/kustomization.yaml", rich)
+        .unwrap();
+    let commits = w.gitea.server.commit_count("acme", TENANT, "main");
+    let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+    assert_eq!(out.reason, Some("GitopsWriteFailed"));
+    assert!(
+        ready(&w).2.starts_with("decode vcluster/host-apps/kustomization.yaml: it has \"patches\""),
+        "{}",
+        ready(&w).2
+    );
+    assert_eq!(w.gitea.server.commit_count("acme", TENANT, "main"), commits);
+    assert_eq!(
+        w.gitea.server.read_file("acme", TENANT, "main", "vcluster/host-apps/kustomization.yaml").unwrap(),
+        rich
+    );
+}
+
+#[tokio::test]
+async fn a_flux_object_of_that_name_that_is_not_ours_is_not_taken_over() {
+    let w = world().await;
+    w.api.put_object(&standard());
+    // Organization `acme-host`'s apps Kustomization has the name of acme's host-apps one.
+    w.api.put_object(&json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "catalyst-tenant-acme-host-apps", "namespace": "flux-system",
+                     "labels": {"app.kubernetes.io/managed-by": "organization-controller", "openova.io/organization": "acme-host"}},
+        "spec": {"path": "./vcluster/apps"}}));
+    let out = reconcile_organization("acme", &w.ctx).await.unwrap();
+    assert_eq!(out.reason, Some("PerOrgFluxFailed"));
+    assert_eq!(
+        ready(&w).2,
+        "Kustomization flux-system/catalyst-tenant-acme-host-apps exists and is not this Organization's; not taken over"
+    );
+    assert_eq!(w.api.object(&format!("{KS}-host-apps")).unwrap()["spec"]["path"], "./vcluster/apps");
 }

@@ -84,7 +84,8 @@ pub fn ready(w: &World) -> (String, String, String) {
 /// What Flux and the vCluster would have done: the tenant namespace, the vCluster
 /// HelmRelease Ready, and the quota objects.
 pub fn vcluster_up(w: &World, quota: bool) {
-    w.api.put_object(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme"}}));
+    w.api.put_object(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "acme",
+        "labels": {"openova.io/organization": "acme", "openova.io/managed-by": "catalyst"}}}));
     w.api.put_object(&json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
         "metadata": {"name": "vcluster", "namespace": "acme"},
         "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "InstallSucceeded"}]}}));
