@@ -85,6 +85,9 @@ pub mod keys {
     pub const PLAN: &str = "openova.io/plan";
     /// organization-controller output: the Organization's display name (annotation).
     pub const DISPLAY_NAME: &str = "openova.io/display-name";
+    /// UserAccess scope key naming an Organization, as the platform's `useraccess-boundary`
+    /// policy reads it (besides [`ORGANIZATION`]).
+    pub const ORG: &str = "openova.io/org";
     /// organization-controller output: which part of a tenant an object is.
     pub const CATALYST_COMPONENT: &str = "catalyst.openova.io/component";
 

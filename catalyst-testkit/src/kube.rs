@@ -256,6 +256,18 @@ impl FakeApi {
                 _ => status(405, "MethodNotAllowed", "not served by the fake API"),
             };
         }
+        if req.path == "/api/v1/namespaces" && req.method == "GET" {
+            let items: Vec<Value> = s
+                .objects
+                .iter()
+                .filter(|(k, _)| k.starts_with("v1/namespaces/"))
+                .map(|(_, v)| v.clone())
+                .collect();
+            return (
+                200,
+                json!({"apiVersion": "v1", "kind": "NamespaceList", "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
+            );
+        }
         if let Some(name) = req.path.strip_prefix("/api/v1/namespaces/").filter(|n| !n.contains('/')) {
             return match s.objects.get(&format!("v1/namespaces/{name}")) {
                 Some(v) if req.method == "GET" => (200, v.clone()),
@@ -314,6 +326,12 @@ impl FakeApi {
     /// A stored CNPG Cluster or `HTTPRoute`: `group/plural/namespace/name`.
     pub fn object(&self, key: &str) -> Option<Value> {
         self.state.lock().unwrap().objects.get(key).cloned()
+    }
+
+    /// Every stored generic object whose key starts with `prefix`, in key order.
+    pub fn objects_with_prefix(&self, prefix: &str) -> Vec<Value> {
+        let s = self.state.lock().unwrap();
+        s.objects.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v.clone()).collect()
     }
 
     /// Makes every PUT to `key` (`group/plural/namespace/name`) fail with 500.
@@ -396,7 +414,8 @@ pub fn hetzner(region: &str) -> String {
 }
 
 /// The namespaced kinds served generically: (group, version, plural, kind).
-pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 7] = [
+pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 8] = [
+    ("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),
     ("postgresql.cnpg.io", "v1", "clusters", "Cluster"),
     ("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"),
     ("dr.openova.io", "v1", "continuums", "Continuum"),
@@ -408,7 +427,9 @@ pub const NAMESPACED_OBJECTS: [(&str, &str, &str, &str); 7] = [
 
 /// The cluster-scoped kinds served generically (besides Environments): (group, version,
 /// plural, kind).
-pub const CLUSTER_OBJECTS: [(&str, &str, &str, &str); 4] = [
+pub const CLUSTER_OBJECTS: [(&str, &str, &str, &str); 6] = [
+    ("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding"),
     ("orgs.openova.io", "v1", "organizations", "Organization"),
     ("access.openova.io", "v1alpha1", "useraccesses", "UserAccess"),
     ("catalyst.openova.io", "v1", "blueprints", "Blueprint"),
@@ -446,8 +467,13 @@ fn cluster_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
             return Some((200, Value::Null));
         }
         let prefix = format!("{group}/{version}/{plural}/");
-        let items: Vec<Value> =
-            s.objects.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, v)| v.clone()).collect();
+        let selector = selector_of(&req.query);
+        let items: Vec<Value> = s
+            .objects
+            .iter()
+            .filter(|(k, v)| k.starts_with(&prefix) && selected(v, &selector))
+            .map(|(_, v)| v.clone())
+            .collect();
         return Some((
             200,
             json!({"apiVersion": format!("{group}/{version}"), "kind": format!("{kind}List"), "metadata": {"resourceVersion": s.rv.to_string()}, "items": items}),
@@ -478,6 +504,24 @@ fn cluster_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
         },
         _ => status(405, "MethodNotAllowed", "not served by the fake API"),
     })
+}
+
+/// The `k=v` pairs of a `labelSelector` query parameter.
+fn selector_of(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|q| q.strip_prefix("labelSelector="))
+        .flat_map(|sel| {
+            let sel = sel.replace("%3D", "=").replace("%2C", ",").replace("%2F", "/");
+            sel.split(',')
+                .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn selected(obj: &Value, selector: &[(String, String)]) -> bool {
+    selector.iter().all(|(k, want)| obj["metadata"]["labels"][k] == *want.as_str())
 }
 
 /// RFC 7386 JSON merge patch.
@@ -511,10 +555,11 @@ fn list_all(s: &State, req: &ApiRequest) -> Option<(u16, Value)> {
     }
     let metadata = req.accept.contains("as=PartialObjectMetadataList");
     let prefix = format!("{group}/{plural}/");
+    let selector = selector_of(&req.query);
     let items: Vec<Value> = s
         .objects
         .iter()
-        .filter(|(k, _)| k.starts_with(&prefix))
+        .filter(|(k, v)| k.starts_with(&prefix) && selected(v, &selector))
         .map(|(_, v)| {
             if metadata {
                 json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": v["metadata"]})
@@ -585,17 +630,7 @@ fn namespaced_object(s: &mut State, req: &ApiRequest) -> Option<(u16, Value)> {
         },
         (_, _) if !sub.is_empty() => status(405, "MethodNotAllowed", "not served by the fake API"),
         ("GET", None) => {
-            let selector: Vec<(String, String)> = req
-                .query
-                .split('&')
-                .filter_map(|q| q.strip_prefix("labelSelector="))
-                .flat_map(|sel| {
-                    let sel = sel.replace("%3D", "=").replace("%2C", ",").replace("%2F", "/");
-                    sel.split(',')
-                        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let selector = selector_of(&req.query);
             let items: Vec<Value> = s
                 .objects
                 .iter()

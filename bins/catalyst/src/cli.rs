@@ -114,6 +114,34 @@ pub(crate) enum Command {
     /// What the organization-controller writes for an Organization, offline (SPEC CTRL-1).
     #[command(subcommand)]
     Organization(OrganizationCommand),
+    /// What the useraccess-controller makes of a UserAccess, offline (SPEC CTRL-4).
+    #[command(subcommand, name = "useraccess")]
+    UserAccess(UserAccessCommand),
+}
+
+/// `catalyst useraccess …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserAccessCommand {
+    /// Print the eight ClusterRoles UserAccesses bind to: openova:application-{admin,editor,
+    /// viewer} and openova:tier-{viewer,developer,operator,admin,owner} (levels 10 … 50, each
+    /// tier with every lower tier's rules; the developer tier's enforced scope
+    /// openova.io/env-type=dev in its catalyst.openova.io/enforced-scopes annotation). YAML
+    /// documents, or with -o json {"roles":[…]}.
+    Roles,
+    /// Print the RoleBindings and ClusterRoleBindings a UserAccess (access.openova.io/v1alpha1)
+    /// yields, as the controller computes them: the tier path (spec.tierRoleRef) with the tier's
+    /// enforced scopes added and scopes matched against the Namespaces of --namespaces, or the
+    /// application path (openova:application-<role> per namespace, vcluster-<name> per
+    /// vCluster, `*` cluster-wide). YAML documents, or with -o json {"bindings":[…]}. Exit 1
+    /// with the controller's message for an invalid spec, 2 for a missing file.
+    Render {
+        /// A YAML file with one UserAccess.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// A YAML file with the Namespaces to match scopes against (tier path).
+        #[arg(long, value_name = "FILE")]
+        namespaces: Option<std::path::PathBuf>,
+    },
 }
 
 /// `catalyst organization …`.

@@ -14,7 +14,7 @@ use catalyst_core::validate::{
 use serde::Serialize;
 
 use crate::Failure;
-use crate::cli::{ApplicationCommand, EnvironmentCommand, OrganizationCommand, Output};
+use crate::cli::{ApplicationCommand, EnvironmentCommand, OrganizationCommand, Output, UserAccessCommand};
 use crate::output;
 
 /// `catalyst crds [--out DIR]`.
@@ -439,4 +439,75 @@ pub(crate) fn organization(cmd: OrganizationCommand, format: Output) -> Result<(
     } else {
         output::print(&serde_json::json!({ "files": files }), format).map_err(Failure::invalid)
     }
+}
+
+fn read_docs(path: &Path) -> Result<Vec<serde_json::Value>, Failure> {
+    if !path.exists() {
+        return Err(Failure::usage(anyhow!("{}: no such file", path.display())));
+    }
+    let text = read_capped(path).map_err(Failure::invalid)?;
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+        .map_err(|e| Failure::invalid(anyhow!("{}: not valid YAML: {e}", path.display())))?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
+fn print_documents(key: &str, docs: &[serde_json::Value], format: Output) -> Result<(), Failure> {
+    if format == Output::Json {
+        return output::print(&serde_json::json!({ key: docs }), format).map_err(Failure::invalid);
+    }
+    let mut out = String::new();
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&serde_saphyr::to_string(d).context("rendering YAML").map_err(Failure::invalid)?);
+    }
+    output::raw(&out);
+    Ok(())
+}
+
+/// `catalyst useraccess roles|render`.
+pub(crate) fn user_access(cmd: UserAccessCommand, format: Output) -> Result<(), Failure> {
+    use catalyst_core::access;
+    let (path, namespaces) = match cmd {
+        UserAccessCommand::Roles => return print_documents("roles", &access::role_catalogue(), format),
+        UserAccessCommand::Render { file, namespaces } => (file, namespaces),
+    };
+    let name = path.display().to_string();
+    let mut uas = read_docs(&path)?.into_iter().filter(|d| d["kind"] == "UserAccess");
+    let (Some(mut ua), None) = (uas.next(), uas.next()) else {
+        return Err(Failure::invalid(anyhow!("{name}: expected exactly one UserAccess document")));
+    };
+    let namespaces: Vec<access::NamespaceLabels> = match &namespaces {
+        Some(p) => read_docs(p)?
+            .iter()
+            .filter(|d| d["kind"] == "Namespace")
+            .map(access::NamespaceLabels::of)
+            .collect(),
+        None => Vec::new(),
+    };
+    let ua_name =
+        ua.pointer("/metadata/name").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let mut grant = access::parse(&ua)
+        .map_err(|e| Failure::invalid(anyhow!("{name}: UserAccess {ua_name}: Invalid: {e}")))?;
+    // The tier's enforced scopes, as the controller adds them from the tier ClusterRole.
+    if let Some(tier) = &grant.tier {
+        let role = format!("openova:tier-{}", tier.strip_prefix("tier-").unwrap_or(tier));
+        if let Some(cr) =
+            access::role_catalogue().into_iter().find(|r| r["metadata"]["name"] == role.as_str())
+        {
+            let missing = access::missing_scopes(&grant.scopes, &access::enforced_scopes(&cr));
+            if !missing.is_empty() {
+                let rows: Vec<serde_json::Value> = grant
+                    .scopes
+                    .iter()
+                    .chain(&missing)
+                    .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                    .collect();
+                ua["spec"]["scopes"] = serde_json::Value::Array(rows);
+                grant = access::parse(&ua).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
+            }
+        }
+    }
+    print_documents("bindings", &access::desired(&grant, &namespaces).bindings, format)
 }

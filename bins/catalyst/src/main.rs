@@ -64,6 +64,7 @@ fn main() -> ExitCode {
         cli::Command::Continuum(cmd) => continuum::run(cmd, cli.output),
         cli::Command::Application(cmd) => core::application(cmd, cli.output),
         cli::Command::Organization(cmd) => core::organization(cmd, cli.output),
+        cli::Command::UserAccess(cmd) => core::user_access(cmd, cli.output),
         cli::Command::Plan { file, graph, schema } => {
             plan::run(file.as_deref(), graph.as_deref(), schema, cli.output)
         }

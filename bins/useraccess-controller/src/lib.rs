@@ -1,0 +1,159 @@
+//! The useraccess-controller (SPEC CTRL-4) as a library, so every behaviour is testable
+//! without a cluster; `main.rs` only parses flags and calls [`run`].
+//!
+//! It watches cluster-scoped `UserAccess` resources (`access.openova.io/v1alpha1`) and keeps,
+//! for each, the `RoleBindings` and `ClusterRoleBindings` that [`catalyst_core::access::desired`]
+//! computes: missing ones created, drifted ones restored, orphans deleted, nothing written in
+//! the steady state; the tier's enforced scopes are added to `spec.scopes` first.
+//!
+//! - [`config`]: flags and environment variables with their defaults;
+//! - [`mod@reconcile`]: one reconcile;
+//! - [`metrics`]: what `/metrics` serves;
+//! - [`deploy`]: the RBAC and Deployment manifests.
+
+pub mod config;
+pub mod deploy;
+pub mod metrics;
+pub mod reconcile;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use catalyst_runtime::leader::{Elector, LeaseTimings};
+use futures::StreamExt as _;
+use kube::api::Api;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::{WatchStreamExt as _, reflector, watcher};
+use tracing::{error, info, warn};
+
+use crate::config::{Config, LEASE_NAME};
+
+/// The watched kind: `UserAccess` of `access.openova.io/v1alpha1` (the platform's CRD; its
+/// spec is read as JSON by [`catalyst_core::access::parse`]).
+#[derive(kube::CustomResource, Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[kube(group = "access.openova.io", version = "v1alpha1", kind = "UserAccess", schema = "disabled")]
+pub struct UserAccessSpec {
+    /// Every field, as written.
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+use crate::reconcile::{Context, Error, reconcile_user_access};
+
+/// What the controller watches: `UserAccesses`' metadata (each reconcile reads the object fresh).
+pub type Watched = PartialObjectMeta<UserAccess>;
+
+/// What kube-runtime hands every reconcile.
+#[derive(Debug)]
+pub struct Shared {
+    /// The reconcile context.
+    pub ctx: Context,
+    /// Counters.
+    pub metrics: metrics::Metrics,
+    /// Consecutive failed reconciles per UserAccess, for the backoff.
+    pub failures: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+}
+
+/// The reconcile function for kube-runtime.
+pub async fn reconcile(obj: Arc<Watched>, shared: Arc<Shared>) -> Result<Action, Error> {
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let result = reconcile_user_access(&name, &shared.ctx).await;
+    shared.metrics.observe(&result);
+    if result.is_ok()
+        && let Ok(mut f) = shared.failures.lock()
+    {
+        f.remove(&name);
+    }
+    Ok(result?.requeue.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// After a failed reconcile: retry after 5 s doubling per consecutive failure up to 5 min, with
+/// jitter, per UserAccess.
+#[expect(clippy::needless_pass_by_value, reason = "kube-runtime's error_policy signature")]
+pub fn error_policy(obj: Arc<Watched>, error: &Error, shared: Arc<Shared>) -> Action {
+    let name = obj.metadata.name.clone().unwrap_or_default();
+    let failures = shared.failures.lock().map_or(1, |mut f| {
+        let n = f.entry(name.clone()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    });
+    let wait = catalyst_runtime::backoff(failures, catalyst_runtime::jitter());
+    warn!(useraccess = %name, error = %catalyst_naming::diagnostic::Chain(error), retry_in = ?wait, "reconcile failed; retrying");
+    Action::requeue(wait)
+}
+
+/// Runs the controller until SIGTERM/SIGINT or the loss of leadership.
+///
+/// # Errors
+/// Configuration, connection, and the loss of leadership.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let kube = kube::Client::try_default().await.context("connecting to the Kubernetes API")?;
+    let mut ctx = Context::new(kube.clone());
+    ctx.requeue = std::time::Duration::from_secs(config.requeue_after_seconds.max(1));
+    let shared =
+        Arc::new(Shared { ctx, metrics: metrics::Metrics::new(), failures: std::sync::Mutex::default() });
+    let ready = Arc::new(AtomicBool::new(false));
+    let exposition = {
+        let m = shared.metrics.clone();
+        move || m.render()
+    };
+    catalyst_runtime::serve(config.metrics_addr, config.health_addr, exposition, ready.clone()).await?;
+    let shutdown = catalyst_runtime::shutdown_signal();
+    let elector = config.leader_elect.then(|| {
+        let identity = catalyst_runtime::identity(config.identity.as_deref(), "useraccess-controller");
+        Elector::new(
+            kube.clone(),
+            &config.leader_elect_namespace,
+            LEASE_NAME,
+            &identity,
+            LeaseTimings::default(),
+        )
+    });
+    ready.store(true, Ordering::SeqCst);
+    if let Some(elector) = &elector {
+        tokio::select! {
+            () = elector.acquire() => {}
+            () = shutdown.clone() => return Ok(()),
+        }
+        shared.metrics.leader.set(1);
+    }
+    let api: Api<Watched> = Api::all(kube);
+    let (reader, writer) = reflector::store::<Watched>();
+    let stream = catalyst_runtime::triggers(
+        watcher(api, watcher::Config::default().any_semantic()).default_backoff().reflect(writer),
+    );
+    let (holding, holder_ended) = catalyst_runtime::spawn_holder(elector.clone());
+    let lost = futures::FutureExt::shared(holder_ended);
+    let stop = {
+        let lost = lost.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = lost => {}
+            }
+        }
+    };
+    info!("useraccess-controller started");
+    Controller::for_stream(stream, reader)
+        .with_config(kube::runtime::controller::Config::default().concurrency(config.concurrency))
+        .graceful_shutdown_on(stop)
+        .run(reconcile, error_policy, shared.clone())
+        .for_each(|_| async {})
+        .await;
+    if futures::FutureExt::now_or_never(lost).is_some() {
+        error!("leadership lost; exiting so a fresh process can campaign again");
+        anyhow::bail!("leadership lost");
+    }
+    if let Some(h) = holding {
+        h.abort();
+    }
+    if let Some(elector) = elector
+        && let Err(e) = elector.release().await
+    {
+        warn!(error = %e, "releasing the Lease failed; it expires on its own");
+    }
+    info!("useraccess-controller stopped");
+    Ok(())
+}
