@@ -123,7 +123,18 @@ pub fn parse(ua: &Value) -> Result<Grant, String> {
     if sovereign.is_empty() {
         return Err("spec.sovereignRef is required".into());
     }
+    if !dns_name(sovereign) {
+        return Err("spec.sovereignRef must match ^[a-z0-9][a-z0-9-]{0,62}$".into());
+    }
     let tier_role_ref = Some(text(spec, "tierRoleRef").to_owned()).filter(|r| !r.is_empty());
+    if let Some(r) = &tier_role_ref
+        && tier_of_role(r).is_none()
+    {
+        // Only the five tier roles: anything else could bind a role the grant was never meant to give.
+        return Err(format!(
+            "spec.tierRoleRef {r:?} must be openova:tier-viewer, -developer, -operator, -admin or -owner"
+        ));
+    }
     let label_tier = ua.pointer("/metadata/labels").map_or("", |l| text(l, TIER_LABEL));
     let tier =
         [label_tier, text(spec, "tier")].into_iter().find(|t| !t.is_empty()).map(str::to_ascii_lowercase);
@@ -143,44 +154,9 @@ pub fn parse(ua: &Value) -> Result<Grant, String> {
         })
         .filter(|(k, v)| !(k.is_empty() && v.is_empty()))
         .collect();
-    let mut applications = Vec::new();
     let applications_ignored = tier_role_ref.is_some()
         && spec.get("applications").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-    if tier_role_ref.is_none() {
-        let apps = spec.get("applications").and_then(Value::as_array).cloned().unwrap_or_default();
-        if apps.is_empty() {
-            return Err(
-                "spec.applications must contain at least one entry (or set spec.tierRoleRef for the tier-aware path)"
-                    .into(),
-            );
-        }
-        for (i, a) in apps.iter().enumerate() {
-            let app = text(a, "app");
-            if app.is_empty() {
-                return Err(format!("spec.applications[{i}].app is required"));
-            }
-            let role = text(a, "role");
-            if !APPLICATION_ROLES.contains(&role) {
-                return Err(format!("spec.applications[{i}].role must be one of admin, editor, viewer"));
-            }
-            let list = |k: &str| -> Vec<String> {
-                a.get(k)
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            };
-            let (namespaces, vclusters) = (list("namespaces"), list("vClusters"));
-            if namespaces.is_empty() && vclusters.is_empty() {
-                return Err(format!("spec.applications[{i}] must set namespaces[] or vClusters[]"));
-            }
-            applications.push(AppGrant { app: app.to_owned(), role: role.to_owned(), namespaces, vclusters });
-        }
-    }
+    let applications = if tier_role_ref.is_none() { parse_applications(spec)? } else { Vec::new() };
     Ok(Grant {
         name: text(&ua["metadata"], "name").to_owned(),
         uid: text(&ua["metadata"], "uid").to_owned(),
@@ -192,6 +168,81 @@ pub fn parse(ua: &Value) -> Result<Grant, String> {
         applications,
         applications_ignored,
     })
+}
+
+/// `spec.applications` of the application path, with the platform's messages.
+fn parse_applications(spec: &Value) -> Result<Vec<AppGrant>, String> {
+    let mut applications = Vec::new();
+    let apps = spec.get("applications").and_then(Value::as_array).cloned().unwrap_or_default();
+    if apps.is_empty() {
+        return Err(
+            "spec.applications must contain at least one entry (or set spec.tierRoleRef for the tier-aware path)"
+                .into(),
+        );
+    }
+    for (i, a) in apps.iter().enumerate() {
+        let app = text(a, "app");
+        if app.is_empty() {
+            return Err(format!("spec.applications[{i}].app is required"));
+        }
+        if !dns_name(app) {
+            return Err(format!("spec.applications[{i}].app must match ^[a-z0-9][a-z0-9-]{{0,62}}$"));
+        }
+        let role = text(a, "role");
+        if !APPLICATION_ROLES.contains(&role) {
+            return Err(format!("spec.applications[{i}].role must be one of admin, editor, viewer"));
+        }
+        let list = |k: &str| -> Vec<String> {
+            a.get(k)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let (namespaces, vclusters) = (list("namespaces"), list("vClusters"));
+        if namespaces.is_empty() && vclusters.is_empty() {
+            return Err(format!("spec.applications[{i}] must set namespaces[] or vClusters[]"));
+        }
+        applications.push(AppGrant { app: app.to_owned(), role: role.to_owned(), namespaces, vclusters });
+    }
+    Ok(applications)
+}
+
+/// `^[a-z0-9][a-z0-9-]{0,62}$`, the CRD's pattern for names that become label values.
+fn dns_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && !s.starts_with('-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The tier a `tierRoleRef` names (`openova:tier-developer` → developer).
+pub fn tier_of_role(role: &str) -> Option<crate::crd::Tier> {
+    role.strip_prefix("openova:tier-").and_then(crate::crd::Tier::from_name)
+}
+
+/// The scope rows every grant of the tier role `tier_role_ref` carries: the tier's built-in
+/// minimum (`openova.io/env-type=dev` for developers) and the rows of its ClusterRole's
+/// `catalyst.openova.io/enforced-scopes` annotation when the ClusterRole is known. A missing
+/// ClusterRole or a malformed annotation never lowers the minimum.
+pub fn required_scopes(tier_role_ref: &str, cluster_role: Option<&Value>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = cluster_role.map(enforced_scopes).unwrap_or_default();
+    if let Some((k, v)) = tier_of_role(tier_role_ref).and_then(crate::crd::Tier::injected_scope) {
+        out.push((k.to_owned(), v.to_owned()));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `spec.scopes` with `rows` added (as `{key, value}` rows), for the merge patch that adds
+/// enforced scopes.
+pub fn scopes_with(grant: &Grant, rows: &[(String, String)]) -> Value {
+    Value::Array(grant.scopes.iter().chain(rows).map(|(k, v)| json!({"key": k, "value": v})).collect())
 }
 
 /// FNV-1a, 32 bits.
@@ -229,7 +280,7 @@ pub fn short_name(raw: &str) -> String {
     while !raw.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!("{}{suffix}", raw[..cut].trim_end_matches(['-', '.']))
+    format!("{}{suffix}", &raw[..cut])
 }
 
 /// Whether a Namespace's labels satisfy one scope row.
@@ -360,7 +411,18 @@ pub fn desired(grant: &Grant, namespaces: &[NamespaceLabels]) -> Desired {
             }
         }
     }
-    Desired { bindings, tier_message: None }
+    // The same application and role twice gives the same binding: once.
+    let mut unique: Vec<Value> = Vec::with_capacity(bindings.len());
+    for b in bindings {
+        if !unique.iter().any(|u| {
+            u["kind"] == b["kind"]
+                && u["metadata"]["namespace"] == b["metadata"]["namespace"]
+                && u["metadata"]["name"] == b["metadata"]["name"]
+        }) {
+            unique.push(b);
+        }
+    }
+    Desired { bindings: unique, tier_message: None }
 }
 
 /// The scope rows a tier `ClusterRole`'s `catalyst.openova.io/enforced-scopes` annotation adds,
@@ -393,13 +455,39 @@ pub fn cross_org_grant(grant: &Grant, requester_org: &str, requester_tier: &str)
     if matches!(requester_tier, "owner" | "catalyst-owner") {
         return Ok(());
     }
+    let refuse = |what: String| {
+        Err(format!(
+            "CrossOrgGrantRefused: UserAccess {} grants {what}, beyond the requester's Organization {requester_org:?}; only an owner may grant across Organizations",
+            grant.name
+        ))
+    };
+    if grant.tier_role_ref.is_some() && cluster_wide(&grant.scopes) {
+        return refuse("cluster-wide (no scope)".into());
+    }
     for (k, v) in &grant.scopes {
-        if (k == keys::ORG || k == keys::ORGANIZATION) && v != "*" && v != requester_org {
-            return Err(format!(
-                "CrossOrgGrantRefused: UserAccess {} grants on Organization {v:?}, not the requester's {requester_org:?}; only an owner may grant across Organizations",
-                grant.name
-            ));
+        let org_key = k == keys::ORG || k == keys::ORGANIZATION;
+        if org_key && v != requester_org {
+            return refuse(format!("on Organization {v:?}"));
         }
+        // `*=<org>` matches an Organization label among others.
+        if k == "*"
+            && v != "*"
+            && v != requester_org
+            && !grant
+                .scopes
+                .iter()
+                .any(|(k2, v2)| (k2 == keys::ORG || k2 == keys::ORGANIZATION) && v2 == requester_org)
+        {
+            return refuse(format!("on any label with value {v:?}"));
+        }
+    }
+    if grant.tier_role_ref.is_some()
+        && !grant
+            .scopes
+            .iter()
+            .any(|(k, v)| (k == keys::ORG || k == keys::ORGANIZATION) && v == requester_org)
+    {
+        return refuse("without an Organization scope".into());
     }
     Ok(())
 }

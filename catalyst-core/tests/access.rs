@@ -30,6 +30,33 @@ fn names(bindings: &[Value]) -> Vec<String> {
 }
 
 #[test]
+fn names_that_would_reach_other_roles_or_labels_are_invalid() {
+    let base = |extra: Value| {
+        let mut spec = json!({"user": {"keycloakSubject": "a"}, "sovereignRef": "acme"});
+        spec.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        parse(&ua(spec))
+    };
+    assert_eq!(
+        base(json!({"tierRoleRef": "cluster-admin"})).unwrap_err(),
+        "spec.tierRoleRef \"cluster-admin\" must be openova:tier-viewer, -developer, -operator, -admin or -owner"
+    );
+    assert!(base(json!({"tierRoleRef": "openova:tier-root"})).is_err());
+    assert_eq!(
+        base(json!({"applications": [{"app": "a/b", "role": "admin", "namespaces": ["x"]}]})).unwrap_err(),
+        "spec.applications[0].app must match ^[a-z0-9][a-z0-9-]{0,62}$"
+    );
+    let mut bad = ua(
+        json!({"user": {"keycloakSubject": "a"}, "sovereignRef": "acme.example", "tierRoleRef": "openova:tier-viewer"}),
+    );
+    assert_eq!(parse(&bad).unwrap_err(), "spec.sovereignRef must match ^[a-z0-9][a-z0-9-]{0,62}$");
+    bad["spec"]["sovereignRef"] = json!("acme");
+    assert!(parse(&bad).is_ok());
+    // The same application and role twice: one binding.
+    let g = base(json!({"applications": [{"app": "x", "role": "admin", "namespaces": ["n"]}, {"app": "x", "role": "admin", "namespaces": ["n"]}]})).unwrap();
+    assert_eq!(desired(&g, &[]).bindings.len(), 1);
+}
+
+#[test]
 fn parse_errors_are_the_platforms() {
     let cases = [
         (
@@ -253,6 +280,32 @@ fn enforced_scopes_and_the_cross_org_guard() {
     );
     assert!(cross_org_grant(&g, "acme", "owner").is_ok());
     assert!(cross_org_grant(&g, "globex", "viewer").is_ok());
+    // The ways around it are closed: a wildcard Organization, a value-only row naming another
+    // Organization, and no Organization scope at all (cluster-wide).
+    let grant = |scopes: Value| {
+        parse(&ua(json!({"user": {"keycloakSubject": "a"}, "sovereignRef": "acme",
+        "tierRoleRef": "openova:tier-admin", "scopes": scopes})))
+        .unwrap()
+    };
+    for (scopes, why) in [
+        (json!([{"key": "openova.io/org", "value": "*"}]), "on Organization \"*\""),
+        (json!([{"key": "*", "value": "globex"}]), "on any label with value \"globex\""),
+        (json!([]), "cluster-wide (no scope)"),
+        (json!([{"key": "openova.io/env-type", "value": "dev"}]), "without an Organization scope"),
+    ] {
+        let err = cross_org_grant(&grant(scopes.clone()), "acme", "admin").unwrap_err();
+        assert!(err.contains(why), "{scopes}: {err}");
+    }
+    assert!(
+        cross_org_grant(
+            &grant(
+                json!([{"key": "openova.io/organization", "value": "acme"}, {"key": "*", "value": "dev"}])
+            ),
+            "acme",
+            "admin"
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -300,5 +353,26 @@ fn the_role_catalogue() {
     for r in &catalogue {
         let typed: k8s_openapi::api::rbac::v1::ClusterRole = serde_json::from_value(r.clone()).unwrap();
         assert_eq!(&serde_json::to_value(typed).unwrap(), r);
+    }
+}
+
+proptest::proptest! {
+    /// Whatever the names, every binding's name and label fit in 63 characters, distinct
+    /// UserAccess names give distinct binding names, and the subject is the one asked for.
+    #[test]
+    fn names_fit_and_stay_distinct(a in "[a-z0-9-]{1,120}", b in "[a-z0-9-]{1,120}", app in "[a-z0-9][a-z0-9-]{0,62}") {
+        let grant = |name: &str| parse(&json!({"metadata": {"name": name, "uid": "u"}, "spec": {
+            "user": {"keycloakSubject": "s"}, "sovereignRef": "acme",
+            "applications": [{"app": app, "role": "viewer", "namespaces": ["n"]}]}})).unwrap();
+        let (ga, gb) = (grant(&a), grant(&b));
+        let (da, db) = (desired(&ga, &[]).bindings, desired(&gb, &[]).bindings);
+        for d in [&da, &db] {
+            proptest::prop_assert!(d[0]["metadata"]["name"].as_str().unwrap().len() <= 63);
+            proptest::prop_assert!(d[0]["metadata"]["labels"]["access.openova.io/useraccess"].as_str().unwrap().len() <= 63);
+            proptest::prop_assert_eq!(&d[0]["subjects"][0]["name"], "oidc:s");
+        }
+        if a != b {
+            proptest::prop_assert_ne!(&da[0]["metadata"]["name"], &db[0]["metadata"]["name"]);
+        }
     }
 }

@@ -178,5 +178,11 @@ fn main() {
         );
         put("tenant_render", name, org.as_bytes());
     }
+    for (name, ua) in [
+        ("legacy", "apiVersion: access.openova.io/v1alpha1\nkind: UserAccess\nmetadata: {name: alice, uid: u}\nspec:\n  user: {keycloakSubject: a, keycloakGroups: [/g]}\n  sovereignRef: acme\n  applications: [{app: acme, role: admin, namespaces: [a, '*'], vClusters: [v]}]\n"),
+        ("tier", "apiVersion: access.openova.io/v1alpha1\nkind: UserAccess\nmetadata: {name: dave, uid: u, labels: {catalyst.openova.io/tier: developer}}\nspec:\n  user: {keycloakSubject: d}\n  sovereignRef: acme\n  tierRoleRef: openova:tier-developer\n  scopes: [{key: openova.io/env-type, value: dev}, {labelKey: '*', labelValue: acme}]\n%%\napiVersion: v1\nkind: Namespace\nmetadata: {name: acme-dev, labels: {openova.io/env-type: dev, x: acme}}\n"),
+    ] {
+        put("useraccess", name, ua.as_bytes());
+    }
     println!("seeds written under {}/corpus", env!("CARGO_MANIFEST_DIR"));
 }

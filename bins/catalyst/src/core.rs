@@ -490,23 +490,23 @@ pub(crate) fn user_access(cmd: UserAccessCommand, format: Output) -> Result<(), 
         ua.pointer("/metadata/name").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
     let mut grant = access::parse(&ua)
         .map_err(|e| Failure::invalid(anyhow!("{name}: UserAccess {ua_name}: Invalid: {e}")))?;
-    // The tier's enforced scopes, as the controller adds them from the tier ClusterRole.
-    if let Some(tier) = &grant.tier {
-        let role = format!("openova:tier-{}", tier.strip_prefix("tier-").unwrap_or(tier));
-        if let Some(cr) =
-            access::role_catalogue().into_iter().find(|r| r["metadata"]["name"] == role.as_str())
-        {
-            let missing = access::missing_scopes(&grant.scopes, &access::enforced_scopes(&cr));
-            if !missing.is_empty() {
-                let rows: Vec<serde_json::Value> = grant
-                    .scopes
-                    .iter()
-                    .chain(&missing)
-                    .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
-                    .collect();
-                ua["spec"]["scopes"] = serde_json::Value::Array(rows);
-                grant = access::parse(&ua).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
-            }
+    // The tier's enforced scopes, as the controller adds them (from the role bound, else the
+    // label's tier; the catalogue stands in for the cluster's ClusterRoles).
+    let tier = grant
+        .tier_role_ref
+        .as_deref()
+        .and_then(access::tier_of_role)
+        .map(|t| t.name().to_owned())
+        .or_else(|| grant.tier.clone());
+    if let Some(tier) = tier {
+        let role = format!("openova:tier-{}", tier.strip_prefix("tier-").unwrap_or(&tier));
+        let cluster_role =
+            access::role_catalogue().into_iter().find(|r| r["metadata"]["name"] == role.as_str());
+        let missing =
+            access::missing_scopes(&grant.scopes, &access::required_scopes(&role, cluster_role.as_ref()));
+        if !missing.is_empty() {
+            ua["spec"]["scopes"] = access::scopes_with(&grant, &missing);
+            grant = access::parse(&ua).map_err(|e| Failure::invalid(anyhow!("{name}: {e}")))?;
         }
     }
     print_documents("bindings", &access::desired(&grant, &namespaces).bindings, format)

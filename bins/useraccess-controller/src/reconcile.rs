@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use catalyst_core::access::{
-    self, CONTROLLER, Desired, Grant, LABEL_USERACCESS, NamespaceLabels, enforced_scopes, missing_scopes,
-    short_name,
+    self, CONTROLLER, Desired, Grant, LABEL_USERACCESS, NamespaceLabels, missing_scopes, short_name,
 };
 use catalyst_core::conditions::{
     Condition, ConditionReason, ConditionStatus, ConditionUpdate, set_condition,
@@ -154,15 +153,30 @@ pub async fn reconcile_user_access(name: &str, ctx: &Context) -> Result<Outcome,
     let mut grant = match access::parse(&raw) {
         Ok(g) => g,
         Err(message) => {
+            // What it granted before stops with it: an edit that breaks the spec revokes.
+            let uid = raw.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let mut deleted = 0;
+            for b in live_bindings(ctx, name, name, &uid).await? {
+                delete(ctx, name, &b).await?;
+                deleted += 1;
+            }
             let conditions = vec![cond("Ready", ConditionStatus::False, "Invalid", message)];
             let status_written = write_status(ctx, name, &raw, "Failed", None, conditions).await?;
-            return Ok(Outcome { phase: Some("Failed"), status_written, ..Outcome::default() });
+            return Ok(Outcome { phase: Some("Failed"), deleted, status_written, ..Outcome::default() });
         }
     };
     let mut out = Outcome { requeue: Some(ctx.requeue), ..Outcome::default() };
     let mut conditions = Vec::new();
-    if let Some(tier) = grant.tier.clone() {
-        let injected = inject_scopes(ctx, name, &mut raw, &tier, &mut conditions).await?;
+    // The tier whose scopes every grant carries: the role actually bound (tier path), else the
+    // label's tier.
+    let tier = grant
+        .tier_role_ref
+        .as_deref()
+        .and_then(access::tier_of_role)
+        .map(|t| t.name().to_owned())
+        .or_else(|| grant.tier.clone());
+    if let Some(tier) = tier {
+        let injected = inject_scopes(ctx, name, &mut raw, &grant, &tier, &mut conditions).await?;
         if injected > 0 {
             out.scopes_injected = injected;
             grant = access::parse(&raw).map_err(|message| Error::Taken { name: name.to_owned(), message })?;
@@ -217,50 +231,42 @@ async fn inject_scopes(
     ctx: &Context,
     name: &str,
     raw: &mut Value,
+    grant: &Grant,
     tier: &str,
     conditions: &mut Vec<(&'static str, ConditionStatus, &'static str, String)>,
 ) -> Result<usize, Error> {
     let tier = tier.strip_prefix("tier-").unwrap_or(tier);
     let role = format!("openova:tier-{tier}");
-    let Some(cluster_role) = get(&ctx.api(CLUSTER_ROLES, None), &role)
+    let cluster_role = get(&ctx.api(CLUSTER_ROLES, None), &role)
         .await
-        .map_err(kube_err(name, format!("reading ClusterRole {role}")))?
-    else {
-        let message = format!("ClusterRole {role} not found");
-        conditions.push(cond(
+        .map_err(kube_err(name, format!("reading ClusterRole {role}")))?;
+    match &cluster_role {
+        Some(_) => conditions.push(cond(
+            "TierResolved",
+            ConditionStatus::True,
+            "TierResolved",
+            format!("tier {tier} → {role}"),
+        )),
+        None => conditions.push(cond(
             "TierResolved",
             ConditionStatus::False,
             "TierClusterRoleNotFound",
-            message.clone(),
-        ));
-        conditions.push(cond(
-            "EnforcedScopeApplied",
-            ConditionStatus::False,
-            "TierClusterRoleNotFound",
-            message,
-        ));
-        return Ok(0);
-    };
-    conditions.push(cond(
-        "TierResolved",
-        ConditionStatus::True,
-        "TierResolved",
-        format!("tier {tier} → {role}"),
-    ));
-    let current = access::parse(raw).map(|g| g.scopes).unwrap_or_default();
-    let missing = missing_scopes(&current, &enforced_scopes(&cluster_role));
+            format!("ClusterRole {role} not found"),
+        )),
+    }
+    // The tier's built-in minimum applies even when its ClusterRole is missing or its annotation
+    // is malformed: a developer grant never loses env-type=dev.
+    let missing = missing_scopes(&grant.scopes, &access::required_scopes(&role, cluster_role.as_ref()));
     if missing.is_empty() {
-        conditions.push(cond(
-            "EnforcedScopeApplied",
-            ConditionStatus::True,
-            "AlreadyPresent",
-            "enforced scopes already present",
-        ));
+        let (status, reason) = if cluster_role.is_some() {
+            (ConditionStatus::True, "AlreadyPresent")
+        } else {
+            (ConditionStatus::False, "TierClusterRoleNotFound")
+        };
+        conditions.push(cond("EnforcedScopeApplied", status, reason, "enforced scopes already present"));
         return Ok(0);
     }
-    let rows: Vec<Value> =
-        current.iter().chain(&missing).map(|(k, v)| json!({"key": k, "value": v})).collect();
-    let patch = json!({"spec": {"scopes": rows}, "metadata": {"resourceVersion": raw["metadata"]["resourceVersion"]}});
+    let patch = json!({"spec": {"scopes": access::scopes_with(grant, &missing)}, "metadata": {"resourceVersion": raw["metadata"]["resourceVersion"]}});
     let patched = ctx
         .api(USER_ACCESSES, None)
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -326,8 +332,8 @@ fn subject_set(obj: &Value) -> Vec<(String, String)> {
 
 /// The bindings of this UserAccess that exist: listed by its label, kept only when their owner
 /// reference is this UserAccess (a label can be copied; the uid cannot).
-async fn live_bindings(ctx: &Context, name: &str, grant: &Grant) -> Result<Vec<Value>, Error> {
-    let selector = format!("{LABEL_USERACCESS}={}", short_name(&grant.name));
+async fn live_bindings(ctx: &Context, name: &str, ua_name: &str, uid: &str) -> Result<Vec<Value>, Error> {
+    let selector = format!("{LABEL_USERACCESS}={}", short_name(ua_name));
     let mut out = Vec::new();
     for kind in [ROLE_BINDINGS, CLUSTER_ROLE_BINDINGS] {
         let list = ctx
@@ -338,7 +344,7 @@ async fn live_bindings(ctx: &Context, name: &str, grant: &Grant) -> Result<Vec<V
         for item in list.items {
             let mut v = serde_json::to_value(item).unwrap_or_default();
             v["kind"] = json!(kind.2);
-            if owned_by(&v, &grant.uid) {
+            if owned_by(&v, uid) {
                 out.push(v);
             }
         }
@@ -369,7 +375,9 @@ async fn delete(ctx: &Context, name: &str, obj: &Value) -> Result<(), Error> {
     }
 }
 
-/// Creates, restores and deletes bindings; returns whether a drifted one was restored.
+/// Deletes what is no longer granted first (a revocation must not wait for anything), then
+/// creates and restores; one binding's failure does not stop the others. Returns whether a
+/// drifted binding was restored.
 async fn converge(
     ctx: &Context,
     name: &str,
@@ -377,45 +385,21 @@ async fn converge(
     want: &Desired,
     out: &mut Outcome,
 ) -> Result<bool, Error> {
-    let live = live_bindings(ctx, name, grant).await?;
+    let live = live_bindings(ctx, name, &grant.name, &grant.uid).await?;
     let mut drifted = false;
-    for b in &want.bindings {
-        let key = key_of(b);
-        match live.iter().find(|l| key_of(l) == key) {
-            None => {
-                // A binding of that name that is not ours is never taken over.
-                let (kind, ns, n) = &key;
-                let api = ctx.api(kind_of(b), (!ns.is_empty()).then_some(ns.as_str()));
-                if get(&api, n).await.map_err(kube_err(name, format!("reading {kind} {ns}/{n}")))?.is_some() {
-                    return Err(Error::Taken {
-                        name: name.to_owned(),
-                        message: format!(
-                            "{kind} {ns}/{n} exists and is not this UserAccess's; not taken over"
-                        ),
-                    });
-                }
-                apply(ctx, name, b).await?;
-                out.created += 1;
-            }
-            Some(l) if l["roleRef"] != b["roleRef"] => {
-                // roleRef cannot change in place.
-                delete(ctx, name, l).await?;
-                apply(ctx, name, b).await?;
-                (out.deleted, out.created) = (out.deleted + 1, out.created + 1);
-                drifted = true;
-            }
-            Some(l) if subject_set(l) != subject_set(b) => {
-                apply(ctx, name, b).await?;
-                out.updated += 1;
-                drifted = true;
-            }
-            Some(_) => {}
-        }
-    }
+    let mut failed: Vec<Error> = Vec::new();
     for l in &live {
         if !want.bindings.iter().any(|b| key_of(b) == key_of(l)) {
-            delete(ctx, name, l).await?;
-            out.deleted += 1;
+            match delete(ctx, name, l).await {
+                Ok(()) => out.deleted += 1,
+                Err(e) => failed.push(e),
+            }
+        }
+    }
+    for b in &want.bindings {
+        match converge_one(ctx, name, grant, b, &live, out).await {
+            Ok(d) => drifted |= d,
+            Err(e) => failed.push(e),
         }
     }
     if out.created + out.updated + out.deleted > 0 {
@@ -424,7 +408,73 @@ async fn converge(
     if drifted {
         warn!(useraccess = %name, "hand-mutated binding restored");
     }
-    Ok(drifted)
+    match failed.len() {
+        0 => Ok(drifted),
+        1 => Err(failed.remove(0)),
+        n => Err(Error::Taken {
+            name: name.to_owned(),
+            message: format!(
+                "{n} bindings failed: {}",
+                failed
+                    .iter()
+                    .map(|e| catalyst_naming::diagnostic::Chain(e).to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        }),
+    }
+}
+
+async fn converge_one(
+    ctx: &Context,
+    name: &str,
+    grant: &Grant,
+    b: &Value,
+    live: &[Value],
+    out: &mut Outcome,
+) -> Result<bool, Error> {
+    let key = key_of(b);
+    match live.iter().find(|l| key_of(l) == key) {
+        None => {
+            let (kind, ns, n) = &key;
+            let api = ctx.api(kind_of(b), (!ns.is_empty()).then_some(ns.as_str()));
+            match get(&api, n).await.map_err(kube_err(name, format!("reading {kind} {ns}/{n}")))? {
+                // Ours with its label stripped: taken back (the owner reference is the proof).
+                Some(existing) if owned_by(&existing, &grant.uid) => {
+                    if existing["roleRef"] != b["roleRef"] {
+                        delete(ctx, name, &existing).await?;
+                        out.deleted += 1;
+                    }
+                    apply(ctx, name, b).await?;
+                    out.updated += 1;
+                    Ok(true)
+                }
+                // Someone else's: never taken over.
+                Some(_) => Err(Error::Taken {
+                    name: name.to_owned(),
+                    message: format!("{kind} {ns}/{n} exists and is not this UserAccess's; not taken over"),
+                }),
+                None => {
+                    apply(ctx, name, b).await?;
+                    out.created += 1;
+                    Ok(false)
+                }
+            }
+        }
+        Some(l) if l["roleRef"] != b["roleRef"] => {
+            // roleRef cannot change in place.
+            delete(ctx, name, l).await?;
+            apply(ctx, name, b).await?;
+            (out.deleted, out.created) = (out.deleted + 1, out.created + 1);
+            Ok(true)
+        }
+        Some(l) if subject_set(l) != subject_set(b) => {
+            apply(ctx, name, b).await?;
+            out.updated += 1;
+            Ok(true)
+        }
+        Some(_) => Ok(false),
+    }
 }
 
 /// Writes the status when it changed (conditions carry their transition time forward).

@@ -211,19 +211,37 @@ async fn the_tier_path_with_enforced_scopes() {
     let out = reconcile_user_access("dave", &w.ctx).await.unwrap();
     assert_eq!((out.scopes_injected, out.created, out.status_written), (0, 0, false));
     assert_eq!(w.api.writes().len(), before);
-    // A tier whose ClusterRole is missing: no injection, said so; the bindings still come.
+    // A developer grant whose ClusterRole is missing, with a tier label that says otherwise: the
+    // role actually bound decides, and its built-in minimum env-type=dev is still added.
+    w.api.delete_object("rbac.authorization.k8s.io/v1/clusterroles/openova:tier-developer");
     let mut ua = user_access(
         "olga",
-        json!({"user": {"keycloakSubject": "o"}, "sovereignRef": "acme", "tierRoleRef": "openova:tier-operator"}),
+        json!({"user": {"keycloakSubject": "o"}, "sovereignRef": "acme", "tierRoleRef": "openova:tier-developer",
+               "scopes": [{"key": "openova.io/organization", "value": "acme"}]}),
     );
-    ua["metadata"]["labels"] = json!({"catalyst.openova.io/tier": "auditor"});
+    ua["metadata"]["labels"] = json!({"catalyst.openova.io/tier": "viewer"});
     w.api.put_object(&ua);
     reconcile_user_access("olga", &w.ctx).await.unwrap();
     assert_eq!(condition(&w, "olga", "TierResolved").unwrap().1, "TierClusterRoleNotFound");
+    assert_eq!(
+        w.api.object(&ua_key("olga")).unwrap()["spec"]["scopes"][1],
+        json!({"key": "openova.io/env-type", "value": "dev"})
+    );
     assert!(
         bindings(&w)
-            .contains(&"ClusterRoleBinding useraccess-olga-auditor -> openova:tier-operator".to_owned())
+            .contains(&"RoleBinding acme-dev/useraccess-olga-viewer -> openova:tier-developer".to_owned())
     );
+    assert!(!bindings(&w).iter().any(|b| b.contains("acme-prod/useraccess-olga")));
+    // A tierRoleRef that is not one of the five tier roles is invalid, whatever it names.
+    let mut ua = user_access(
+        "mallory",
+        json!({"user": {"keycloakSubject": "m"}, "sovereignRef": "acme", "tierRoleRef": "cluster-admin"}),
+    );
+    ua["metadata"]["labels"] = json!({"catalyst.openova.io/tier": "owner"});
+    w.api.put_object(&ua);
+    let out = reconcile_user_access("mallory", &w.ctx).await.unwrap();
+    assert_eq!(out.phase, Some("Failed"));
+    assert!(!bindings(&w).iter().any(|b| b.contains("mallory")));
 }
 
 #[tokio::test]
@@ -260,4 +278,42 @@ async fn a_missing_user_access_is_nothing_to_do() {
         useraccess_controller::reconcile::Outcome::default()
     );
     assert!(w.api.writes().is_empty());
+}
+
+#[tokio::test]
+async fn an_invalid_edit_revokes_and_a_blocked_binding_does_not_stop_revocation() {
+    let w = world();
+    w.api.put_object(&user_access(
+        "alice",
+        legacy(json!([{"app": "acme", "role": "admin", "namespaces": ["a", "b"]}])),
+    ));
+    reconcile_user_access("alice", &w.ctx).await.unwrap();
+    assert_eq!(bindings(&w).len(), 2);
+    // Shrink to namespace c while someone holds c's binding name: b is still revoked.
+    w.api.put_object(&json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "useraccess-alice-acme-admin", "namespace": "c", "ownerReferences": [{"kind": "UserAccess", "uid": "uid-other"}]},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "openova:application-viewer"}, "subjects": []}));
+    w.api.patch_object(
+        &ua_key("alice"),
+        &json!({"spec": {"applications": [{"app": "acme", "role": "admin", "namespaces": ["a", "c"]}]}}),
+    );
+    assert!(reconcile_user_access("alice", &w.ctx).await.is_err());
+    assert!(w.api.object(&rb_key("b", "useraccess-alice-acme-admin")).is_none(), "b revoked despite c");
+    assert!(w.api.object(&rb_key("a", "useraccess-alice-acme-admin")).is_some());
+    // A binding of ours whose label was stripped is taken back, not reported as someone else's.
+    w.api.patch_object(&rb_key("a", "useraccess-alice-acme-admin"), &json!({"metadata": {"labels": null}}));
+    w.api.delete_object(&rb_key("c", "useraccess-alice-acme-admin"));
+    reconcile_user_access("alice", &w.ctx).await.unwrap();
+    assert_eq!(
+        w.api.object(&rb_key("a", "useraccess-alice-acme-admin")).unwrap()["metadata"]["labels"]["access.openova.io/useraccess"],
+        "alice"
+    );
+    // An edit that makes the spec invalid revokes everything it granted.
+    w.api.patch_object(
+        &ua_key("alice"),
+        &json!({"spec": {"applications": [{"app": "acme", "role": "Admin", "namespaces": ["a"]}]}}),
+    );
+    let out = reconcile_user_access("alice", &w.ctx).await.unwrap();
+    assert_eq!((out.phase, out.deleted), (Some("Failed"), 2));
+    assert!(bindings(&w).is_empty());
 }
