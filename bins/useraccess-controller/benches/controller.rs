@@ -22,6 +22,7 @@ fn ua(i: usize) -> Value {
 
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let _entered = rt.enter();
     let w = support::world();
     let uas: Vec<Value> = (0..1_000).map(ua).collect();
     let mut g = c.benchmark_group("useraccess-controller");
