@@ -50,6 +50,7 @@
 
 pub mod access;
 pub mod apps;
+pub mod catalog;
 pub mod conditions;
 pub mod crd;
 pub mod gitops;

@@ -1,0 +1,8 @@
+//! The manifests that install the controller, kept beside the code and checked by its tests.
+
+/// The `ServiceAccount`, a `ClusterRole` (Blueprints and their status), a `Role` for its Lease,
+/// and their bindings.
+pub const RBAC: &str = include_str!("../deploy/rbac.yaml");
+
+/// The Deployment.
+pub const DEPLOYMENT: &str = include_str!("../deploy/deployment.yaml");

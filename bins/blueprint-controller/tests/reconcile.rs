@@ -1,0 +1,117 @@
+//! The blueprint-controller's reconcile against the in-memory Kubernetes API and catalyst-gitea's
+//! test server (real git, checked against Gitea's swagger): each visibility, an invalid
+//! placement mode, an unknown dependency, a Gitea failure, and a second pass that writes nothing.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use blueprint_controller::reconcile::reconcile_blueprint;
+use serde_json::json;
+use support::*;
+
+#[tokio::test]
+async fn listed_is_mirrored_once_and_the_second_pass_writes_nothing() {
+    let w = world().await;
+    w.api.put_object(&blueprint("bp-shop", "listed", json!({})));
+    let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    assert_eq!((out.phase.as_deref(), out.gitea_writes, out.status_written), (Some("Published"), 2, true));
+    let repo = w.gitea.client.get_repo("catalog", "bp-shop").await.unwrap();
+    assert!(!repo.private, "the catalog mirror is public");
+    let file = w.gitea.server.read_file("catalog", "bp-shop", "main", "blueprint.yaml").unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_slice(&file).unwrap();
+    assert_eq!(doc["spec"]["version"], "1.4.0");
+    assert!(doc.get("status").is_none());
+    let st = status(&w, "bp-shop");
+    assert_eq!(
+        (st["phase"].as_str(), st["publishedAt"].as_str(), st["observedGeneration"].as_i64()),
+        (Some("Published"), Some("2026-12-07T10:00:00Z"), Some(1))
+    );
+    assert_eq!(st["conditions"][0]["message"], "blueprint bp-shop mirrored (visibility=listed)");
+    // The status write does not change the generation, and a second pass writes nothing at
+    // all: no commit, no status (so the controller never triggers itself).
+    let (kube_before, gitea_before) = (w.api.writes().len(), w.gitea.writes().len());
+    let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    assert_eq!((out.gitea_writes, out.status_written), (0, false));
+    assert_eq!((w.api.writes().len(), w.gitea.writes().len()), (kube_before, gitea_before));
+    assert_eq!(w.api.object(&key("bp-shop")).unwrap()["metadata"]["generation"], 1);
+    assert_eq!(w.gitea.server.commit_count("catalog", "bp-shop", "main"), 2);
+}
+
+#[tokio::test]
+async fn unlisted_and_private_take_the_file_down() {
+    let w = world().await;
+    w.api.put_object(&blueprint("bp-shop", "listed", json!({})));
+    reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    w.api.patch_object(&key("bp-shop"), &json!({"spec": {"visibility": "unlisted"}}));
+    let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Published"), 1));
+    assert!(w.gitea.server.read_file("catalog", "bp-shop", "main", "blueprint.yaml").is_none());
+    w.api.patch_object(&key("bp-shop"), &json!({"spec": {"visibility": "private"}}));
+    let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Withdrawn"), 0));
+    assert_eq!(status(&w, "bp-shop")["publishedAt"], "2026-12-07T10:00:00Z", "stamped once");
+    // A private Blueprint that was never mirrored: nothing to take down, no repository made.
+    w.api.put_object(&blueprint("bp-secret", "private", json!({})));
+    let out = reconcile_blueprint("bp-secret", &w.ctx).await.unwrap();
+    assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Withdrawn"), 0));
+    assert!(w.gitea.client.get_repo("catalog", "bp-secret").await.is_err());
+}
+
+#[tokio::test]
+async fn an_invalid_placement_mode_is_draft_and_writes_nothing() {
+    let w = world().await;
+    w.api.put_object(&blueprint("bp-shop", "listed", json!({"placementSchema": {"modes": ["round-robin"]}})));
+    let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    assert_eq!(out.phase.as_deref(), Some("Draft"));
+    assert!(w.gitea.writes().is_empty());
+    let st = status(&w, "bp-shop");
+    assert_eq!(st["conditions"][0]["reason"], "ValidationFailed");
+    assert!(st["conditions"][0]["message"].as_str().unwrap().contains("round-robin"), "{st}");
+}
+
+#[tokio::test]
+async fn an_unknown_dependency_is_pending_and_still_mirrored() {
+    let w = world().await;
+    w.api.put_object(&blueprint(
+        "bp-shop",
+        "listed",
+        json!({"depends": [{"blueprint": "bp-postgres", "version": "^16"}]}),
+    ));
+    let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    assert_eq!(out.phase.as_deref(), Some("Published"));
+    assert!(w.gitea.server.read_file("catalog", "bp-shop", "main", "blueprint.yaml").is_some());
+    let pending = status(&w, "bp-shop")["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Pending")
+        .cloned()
+        .unwrap();
+    assert_eq!(pending["message"], "unresolved dependencies: bp-postgres");
+    // Once the dependency is in the catalog, the condition goes.
+    w.api.put_object(&blueprint("bp-postgres", "listed", json!({})));
+    reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
+    assert!(status(&w, "bp-shop")["conditions"].as_array().unwrap().iter().all(|c| c["type"] != "Pending"));
+}
+
+#[tokio::test]
+async fn a_gitea_failure_is_draft_and_keeps_what_ci_wrote() {
+    let w = world().await;
+    let mut bp = blueprint("bp-shop", "listed", json!({}));
+    bp["status"] = json!({"ociDigest": "sha256:abc"});
+    w.api.put_object(&bp);
+    let mut ctx = w.ctx;
+    ctx.gitea = Some(
+        catalyst_gitea::Client::new(&w.gitea.server.url(), catalyst_gitea::Token::new("wrong")).unwrap(),
+    );
+    let out = reconcile_blueprint("bp-shop", &ctx).await.unwrap();
+    assert_eq!(out.phase.as_deref(), Some("Draft"));
+    let st = w.api.object(&key("bp-shop")).unwrap()["status"].clone();
+    assert_eq!(st["conditions"][0]["reason"], "GiteaWriteFailed");
+    assert_eq!(st["ociDigest"], "sha256:abc");
+    // Without Gitea at all (no token): validation and status only.
+    ctx.gitea = None;
+    let out = reconcile_blueprint("bp-shop", &ctx).await.unwrap();
+    assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Published"), 0));
+}
