@@ -184,5 +184,12 @@ fn main() {
     ] {
         put("useraccess", name, ua.as_bytes());
     }
+    for (name, bp) in [
+        ("listed", "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-shop, labels: {a: b}, annotations: {kubectl.kubernetes.io/last-applied-configuration: x}}\nspec: {version: 1.4.0, visibility: listed, card: {title: Shop}, depends: [{blueprint: bp-postgres, version: ^16}]}\nstatus: {ociDigest: 'sha256:abc', publishedAt: x}\n"),
+        ("private", "apiVersion: catalyst.openova.io/v1alpha1\nkind: Blueprint\nmetadata: {name: bp-secret}\nspec: {version: 0.1.0, visibility: private}\n"),
+        ("invalid", "apiVersion: catalyst.openova.io/v1\nkind: Blueprint\nmetadata: {name: bp-x}\nspec: {version: '1', placementSchema: {modes: [round-robin]}}\n"),
+    ] {
+        put("catalog_mirror", name, bp.as_bytes());
+    }
     println!("seeds written under {}/corpus", env!("CARGO_MANIFEST_DIR"));
 }
