@@ -181,7 +181,9 @@ pub fn next_status(
     let (phase, ready, reason, message) = if !v.errors.is_empty() {
         ("Draft".to_owned(), "False", "ValidationFailed", v.errors.join("; "))
     } else if let Some(e) = write_failed {
-        ("Draft".to_owned(), "False", "GiteaWriteFailed", e.to_owned())
+        // A Gitea outage does not undo a deprecation.
+        let phase = if old_phase == "Deprecated" { old_phase.clone() } else { "Draft".to_owned() };
+        (phase, "False", "GiteaWriteFailed", e.to_owned())
     } else {
         let phase = if old_phase == "Deprecated" {
             old_phase.clone()

@@ -129,4 +129,7 @@ fn status_phases_times_and_stability() {
         (failed["phase"].as_str(), failed["conditions"][0]["reason"].as_str()),
         (Some("Draft"), Some("GiteaWriteFailed"))
     );
+    // A Gitea outage does not undo a deprecation.
+    let outage = next_status(&json!({"phase": "Deprecated"}), &v, Some(2), "t", Some("Gitea answered 500"));
+    assert_eq!(outage["phase"], "Deprecated");
 }

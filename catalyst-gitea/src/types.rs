@@ -69,6 +69,9 @@ pub struct Repo {
     /// Whether it mirrors another repository.
     #[serde(default)]
     pub mirror: bool,
+    /// Its description.
+    #[serde(default)]
+    pub description: String,
     /// The default branch.
     #[serde(default)]
     pub default_branch: String,

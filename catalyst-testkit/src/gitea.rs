@@ -77,7 +77,7 @@ struct Inner {
     pulls: BTreeMap<(String, String), Vec<Value>>,
     admin_orgs: bool,
     /// (id, default branch, private) per repository.
-    repos: BTreeMap<(String, String), (i64, String, bool)>,
+    repos: BTreeMap<(String, String), (i64, String, bool, String)>,
     hooks: BTreeMap<(String, String), Vec<Value>>,
     next_id: i64,
     log: Vec<Exchange>,
@@ -364,9 +364,16 @@ fn page_of(items: Vec<Value>, query: &BTreeMap<String, String>) -> Vec<Value> {
     items.into_iter().skip((page - 1) * limit).take(limit).collect()
 }
 
-fn repo_json(id: i64, owner: &str, repo: &str, default_branch: &str, private: bool) -> Value {
+fn repo_json(
+    id: i64,
+    owner: &str,
+    repo: &str,
+    default_branch: &str,
+    private: bool,
+    description: &str,
+) -> Value {
     json!({"id": id, "name": repo, "full_name": format!("{owner}/{repo}"), "default_branch": default_branch,
-           "private": private, "empty": false, "owner": {"id": 1, "login": owner, "full_name": ""}})
+           "private": private, "description": description, "empty": false, "owner": {"id": 1, "login": owner, "full_name": ""}})
 }
 
 /// Matches `rest` (after `/api/v1/`) against the route templates.
@@ -540,7 +547,7 @@ fn serve(
                 .repos
                 .iter()
                 .filter(|((o, _), _)| *o == seg[1])
-                .map(|((o, r), (id, b, p))| repo_json(*id, o, r, b, *p))
+                .map(|((o, r), (id, b, p, d))| repo_json(*id, o, r, b, *p, d))
                 .collect();
             (StatusCode::OK, Value::Array(page_of(repos, query)))
         }
@@ -575,12 +582,13 @@ fn serve(
             let id = inner.next_id;
             // Gitea's default for a repository created without `private` is public.
             let private = body.and_then(|b| b.get("private")).and_then(Value::as_bool).unwrap_or(false);
-            inner.repos.insert(key, (id, branch.clone(), private));
-            (StatusCode::CREATED, repo_json(id, &seg[1], &name, &branch, private))
+            let description = field("description").unwrap_or_default();
+            inner.repos.insert(key, (id, branch.clone(), private, description.clone()));
+            (StatusCode::CREATED, repo_json(id, &seg[1], &name, &branch, private, &description))
         }
         (_, r) if r.starts_with("/repos/") => {
             let key = (seg[1].clone(), seg[2].clone());
-            let Some((id, default_branch, private)) = inner.repos.get(&key).cloned() else {
+            let Some((id, default_branch, private, description)) = inner.repos.get(&key).cloned() else {
                 return err(
                     StatusCode::NOT_FOUND,
                     "repository does not exist [name: …]: GetRepositoryByName",
@@ -589,7 +597,7 @@ fn serve(
             let dir = shared.repo_dir(&seg[1], &seg[2]);
             match (method.as_str(), r) {
                 ("GET", "/repos/{owner}/{repo}") => {
-                    (StatusCode::OK, repo_json(id, &seg[1], &seg[2], &default_branch, private))
+                    (StatusCode::OK, repo_json(id, &seg[1], &seg[2], &default_branch, private, &description))
                 }
                 ("DELETE", "/repos/{owner}/{repo}") => {
                     inner.repos.remove(&key);

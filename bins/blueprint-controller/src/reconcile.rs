@@ -64,6 +64,14 @@ impl Context {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The mirror failed (the status says so; retried with backoff).
+    #[error("Blueprint {name}: mirror: {message}")]
+    Mirror {
+        /// The Blueprint.
+        name: String,
+        /// What failed.
+        message: String,
+    },
     /// A Kubernetes API call failed.
     #[error("Blueprint {name}: {action}")]
     Kube {
@@ -108,7 +116,13 @@ pub async fn reconcile_blueprint(name: &str, ctx: &Context) -> Result<Outcome, E
     let doc = serde_json::to_value(&obj).unwrap_or_default();
     let list =
         api.list_metadata(&ListParams::default()).await.map_err(kube_err(name, "listing the catalog"))?;
-    let catalog: BTreeSet<String> = list.items.into_iter().filter_map(|m| m.metadata.name).collect();
+    // Dependencies are written `bp-<name>`; the catalog's names are read the same way.
+    let catalog: BTreeSet<String> = list
+        .items
+        .into_iter()
+        .filter_map(|m| m.metadata.name)
+        .map(|n| catalyst_naming::BlueprintName::parse(&n).map_or(n, |b| b.to_string()))
+        .collect();
     let verdict = judge(&doc, &catalog);
     let mut out = Outcome { requeue: Some(ctx.requeue), ..Outcome::default() };
     let mut write_failed = None;
@@ -116,8 +130,8 @@ pub async fn reconcile_blueprint(name: &str, ctx: &Context) -> Result<Outcome, E
         match mirror_once(ctx, gitea, &verdict, mirror).await {
             Ok(writes) => out.gitea_writes = writes,
             Err(e) => {
-                warn!(blueprint = %name, error = %catalyst_naming::diagnostic::Chain(&e), "mirror failed");
-                write_failed = Some(e.to_string());
+                warn!(blueprint = %name, error = %e, "mirror failed");
+                write_failed = Some(e);
             }
         }
     }
@@ -126,22 +140,36 @@ pub async fn reconcile_blueprint(name: &str, ctx: &Context) -> Result<Outcome, E
     let status = next_status(&prev, &verdict, generation, &(ctx.clock)(), write_failed.as_deref());
     out.phase = status["phase"].as_str().map(str::to_owned);
     if status != prev {
-        let patch = json!({"apiVersion": "catalyst.openova.io/v1", "kind": "Blueprint", "status": status});
+        // The resourceVersion read is a precondition: an `ociDigest` CI wrote meanwhile is not
+        // overwritten (the 409 is retried, and the next read has it).
+        let patch = json!({"apiVersion": "catalyst.openova.io/v1", "kind": "Blueprint",
+            "metadata": {"resourceVersion": doc["metadata"]["resourceVersion"]}, "status": status});
         api.patch_status(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch))
             .await
             .map_err(kube_err(name, "writing the status"))?;
         out.status_written = true;
     }
+    if let Some(message) = write_failed {
+        return Err(Error::Mirror { name: name.to_owned(), message });
+    }
     Ok(out)
 }
 
-/// The Gitea side of one Blueprint; returns how many writes were made.
+/// The Gitea side of one Blueprint; returns how many writes were made. Only a repository the
+/// controller made is written to or deleted from (public, neither fork nor mirror, with the
+/// mirror's description): a Blueprint named after another repository of the org cannot reach
+/// it.
 async fn mirror_once(
     ctx: &Context,
     gitea: &catalyst_gitea::Client,
     v: &Verdict,
     mirror: &Mirror,
-) -> Result<usize, GiteaError> {
+) -> Result<usize, String> {
+    let owned =
+        |r: &catalyst_gitea::Repo| !r.private && !r.fork && !r.mirror && r.description == MIRROR_DESCRIPTION;
+    let refuse = || format!("{CATALOG_ORG}/{} exists and is not a Blueprint mirror; not written", v.name);
+    let target =
+        |message| Target { owner: CATALOG_ORG, repo: &v.name, branch: "main", message, author: &ctx.author };
     match mirror {
         Mirror::Write { bytes, message } => {
             let repo = NewRepo {
@@ -151,24 +179,32 @@ async fn mirror_once(
                 private: false,
                 default_branch: "main",
             };
-            let created = usize::from(gitea.ensure_repo(&repo).await?.created);
-            let target =
-                Target { owner: CATALOG_ORG, repo: &v.name, branch: "main", message, author: &ctx.author };
-            let written = gitea.upsert_file(&target, MIRROR_FILE, bytes.as_bytes()).await?;
-            let n = created + usize::from(written != catalyst_gitea::Upsert::Unchanged);
+            let ensured = gitea.ensure_repo(&repo).await.map_err(|e| e.to_string())?;
+            if !ensured.created && !owned(&ensured.value) {
+                return Err(refuse());
+            }
+            let written = gitea
+                .upsert_file(&target(message), MIRROR_FILE, bytes.as_bytes())
+                .await
+                .map_err(|e| e.to_string())?;
+            let n = usize::from(ensured.created) + usize::from(written != catalyst_gitea::Upsert::Unchanged);
             if n > 0 {
                 info!(blueprint = %v.name, %written, "mirrored to {CATALOG_ORG}/{}", v.name);
             }
             Ok(n)
         }
         Mirror::Delete { message } => {
-            let target =
-                Target { owner: CATALOG_ORG, repo: &v.name, branch: "main", message, author: &ctx.author };
-            match gitea.delete_file(&target, MIRROR_FILE).await {
-                Ok(deleted) => Ok(usize::from(deleted)),
+            match gitea.get_repo(CATALOG_ORG, &v.name).await {
+                Ok(r) if !owned(&r) => return Err(refuse()),
+                Ok(_) => {}
                 // No repository (never listed): nothing to take down.
+                Err(GiteaError::RepoNotFound { .. }) => return Ok(0),
+                Err(e) => return Err(e.to_string()),
+            }
+            match gitea.delete_file(&target(message), MIRROR_FILE).await {
+                Ok(deleted) => Ok(usize::from(deleted)),
                 Err(GiteaError::RepoNotFound { .. }) => Ok(0),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             }
         }
     }

@@ -105,13 +105,37 @@ async fn a_gitea_failure_is_draft_and_keeps_what_ci_wrote() {
     ctx.gitea = Some(
         catalyst_gitea::Client::new(&w.gitea.server.url(), catalyst_gitea::Token::new("wrong")).unwrap(),
     );
-    let out = reconcile_blueprint("bp-shop", &ctx).await.unwrap();
-    assert_eq!(out.phase.as_deref(), Some("Draft"));
+    let err = reconcile_blueprint("bp-shop", &ctx).await.unwrap_err();
+    assert!(err.to_string().starts_with("Blueprint bp-shop: mirror: "), "{err}");
     let st = w.api.object(&key("bp-shop")).unwrap()["status"].clone();
+    assert_eq!(st["phase"], "Draft");
     assert_eq!(st["conditions"][0]["reason"], "GiteaWriteFailed");
     assert_eq!(st["ociDigest"], "sha256:abc");
     // Without Gitea at all (no token): validation and status only.
     ctx.gitea = None;
     let out = reconcile_blueprint("bp-shop", &ctx).await.unwrap();
     assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Published"), 0));
+}
+
+#[tokio::test]
+async fn a_repository_that_is_not_a_mirror_is_never_written_or_emptied() {
+    let w = world().await;
+    // Someone's private repository in the catalog org, with a blueprint.yaml of its own.
+    w.gitea.client.create_repo("catalog", "bp-notes", "main").await.unwrap();
+    w.gitea.server.commit_file("catalog", "bp-notes", "main", "blueprint.yaml", b"theirs\n").unwrap();
+    let commits = w.gitea.server.commit_count("catalog", "bp-notes", "main");
+    w.api.put_object(&blueprint("bp-notes", "listed", json!({})));
+    let err = reconcile_blueprint("bp-notes", &w.ctx).await.unwrap_err();
+    assert!(
+        err.to_string().ends_with("catalog/bp-notes exists and is not a Blueprint mirror; not written"),
+        "{err}"
+    );
+    assert_eq!(status(&w, "bp-notes")["conditions"][0]["reason"], "GiteaWriteFailed");
+    w.api.patch_object(&key("bp-notes"), &json!({"spec": {"visibility": "private"}}));
+    assert!(reconcile_blueprint("bp-notes", &w.ctx).await.is_err());
+    assert_eq!(
+        w.gitea.server.read_file("catalog", "bp-notes", "main", "blueprint.yaml").unwrap(),
+        b"theirs\n"
+    );
+    assert_eq!(w.gitea.server.commit_count("catalog", "bp-notes", "main"), commits);
 }
