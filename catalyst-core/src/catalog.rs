@@ -1,6 +1,7 @@
 //! What the blueprint-controller makes of a `Blueprint` (SPEC CTRL-2, as the platform runs it):
 //! the verdict of the one rule set (catalyst-blueprint's model and the CRD's schema, exactly
-//! what `catalyst validate` and `catalyst blueprint lint` apply), the mirror into the Gitea org
+//! what `catalyst validate` and `catalyst blueprint lint` apply, and the platform's topology
+//! schema `blueprint-topology.json`), the mirror into the Gitea org
 //! `catalog` (one repository per Blueprint, `blueprint.yaml` on `main`), and the status. Pure:
 //! the controller calls it.
 //!
@@ -65,6 +66,26 @@ pub struct Verdict {
     pub mirror: Option<Mirror>,
 }
 
+/// The platform's schema gate for `spec.topology`, `spec.endpoints`, `spec.sso`,
+/// `spec.multiInstance` and `spec.backingServices` (its `blueprint-topology.json`, the same
+/// file its admission webhook and CI enforce), as data.
+const TOPOLOGY_SCHEMA: &str = include_str!("../schemas/blueprint-topology.json");
+
+/// The topology schema's findings on a Blueprint document (`topology schema: at /spec/…: …`).
+pub fn topology_findings(doc: &Value) -> Vec<String> {
+    static SCHEMA: std::sync::OnceLock<Result<Value, String>> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| serde_json::from_str(TOPOLOGY_SCHEMA).map_err(|e| e.to_string()));
+    let found = match schema {
+        Ok(schema) => crate::apps::check_parameters(schema, doc),
+        Err(e) => Err(Err(e.clone())),
+    };
+    match found {
+        Ok(()) => Vec::new(),
+        Err(Ok(messages)) => messages.into_iter().map(|m| format!("topology schema: {m}")).collect(),
+        Err(Err(e)) => vec![format!("topology schema: unusable: {e}")],
+    }
+}
+
 fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
 }
@@ -94,6 +115,7 @@ pub fn judge(object: &Value, catalog: &BTreeSet<String>) -> Verdict {
         let line = format!("{}: {}", d.path, d.message);
         if d.is_error() { errors.push(line) } else { warnings.push(line) }
     }
+    errors.extend(topology_findings(doc));
     let visibility = match text(doc, "/spec/visibility") {
         "" => "listed".to_owned(),
         v => v.to_owned(),

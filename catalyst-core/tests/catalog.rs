@@ -133,3 +133,32 @@ fn status_phases_times_and_stability() {
     let outage = next_status(&json!({"phase": "Deprecated"}), &v, Some(2), "t", Some("Gitea answered 500"));
     assert_eq!(outage["phase"], "Deprecated");
 }
+
+#[test]
+fn the_topology_schema_is_part_of_the_rule_set() {
+    let mut bp = blueprint("v1", Some("listed"));
+    bp["spec"]["topology"] = json!({"supported": []});
+    let v = judge(&bp, &catalog());
+    let topology: Vec<&String> = v.errors.iter().filter(|e| e.starts_with("topology schema: ")).collect();
+    assert!(!topology.is_empty(), "{:?}", v.errors);
+    assert!(topology.iter().any(|e| e.contains("/spec/topology")), "{topology:?}");
+    assert_eq!(v.mirror, None);
+    // Every Blueprint of the platform passes it (no false alarm on real data).
+    let root = catalyst_testkit::fixture("openova/blueprints");
+    let mut seen = 0;
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "blueprint.yaml") {
+                let doc: Value = serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let found = catalyst_core::catalog::topology_findings(&doc);
+                assert!(found.is_empty(), "{}: {found:?}", path.display());
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, 48);
+}
