@@ -25,6 +25,7 @@ pub mod kube;
 pub mod nats;
 pub mod pdm;
 pub mod pdns;
+pub mod rbac;
 pub mod registry;
 
 use std::path::PathBuf;
