@@ -695,6 +695,21 @@ async fn substituted_artifacts_are_refused_as_reference_mismatch() {
         )
     );
     assert!(!out.exists());
+    // The signature alone is good (right repository, right digest): `verify` accepts it, and
+    // only `verify_blueprint` (what the blueprint-controller uses) sees the rollback.
+    let only_a_keys = [keys.public("a")];
+    assert_eq!(client.verify(&at("openova-io/bp-demo", "0.2.0"), &only_a_keys).await.unwrap().digest, old);
+    let e = client.verify_blueprint(&at("openova-io/bp-demo", "0.2.0"), &only_a_keys).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "reference mismatch for {host}/openova-io/bp-demo:0.2.0: the manifest's org.opencontainers.image.version is \"0.1.0\", not \"0.2.0\""
+        )
+    );
+    let e = client.verify_blueprint(&at("openova-io/bp-x", "9.9.9"), &only_a_keys).await.unwrap_err();
+    assert!(matches!(e, OciError::ReferenceMismatch { .. }), "{e}");
+    let verified = client.verify_blueprint(&at("openova-io/bp-demo", "0.1.0"), &only_a_keys).await.unwrap();
+    assert_eq!((verified.digest, verified.key.as_str()), (old.clone(), "a.pub"));
     // Even without the annotation, the blueprint.yaml inside decides.
     let pkg = Package::from_path(&blueprint(tmp.path(), "0.1.0"), None).unwrap();
     let mut bare = pkg.clone();
@@ -709,6 +724,18 @@ async fn substituted_artifacts_are_refused_as_reference_mismatch() {
         )
     );
     assert!(!out.exists());
+    // `verify_blueprint` reads that blueprint.yaml in memory, from the chart layer.
+    let e = client.verify_blueprint(&at("openova-io/bp-demo", "0.3.0"), &only_a_keys).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "reference mismatch for {host}/openova-io/bp-demo:0.3.0: the artifact holds bp-demo version \"0.1.0\", not \"0.3.0\""
+        )
+    );
+    // The same bare manifest under a tag naming its version (`v0.1.0` is 0.1.0) verifies.
+    copy_tag(&host, "openova-io/bp-demo", "0.3.0", "openova-io/bp-demo", "v0.1.0").await;
+    let verified = client.verify_blueprint(&at("openova-io/bp-demo", "v0.1.0"), &only_a_keys).await.unwrap();
+    assert_eq!(verified.digest, d);
 
     // A release-line tag admits only its line: 0.1.0 under `0.2` is refused, under `0.1` pulls.
     copy_tag(&host, "openova-io/bp-demo", "0.1.0", "openova-io/bp-demo", "0.2").await;

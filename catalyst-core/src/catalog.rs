@@ -186,11 +186,57 @@ pub fn mirror_bytes(doc: &Value) -> String {
     serde_saphyr::to_string(&sorted(&mirror)).unwrap_or_default()
 }
 
+/// What the registry says of a Blueprint's published artifact `bp-<name>:<version>`, when the
+/// controller is configured to check it (beyond the platform: its controller trusts
+/// `status.ociDigest` as CI wrote it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signature {
+    /// Not checked (no registry configured, or nothing published: private, or invalid): no
+    /// `SignatureVerified` condition, `ociDigest` as it was.
+    NotChecked,
+    /// Signed by a configured key, and the artifact is this Blueprint at this version:
+    /// `SignatureVerified=True/Verified`, `ociDigest` = `digest`.
+    Verified {
+        /// The reference checked (`registry/bp-<name>:<version>`).
+        reference: String,
+        /// The artifact's manifest digest.
+        digest: String,
+        /// The name of the key that verified it.
+        key: String,
+    },
+    /// Checked and refused (unsigned, signed by no configured key, signed for another
+    /// artifact, not there): `SignatureVerified=False/<reason>`, `Ready=False/SignatureInvalid`,
+    /// phase `Draft` (`Deprecated` kept), `ociDigest` removed (only a verified digest stands),
+    /// and nothing published.
+    Refused {
+        /// Why, in one CamelCase word (`SignatureMissing`, `ReferenceMismatch`, …).
+        reason: String,
+        /// The verifier's message.
+        message: String,
+    },
+    /// Could not be checked (registry unreachable or failing): `SignatureVerified=Unknown/
+    /// RegistryUnavailable`, `Ready=False/RegistryUnavailable`, phase and `ociDigest` as they
+    /// were, nothing published; retried.
+    Unavailable {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl Signature {
+    /// Whether publishing (writing `blueprint.yaml`) must wait: anything but verified or not
+    /// checked. Taking a file down is never blocked.
+    pub fn blocks_publish(&self) -> bool {
+        matches!(self, Self::Refused { .. } | Self::Unavailable { .. })
+    }
+}
+
 /// The status after a pass: `phase` (`Draft` with errors; else `Withdrawn` for private,
 /// `Published` otherwise; a `Deprecated` phase is kept), `publishedAt` stamped once on the
 /// first move into `Published`, `observedGeneration`, and the conditions `Ready`,
 /// `Pending/PendingDependencies`, `Warning/ValidationWarning`; every other key (`ociDigest`, …)
 /// is kept. `write_failed` is the Gitea error of the mirror, if any (`Draft/GiteaWriteFailed`).
+/// [`next_status_signed`] with [`Signature::NotChecked`].
 pub fn next_status(
     prev: &Value,
     v: &Verdict,
@@ -198,14 +244,33 @@ pub fn next_status(
     now: &str,
     write_failed: Option<&str>,
 ) -> Value {
+    next_status_signed(prev, v, generation, now, write_failed, &Signature::NotChecked)
+}
+
+/// [`next_status`] with the registry's word on the published artifact: the condition
+/// `SignatureVerified` and `ociDigest` as [`Signature`] describes. A refused or unchecked
+/// signature outranks a Gitea failure (nothing was published); validation errors outrank both.
+pub fn next_status_signed(
+    prev: &Value,
+    v: &Verdict,
+    generation: Option<i64>,
+    now: &str,
+    write_failed: Option<&str>,
+    signature: &Signature,
+) -> Value {
     let mut status = prev.as_object().cloned().map_or_else(|| json!({}), Value::Object);
     let old_phase = prev.get("phase").and_then(Value::as_str).unwrap_or_default().to_owned();
+    // A failure does not undo a deprecation.
+    let failed_phase = || if old_phase == "Deprecated" { old_phase.clone() } else { "Draft".to_owned() };
     let (phase, ready, reason, message) = if !v.errors.is_empty() {
         ("Draft".to_owned(), "False", "ValidationFailed", v.errors.join("; "))
+    } else if let Signature::Refused { message, .. } = signature {
+        (failed_phase(), "False", "SignatureInvalid", message.clone())
+    } else if let Signature::Unavailable { message } = signature {
+        let phase = if old_phase.is_empty() { "Draft".to_owned() } else { old_phase.clone() };
+        (phase, "False", "RegistryUnavailable", message.clone())
     } else if let Some(e) = write_failed {
-        // A Gitea outage does not undo a deprecation.
-        let phase = if old_phase == "Deprecated" { old_phase.clone() } else { "Draft".to_owned() };
-        (phase, "False", "GiteaWriteFailed", e.to_owned())
+        (failed_phase(), "False", "GiteaWriteFailed", e.to_owned())
     } else {
         let phase = if old_phase == "Deprecated" {
             old_phase.clone()
@@ -216,6 +281,17 @@ pub fn next_status(
         };
         (phase, "True", "Ready", format!("blueprint {} mirrored (visibility={})", v.name, v.visibility))
     };
+    if let Some(o) = status.as_object_mut() {
+        match signature {
+            Signature::Verified { digest, .. } => {
+                o.insert("ociDigest".to_owned(), json!(digest));
+            }
+            Signature::Refused { .. } => {
+                o.remove("ociDigest");
+            }
+            Signature::NotChecked | Signature::Unavailable { .. } => {}
+        }
+    }
     if phase == "Published"
         && old_phase != "Published"
         && status.get("publishedAt").is_none_or(Value::is_null)
@@ -228,7 +304,9 @@ pub fn next_status(
         prev.get("conditions").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut conditions: Vec<Value> = prev_conditions
         .iter()
-        .filter(|c| !matches!(c["type"].as_str(), Some("Ready" | "Pending" | "Warning")))
+        .filter(|c| {
+            !matches!(c["type"].as_str(), Some("Ready" | "Pending" | "Warning" | "SignatureVerified"))
+        })
         .cloned()
         .collect();
     let mut push = |type_: &str, status: &str, reason: &str, message: String| {
@@ -253,6 +331,19 @@ pub fn next_status(
     }
     if !v.warnings.is_empty() {
         push("Warning", "True", "ValidationWarning", v.warnings.join("; "));
+    }
+    match signature {
+        Signature::NotChecked => {}
+        Signature::Verified { reference, digest, key } => push(
+            "SignatureVerified",
+            "True",
+            "Verified",
+            format!("{reference} is {digest}, signed with key {key}"),
+        ),
+        Signature::Refused { reason, message } => push("SignatureVerified", "False", reason, message.clone()),
+        Signature::Unavailable { message } => {
+            push("SignatureVerified", "Unknown", "RegistryUnavailable", message.clone());
+        }
     }
     status["conditions"] = Value::Array(conditions);
     status

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use catalyst_core::catalog::{Mirror, judge, mirror_bytes, next_status};
+use catalyst_core::catalog::{Mirror, Signature, judge, mirror_bytes, next_status, next_status_signed};
 use serde_json::{Value, json};
 
 fn blueprint(api: &str, visibility: Option<&str>) -> Value {
@@ -161,4 +161,53 @@ fn the_topology_schema_is_part_of_the_rule_set() {
         }
     }
     assert_eq!(seen, 48);
+}
+
+#[test]
+fn the_signature_check_decides_the_digest_and_outranks_a_gitea_failure() {
+    let v = judge(&blueprint("v1", Some("listed")), &catalog());
+    let verified = Signature::Verified {
+        reference: "ghcr.io/openova-io/bp-shop:1.4.0".into(),
+        digest: "sha256:1111".into(),
+        key: "ci.pub".into(),
+    };
+    let ok = next_status_signed(&json!({"ociDigest": "sha256:0000"}), &v, Some(2), "t0", None, &verified);
+    assert_eq!((ok["phase"].as_str(), ok["ociDigest"].as_str()), (Some("Published"), Some("sha256:1111")));
+    let sig = ok["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "SignatureVerified").unwrap();
+    assert_eq!(
+        (sig["status"].as_str(), sig["reason"].as_str(), sig["message"].as_str()),
+        (
+            Some("True"),
+            Some("Verified"),
+            Some("ghcr.io/openova-io/bp-shop:1.4.0 is sha256:1111, signed with key ci.pub")
+        )
+    );
+    // Stable: the same result later is the same status.
+    assert_eq!(next_status_signed(&ok, &v, Some(2), "t1", None, &verified), ok);
+    // Refused: Draft, the digest gone, and this outranks a Gitea failure; Deprecated is kept.
+    let refused = Signature::Refused { reason: "SignatureMissing".into(), message: "no signature".into() };
+    let bad = next_status_signed(&ok, &v, Some(2), "t2", Some("Gitea answered 500"), &refused);
+    assert_eq!((bad["phase"].as_str(), bad.get("ociDigest")), (Some("Draft"), None));
+    assert_eq!(bad["conditions"][0]["reason"], "SignatureInvalid");
+    assert_eq!(bad["publishedAt"], "t0", "kept");
+    let deprecated = next_status_signed(&json!({"phase": "Deprecated"}), &v, Some(2), "t", None, &refused);
+    assert_eq!(deprecated["phase"], "Deprecated");
+    // Unavailable: phase and digest as they were.
+    let down = Signature::Unavailable { message: "registry error".into() };
+    let outage = next_status_signed(&ok, &v, Some(2), "t3", None, &down);
+    assert_eq!(
+        (outage["phase"].as_str(), outage["ociDigest"].as_str()),
+        (Some("Published"), Some("sha256:1111"))
+    );
+    assert_eq!(outage["conditions"][0]["reason"], "RegistryUnavailable");
+    // Invalid outranks everything; a check that did not run drops the old condition.
+    let mut invalid = v.clone();
+    invalid.errors.push("spec.version: bad".into());
+    assert_eq!(
+        next_status_signed(&ok, &invalid, Some(3), "t", None, &refused)["conditions"][0]["reason"],
+        "ValidationFailed"
+    );
+    let unchecked = next_status(&ok, &v, Some(2), "t4", None);
+    assert!(unchecked["conditions"].as_array().unwrap().iter().all(|c| c["type"] != "SignatureVerified"));
+    assert_eq!(unchecked["ociDigest"], "sha256:1111", "a digest is not removed by not checking");
 }

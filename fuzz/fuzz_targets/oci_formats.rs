@@ -1,9 +1,11 @@
 //! What a registry hands us, on arbitrary bytes: artifact references, OCI manifests, cosign
-//! payloads and chart archives. No panic; whatever parses re-serialises to something that
+//! payloads and chart archives (walked, and read for the Blueprint they hold). No panic; whatever parses re-serialises to something that
 //! parses to the same value; archive entries that pass are relative and free of `..`.
 #![no_main]
 
-use catalyst_blueprint::artifact::{ArtifactRef, Limits, Manifest, SigningPayload, for_each_entry};
+use catalyst_blueprint::artifact::{
+    ArtifactRef, Expected, ExpectedVersion, Limits, Manifest, SigningPayload, check_identity, for_each_entry,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,4 +25,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!path.starts_with('/') && !path.split('/').any(|c| c == ".." || c.is_empty()), "{path}");
         Ok(())
     });
+    // The in-memory identity check the blueprint-controller runs on a signed chart layer.
+    let expect = Expected { name: "bp-demo".into(), version: ExpectedVersion::Exact("1.0.0".into()) };
+    let _ = check_identity(data, limits, &expect);
 });

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use catalyst_blueprint::oci::PublicKey;
 use clap::Parser;
 
 /// The blueprint-controller: each Blueprint (catalyst.openova.io v1 and v1alpha1) is judged by
@@ -13,6 +14,13 @@ use clap::Parser;
 /// nothing written) and mirrored into the Gitea org `catalog` (one repository per Blueprint,
 /// `blueprint.yaml` on `main`: written when listed, deleted when unlisted or private). Without a
 /// Gitea token the mirror is off and only the status is written.
+///
+/// With `--oci-registry` and `--cosign-key`, each listed or unlisted Blueprint's published
+/// artifact `<registry>/bp-<name>:<version>` must be signed by one of the keys and be that
+/// Blueprint at that version before it is published: `status.ociDigest` and the condition
+/// `SignatureVerified` record the result; an unsigned or mismatching artifact is
+/// `Ready=False/SignatureInvalid` and is not mirrored. Registry credentials come from
+/// `CATALYST_REGISTRY_USERNAME` and `CATALYST_REGISTRY_PASSWORD`, never from a flag.
 ///
 /// Every flag can also be set with the environment variable shown.
 #[derive(Clone, Debug, Parser)]
@@ -74,6 +82,20 @@ pub struct Config {
     /// Blueprints reconciled at the same time.
     #[arg(long, env = "MAX_CONCURRENT_RECONCILES", default_value_t = 4, value_name = "N")]
     pub concurrency: u16,
+    /// Registry and namespace of the published Blueprints (`ghcr.io/openova-io`): turns the
+    /// signature check on (needs `--cosign-key`).
+    #[arg(long, env = "CATALYST_OCI_REGISTRY", value_name = "REGISTRY/NAMESPACE")]
+    pub oci_registry: Option<String>,
+    /// A cosign public key (PEM) that may sign Blueprints; repeat it, or separate paths with
+    /// `,` in the variable. Any one key verifying is enough.
+    #[arg(long = "cosign-key", env = "CATALYST_COSIGN_KEYS", value_delimiter = ',', value_name = "PATH")]
+    pub cosign_keys: Vec<PathBuf>,
+    /// Reach the registry over plain HTTP (refused unless it is on loopback: a test registry).
+    #[arg(long, env = "CATALYST_OCI_PLAIN_HTTP", default_value = "false", action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub oci_plain_http: bool,
+    /// Seconds one signature check may take, every registry request included.
+    #[arg(long, env = "OCI_TIMEOUT_SECONDS", default_value_t = 30, value_name = "SECONDS")]
+    pub oci_timeout_seconds: u64,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "json", value_parser = ["json", "text"])]
     pub log_format: String,
@@ -98,7 +120,13 @@ pub enum ConfigError {
     /// The Gitea URL is unusable.
     #[error("--gitea-url: {0}")]
     Gitea(String),
+    /// The signature check is configured wrongly.
+    #[error("{0}")]
+    Oci(String),
 }
+
+/// A PEM public key file larger than this is not one.
+const MAX_KEY_BYTES: u64 = 64 * 1024;
 
 impl Config {
     /// The Gitea client, or `None` without a token (the mirror is off).
@@ -120,5 +148,46 @@ impl Config {
         catalyst_gitea::Client::from_config(&config, catalyst_gitea::Token::new(token))
             .map(Some)
             .map_err(|e| ConfigError::Gitea(e.to_string()))
+    }
+
+    /// The signature check, or `None` without `--oci-registry` (then no key may be given).
+    ///
+    /// # Errors
+    /// A registry without keys, keys without a registry, an unreadable or invalid key, or a
+    /// registry that does not make a reference.
+    pub fn oci(&self) -> Result<Option<crate::reconcile::Oci>, ConfigError> {
+        let registry =
+            self.oci_registry.as_deref().map(|r| r.trim_end_matches('/')).filter(|r| !r.is_empty());
+        let Some(prefix) = registry else {
+            if self.cosign_keys.is_empty() {
+                return Ok(None);
+            }
+            return Err(ConfigError::Oci(
+                "--cosign-key without --oci-registry checks nothing: name the registry of the published Blueprints (--oci-registry ghcr.io/openova-io)".into(),
+            ));
+        };
+        if self.cosign_keys.is_empty() {
+            return Err(ConfigError::Oci(format!(
+                "--oci-registry {prefix} needs at least one --cosign-key: the public keys Blueprints must be signed with"
+            )));
+        }
+        let keys = self
+            .cosign_keys
+            .iter()
+            .map(|path| {
+                let what = path.display().to_string();
+                let pem = catalyst_blueprint::read_capped(path, MAX_KEY_BYTES)
+                    .map_err(|e| ConfigError::Oci(format!("--cosign-key {what}: {e}")))?;
+                PublicKey::from_pem(&pem, &what).map_err(|e| ConfigError::Oci(format!("--cosign-key {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        crate::reconcile::Oci::new(
+            prefix,
+            keys,
+            self.oci_plain_http,
+            Duration::from_secs(self.oci_timeout_seconds.max(1)),
+        )
+        .map(Some)
+        .map_err(ConfigError::Oci)
     }
 }

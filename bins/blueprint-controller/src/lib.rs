@@ -79,6 +79,10 @@ pub fn error_policy(obj: Arc<Watched>, error: &Error, shared: Arc<Shared>) -> Ac
 /// Configuration, connection, and the loss of leadership.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let gitea = config.gitea()?;
+    let oci = config.oci()?;
+    if oci.is_none() {
+        info!("no --oci-registry: published artifacts are not checked (as on the platform)");
+    }
     if gitea.is_none() {
         warn!("no Gitea token: the mirror is off (validation and status only)");
     }
@@ -89,6 +93,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let mut ctx = Context::new(kube.clone(), gitea, author);
     ctx.requeue = std::time::Duration::from_secs(config.requeue_after_seconds.max(1));
+    ctx.oci = oci;
     let shared =
         Arc::new(Shared { ctx, metrics: metrics::Metrics::new(), failures: std::sync::Mutex::default() });
     let ready = Arc::new(AtomicBool::new(false));

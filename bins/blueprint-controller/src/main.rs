@@ -11,7 +11,7 @@ async fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let config = Config::parse();
     // Configuration mistakes are reported plainly, before any log line or connection.
-    if let Err(e) = config.gitea() {
+    if let Err(e) = config.gitea().and_then(|_| config.oci()) {
         eprintln!("error: {}", catalyst_naming::diagnostic::Chain(&e));
         return ExitCode::from(2);
     }

@@ -8,8 +8,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use catalyst_blueprint::artifact::ArtifactRef;
+use catalyst_blueprint::oci::{OciError, PublicKey, Registry, RegistryOptions};
 use catalyst_core::catalog::{
-    CATALOG_ORG, MIRROR_DESCRIPTION, MIRROR_FILE, Mirror, Verdict, judge, next_status,
+    CATALOG_ORG, MIRROR_DESCRIPTION, MIRROR_FILE, Mirror, Signature, Verdict, judge, next_status_signed,
 };
 use catalyst_gitea::{GiteaError, Identity, NewRepo, Target};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
@@ -31,11 +33,96 @@ pub struct Context {
     pub requeue: Duration,
     /// The status clock (tests fix it): RFC 3339, seconds.
     pub clock: Arc<dyn Fn() -> String + Send + Sync>,
+    /// The signature check of published artifacts; `None` turns it off (as on the platform).
+    pub oci: Option<Oci>,
+}
+
+/// The signature check: where the published Blueprints are, and the keys they must be signed
+/// with.
+#[derive(Clone, Debug)]
+pub struct Oci {
+    registry: Registry,
+    prefix: String,
+    keys: Vec<PublicKey>,
+}
+
+impl Oci {
+    /// Checks Blueprints at `prefix/bp-<name>:<version>` (`prefix` is `registry/namespace`,
+    /// `ghcr.io/openova-io`) against `keys`, each check bounded by `deadline`. Credentials come
+    /// from `CATALYST_REGISTRY_USERNAME` and `CATALYST_REGISTRY_PASSWORD` for that registry.
+    ///
+    /// # Errors
+    /// No keys, or a prefix that does not make an OCI reference.
+    pub fn new(
+        prefix: &str,
+        keys: Vec<PublicKey>,
+        plain_http: bool,
+        deadline: Duration,
+    ) -> Result<Self, String> {
+        if keys.is_empty() {
+            return Err("the signature check needs at least one public key".into());
+        }
+        let probe: ArtifactRef = format!("{prefix}/bp-probe:0.0.0")
+            .parse()
+            .map_err(|e| format!("--oci-registry {prefix:?} does not make an OCI reference: {e}"))?;
+        let options = RegistryOptions::new()
+            .with_plain_http(plain_http)
+            .with_credentials(catalyst_blueprint::oci::Credentials::from_env(probe.registry()))
+            .with_deadline(deadline);
+        Ok(Self { registry: Registry::new(options), prefix: prefix.to_owned(), keys })
+    }
+
+    /// The reference of `name` (canonical `bp-<name>`) at `version`.
+    pub fn reference(&self, name: &catalyst_naming::BlueprintName, version: &str) -> String {
+        format!("{}/{name}:{version}", self.prefix)
+    }
+
+    /// What the registry says of `name` at `version`.
+    pub async fn check(&self, name: &str, version: &str) -> Signature {
+        let refused =
+            |reason: &str, message: String| Signature::Refused { reason: reason.to_owned(), message };
+        let bp = match catalyst_naming::BlueprintName::parse(name) {
+            Ok(bp) => bp,
+            Err(e) => return refused("ReferenceMismatch", e.to_string()),
+        };
+        let reference = self.reference(&bp, version);
+        let parsed: ArtifactRef = match reference.parse() {
+            Ok(r) => r,
+            Err(e) => return refused("ReferenceMismatch", format!("{reference}: {e}")),
+        };
+        match self.registry.verify_blueprint(&parsed, &self.keys).await {
+            Ok(v) => Signature::Verified { reference, digest: v.digest.to_string(), key: v.key },
+            Err(e) => {
+                let message = e.to_string();
+                let reason = match e {
+                    OciError::Registry { .. } | OciError::Timeout { .. } => {
+                        return Signature::Unavailable { message };
+                    }
+                    OciError::NotFound(_) => "ArtifactNotFound",
+                    OciError::SignatureMissing { .. } => "SignatureMissing",
+                    OciError::SignatureInvalid { .. } => "SignatureInvalid",
+                    OciError::PayloadDigestMismatch { .. } => "PayloadDigestMismatch",
+                    OciError::MalformedSignature { .. } => "MalformedSignature",
+                    OciError::ReferenceMismatch { .. } => "ReferenceMismatch",
+                    OciError::DigestMismatch { .. } => "DigestMismatch",
+                    OciError::NotABlueprintArtifact { .. }
+                    | OciError::Manifest { .. }
+                    | OciError::Archive(_) => "NotABlueprintArtifact",
+                    OciError::TooLarge { .. } => "TooLarge",
+                    _ => "VerificationFailed",
+                };
+                refused(reason, message)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("mirror", &self.gitea.is_some()).finish_non_exhaustive()
+        f.debug_struct("Context")
+            .field("mirror", &self.gitea.is_some())
+            .field("oci", &self.oci)
+            .finish_non_exhaustive()
     }
 }
 
@@ -48,6 +135,7 @@ impl Context {
             author,
             requeue: Duration::from_secs(300),
             clock: Arc::new(|| catalyst_core::conditions::now().0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            oci: None,
         }
     }
 
@@ -72,6 +160,14 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// The registry could not be asked (the status says so; retried with backoff).
+    #[error("Blueprint {name}: signature check: {message}")]
+    Registry {
+        /// The Blueprint.
+        name: String,
+        /// What failed.
+        message: String,
+    },
     /// A Kubernetes API call failed.
     #[error("Blueprint {name}: {action}")]
     Kube {
@@ -91,16 +187,30 @@ fn kube_err(name: &str, action: impl Into<String>) -> impl FnOnce(kube::Error) -
 }
 
 /// What a reconcile did.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     /// The phase written; `None` when the Blueprint is gone.
     pub phase: Option<String>,
     /// Gitea writes (a commit or a deletion; 0 when nothing changed).
     pub gitea_writes: usize,
+    /// The signature check's result.
+    pub signature: Signature,
     /// Whether the status was written.
     pub status_written: bool,
     /// When to look again.
     pub requeue: Option<Duration>,
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Self {
+            phase: None,
+            gitea_writes: 0,
+            signature: Signature::NotChecked,
+            status_written: false,
+            requeue: None,
+        }
+    }
 }
 
 /// Reconciles the Blueprint `name`.
@@ -125,8 +235,31 @@ pub async fn reconcile_blueprint(name: &str, ctx: &Context) -> Result<Outcome, E
         .collect();
     let verdict = judge(&doc, &catalog);
     let mut out = Outcome { requeue: Some(ctx.requeue), ..Outcome::default() };
+    // Only what is offered is checked: a valid Blueprint that is listed or unlisted.
+    if let Some(oci) = &ctx.oci
+        && verdict.errors.is_empty()
+        && verdict.visibility != "private"
+    {
+        let version = doc.pointer("/spec/version").and_then(Value::as_str).unwrap_or_default();
+        out.signature = oci.check(name, version).await;
+        match &out.signature {
+            Signature::Verified { digest, key, .. } => {
+                info!(blueprint = %name, %digest, %key, "signature verified");
+            }
+            Signature::Refused { reason, message } => {
+                warn!(blueprint = %name, %reason, %message, "signature refused; not published");
+            }
+            Signature::Unavailable { message } => {
+                warn!(blueprint = %name, %message, "registry unavailable; not published");
+            }
+            Signature::NotChecked => {}
+        }
+    }
     let mut write_failed = None;
-    if let (Some(gitea), Some(mirror)) = (&ctx.gitea, &verdict.mirror) {
+    // A Blueprint whose artifact did not verify is not published; taking one down never waits.
+    let publish_blocked = |m: &Mirror| matches!(m, Mirror::Write { .. }) && out.signature.blocks_publish();
+    if let (Some(gitea), Some(mirror)) = (&ctx.gitea, verdict.mirror.as_ref().filter(|m| !publish_blocked(m)))
+    {
         match mirror_once(ctx, gitea, &verdict, mirror).await {
             Ok(writes) => out.gitea_writes = writes,
             Err(e) => {
@@ -137,7 +270,14 @@ pub async fn reconcile_blueprint(name: &str, ctx: &Context) -> Result<Outcome, E
     }
     let prev = doc.get("status").cloned().filter(|s| !s.is_null()).unwrap_or_else(|| json!({}));
     let generation = doc.pointer("/metadata/generation").and_then(Value::as_i64);
-    let status = next_status(&prev, &verdict, generation, &(ctx.clock)(), write_failed.as_deref());
+    let status = next_status_signed(
+        &prev,
+        &verdict,
+        generation,
+        &(ctx.clock)(),
+        write_failed.as_deref(),
+        &out.signature,
+    );
     out.phase = status["phase"].as_str().map(str::to_owned);
     if status != prev {
         // The resourceVersion read is a precondition: an `ociDigest` CI wrote meanwhile is not
@@ -151,6 +291,9 @@ pub async fn reconcile_blueprint(name: &str, ctx: &Context) -> Result<Outcome, E
     }
     if let Some(message) = write_failed {
         return Err(Error::Mirror { name: name.to_owned(), message });
+    }
+    if let Signature::Unavailable { message } = &out.signature {
+        return Err(Error::Registry { name: name.to_owned(), message: message.clone() });
     }
     Ok(out)
 }

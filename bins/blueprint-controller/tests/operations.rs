@@ -132,4 +132,30 @@ fn startup_refuses_bad_configuration_with_exit_2() {
     let (code, stderr) = run(&[("LEADER_ELECT", "maybe")]);
     assert_eq!(code, Some(2));
     assert!(stderr.contains("maybe"), "{stderr}");
+    // The signature check: a registry needs keys, keys need a registry, a key must be one.
+    let (code, stderr) = run(&[("CATALYST_OCI_REGISTRY", "ghcr.io/openova-io")]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "error: --oci-registry ghcr.io/openova-io needs at least one --cosign-key: the public keys Blueprints must be signed with\n"
+    );
+    let (code, stderr) = run(&[("CATALYST_COSIGN_KEYS", "/keys/a.pub")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with("error: --cosign-key without --oci-registry checks nothing"), "{stderr}");
+    let keys = catalyst_testkit::registry::Keys::new(&["a"]);
+    let not_a_key = keys.path("bad.pub");
+    std::fs::write(&not_a_key, "hello").unwrap();
+    let list = format!("{},/nonexistent/b.pub", not_a_key.display());
+    let (code, stderr) =
+        run(&[("CATALYST_OCI_REGISTRY", "ghcr.io/openova-io"), ("CATALYST_COSIGN_KEYS", list.as_str())]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with(&format!("error: --cosign-key {}: ", not_a_key.display())), "{stderr}");
+    let good = keys.path("a.pub").display().to_string();
+    let (code, stderr) =
+        run(&[("CATALYST_OCI_REGISTRY", "ghcr.io/Open Ova"), ("CATALYST_COSIGN_KEYS", good.as_str())]);
+    assert!(
+        stderr.starts_with("error: --oci-registry \"ghcr.io/Open Ova\" does not make an OCI reference: "),
+        "{stderr}"
+    );
+    assert_eq!(code, Some(2), "{stderr}");
 }

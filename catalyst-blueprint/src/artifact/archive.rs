@@ -712,26 +712,8 @@ pub fn unpack_expecting(
     let chart_yaml = read("Chart.yaml")
         .ok_or_else(|| ArchiveError::NotABlueprint(format!("no {chart}/Chart.yaml: not a Helm chart")))?;
     check_vendored(&chart_yaml, read("values.yaml").as_deref(), |p| chart_root.join(p).is_file())?;
-    if let Some(Expected { name, version }) = expect {
-        let (got_name, got_version) = if let Some(yaml) = read("blueprint.yaml") {
-            let bp = parse_blueprint(&yaml)?;
-            (bp.name.to_string(), bp.version.to_string())
-        } else {
-            let meta = parse_chart_yaml(&chart_yaml)?;
-            (meta.name, meta.version)
-        };
-        if got_name != *name {
-            return Err(ArchiveError::WrongBlueprint(format!(
-                "the artifact holds Blueprint {:?}, not {name:?}",
-                catalyst_naming::untrusted::remote_text(&got_name)
-            )));
-        }
-        if !version.admits(&got_version) {
-            return Err(ArchiveError::WrongBlueprint(format!(
-                "the artifact holds {name} version {:?}, not {version}",
-                catalyst_naming::untrusted::remote_text(&got_version)
-            )));
-        }
+    if let Some(expect) = expect {
+        is_expected(read("blueprint.yaml").as_deref(), &chart_yaml, expect)?;
     }
     if target.exists() {
         fs::remove_dir(target).map_err(io_err(target))?;
@@ -742,6 +724,64 @@ pub fn unpack_expecting(
         ArchiveError::Io { path: target.to_owned(), source: e }
     })?;
     Ok(Unpacked { chart_dir: target.join(chart), files, bytes })
+}
+
+/// Whether the chart whose `blueprint.yaml` (if any) and `Chart.yaml` these are is `expect`:
+/// the Blueprint's name and version, else the chart's.
+fn is_expected(
+    blueprint_yaml: Option<&str>,
+    chart_yaml: &str,
+    expect: &Expected,
+) -> Result<(), ArchiveError> {
+    let Expected { name, version } = expect;
+    let (got_name, got_version) = if let Some(yaml) = blueprint_yaml {
+        let bp = parse_blueprint(yaml)?;
+        (bp.name.to_string(), bp.version.to_string())
+    } else {
+        let meta = parse_chart_yaml(chart_yaml)?;
+        (meta.name, meta.version)
+    };
+    if got_name != *name {
+        return Err(ArchiveError::WrongBlueprint(format!(
+            "the artifact holds Blueprint {:?}, not {name:?}",
+            catalyst_naming::untrusted::remote_text(&got_name)
+        )));
+    }
+    if !version.admits(&got_version) {
+        return Err(ArchiveError::WrongBlueprint(format!(
+            "the artifact holds {name} version {:?}, not {version}",
+            catalyst_naming::untrusted::remote_text(&got_version)
+        )));
+    }
+    Ok(())
+}
+
+/// Checks, in memory, that a chart `layer` holds the Blueprint `expect` (the rule of
+/// [`unpack_expecting`], nothing written): one chart folder, its `Chart.yaml` present, and the
+/// name and version of its `blueprint.yaml`, else of its `Chart.yaml`, as expected. The
+/// archive is read under `limits`, as for unpacking.
+///
+/// # Errors
+/// [`ArchiveError::WrongBlueprint`] for another Blueprint or version; any refusal of
+/// [`for_each_entry`]; [`ArchiveError::NotABlueprint`] without a `Chart.yaml`.
+pub fn check_identity(layer: &[u8], limits: Limits, expect: &Expected) -> Result<(), ArchiveError> {
+    let mut paths = Vec::new();
+    let mut tops: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for_each_entry(layer, limits, |path, data| {
+        paths.push(path.to_owned());
+        if let Some((_, file @ ("Chart.yaml" | "blueprint.yaml"))) = path.split_once('/')
+            && !file.contains('/')
+        {
+            tops.insert(path.to_owned(), data.to_vec());
+        }
+        Ok(())
+    })?;
+    let chart = single_root(paths.iter().map(String::as_str))?;
+    let text =
+        |file: &str| tops.get(&format!("{chart}/{file}")).map(|b| String::from_utf8_lossy(b).into_owned());
+    let chart_yaml = text("Chart.yaml")
+        .ok_or_else(|| ArchiveError::NotABlueprint(format!("no {chart}/Chart.yaml: not a Helm chart")))?;
+    is_expected(text("blueprint.yaml").as_deref(), &chart_yaml, expect)
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ mod reference;
 
 pub use archive::{
     ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, Expected, ExpectedVersion, Limits,
-    MAX_EXTENSION_BYTES, MAX_EXTENSION_TOTAL, MAX_PACKAGE_BYTES, Package, Unpacked, check_vendored,
-    for_each_entry, unpack, unpack_expecting,
+    MAX_EXTENSION_BYTES, MAX_EXTENSION_TOTAL, MAX_PACKAGE_BYTES, Package, Unpacked, check_identity,
+    check_vendored, for_each_entry, unpack, unpack_expecting,
 };
 pub use manifest::{
     COSIGN_PAYLOAD_TYPE, COSIGN_SIGNATURE_ANNOTATION, COSIGN_SIMPLE_SIGNING, Critical, Descriptor,

@@ -16,9 +16,9 @@ use super::cache::Cache;
 use super::keys::{PublicKey, SigningKey};
 use crate::artifact::{
     ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, ArtifactRef, COSIGN_SIGNATURE_ANNOTATION,
-    COSIGN_SIMPLE_SIGNING, Descriptor, Digest, HELM_CHART_LAYER, HELM_CONFIG, MAX_MANIFEST_BYTES,
+    COSIGN_SIMPLE_SIGNING, Descriptor, Digest, Expected, HELM_CHART_LAYER, HELM_CONFIG, MAX_MANIFEST_BYTES,
     MAX_PAYLOAD_BYTES, Manifest, OCI_IMAGE_CONFIG, OCI_MANIFEST, Package, SigningPayload, Unpacked,
-    unpack_expecting,
+    check_identity, unpack_expecting,
 };
 use catalyst_naming::untrusted::remote_text;
 
@@ -654,6 +654,92 @@ impl Registry {
         Ok(bytes)
     }
 
+    /// The chart layer of a Blueprint artifact's manifest, the Blueprint the reference asks
+    /// for, and whether the manifest names it: the manifest must be a Helm chart (its config
+    /// type, exactly one chart layer), and its title and version annotations, where present,
+    /// must name that Blueprint. Without both annotations only the chart itself can tell.
+    fn blueprint_manifest(
+        &self,
+        reference: &ArtifactRef,
+        at_digest: &ArtifactRef,
+        manifest_bytes: &[u8],
+    ) -> Result<(Descriptor, Expected, bool), OciError> {
+        let manifest = Manifest::parse(manifest_bytes)
+            .map_err(|source| OciError::Manifest { reference: at_digest.to_string(), source })?;
+        let not_blueprint =
+            |detail: String| OciError::NotABlueprintArtifact { reference: at_digest.to_string(), detail };
+        if manifest.config.media_type != HELM_CONFIG {
+            return Err(not_blueprint(format!(
+                "config mediaType is {:?}, expected {HELM_CONFIG}",
+                manifest.config.media_type
+            )));
+        }
+        let charts: Vec<&Descriptor> =
+            manifest.layers.iter().filter(|l| l.media_type == HELM_CHART_LAYER).collect();
+        let [chart] = charts.as_slice() else {
+            return Err(not_blueprint(format!(
+                "expected one {HELM_CHART_LAYER} layer, found {}",
+                charts.len()
+            )));
+        };
+        let expected = expected_identity(&self.signed_name(reference), reference.tag());
+        let mismatch =
+            |detail: String| OciError::ReferenceMismatch { reference: reference.to_string(), detail };
+        if let Some(got) = manifest.annotations.get(ANNOTATION_TITLE)
+            && *got != expected.name
+        {
+            return Err(mismatch(format!(
+                "the manifest's {ANNOTATION_TITLE} is {:?}, not {:?}",
+                remote_text(got),
+                expected.name
+            )));
+        }
+        if let Some(got) = manifest.annotations.get(ANNOTATION_VERSION)
+            && !expected.version.admits(got)
+        {
+            return Err(mismatch(format!(
+                "the manifest's {ANNOTATION_VERSION} is {:?}, not {}",
+                remote_text(got),
+                expected.version
+            )));
+        }
+        let named = manifest.annotations.contains_key(ANNOTATION_TITLE)
+            && manifest.annotations.contains_key(ANNOTATION_VERSION);
+        Ok(((*chart).clone(), expected, named))
+    }
+
+    /// Verifies that `reference` (a tag or digest of a Blueprint artifact) is signed by one of
+    /// `keys` **and** is the Blueprint it names, without unpacking anything: the signature
+    /// as [`verify`](Self::verify) checks it, then the manifest as [`pull`](Self::pull) checks
+    /// it (a Helm chart artifact whose title and version annotations name the repository's
+    /// Blueprint and the tag's version). A manifest without those annotations has its chart
+    /// layer fetched (within the layer cap) and read in memory instead. So an old or foreign
+    /// artifact re-tagged under this name is [`OciError::ReferenceMismatch`], even though its
+    /// signature is good.
+    pub async fn verify_blueprint(
+        &self,
+        reference: &ArtifactRef,
+        keys: &[PublicKey],
+    ) -> Result<Verified, OciError> {
+        self.bounded(reference, async {
+            let (digest, manifest_bytes) = self.resolve_inner(reference).await?;
+            let verified = self.verify_digest(reference, &digest, keys).await?;
+            let at_digest = reference.at_digest(digest);
+            let (chart, expected, named) = self.blueprint_manifest(reference, &at_digest, &manifest_bytes)?;
+            if !named {
+                let layer = self.fetch_blob(&at_digest, &chart.digest, chart.size, "chart layer").await?;
+                check_identity(&layer, self.options.limits, &expected).map_err(|e| match e {
+                    ArchiveError::WrongBlueprint(detail) => {
+                        OciError::ReferenceMismatch { reference: reference.to_string(), detail }
+                    }
+                    other => OciError::Archive(other),
+                })?;
+            }
+            Ok(verified)
+        })
+        .await
+    }
+
     /// Resolves `reference`, verifies it as `verification` demands, then fetches the chart
     /// layer and unpacks it into `out` (OCI-2, OCI-3, OCI-5). Nothing is fetched beyond the
     /// manifest and signatures, and nothing is written, before verification passed.
@@ -695,45 +781,9 @@ impl Registry {
             }
         };
         let at_digest = reference.at_digest(digest.clone());
-        let manifest = Manifest::parse(&manifest_bytes)
-            .map_err(|source| OciError::Manifest { reference: at_digest.to_string(), source })?;
-        let not_blueprint =
-            |detail: String| OciError::NotABlueprintArtifact { reference: at_digest.to_string(), detail };
-        if manifest.config.media_type != HELM_CONFIG {
-            return Err(not_blueprint(format!(
-                "config mediaType is {:?}, expected {HELM_CONFIG}",
-                manifest.config.media_type
-            )));
-        }
-        let charts: Vec<&Descriptor> =
-            manifest.layers.iter().filter(|l| l.media_type == HELM_CHART_LAYER).collect();
-        let [chart] = charts.as_slice() else {
-            return Err(not_blueprint(format!(
-                "expected one {HELM_CHART_LAYER} layer, found {}",
-                charts.len()
-            )));
-        };
-        let expected = expected_identity(&self.signed_name(reference), reference.tag());
+        let (chart, expected, _) = self.blueprint_manifest(reference, &at_digest, &manifest_bytes)?;
         let mismatch =
             |detail: String| OciError::ReferenceMismatch { reference: reference.to_string(), detail };
-        if let Some(got) = manifest.annotations.get(ANNOTATION_TITLE)
-            && *got != expected.name
-        {
-            return Err(mismatch(format!(
-                "the manifest's {ANNOTATION_TITLE} is {:?}, not {:?}",
-                remote_text(got),
-                expected.name
-            )));
-        }
-        if let Some(got) = manifest.annotations.get(ANNOTATION_VERSION)
-            && !expected.version.admits(got)
-        {
-            return Err(mismatch(format!(
-                "the manifest's {ANNOTATION_VERSION} is {:?}, not {}",
-                remote_text(got),
-                expected.version
-            )));
-        }
         let layer = self.fetch_blob(&at_digest, &chart.digest, chart.size, "chart layer").await?;
         let unpacked =
             unpack_expecting(&layer, out, self.options.limits, Some(&expected)).map_err(|e| match e {
