@@ -281,7 +281,8 @@ pub fn next_status_signed(
         };
         (phase, "True", "Ready", format!("blueprint {} mirrored (visibility={})", v.name, v.visibility))
     };
-    if let Some(o) = status.as_object_mut() {
+    // Validation errors outrank the check (which then did not run).
+    if let Some(o) = status.as_object_mut().filter(|_| v.errors.is_empty()) {
         match signature {
             Signature::Verified { digest, .. } => {
                 o.insert("ociDigest".to_owned(), json!(digest));
@@ -299,7 +300,11 @@ pub fn next_status_signed(
         status["publishedAt"] = json!(now);
     }
     status["phase"] = json!(phase);
-    status["observedGeneration"] = json!(generation);
+    // An unanswered check has not observed this generation: the digest and phase are the
+    // previous one's.
+    if !(v.errors.is_empty() && matches!(signature, Signature::Unavailable { .. })) {
+        status["observedGeneration"] = json!(generation);
+    }
     let prev_conditions: Vec<Value> =
         prev.get("conditions").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut conditions: Vec<Value> = prev_conditions

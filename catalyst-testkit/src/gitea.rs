@@ -170,6 +170,17 @@ impl TestServer {
         .unwrap_or(0)
     }
 
+    /// The message of a branch's last commit (`None` when the branch does not exist).
+    pub fn last_commit_message(&self, owner: &str, repo: &str, branch: &str) -> Option<String> {
+        git(
+            &self.shared.repo_dir(owner, repo),
+            &["log", "-1", "--format=%B", &format!("refs/heads/{branch}")],
+            None,
+            &[],
+        )
+        .ok()
+    }
+
     /// The file's bytes on a branch, read straight from git.
     pub fn read_file(&self, owner: &str, repo: &str, branch: &str, path: &str) -> Option<Vec<u8>> {
         let dir = self.shared.repo_dir(owner, repo);

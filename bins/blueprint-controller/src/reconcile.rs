@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalyst_blueprint::artifact::ArtifactRef;
+use catalyst_blueprint::artifact::{ArtifactRef, Limits};
 use catalyst_blueprint::oci::{OciError, PublicKey, Registry, RegistryOptions};
 use catalyst_core::catalog::{
     CATALOG_ORG, MIRROR_DESCRIPTION, MIRROR_FILE, Mirror, Signature, Verdict, judge, next_status_signed,
@@ -36,6 +36,14 @@ pub struct Context {
     /// The signature check of published artifacts; `None` turns it off (as on the platform).
     pub oci: Option<Oci>,
 }
+
+/// The largest chart layer a signature check reads (a manifest without title and version
+/// annotations has its chart read to learn which Blueprint it is).
+pub const MAX_CHECKED_LAYER_BYTES: u64 = 8 * 1024 * 1024;
+
+/// How soon an artifact that is not there or not signed yet is looked at again: CI pushes,
+/// then signs, so a new version is briefly unsigned.
+pub const RECHECK_SOON: Duration = Duration::from_secs(30);
 
 /// The signature check: where the published Blueprints are, and the keys they must be signed
 /// with.
@@ -65,10 +73,24 @@ impl Oci {
         let probe: ArtifactRef = format!("{prefix}/bp-probe:0.0.0")
             .parse()
             .map_err(|e| format!("--oci-registry {prefix:?} does not make an OCI reference: {e}"))?;
+        if plain_http && !catalyst_blueprint::oci::is_loopback_registry(probe.registry()) {
+            return Err(format!(
+                "--oci-plain-http is only allowed to a registry on loopback, not {}: credentials and content would travel in clear",
+                probe.registry()
+            ));
+        }
+        // A check holds at most one chart layer in memory (when the manifest does not name
+        // its Blueprint), so the caps are a controller's, not a CLI's.
         let options = RegistryOptions::new()
             .with_plain_http(plain_http)
             .with_credentials(catalyst_blueprint::oci::Credentials::from_env(probe.registry()))
-            .with_deadline(deadline);
+            .with_deadline(deadline)
+            .with_max_layer_bytes(MAX_CHECKED_LAYER_BYTES)
+            .with_limits(Limits {
+                max_total_bytes: 4 * MAX_CHECKED_LAYER_BYTES,
+                max_file_bytes: MAX_CHECKED_LAYER_BYTES,
+                max_entries: 5_000,
+            });
         Ok(Self { registry: Registry::new(options), prefix: prefix.to_owned(), keys })
     }
 
@@ -77,15 +99,30 @@ impl Oci {
         format!("{}/{name}:{version}", self.prefix)
     }
 
-    /// What the registry says of `name` at `version`.
+    /// What the registry says of `name` at `version`. The name must be canonical
+    /// (`bp-<name>`): `shop` and `bp-shop` would be two mirror repositories vouched for by one
+    /// artifact.
     pub async fn check(&self, name: &str, version: &str) -> Signature {
         let refused =
             |reason: &str, message: String| Signature::Refused { reason: reason.to_owned(), message };
         let bp = match catalyst_naming::BlueprintName::parse(name) {
-            Ok(bp) => bp,
+            Ok(bp) if bp.as_str() == name => bp,
+            Ok(bp) => {
+                return refused(
+                    "ReferenceMismatch",
+                    format!(
+                        "the Blueprint is named {name:?}; with signatures checked it must be named {:?}, as its artifact is",
+                        bp.as_str()
+                    ),
+                );
+            }
             Err(e) => return refused("ReferenceMismatch", e.to_string()),
         };
-        let reference = self.reference(&bp, version);
+        let version = match catalyst_naming::BlueprintVersion::parse(version) {
+            Ok(v) => v.to_string(),
+            Err(e) => return refused("ReferenceMismatch", e.to_string()),
+        };
+        let reference = self.reference(&bp, &version);
         let parsed: ArtifactRef = match reference.parse() {
             Ok(r) => r,
             Err(e) => return refused("ReferenceMismatch", format!("{reference}: {e}")),
@@ -95,7 +132,11 @@ impl Oci {
             Err(e) => {
                 let message = e.to_string();
                 let reason = match e {
-                    OciError::Registry { .. } | OciError::Timeout { .. } => {
+                    // Not the artifact's fault: the registry, or how it is reached.
+                    OciError::Registry { .. }
+                    | OciError::Timeout { .. }
+                    | OciError::Usage(_)
+                    | OciError::Key(_) => {
                         return Signature::Unavailable { message };
                     }
                     OciError::NotFound(_) => "ArtifactNotFound",
@@ -256,10 +297,20 @@ pub async fn reconcile_blueprint(name: &str, ctx: &Context) -> Result<Outcome, E
         }
     }
     let mut write_failed = None;
-    // A Blueprint whose artifact did not verify is not published; taking one down never waits.
-    let publish_blocked = |m: &Mirror| matches!(m, Mirror::Write { .. }) && out.signature.blocks_publish();
-    if let (Some(gitea), Some(mirror)) = (&ctx.gitea, verdict.mirror.as_ref().filter(|m| !publish_blocked(m)))
-    {
+    // A Blueprint whose artifact did not verify is not published: a refused one is taken
+    // down (the catalog never lists what does not verify), an unchecked one left as it is
+    // until the registry answers. Taking a file down never waits for the registry.
+    let mirror = match (&verdict.mirror, &out.signature) {
+        (Some(Mirror::Write { .. }), Signature::Refused { reason, .. }) => {
+            if matches!(reason.as_str(), "ArtifactNotFound" | "SignatureMissing") {
+                out.requeue = Some(ctx.requeue.min(RECHECK_SOON));
+            }
+            Some(Mirror::Delete { message: format!("withdraw {name}: signature refused ({reason})") })
+        }
+        (Some(Mirror::Write { .. }), Signature::Unavailable { .. }) => None,
+        (m, _) => m.clone(),
+    };
+    if let (Some(gitea), Some(mirror)) = (&ctx.gitea, &mirror) {
         match mirror_once(ctx, gitea, &verdict, mirror).await {
             Ok(writes) => out.gitea_writes = writes,
             Err(e) => {

@@ -158,4 +158,14 @@ fn startup_refuses_bad_configuration_with_exit_2() {
         "{stderr}"
     );
     assert_eq!(code, Some(2), "{stderr}");
+    let (code, stderr) = run(&[
+        ("CATALYST_OCI_REGISTRY", "ghcr.io/openova-io"),
+        ("CATALYST_COSIGN_KEYS", good.as_str()),
+        ("CATALYST_OCI_PLAIN_HTTP", "true"),
+    ]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "error: --oci-plain-http is only allowed to a registry on loopback, not ghcr.io: credentials and content would travel in clear\n"
+    );
 }

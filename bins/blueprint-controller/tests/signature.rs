@@ -148,6 +148,9 @@ async fn unsigned_foreign_and_substituted_artifacts_are_refused_and_not_publishe
         w.api.put_object(&bp);
         let out = reconcile_blueprint(name, &w.ctx).await.unwrap();
         assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Draft"), 0), "{name}");
+        // Not there or not signed yet may be CI between push and sign: looked at again soon.
+        let soon = if reason == "SignatureInvalid" { 300 } else { 30 };
+        assert_eq!(out.requeue, Some(Duration::from_secs(soon)), "{name}");
         let st = status(&w, name);
         let (s, r, m) = condition(&st, "SignatureVerified");
         assert_eq!((s.as_str(), r.as_str()), ("False", reason), "{name}");
@@ -158,7 +161,7 @@ async fn unsigned_foreign_and_substituted_artifacts_are_refused_and_not_publishe
     }
 
     // bp-shop 1.3.0, properly signed, re-tagged as 1.4.0: a good signature for the wrong
-    // version. The 1.3.0 mirror stays as it was.
+    // version. The 1.3.0 entry is taken down: the catalog never lists what does not verify.
     w.api.put_object(&blueprint("bp-shop", "listed", json!({"version": "1.3.0"})));
     reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
     let mirrored = w.gitea.server.read_file("catalog", "bp-shop", "main", "blueprint.yaml").unwrap();
@@ -178,7 +181,8 @@ async fn unsigned_foreign_and_substituted_artifacts_are_refused_and_not_publishe
     w.api
         .patch_object(&key("bp-shop"), &json!({"metadata": {"generation": 2}, "spec": {"version": "1.4.0"}}));
     let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
-    assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Draft"), 0));
+    assert_eq!((out.phase.as_deref(), out.gitea_writes), (Some("Draft"), 1));
+    assert_eq!(out.requeue, Some(Duration::from_secs(300)), "not a publishing race: the usual requeue");
     let st = status(&w, "bp-shop");
     assert_eq!(
         condition(&st, "SignatureVerified"),
@@ -191,7 +195,24 @@ async fn unsigned_foreign_and_substituted_artifacts_are_refused_and_not_publishe
         )
     );
     assert!(st.get("ociDigest").is_none(), "the 1.3.0 digest is not this version's");
-    assert_eq!(w.gitea.server.read_file("catalog", "bp-shop", "main", "blueprint.yaml").unwrap(), mirrored);
+    assert!(!mirrored.is_empty());
+    assert!(w.gitea.server.read_file("catalog", "bp-shop", "main", "blueprint.yaml").is_none());
+    assert_eq!(
+        w.gitea.server.last_commit_message("catalog", "bp-shop", "main").unwrap().trim_end(),
+        "withdraw bp-shop: signature refused (ReferenceMismatch)"
+    );
+
+    // A name that is not canonical would make a second mirror of the same artifact.
+    w.api.put_object(&blueprint("shop", "listed", json!({})));
+    let out = reconcile_blueprint("shop", &w.ctx).await.unwrap();
+    assert_eq!(
+        out.signature,
+        Signature::Refused {
+            reason: "ReferenceMismatch".into(),
+            message: "the Blueprint is named \"shop\"; with signatures checked it must be named \"bp-shop\", as its artifact is".into()
+        }
+    );
+    assert!(w.gitea.client.get_repo("catalog", "shop").await.is_err());
 
     // A private Blueprint offers nothing: it is not checked, and its file is taken down.
     w.api.patch_object(
@@ -201,9 +222,8 @@ async fn unsigned_foreign_and_substituted_artifacts_are_refused_and_not_publishe
     let out = reconcile_blueprint("bp-shop", &w.ctx).await.unwrap();
     assert_eq!(
         (out.signature, out.phase.as_deref(), out.gitea_writes),
-        (Signature::NotChecked, Some("Withdrawn"), 1)
+        (Signature::NotChecked, Some("Withdrawn"), 0)
     );
-    assert!(w.gitea.server.read_file("catalog", "bp-shop", "main", "blueprint.yaml").is_none());
     assert!(
         status(&w, "bp-shop")["conditions"]
             .as_array()
@@ -242,6 +262,7 @@ async fn a_registry_outage_is_retried_and_loses_nothing() {
     let st = status(&w, "bp-shop");
     assert_eq!(st["ociDigest"], digest.as_str());
     assert_eq!(st["phase"], "Published", "an outage does not unpublish");
+    assert_eq!(st["observedGeneration"], 1, "generation 2 is not observed until the registry answers");
     let (s, r, _) = condition(&st, "SignatureVerified");
     assert_eq!((s.as_str(), r.as_str()), ("Unknown", "RegistryUnavailable"));
     assert_eq!(condition(&st, "Ready").1, "RegistryUnavailable");
