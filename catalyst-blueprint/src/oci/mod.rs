@@ -32,13 +32,15 @@ mod options;
 mod registry;
 mod verify;
 
+pub mod keyless;
+
 use std::time::Duration;
 
 pub use error::OciError;
 pub use keys::{KeyError, Password, PublicKey, SigningKey};
 pub use options::{Credentials, Mirror, RegistryOptions, is_loopback_registry};
 pub use registry::{Pulled, Registry, Transfer};
-pub use verify::{IdentityMatch, KeylessPolicy, KeylessRefusal, Verification, Verified};
+pub use verify::{IdentityMatch, KeylessPolicy, Verification, Verified};
 
 /// A chart layer larger than this is not downloaded.
 pub const DEFAULT_MAX_LAYER_BYTES: u64 = 64 * 1024 * 1024;

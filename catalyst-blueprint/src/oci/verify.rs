@@ -25,64 +25,48 @@ pub enum Verification {
 }
 
 /// An identity policy for keyless (Fulcio certificate) signatures, OCI-3b: the OIDC issuer
-/// and the certificate identity allowed. Matching is here so callers can be written against
-/// it; [`Verification`] is `#[non_exhaustive]` so a keyless mode can be added without
-/// breaking them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// and the certificate identity allowed (cosign's `--certificate-oidc-issuer`,
+/// `--certificate-identity` and `--certificate-identity-regexp`).
+#[derive(Debug, Clone)]
 pub struct KeylessPolicy {
-    /// The OIDC issuer (`https://token.actions.githubusercontent.com`).
+    /// The OIDC issuer, exactly (`https://token.actions.githubusercontent.com`).
     pub issuer: String,
     /// The certificate identity allowed.
     pub identity: IdentityMatch,
 }
 
-/// How a certificate identity is matched.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a certificate identity (a URI or e-mail SAN) is matched.
+#[derive(Debug, Clone)]
 pub enum IdentityMatch {
     /// Exactly this identity (a workflow URL or an e-mail address).
     Exact(String),
-    /// Any identity starting with this prefix (a workflow path without its ref).
-    Prefix(String),
+    /// A regular expression the whole identity must match (a prefix is not a match).
+    Regexp(String),
 }
 
-impl KeylessPolicy {
-    /// Whether a certificate from `issuer` for `identity` is allowed; the error says why not.
-    pub fn allows(&self, issuer: &str, identity: &str) -> Result<(), KeylessRefusal> {
-        if issuer != self.issuer {
-            return Err(KeylessRefusal::Issuer { found: issuer.to_owned(), allowed: self.issuer.clone() });
-        }
-        let ok = match &self.identity {
-            IdentityMatch::Exact(want) => identity == want,
-            IdentityMatch::Prefix(prefix) => identity.starts_with(prefix.as_str()),
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(KeylessRefusal::Identity { found: identity.to_owned(), allowed: self.identity.clone() })
+impl IdentityMatch {
+    /// A regular-expression match, checked now.
+    ///
+    /// # Errors
+    /// The expression does not compile (or is over 64 KiB compiled).
+    pub fn regexp(re: &str) -> Result<Self, String> {
+        Self::compile(re).map(|_| Self::Regexp(re.to_owned()))
+    }
+
+    fn compile(re: &str) -> Result<regex::Regex, String> {
+        regex::RegexBuilder::new(&format!("^(?:{re})$"))
+            .size_limit(64 * 1024)
+            .build()
+            .map_err(|e| format!("--certificate-identity-regexp {re:?}: {e}"))
+    }
+
+    /// Whether `identity` is allowed: equal, or wholly matched by the expression.
+    pub fn matches(&self, identity: &str) -> bool {
+        match self {
+            Self::Exact(want) => identity == want,
+            Self::Regexp(re) => Self::compile(re).is_ok_and(|r| r.is_match(identity)),
         }
     }
-}
-
-/// Why a [`KeylessPolicy`] refuses a certificate.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum KeylessRefusal {
-    /// Issued by another OIDC issuer.
-    #[error("issuer {found:?} is not the allowed {allowed:?}")]
-    Issuer {
-        /// The certificate's issuer.
-        found: String,
-        /// The policy's issuer.
-        allowed: String,
-    },
-    /// Issued for an identity the policy does not allow.
-    #[error("identity {found:?} is not allowed by {allowed:?}")]
-    Identity {
-        /// The certificate's identity.
-        found: String,
-        /// The policy's identity match.
-        allowed: IdentityMatch,
-    },
 }
 
 /// A verified signature.
@@ -203,29 +187,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keyless_policy_matching() {
-        let policy = KeylessPolicy {
-            issuer: "https://token.actions.githubusercontent.com".into(),
-            identity: IdentityMatch::Prefix(
-                "https://github.com/openova-io/openova/.github/workflows/blueprint-release.yaml@".into(),
-            ),
-        };
+    fn identity_regexps_match_whole_identities_only() {
         let wf =
             "https://github.com/openova-io/openova/.github/workflows/blueprint-release.yaml@refs/heads/main";
-        assert_eq!(policy.allows("https://token.actions.githubusercontent.com", wf), Ok(()));
-        assert!(matches!(
-            policy.allows("https://accounts.google.com", wf),
-            Err(KeylessRefusal::Issuer { found, .. }) if found == "https://accounts.google.com"
-        ));
-        assert!(
-            policy
-                .allows(
-                    "https://token.actions.githubusercontent.com",
-                    "https://github.com/evil/x/.github/workflows/a.yaml@main"
-                )
-                .unwrap_err()
-                .to_string()
-                .contains("is not allowed")
-        );
+        let re = IdentityMatch::regexp(
+            r"https://github\.com/openova-io/openova/\.github/workflows/[a-z-]+\.yaml@refs/heads/main",
+        )
+        .unwrap();
+        assert!(re.matches(wf));
+        // A prefix is not a match, nor is an identity with something after the match.
+        let prefix = IdentityMatch::regexp("https://github.com/openova-io/").unwrap();
+        assert!(!prefix.matches(wf));
+        assert!(!re.matches(&format!("{wf}/../evil")));
+        // Alternation does not escape the anchors.
+        let alt = IdentityMatch::regexp("a|https://github.com/.*").unwrap();
+        assert!(alt.matches("https://github.com/x") && alt.matches("a") && !alt.matches("xa"));
+        assert!(IdentityMatch::Exact(wf.into()).matches(wf));
+        assert!(!IdentityMatch::Exact(wf.into()).matches(&wf[1..]));
+        assert!(IdentityMatch::regexp("(").unwrap_err().starts_with("--certificate-identity-regexp \"(\": "));
     }
 }

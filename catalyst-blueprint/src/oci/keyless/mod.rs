@@ -1,0 +1,298 @@
+//! Keyless (Sigstore) verification, offline: a bundle or a cosign keyless signature is
+//! checked against a trusted root and an identity policy, every step with its own refusal
+//! (SPEC OCI-3b, OCI-4).
+//!
+//! The steps, in order: the bundle parses; its one log entry is from a trusted Rekor log whose
+//! key was valid then; the signing time is the entry's integrated time, trusted only when its
+//! SET verifies; the inclusion proof leads to a root that a signed checkpoint states; the
+//! entry's body is this bundle's (artifact digest, signature, certificate); the certificate
+//! chains to a Fulcio CA valid at the signing time and carries an SCT from a trusted CT log;
+//! its identity and issuer satisfy the policy; the stated digest is the artifact's; the
+//! signature verifies with the certificate's key.
+
+mod bundle;
+mod cert;
+mod cosign;
+mod tlog;
+mod trust;
+
+pub use bundle::{Bundle, BundleVersion, Content, InclusionProof, MAX_BUNDLE_BYTES, TlogEntry};
+pub use cosign::{
+    COSIGN_BUNDLE_ANNOTATION, COSIGN_CERTIFICATE_ANNOTATION, COSIGN_CHAIN_ANNOTATION, verify_cosign_layer,
+};
+pub use trust::{Authority, LogKey, MAX_TRUSTED_ROOT_BYTES, TrustedRoot, Validity};
+
+use sha2::{Digest as _, Sha256};
+
+use super::verify::{IdentityMatch, KeylessPolicy};
+
+/// Why a keyless verification refused. Each failure class has its own variant (SPEC OCI-4).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeylessError {
+    /// The bundle cannot be read: not JSON, an unknown version, a missing or malformed field.
+    #[error("bundle invalid: {0}")]
+    BundleInvalid(String),
+    /// The artifact (or image digest) is not what was signed.
+    #[error("artifact mismatch: {0}")]
+    ArtifactMismatch(String),
+    /// The signature does not verify with the certificate's key.
+    #[error("signature invalid: {0}")]
+    SignatureInvalid(String),
+    /// The certificate does not chain to a trusted CA valid at the signing time, or is from
+    /// another Sigstore instance.
+    #[error("certificate untrusted: {0}")]
+    CertificateUntrusted(String),
+    /// No embedded SCT verifies with a trusted CT log key.
+    #[error("SCT invalid: {0}")]
+    SctInvalid(String),
+    /// The transparency-log entry does not hold: unknown log, SET, inclusion proof,
+    /// checkpoint, or an entry for something else; or no trusted signing time.
+    #[error("transparency log invalid: {0}")]
+    TlogInvalid(String),
+    /// An RFC 3161 timestamp does not verify.
+    #[error("timestamp invalid: {0}")]
+    TimestampInvalid(String),
+    /// The certificate's identity or issuer is not the policy's.
+    #[error("identity mismatch: {0}")]
+    IdentityMismatch(String),
+    /// The trusted root cannot be used.
+    #[error("trusted root invalid: {0}")]
+    TrustRootInvalid(String),
+    /// Valid, perhaps, but not something this verifier checks (it never says yes to it).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl KeylessError {
+    /// The failure class, as the sigstore fixtures name it (`bundle-invalid`, …).
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::BundleInvalid(_) => "bundle-invalid",
+            Self::ArtifactMismatch(_) => "artifact-mismatch",
+            Self::SignatureInvalid(_) => "signature-invalid",
+            Self::CertificateUntrusted(_) => "certificate-invalid",
+            Self::SctInvalid(_) => "sct-invalid",
+            Self::TlogInvalid(_) => "tlog-invalid",
+            Self::TimestampInvalid(_) => "timestamp-invalid",
+            Self::IdentityMismatch(_) => "identity-mismatch",
+            Self::TrustRootInvalid(_) => "trust-root-invalid",
+            Self::Unsupported(_) => "unsupported",
+        }
+    }
+}
+
+/// What a keyless verification established.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeylessVerified {
+    /// The certificate identity that matched the policy.
+    pub identity: String,
+    /// The OIDC issuer.
+    pub issuer: String,
+    /// The trusted signing time (seconds since the Unix epoch).
+    pub signed_at: i64,
+    /// The log entry's index.
+    pub log_index: u64,
+    /// The log's URL.
+    pub log: String,
+}
+
+/// The artifact a bundle is checked against.
+#[derive(Debug, Clone, Copy)]
+pub enum Artifact<'a> {
+    /// Its bytes.
+    Bytes(&'a [u8]),
+    /// Its SHA-256 digest (only a signature over a digest can be checked without the bytes
+    /// when the key is ECDSA; DSSE needs none).
+    Sha256([u8; 32]),
+}
+
+impl Artifact<'_> {
+    fn digest(&self) -> [u8; 32] {
+        match self {
+            Self::Bytes(b) => Sha256::digest(b).into(),
+            Self::Sha256(d) => *d,
+        }
+    }
+}
+
+/// Lower-case hex.
+pub(super) fn hex(b: &[u8]) -> String {
+    use std::fmt::Write as _;
+    b.iter().fold(String::with_capacity(b.len() * 2), |mut s, x| {
+        let _ = write!(s, "{x:02x}");
+        s
+    })
+}
+
+/// Checks the certificate's identity and issuer against `policy`.
+fn check_identity(
+    sans: &[String],
+    issuer: Option<&str>,
+    policy: &KeylessPolicy,
+) -> Result<String, KeylessError> {
+    let Some(issuer) = issuer else {
+        return Err(KeylessError::IdentityMismatch(
+            "the certificate has no OIDC issuer extension; it cannot satisfy an issuer policy".into(),
+        ));
+    };
+    if issuer != policy.issuer {
+        return Err(KeylessError::IdentityMismatch(format!(
+            "issuer {issuer:?} is not the required {:?}",
+            policy.issuer
+        )));
+    }
+    let matched = sans.iter().find(|san| policy.identity.matches(san));
+    matched.cloned().ok_or_else(|| {
+        let want = match &policy.identity {
+            IdentityMatch::Exact(s) => format!("{s:?}"),
+            IdentityMatch::Regexp(r) => format!("a full match of /{r}/"),
+        };
+        KeylessError::IdentityMismatch(format!("the certificate's identities {sans:?} are not {want}"))
+    })
+}
+
+/// The DSSE pre-authentication encoding (what a DSSE signature signs).
+fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Whether the in-toto statement in `payload` names `digest` (SHA-256) among its subjects.
+fn statement_names(payload: &[u8], digest: &[u8; 32]) -> bool {
+    let Ok(statement) = serde_json::from_slice::<serde_json::Value>(payload) else { return false };
+    let want = hex(digest);
+    statement["subject"].as_array().is_some_and(|subjects| {
+        subjects.iter().any(|s| s.pointer("/digest/sha256").and_then(|d| d.as_str()) == Some(want.as_str()))
+    })
+}
+
+/// Verifies a Sigstore bundle for `artifact` under `policy` with the trust of `root`.
+///
+/// # Errors
+/// The first step that does not hold, as its [`KeylessError`] class.
+pub fn verify_bundle(
+    bundle_json: &[u8],
+    artifact: Artifact<'_>,
+    policy: &KeylessPolicy,
+    root: &TrustedRoot,
+) -> Result<KeylessVerified, KeylessError> {
+    let bundle = Bundle::parse(bundle_json)?;
+    verify_parsed(&bundle, artifact, policy, root)
+}
+
+/// [`verify_bundle`] on a parsed bundle.
+///
+/// # Errors
+/// As [`verify_bundle`].
+pub fn verify_parsed(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    policy: &KeylessPolicy,
+    root: &TrustedRoot,
+) -> Result<KeylessVerified, KeylessError> {
+    let tlog_err = KeylessError::TlogInvalid;
+    let leaf = cert::parse(&bundle.leaf)?;
+    if let Some(i) = bundle.chain.iter().position(|c| cert::parse(c).is_ok_and(|c| cert::is_root(&c))) {
+        return Err(KeylessError::CertificateUntrusted(format!(
+            "the bundle's certificate {} is a root: trust comes from the trusted root only",
+            i + 1
+        )));
+    }
+    let entry = &bundle.entry;
+    let log = root.tlog(&entry.log_id).ok_or_else(|| {
+        tlog_err(format!(
+            "log {} is not in the trusted root (another Sigstore instance?)",
+            hex(&entry.log_id)
+        ))
+    })?;
+    if entry.kind == "hashedrekord" && entry.version == "0.0.2" {
+        return Err(KeylessError::Unsupported(
+            "Rekor v2 entries (hashedrekord 0.0.2) are not verified yet".into(),
+        ));
+    }
+    // Every time a bundle states must hold, so a bundle with RFC 3161 timestamps is not
+    // verified until they can be.
+    if !bundle.timestamps.is_empty() {
+        return Err(KeylessError::Unsupported("RFC 3161 timestamps are not verified yet".into()));
+    }
+    // The signing time: the integrated time, trusted through the SET.
+    let signed_at = match &entry.set {
+        Some(set) => {
+            tlog::verify_set(entry, set, log).map_err(tlog_err)?;
+            entry.integrated_time
+        }
+        None => {
+            return Err(tlog_err(
+                "no inclusion promise and no signed timestamp: no trusted signing time".into(),
+            ));
+        }
+    };
+    if !log.valid_for.contains(signed_at) {
+        return Err(tlog_err(format!("the log's key was not valid at the signing time {signed_at}")));
+    }
+    match (&entry.proof, bundle.version) {
+        (Some(_), _) => tlog::verify_inclusion(entry, log).map_err(tlog_err)?,
+        (None, BundleVersion::V01) => {}
+        (None, _) => return Err(tlog_err("a version 0.2+ bundle needs an inclusion proof".into())),
+    }
+    let digest = artifact.digest();
+    if let Content::Message { digest: stated, .. } = &bundle.content
+        && stated.as_slice() != digest.as_slice()
+    {
+        return Err(KeylessError::ArtifactMismatch(format!(
+            "the bundle signs sha256:{}, the artifact is sha256:{}",
+            hex(stated),
+            hex(&digest)
+        )));
+    }
+    let issuer_spki = cert::verify_chain(&bundle.leaf, root, signed_at)?;
+    cert::verify_sct(&leaf, &bundle.leaf, &issuer_spki, root)?;
+    let (sans, issuer) = cert::identity(&leaf);
+    let identity = check_identity(&sans, issuer.as_deref(), policy)?;
+    let key = cert::spki(&leaf)?;
+    // A hashedrekord entry must be this bundle's before its signature is looked at (a
+    // signature that is not the logged one is a log mismatch); a DSSE envelope's signature is
+    // checked first, then the entry (as sigstore's clients order them).
+    if matches!(bundle.content, Content::Message { .. }) {
+        tlog::check_body(bundle, &digest).map_err(tlog_err)?;
+    }
+    match (&bundle.content, artifact) {
+        (Content::Message { signature, .. }, Artifact::Bytes(bytes)) => {
+            if !tlog::verifies(&key, signature, bytes) {
+                return Err(KeylessError::SignatureInvalid(
+                    "the signature does not verify with the certificate's key".into(),
+                ));
+            }
+        }
+        (Content::Message { .. }, Artifact::Sha256(_)) => {
+            return Err(KeylessError::Unsupported(
+                "a message signature is checked against the artifact's bytes".into(),
+            ));
+        }
+        (Content::Dsse { payload_type, payload, signature, .. }, _) => {
+            if !tlog::verifies(&key, signature, &pae(payload_type, payload)) {
+                return Err(KeylessError::SignatureInvalid(
+                    "the DSSE signature does not verify with the certificate's key".into(),
+                ));
+            }
+            if !statement_names(payload, &digest) {
+                return Err(KeylessError::ArtifactMismatch(format!(
+                    "the in-toto statement does not name sha256:{}",
+                    hex(&digest)
+                )));
+            }
+        }
+    }
+    if matches!(bundle.content, Content::Dsse { .. }) {
+        tlog::check_body(bundle, &digest).map_err(tlog_err)?;
+    }
+    Ok(KeylessVerified {
+        identity,
+        issuer: issuer.unwrap_or_default(),
+        signed_at,
+        log_index: entry.log_index,
+        log: log.base_url.clone(),
+    })
+}
