@@ -140,3 +140,86 @@ fn the_embedded_public_good_root_parses_with_every_key() {
         .unwrap_err();
     assert_eq!(e.to_string(), "trusted root invalid: tlogs[0].publicKey: validFor has no start");
 }
+
+/// The real cosign keyless layer of the fixtures, carried in a signature manifest on a
+/// loopback docker-registry next to (the digest of) the image it signs, verified through the
+/// registry client as `catalyst blueprint verify` does.
+#[tokio::test]
+async fn a_keyless_signature_verifies_through_a_registry() {
+    use catalyst_blueprint::artifact::ArtifactRef;
+    use catalyst_blueprint::oci::{OciError, Registry, RegistryOptions, Verification};
+    use std::sync::Arc;
+
+    let dir = fixtures();
+    let reg = catalyst_testkit::registry::TestRegistry::start().unwrap();
+    let host = reg.host();
+    let image = "sha256:a2b109fb9baea555556561317fdd13cef9c3dfac22c8f8fea0c5a0b06ece9d00";
+    let manifest =
+        Manifest::parse(&std::fs::read(dir.join("oci/bazel-keyless/signature-manifest.json")).unwrap())
+            .unwrap();
+    let payload = std::fs::read(dir.join("oci/bazel-keyless/payload.json")).unwrap();
+    let push = |repo: &'static str| {
+        let (host, layer, payload) = (host.clone(), manifest.layers[1].clone(), payload.clone());
+        async move {
+            let raw = oci_client::Client::new(oci_client::client::ClientConfig {
+                protocol: oci_client::client::ClientProtocol::Http,
+                ..Default::default()
+            });
+            let r = oci_client::Reference::with_tag(
+                host,
+                repo.into(),
+                format!("{}.sig", image.replace(':', "-")),
+            );
+            let config = b"{}".to_vec();
+            let cd = Digest::of(&config);
+            raw.push_blob(&r, payload.clone(), layer.digest.as_str()).await.unwrap();
+            raw.push_blob(&r, config.clone(), cd.as_str()).await.unwrap();
+            let m = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.as_str(), "size": config.len()},
+                "layers": [layer]});
+            raw.push_manifest_raw(
+                &r,
+                serde_json::to_vec(&m).unwrap(),
+                http::HeaderValue::from_static("application/vnd.oci.image.manifest.v1+json"),
+            )
+            .await
+            .unwrap();
+        }
+    };
+    push("mineral-minutia-820/repo1/securebuild-bazel").await;
+    push("elsewhere/securebuild-bazel").await;
+    let client = Registry::new(RegistryOptions::new().with_plain_http(true));
+    let policy = |identity: &str| Verification::Keyless {
+        policy: KeylessPolicy {
+            issuer: "https://accounts.google.com".into(),
+            identity: IdentityMatch::Exact(identity.into()),
+        },
+        root: Arc::new(TrustedRoot::public_good()),
+    };
+    let at = |repo: &str| -> ArtifactRef { format!("{host}/{repo}@{image}").parse().unwrap() };
+    let good = "cosign-svc-account@mineral-minutia-820.iam.gserviceaccount.com";
+    let verified =
+        client.verify_with(&at("mineral-minutia-820/repo1/securebuild-bazel"), &policy(good)).await.unwrap();
+    assert_eq!(verified.digest.as_str(), image);
+    assert_eq!(verified.key, format!("{good} (https://accounts.google.com)"));
+    // Another identity: refused, naming the class.
+    let e = client
+        .verify_with(
+            &at("mineral-minutia-820/repo1/securebuild-bazel"),
+            &policy("cosign-kaniko@mineral-minutia-820.iam.gserviceaccount.com"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, OciError::Keyless { source: KeylessError::IdentityMismatch(_), .. }), "{e}");
+    assert!(e.to_string().contains("keyless signature refused (identity-mismatch)"), "{e}");
+    // The same signature copied under another repository: it names the original one.
+    let e = client.verify_with(&at("elsewhere/securebuild-bazel"), &policy(good)).await.unwrap_err();
+    assert!(matches!(e, OciError::ReferenceMismatch { .. }), "{e}");
+    // No signature at all for another digest.
+    let other: ArtifactRef =
+        format!("{host}/mineral-minutia-820/repo1/securebuild-bazel@sha256:{}", "0".repeat(64))
+            .parse()
+            .unwrap();
+    let e = client.verify_with(&other, &policy(good)).await.unwrap_err();
+    assert!(matches!(e, OciError::SignatureMissing { .. }), "{e}");
+}

@@ -23,11 +23,11 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
         BlueprintCommand::Push { src, reference, sign, source, registry } => {
             crate::oci::push(&src, &reference, sign, source.as_deref(), &registry, format)
         }
-        BlueprintCommand::Pull { reference, keys, out, insecure_skip_verify, registry } => {
-            crate::oci::pull(&reference, &keys, &out, insecure_skip_verify, &registry, format)
+        BlueprintCommand::Pull { reference, keys, keyless, out, insecure_skip_verify, registry } => {
+            crate::oci::pull(&reference, &keys, &keyless, &out, insecure_skip_verify, &registry, format)
         }
-        BlueprintCommand::Verify { reference, keys, registry } => {
-            crate::oci::verify(&reference, &keys, &registry, format)
+        BlueprintCommand::Verify { reference, keys, keyless, registry } => {
+            crate::oci::verify(&reference, &keys, &keyless, &registry, format)
         }
         BlueprintCommand::Resolve {
             catalog,

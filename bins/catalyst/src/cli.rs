@@ -81,6 +81,15 @@ pub(crate) enum Command {
     /// The token is read from GITEA_TOKEN (never from the command line).
     #[command(subcommand)]
     Gitea(GiteaCommand),
+    /// Verify Sigstore signatures offline: bundles (as `cosign verify-blob --bundle`) and cosign
+    /// keyless signature layers already at hand.
+    ///
+    /// Trust comes from the embedded public-good trusted root, or --trusted-root. Exit 0 when
+    /// verified, 1 when refused (the message names the failure class: bundle-invalid,
+    /// artifact-mismatch, signature-invalid, certificate-invalid, sct-invalid, tlog-invalid,
+    /// timestamp-invalid, identity-mismatch, unsupported), 2 on usage errors.
+    #[command(subcommand)]
+    Sigstore(SigstoreCommand),
     /// Plan a whole Sovereign offline: names, custom resources, bootstrap-kit order, Blueprint
     /// install plans, DNS records and Gitea files.
     ///
@@ -496,28 +505,114 @@ pub(crate) enum BlueprintCommand {
         #[arg(value_name = "REF")]
         reference: String,
         /// A PEM public key (SPKI, as cosign and openssl write them); repeat for several.
-        #[arg(long = "key", value_name = "PEM", required_unless_present = "insecure_skip_verify")]
+        #[arg(
+            long = "key",
+            value_name = "PEM",
+            required_unless_present_any = ["insecure_skip_verify", "certificate_identity", "certificate_identity_regexp"],
+            conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
+        )]
         keys: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        keyless: KeylessArgs,
         /// The directory to unpack into.
         #[arg(long, value_name = "DIR")]
         out: std::path::PathBuf,
         /// Do not verify the signature. The only way to skip verification; it warns on
         /// stderr and the result says "verified": null.
-        #[arg(long, conflicts_with = "keys")]
+        #[arg(long, conflicts_with_all = ["keys", "certificate_identity", "certificate_identity_regexp"])]
         insecure_skip_verify: bool,
         #[command(flatten)]
         registry: RegistryArgs,
     },
     /// Verify the cosign signature of a Blueprint artifact; prints the verified digest.
+    ///
+    /// Key-based with --key, or keyless with --certificate-identity (or
+    /// --certificate-identity-regexp) and --certificate-oidc-issuer: the signature's Fulcio
+    /// certificate, Rekor entry and SCT are verified offline against the trusted root. A
+    /// reference pinned by digest alone is verified without fetching the artifact.
     Verify {
         /// REGISTRY/REPOSITORY[:TAG][@sha256:...], or NAME:TAG.
         #[arg(value_name = "REF")]
         reference: String,
         /// A PEM public key; repeat for several (any one verifying is enough).
-        #[arg(long = "key", value_name = "PEM", required = true)]
+        #[arg(
+            long = "key",
+            value_name = "PEM",
+            required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"],
+            conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
+        )]
         keys: Vec<std::path::PathBuf>,
         #[command(flatten)]
+        keyless: KeylessArgs,
+        #[command(flatten)]
         registry: RegistryArgs,
+    },
+}
+
+/// Keyless verification flags (cosign's names).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct KeylessArgs {
+    /// Keyless: the certificate identity (SAN) that must have signed, exactly: a workflow URL
+    /// such as https://github.com/openova-io/openova/.github/workflows/<workflow>@refs/heads/main,
+    /// or an e-mail address.
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "certificate_identity_regexp",
+        requires = "certificate_oidc_issuer"
+    )]
+    pub certificate_identity: Option<String>,
+    /// Keyless: a regular expression the whole certificate identity must match (a prefix is
+    /// not a match).
+    #[arg(long, value_name = "RE", requires = "certificate_oidc_issuer")]
+    pub certificate_identity_regexp: Option<String>,
+    /// Keyless: the OIDC issuer that vouched for the identity, exactly
+    /// (https://token.actions.githubusercontent.com for GitHub Actions).
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// Keyless: a Sigstore trusted_root.json to trust instead of the embedded public-good
+    /// root (staging, a private Sigstore).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<std::path::PathBuf>,
+}
+
+/// `catalyst sigstore …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SigstoreCommand {
+    /// Verify a Sigstore bundle for an artifact (what `cosign verify-blob --bundle` does).
+    ///
+    /// Bundle versions 0.1 to 0.3, message signatures and DSSE (in-toto) envelopes: the log
+    /// entry (SET, inclusion proof and checkpoint, entry matching the bundle), the
+    /// certificate (chain to a Fulcio CA valid at the signing time, SCT), the identity policy,
+    /// the artifact digest and the signature.
+    VerifyBundle {
+        /// The bundle (JSON).
+        #[arg(long, value_name = "FILE")]
+        bundle: std::path::PathBuf,
+        /// The artifact that was signed.
+        #[arg(long, value_name = "FILE", required_unless_present = "digest", conflicts_with = "digest")]
+        artifact: Option<std::path::PathBuf>,
+        /// The artifact's digest instead of its bytes: sha256:HEX (DSSE bundles only: a
+        /// message signature is checked over the bytes).
+        #[arg(long, value_name = "ALG:HEX")]
+        digest: Option<String>,
+        #[command(flatten)]
+        keyless: KeylessArgs,
+    },
+    /// Verify a cosign keyless signature layer already at hand (a layer of a `.sig`
+    /// manifest, as JSON, with its payload), for forensics and air-gapped mirrors.
+    VerifyLayer {
+        /// The layer's descriptor (JSON, with its annotations).
+        #[arg(long, value_name = "LAYER.json")]
+        layer: std::path::PathBuf,
+        /// The layer's blob: the simple-signing payload.
+        #[arg(long, value_name = "FILE")]
+        payload: std::path::PathBuf,
+        /// The image the signature must be for.
+        #[arg(long, value_name = "sha256:HEX")]
+        image_digest: String,
+        #[command(flatten)]
+        keyless: KeylessArgs,
     },
 }
 

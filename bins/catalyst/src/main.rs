@@ -60,6 +60,7 @@ fn main() -> ExitCode {
         cli::Command::BootstrapKit(cmd) => blueprint::kit(cmd, cli.output),
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
         cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
+        cli::Command::Sigstore(cmd) => oci::sigstore(cmd, cli.output),
         cli::Command::Environment(cmd) => core::environment(cmd, cli.output),
         cli::Command::Continuum(cmd) => continuum::run(cmd, cli.output),
         cli::Command::Application(cmd) => core::application(cmd, cli.output),

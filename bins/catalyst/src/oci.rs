@@ -6,13 +6,18 @@ use std::sync::Mutex;
 
 use anyhow::anyhow;
 use catalyst_blueprint::artifact::{ArtifactRef, Package};
+use catalyst_blueprint::artifact::{Descriptor, Digest};
+use catalyst_blueprint::oci::keyless::{
+    Artifact, KeylessError, KeylessVerified, TrustedRoot, verify_bundle, verify_cosign_layer,
+};
 use catalyst_blueprint::oci::{
-    Credentials, OciError, Password, PublicKey, Registry, RegistryOptions, SigningKey, Transfer, Verification,
+    Credentials, IdentityMatch, KeylessPolicy, OciError, Password, PublicKey, Registry, RegistryOptions,
+    SigningKey, Transfer, Verification,
 };
 use serde::Serialize;
 
 use crate::Failure;
-use crate::cli::{Output, RegistryArgs};
+use crate::cli::{KeylessArgs, Output, RegistryArgs, SigstoreCommand};
 use crate::output;
 
 /// A PEM key file larger than this is not one.
@@ -162,17 +167,56 @@ struct VerifiedReport {
     signatures: usize,
 }
 
+/// A trusted root file larger than this is not one.
+const MAX_ROOT_BYTES: u64 = 1024 * 1024;
+
+/// The keyless policy and trust of the flags; `None` without an identity flag.
+fn keyless_verification(k: &KeylessArgs) -> Result<Option<Verification>, Failure> {
+    let identity = match (&k.certificate_identity, &k.certificate_identity_regexp) {
+        (Some(id), _) => IdentityMatch::Exact(id.clone()),
+        (None, Some(re)) => IdentityMatch::regexp(re).map_err(|e| Failure::usage(anyhow!(e)))?,
+        (None, None) => {
+            if k.certificate_oidc_issuer.is_some() || k.trusted_root.is_some() {
+                return Err(Failure::usage(anyhow!(
+                    "--certificate-oidc-issuer and --trusted-root need --certificate-identity or --certificate-identity-regexp"
+                )));
+            }
+            return Ok(None);
+        }
+    };
+    let issuer = k.certificate_oidc_issuer.clone().ok_or_else(|| {
+        Failure::usage(anyhow!("keyless verification needs --certificate-oidc-issuer (https://token.actions.githubusercontent.com for GitHub Actions)"))
+    })?;
+    let root = match &k.trusted_root {
+        Some(path) => {
+            let bytes = catalyst_blueprint::read_capped(path, MAX_ROOT_BYTES)
+                .map_err(|e| Failure::usage(anyhow!("--trusted-root {}: {e}", path.display())))?;
+            TrustedRoot::from_json(&bytes)
+                .map_err(|e| Failure::usage(anyhow!("--trusted-root {}: {e}", path.display())))?
+        }
+        None => TrustedRoot::public_good(),
+    };
+    Ok(Some(Verification::Keyless {
+        policy: KeylessPolicy { issuer, identity },
+        root: std::sync::Arc::new(root),
+    }))
+}
+
 /// `blueprint verify`.
 pub(crate) fn verify(
     reference: &str,
     keys: &[PathBuf],
+    keyless: &KeylessArgs,
     args: &RegistryArgs,
     format: Output,
 ) -> Result<(), Failure> {
     let target = parse_ref(reference)?;
-    let keys = read_public_keys(keys)?;
+    let verification = match keyless_verification(keyless)? {
+        Some(v) => v,
+        None => Verification::Keys(read_public_keys(keys)?),
+    };
     let registry = registry(args, &target)?;
-    let verified = runtime()?.block_on(registry.verify(&target, &keys)).map_err(oci_failure)?;
+    let verified = runtime()?.block_on(registry.verify_with(&target, &verification)).map_err(oci_failure)?;
     if format == Output::Text {
         output::raw(&format!("{}\n", verified.digest));
         return Ok(());
@@ -202,6 +246,7 @@ struct PulledReport {
 pub(crate) fn pull(
     reference: &str,
     keys: &[PathBuf],
+    keyless: &KeylessArgs,
     out: &Path,
     insecure_skip_verify: bool,
     args: &RegistryArgs,
@@ -213,6 +258,8 @@ pub(crate) fn pull(
             "warning: --insecure-skip-verify: the signature of {target} will NOT be verified; anyone who can write to the registry decides what gets unpacked"
         );
         Verification::InsecureSkip
+    } else if let Some(v) = keyless_verification(keyless)? {
+        v
     } else {
         Verification::Keys(read_public_keys(keys)?)
     };
@@ -242,5 +289,104 @@ pub(crate) fn pull(
         Ok(())
     } else {
         output::print(&report, format).map_err(Failure::invalid)
+    }
+}
+
+/// An input file larger than this (a bundle, a layer, a payload) is not one.
+const MAX_SIGSTORE_INPUT_BYTES: u64 = 4 * 1024 * 1024;
+/// An artifact for `verify-bundle` is hashed as it is read; this caps nothing but memory.
+const MAX_ARTIFACT_BYTES: u64 = 1024 * 1024 * 1024;
+
+fn read_input(path: &Path, flag: &str, limit: u64) -> Result<Vec<u8>, Failure> {
+    catalyst_blueprint::read_capped(path, limit)
+        .map_err(|e| Failure::usage(anyhow!("--{flag} {}: {e}", path.display())))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeylessReport {
+    verified: bool,
+    identity: String,
+    issuer: String,
+    signed_at: String,
+    log: String,
+    log_index: u64,
+}
+
+fn refused(e: &KeylessError) -> Failure {
+    match e {
+        KeylessError::TrustRootInvalid(_) => Failure::usage(anyhow!("{e}")),
+        _ => Failure::invalid(anyhow!("refused ({}): {e}", e.class())),
+    }
+}
+
+fn report(v: &KeylessVerified, format: Output) -> Result<(), Failure> {
+    let signed_at = jiff::Timestamp::from_second(v.signed_at).map(|t| t.to_string()).unwrap_or_default();
+    if format == Output::Text {
+        output::raw(&format!(
+            "verified: signed by {} ({}) at {signed_at}, {} entry {}\n",
+            v.identity, v.issuer, v.log, v.log_index
+        ));
+        return Ok(());
+    }
+    let r = KeylessReport {
+        verified: true,
+        identity: v.identity.clone(),
+        issuer: v.issuer.clone(),
+        signed_at,
+        log: v.log.clone(),
+        log_index: v.log_index,
+    };
+    output::print(&r, format).map_err(Failure::invalid)
+}
+
+/// `catalyst sigstore …`.
+pub(crate) fn sigstore(cmd: SigstoreCommand, format: Output) -> Result<(), Failure> {
+    let policy = |k: &KeylessArgs| -> Result<(KeylessPolicy, std::sync::Arc<TrustedRoot>), Failure> {
+        match keyless_verification(k)? {
+            Some(Verification::Keyless { policy, root }) => Ok((policy, root)),
+            _ => Err(Failure::usage(anyhow!(
+                "give --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer"
+            ))),
+        }
+    };
+    match cmd {
+        SigstoreCommand::VerifyBundle { bundle, artifact, digest, keyless } => {
+            let (policy, root) = policy(&keyless)?;
+            let bundle = read_input(&bundle, "bundle", MAX_SIGSTORE_INPUT_BYTES)?;
+            let verified = match (artifact, digest) {
+                (Some(path), _) => {
+                    let bytes = read_input(&path, "artifact", MAX_ARTIFACT_BYTES)?;
+                    verify_bundle(&bundle, Artifact::Bytes(&bytes), &policy, &root)
+                }
+                (None, Some(d)) => {
+                    let d: Digest = d.parse().map_err(|e| Failure::usage(anyhow!("--digest {d}: {e}")))?;
+                    let hex = d.as_str().strip_prefix("sha256:").unwrap_or_default();
+                    let mut bytes = [0u8; 32];
+                    for (i, b) in bytes.iter_mut().enumerate() {
+                        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| {
+                            Failure::usage(anyhow!("--digest: only sha256:HEX digests are checked"))
+                        })?;
+                    }
+                    verify_bundle(&bundle, Artifact::Sha256(bytes), &policy, &root)
+                }
+                (None, None) => return Err(Failure::usage(anyhow!("give --artifact or --digest"))),
+            };
+            report(&verified.map_err(|e| refused(&e))?, format)
+        }
+        SigstoreCommand::VerifyLayer { layer, payload, image_digest, keyless } => {
+            let (policy, root) = policy(&keyless)?;
+            let layer_bytes = read_input(&layer, "layer", MAX_SIGSTORE_INPUT_BYTES)?;
+            let descriptor: Descriptor = serde_json::from_slice(&layer_bytes).map_err(|e| {
+                Failure::invalid(anyhow!("--layer {}: not an OCI descriptor: {e}", layer.display()))
+            })?;
+            let payload = read_input(&payload, "payload", MAX_SIGSTORE_INPUT_BYTES)?;
+            let image: Digest = image_digest
+                .parse()
+                .map_err(|e| Failure::usage(anyhow!("--image-digest {image_digest}: {e}")))?;
+            let verified = verify_cosign_layer(&descriptor, &payload, &image, &policy, &root)
+                .map_err(|e| refused(&e))?;
+            report(&verified, format)
+        }
     }
 }

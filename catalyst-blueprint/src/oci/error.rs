@@ -66,6 +66,14 @@ pub enum OciError {
         /// What is malformed.
         detail: String,
     },
+    /// A keyless signature was refused; the class says which step failed (SPEC OCI-4).
+    #[error("{reference}: keyless signature refused ({}): {source}", source.class())]
+    Keyless {
+        /// The artifact, at its digest.
+        reference: String,
+        /// Why.
+        source: super::keyless::KeylessError,
+    },
     /// The manifest is not a Blueprint chart artifact.
     #[error("{reference} is not a Blueprint chart artifact: {detail}")]
     NotABlueprintArtifact {

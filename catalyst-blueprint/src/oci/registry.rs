@@ -22,7 +22,8 @@ use crate::artifact::{
 };
 use catalyst_naming::untrusted::remote_text;
 
-use super::verify::{check_signatures, expected_identity};
+use super::keyless::{COSIGN_CERTIFICATE_ANNOTATION, TrustedRoot, verify_cosign_layer};
+use super::verify::{KeylessPolicy, check_signatures, expected_identity, names_repository};
 use super::{
     ENV_REGISTRY_PASSWORD, ENV_REGISTRY_USERNAME, MAX_SIGNATURES, OciError, RegistryOptions, Verification,
     Verified, is_loopback_registry,
@@ -562,6 +563,101 @@ impl Registry {
         self.options.mirrors.iter().find_map(|m| m.upstream_of(&name)).unwrap_or(name)
     }
 
+    /// Verifies `reference` as `verification` demands (keys or a keyless policy), without
+    /// unpacking anything.
+    pub async fn verify_with(
+        &self,
+        reference: &ArtifactRef,
+        verification: &Verification,
+    ) -> Result<Verified, OciError> {
+        self.bounded(reference, async {
+            // A reference pinned by digest alone names what to verify: the signatures are
+            // looked up for it without fetching the artifact.
+            let digest = match (reference.tag(), reference.digest()) {
+                (None, Some(d)) => d.clone(),
+                _ => self.resolve_inner(reference).await?.0,
+            };
+            match verification {
+                Verification::Keys(keys) => self.verify_digest(reference, &digest, keys).await,
+                Verification::Keyless { policy, root } => {
+                    self.verify_keyless(reference, &digest, policy, root).await
+                }
+                Verification::InsecureSkip => {
+                    Err(OciError::Usage("verification was asked for with --insecure-skip-verify".into()))
+                }
+            }
+        })
+        .await
+    }
+
+    /// The cosign keyless signatures of `digest`: any one layer of its `.sig` manifest whose
+    /// certificate, Rekor entry and signature verify for this digest under `policy`, and whose
+    /// payload names this repository, is enough.
+    async fn verify_keyless(
+        &self,
+        reference: &ArtifactRef,
+        digest: &Digest,
+        policy: &KeylessPolicy,
+        root: &TrustedRoot,
+    ) -> Result<Verified, OciError> {
+        let at_digest = reference.at_digest(digest.clone());
+        let expected = self.signed_name(reference);
+        let sig_ref = reference.at_tag(&digest.signature_tag());
+        let Some(sig_manifest) = self.fetch_manifest_opt(&sig_ref).await? else {
+            return Err(OciError::SignatureMissing {
+                reference: at_digest.to_string(),
+                tag: digest.signature_tag(),
+            });
+        };
+        let manifest = Manifest::parse(&sig_manifest).map_err(|e| OciError::MalformedSignature {
+            reference: at_digest.to_string(),
+            detail: remote_text(&e.to_string()),
+        })?;
+        let layers: Vec<&Descriptor> = manifest
+            .layers
+            .iter()
+            .filter(|l| {
+                l.media_type == COSIGN_SIMPLE_SIGNING
+                    && l.annotations.contains_key(COSIGN_CERTIFICATE_ANNOTATION)
+            })
+            .take(MAX_SIGNATURES)
+            .collect();
+        let mut refusal = None;
+        for layer in &layers {
+            if layer.size > MAX_PAYLOAD_BYTES {
+                continue;
+            }
+            let payload = self.fetch_blob(reference, &layer.digest, layer.size, "signature payload").await?;
+            match verify_cosign_layer(layer, &payload, digest, policy, root) {
+                Ok(v) => {
+                    let named = SigningPayload::parse(&payload)
+                        .is_ok_and(|p| names_repository(&p.critical.identity.docker_reference, &expected));
+                    if !named {
+                        return Err(OciError::ReferenceMismatch {
+                            reference: at_digest.to_string(),
+                            detail: format!(
+                                "the keyless signature was made for another repository than {expected}"
+                            ),
+                        });
+                    }
+                    return Ok(Verified {
+                        digest: digest.clone(),
+                        key: format!("{} ({})", v.identity, v.issuer),
+                        signatures: layers.len(),
+                    });
+                }
+                Err(e) => refusal = Some(e),
+            }
+        }
+        match refusal {
+            Some(source) => Err(OciError::Keyless { reference: at_digest.to_string(), source }),
+            None => Err(OciError::SignatureMissing {
+                reference: at_digest.to_string(),
+                tag: digest.signature_tag(),
+            }),
+        }
+    }
+
     async fn verify_digest(
         &self,
         reference: &ArtifactRef,
@@ -775,6 +871,9 @@ impl Registry {
         let (digest, manifest_bytes) = self.resolve_inner(reference).await?;
         let verified = match verification {
             Verification::Keys(keys) => Some(self.verify_digest(reference, &digest, keys).await?),
+            Verification::Keyless { policy, root } => {
+                Some(self.verify_keyless(reference, &digest, policy, root).await?)
+            }
             Verification::InsecureSkip => {
                 tracing::warn!(reference = %reference, digest = %digest, "signature verification SKIPPED (insecure-skip-verify): installing unverified content");
                 None

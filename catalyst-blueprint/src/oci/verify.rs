@@ -19,6 +19,14 @@ use super::OciError;
 pub enum Verification {
     /// A cosign signature of the artifact's digest by any one of these keys (OCI-3a).
     Keys(Vec<PublicKey>),
+    /// A cosign keyless signature (Fulcio certificate, Rekor entry) whose certificate
+    /// satisfies the policy, verified offline against the trusted root (OCI-3b).
+    Keyless {
+        /// Who must have signed.
+        policy: KeylessPolicy,
+        /// The Sigstore instance trusted.
+        root: std::sync::Arc<super::keyless::TrustedRoot>,
+    },
     /// No verification. The only way to skip it: logged as a warning, and the result says
     /// `verified: None` (OCI-4).
     InsecureSkip,
