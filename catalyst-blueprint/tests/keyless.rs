@@ -1,9 +1,7 @@
 //! Keyless verification against every case of `../shared/fixtures/sigstore/cases.json` (the
 //! sigstore-conformance bundle-verify suite, policy cases and real cosign OCI layers): a case
 //! that must verify verifies; a case that must fail fails for its listed class (or the earlier
-//! step its independent check names). Cases of a scope this verifier does not check yet are
-//! refused as `unsupported`, never verified; the test lists them, and fails when one that is
-//! supported regresses or an unsupported one is ever said to verify.
+//! step its independent check names). No case may end `unsupported`.
 #![cfg(feature = "oci")]
 #![allow(clippy::unwrap_used)]
 
@@ -13,7 +11,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use catalyst_blueprint::artifact::{Digest, Manifest, SigningPayload};
 use catalyst_blueprint::oci::keyless::{
-    Artifact, KeylessError, TrustedRoot, verify_bundle, verify_cosign_layer,
+    Artifact, KeylessError, TrustedRoot, verify_bundle, verify_bundle_with_key, verify_cosign_layer,
 };
 use catalyst_blueprint::oci::{IdentityMatch, KeylessPolicy, PublicKey};
 use serde_json::Value;
@@ -46,6 +44,18 @@ fn run_bundle(dir: &Path, case: &Value) -> Result<(), KeylessError> {
     let root = TrustedRoot::from_json(&std::fs::read(dir.join(s("trusted_root"))).unwrap())?;
     let artifact = std::fs::read(dir.join(s("artifact"))).unwrap();
     let bundle = std::fs::read(dir.join(s("bundle"))).unwrap();
+    if case.get("public_key").is_some() {
+        // A managed-key bundle, with the key the case names (PEM SPKI).
+        let pem = std::fs::read_to_string(dir.join(s("public_key"))).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        // Leniently: the wrong-key case's key is not even canonical base64.
+        let lenient = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::STANDARD,
+            base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+        );
+        let key = lenient.decode(body).unwrap();
+        return verify_bundle_with_key(&bundle, Artifact::Bytes(&artifact), &key, &root).map(|_| ());
+    }
     let policy = KeylessPolicy {
         issuer: s("issuer").to_owned(),
         identity: IdentityMatch::Exact(s("identity").to_owned()),
@@ -86,7 +96,6 @@ fn every_fixture_case_verifies_or_is_refused_for_its_class() {
     assert_eq!(cases.len(), 76);
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     let mut wrong = Vec::new();
-    let mut unsupported = Vec::new();
     for case in cases {
         let id = case["id"].as_str().unwrap();
         let result = match case["kind"].as_str().unwrap() {
@@ -99,16 +108,7 @@ fn every_fixture_case_verifies_or_is_refused_for_its_class() {
             (Ok(()), true) => *tally.entry("verified".into()).or_default() += 1,
             (Ok(()), false) => wrong.push(format!("{id}: verified, but must fail ({})", case["failure"])),
             (Err(KeylessError::Unsupported(m)), _) => {
-                // Only what is not built yet may be unsupported: Rekor v2, RFC 3161
-                // timestamps, managed keys. Everything else is decided.
-                let bundle = std::fs::read_to_string(dir.join(case["bundle"].as_str().unwrap_or("x")))
-                    .unwrap_or_default();
-                let allowed = matches!(case["scope"].as_str(), Some("rekor-v2" | "managed-key" | "tsa"))
-                    || bundle.contains("rfc3161Timestamps");
-                if !allowed {
-                    wrong.push(format!("{id}: unsupported ({m}), but its scope is supported"));
-                }
-                unsupported.push(format!("{id} ({}): {m}", case["scope"]));
+                wrong.push(format!("{id}: unsupported ({m})"));
             }
             (Err(e), true) => wrong.push(format!("{id}: refused ({e}), but must verify")),
             (Err(e), false) => {
@@ -121,12 +121,11 @@ fn every_fixture_case_verifies_or_is_refused_for_its_class() {
             }
         }
     }
-    eprintln!("tally: {tally:#?}\nunsupported ({}):\n  {}", unsupported.len(), unsupported.join("\n  "));
+    eprintln!("tally: {tally:#?}");
     assert!(wrong.is_empty(), "{} cases wrong:\n{}", wrong.len(), wrong.join("\n"));
-    // What is decided today (a regression guard; the closing note lists the classes).
-    assert_eq!(tally.get("verified"), Some(&8));
-    assert_eq!(tally.values().sum::<usize>() + unsupported.len(), 76);
-    assert_eq!(unsupported.len(), 34);
+    // Every case is decided: 23 verify, 53 are refused for their class.
+    assert_eq!(tally.get("verified"), Some(&23), "{tally:?}");
+    assert_eq!(tally.values().sum::<usize>(), 76, "{tally:?}");
 }
 
 #[test]

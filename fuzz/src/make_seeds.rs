@@ -73,6 +73,24 @@ fn tar_entry(out: &mut Vec<u8>, name: &str, kind: tar::EntryType, declared: u64,
 }
 
 fn main() {
+    // Sigstore: every conformance bundle and trusted root, and the public-good root.
+    let sigstore = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/sigstore");
+    if let Ok(cases) = std::fs::read_dir(sigstore.join("conformance")) {
+        for case in cases.flatten() {
+            let name = case.file_name().to_string_lossy().into_owned();
+            for (file, tag) in [("bundle.sigstore.json", "bundle"), ("trusted_root.json", "root")] {
+                if let Ok(bytes) = std::fs::read(case.path().join(file)) {
+                    put("sigstore_bundle", &format!("{tag}-{name}"), &bytes);
+                }
+            }
+        }
+    }
+    if let Ok(bytes) = std::fs::read(sigstore.join("trusted_root/public-good.json")) {
+        put("sigstore_bundle", "root-public-good", &bytes);
+    }
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    put("sigstore_bundle", "deep-json", deep.as_bytes());
+
     for (name, w) in when_seeds() {
         put("constraints", &format!("when-{name}"), w.as_bytes());
         let bp = format!(

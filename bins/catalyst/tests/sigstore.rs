@@ -46,7 +46,9 @@ fn verify_bundle_exits_0_1_or_2() {
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     assert_eq!(
         stdout(&ok),
-        format!("verified: signed by {CONF_ID} ({GITHUB}) at 2024-03-19T17:26:26Z, https://rekor.sigstore.dev entry 79571823\n")
+        format!(
+            "verified: signed by {CONF_ID} ({GITHUB}) at 2024-03-19T17:26:26Z, https://rekor.sigstore.dev entry 79571823\n"
+        )
     );
     // The same with a regexp that matches the whole identity, in JSON.
     let re = r"https://github\.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/\.github/workflows/.*@refs/heads/main";
@@ -111,7 +113,9 @@ fn verify_bundle_exits_0_1_or_2() {
             "--certificate-identity",
             CONF_ID,
             "--trusted-root",
-            dir.join("conformance/trust-root-tlog-missing-validity-start_fail/trusted_root.json").to_str().unwrap(),
+            dir.join("conformance/trust-root-tlog-missing-validity-start_fail/trusted_root.json")
+                .to_str()
+                .unwrap(),
         ],
     );
     assert_eq!(out.status.code(), Some(2));
@@ -121,9 +125,10 @@ fn verify_bundle_exits_0_1_or_2() {
 #[test]
 fn verify_layer_checks_the_image_and_the_identity() {
     let dir = fixtures();
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("oci/bazel-keyless/signature-manifest.json")).unwrap())
-            .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("oci/bazel-keyless/signature-manifest.json")).unwrap(),
+    )
+    .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let layer = tmp.path().join("layer.json");
     std::fs::write(&layer, serde_json::to_vec(&manifest["layers"][1]).unwrap()).unwrap();
@@ -148,7 +153,10 @@ fn verify_layer_checks_the_image_and_the_identity() {
     let good = "cosign-svc-account@mineral-minutia-820.iam.gserviceaccount.com";
     let ok = run(image, good);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
-    assert!(stdout(&ok).starts_with(&format!("verified: signed by {good} (https://accounts.google.com) at 2023-05-07T")));
+    assert!(
+        stdout(&ok)
+            .starts_with(&format!("verified: signed by {good} (https://accounts.google.com) at 2023-05-07T"))
+    );
     let other = format!("sha256:{}", "1".repeat(64));
     let wrong_image = run(&other, good);
     assert_eq!(wrong_image.status.code(), Some(1));

@@ -88,7 +88,8 @@ pub struct TlogEntry {
 pub struct Bundle {
     /// The format's version.
     pub version: BundleVersion,
-    /// The signing (leaf) certificate, DER.
+    /// The signing (leaf) certificate, DER; empty for a managed-key bundle (a public-key
+    /// hint instead of a certificate).
     pub leaf: Vec<u8>,
     /// Further certificates the bundle carries (v0.1/v0.2 chains), DER.
     pub chain: Vec<Vec<u8>>,
@@ -245,11 +246,9 @@ impl Bundle {
                     )
                 })
                 .collect::<Result<_, _>>()?,
-            (None, None, Some(_)) => {
-                return Err(KeylessError::Unsupported(
-                    "a managed-key bundle (a public-key hint, not a certificate) is not keyless".into(),
-                ));
-            }
+            // A managed-key bundle: no certificate (the leaf stays empty); the key comes from
+            // the verifier.
+            (None, None, Some(_)) => vec![Vec::new()],
             (None, None, None) => return Err(invalid("verificationMaterial has no certificate")),
         };
         let Some((leaf, chain)) = certs.split_first() else {

@@ -15,6 +15,7 @@ mod cert;
 mod cosign;
 mod tlog;
 mod trust;
+mod tsa;
 
 pub use bundle::{Bundle, BundleVersion, Content, InclusionProof, MAX_BUNDLE_BYTES, TlogEntry};
 pub use cosign::{
@@ -81,6 +82,9 @@ impl KeylessError {
         }
     }
 }
+
+/// RFC 3161 timestamps verified per bundle at most.
+pub const MAX_TIMESTAMPS: usize = 8;
 
 /// What a keyless verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +157,7 @@ fn check_identity(
 }
 
 /// The DSSE pre-authentication encoding (what a DSSE signature signs).
-fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+pub(super) fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
     out.extend_from_slice(payload);
     out
@@ -192,8 +196,75 @@ pub fn verify_parsed(
     policy: &KeylessPolicy,
     root: &TrustedRoot,
 ) -> Result<KeylessVerified, KeylessError> {
+    if bundle.leaf.is_empty() {
+        return Err(KeylessError::BundleInvalid(
+            "a managed-key bundle (a public-key hint, not a certificate) is not keyless: verify it with its key".into(),
+        ));
+    }
+    verify_inner(bundle, artifact, Signer::Policy(policy), root)
+}
+
+/// Verifies a managed-key bundle (a public-key hint instead of a certificate) for `artifact`
+/// with `key` (SPKI DER): the log entry and its times as for a keyless bundle, the entry
+/// naming this key, and the signature; no certificate, SCT or identity.
+///
+/// # Errors
+/// As [`verify_bundle`]; a keyless bundle is [`KeylessError::BundleInvalid`] here.
+pub fn verify_bundle_with_key(
+    bundle_json: &[u8],
+    artifact: Artifact<'_>,
+    key: &[u8],
+    root: &TrustedRoot,
+) -> Result<KeylessVerified, KeylessError> {
+    let bundle = Bundle::parse(bundle_json)?;
+    if !bundle.leaf.is_empty() {
+        return Err(KeylessError::BundleInvalid(
+            "a keyless bundle (a certificate) is verified with an identity policy, not a key".into(),
+        ));
+    }
+    verify_inner(&bundle, artifact, Signer::Key(key), root)
+}
+
+/// The trusted times of a bundle: the integrated time when its SET verifies, and every
+/// RFC 3161 timestamp (each must verify). The certificate must be valid at every one of them.
+fn trusted_times(bundle: &Bundle, log: &LogKey, root: &TrustedRoot) -> Result<Vec<i64>, KeylessError> {
+    let entry = &bundle.entry;
+    let mut times = Vec::new();
+    if let Some(set) = &entry.set {
+        tlog::verify_set(entry, set, log).map_err(KeylessError::TlogInvalid)?;
+        times.push(entry.integrated_time);
+    }
+    let signature = match &bundle.content {
+        Content::Message { signature, .. } | Content::Dsse { signature, .. } => signature,
+    };
+    if bundle.timestamps.len() > MAX_TIMESTAMPS {
+        return Err(KeylessError::BundleInvalid(format!(
+            "{} timestamps; at most {MAX_TIMESTAMPS} are verified",
+            bundle.timestamps.len()
+        )));
+    }
+    for token in &bundle.timestamps {
+        times.push(tsa::verify(token, signature, root)?);
+    }
+    Ok(times)
+}
+
+/// Who must have signed.
+#[derive(Clone, Copy)]
+enum Signer<'a> {
+    /// A certificate satisfying this policy.
+    Policy(&'a KeylessPolicy),
+    /// This key (SPKI DER).
+    Key(&'a [u8]),
+}
+
+fn verify_inner(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    signer: Signer<'_>,
+    root: &TrustedRoot,
+) -> Result<KeylessVerified, KeylessError> {
     let tlog_err = KeylessError::TlogInvalid;
-    let leaf = cert::parse(&bundle.leaf)?;
     if let Some(i) = bundle.chain.iter().position(|c| cert::parse(c).is_ok_and(|c| cert::is_root(&c))) {
         return Err(KeylessError::CertificateUntrusted(format!(
             "the bundle's certificate {} is a root: trust comes from the trusted root only",
@@ -207,30 +278,14 @@ pub fn verify_parsed(
             hex(&entry.log_id)
         ))
     })?;
-    if entry.kind == "hashedrekord" && entry.version == "0.0.2" {
-        return Err(KeylessError::Unsupported(
-            "Rekor v2 entries (hashedrekord 0.0.2) are not verified yet".into(),
+    let times = trusted_times(bundle, log, root)?;
+    let Some(&signed_at) = times.first() else {
+        return Err(KeylessError::TimestampInvalid(
+            "no inclusion promise and no signed timestamp: no trusted signing time".into(),
         ));
-    }
-    // Every time a bundle states must hold, so a bundle with RFC 3161 timestamps is not
-    // verified until they can be.
-    if !bundle.timestamps.is_empty() {
-        return Err(KeylessError::Unsupported("RFC 3161 timestamps are not verified yet".into()));
-    }
-    // The signing time: the integrated time, trusted through the SET.
-    let signed_at = match &entry.set {
-        Some(set) => {
-            tlog::verify_set(entry, set, log).map_err(tlog_err)?;
-            entry.integrated_time
-        }
-        None => {
-            return Err(tlog_err(
-                "no inclusion promise and no signed timestamp: no trusted signing time".into(),
-            ));
-        }
     };
-    if !log.valid_for.contains(signed_at) {
-        return Err(tlog_err(format!("the log's key was not valid at the signing time {signed_at}")));
+    if let Some(t) = times.iter().find(|t| !log.valid_for.contains(**t)) {
+        return Err(tlog_err(format!("the log's key was not valid at the signing time {t}")));
     }
     match (&entry.proof, bundle.version) {
         (Some(_), _) => tlog::verify_inclusion(entry, log).map_err(tlog_err)?,
@@ -247,22 +302,37 @@ pub fn verify_parsed(
             hex(&digest)
         )));
     }
-    let issuer_spki = cert::verify_chain(&bundle.leaf, root, signed_at)?;
-    cert::verify_sct(&leaf, &bundle.leaf, &issuer_spki, root)?;
-    let (sans, issuer) = cert::identity(&leaf);
-    let identity = check_identity(&sans, issuer.as_deref(), policy)?;
-    let key = cert::spki(&leaf)?;
+    let (identity, issuer, key) = match signer {
+        Signer::Policy(policy) => {
+            let leaf = cert::parse(&bundle.leaf)?;
+            let mut issuer_spki = Vec::new();
+            for t in &times {
+                issuer_spki = cert::verify_chain(&bundle.leaf, root, *t)?;
+            }
+            cert::verify_sct(&leaf, &bundle.leaf, &issuer_spki, root)?;
+            let (sans, issuer) = cert::identity(&leaf);
+            let identity = check_identity(&sans, issuer.as_deref(), policy)?;
+            (identity, issuer.unwrap_or_default(), cert::spki(&leaf)?)
+        }
+        Signer::Key(key) => {
+            (format!("public key sha256:{}", hex(&Sha256::digest(key))), String::new(), key.to_vec())
+        }
+    };
+    // What the log entry must name: the certificate, or the key.
+    let signer_der: &[u8] = if bundle.leaf.is_empty() { &key } else { &bundle.leaf };
     // A hashedrekord entry must be this bundle's before its signature is looked at (a
     // signature that is not the logged one is a log mismatch); a DSSE envelope's signature is
     // checked first, then the entry (as sigstore's clients order them).
-    if matches!(bundle.content, Content::Message { .. }) {
-        tlog::check_body(bundle, &digest).map_err(tlog_err)?;
+    // (With a managed key the signature comes first: a wrong key is a bad signature.)
+    let body_first = matches!(bundle.content, Content::Message { .. }) && matches!(signer, Signer::Policy(_));
+    if body_first {
+        tlog::check_body(bundle, &digest, signer_der).map_err(tlog_err)?;
     }
     match (&bundle.content, artifact) {
         (Content::Message { signature, .. }, Artifact::Bytes(bytes)) => {
             if !tlog::verifies(&key, signature, bytes) {
                 return Err(KeylessError::SignatureInvalid(
-                    "the signature does not verify with the certificate's key".into(),
+                    "the signature does not verify with the signer's key".into(),
                 ));
             }
         }
@@ -274,7 +344,7 @@ pub fn verify_parsed(
         (Content::Dsse { payload_type, payload, signature, .. }, _) => {
             if !tlog::verifies(&key, signature, &pae(payload_type, payload)) {
                 return Err(KeylessError::SignatureInvalid(
-                    "the DSSE signature does not verify with the certificate's key".into(),
+                    "the DSSE signature does not verify with the signer's key".into(),
                 ));
             }
             if !statement_names(payload, &digest) {
@@ -285,14 +355,8 @@ pub fn verify_parsed(
             }
         }
     }
-    if matches!(bundle.content, Content::Dsse { .. }) {
-        tlog::check_body(bundle, &digest).map_err(tlog_err)?;
+    if !body_first {
+        tlog::check_body(bundle, &digest, signer_der).map_err(tlog_err)?;
     }
-    Ok(KeylessVerified {
-        identity,
-        issuer: issuer.unwrap_or_default(),
-        signed_at,
-        log_index: entry.log_index,
-        log: log.base_url.clone(),
-    })
+    Ok(KeylessVerified { identity, issuer, signed_at, log_index: entry.log_index, log: log.base_url.clone() })
 }

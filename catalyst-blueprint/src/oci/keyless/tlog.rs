@@ -152,8 +152,9 @@ fn b64_field(v: &Value, pointer: &str) -> Option<Vec<u8>> {
 }
 
 /// The entry's body is this bundle's: the same kind and version as stated, the artifact's
-/// digest (`artifact` is its SHA-256), the bundle's signature, the leaf certificate.
-pub(super) fn check_body(bundle: &Bundle, artifact: &[u8; 32]) -> Result<(), String> {
+/// digest (`artifact` is its SHA-256), the bundle's signature, and `signer` (the leaf
+/// certificate's DER, or a managed key's SPKI DER).
+pub(super) fn check_body(bundle: &Bundle, artifact: &[u8; 32], signer: &[u8]) -> Result<(), String> {
     let e = &bundle.entry;
     let body: Value =
         serde_json::from_slice(&e.body).map_err(|_| "the log entry's body is not JSON".to_owned())?;
@@ -163,7 +164,7 @@ pub(super) fn check_body(bundle: &Bundle, artifact: &[u8; 32]) -> Result<(), Str
         return Err(format!("the body is {kind} {version}, the entry says {} {}", e.kind, e.version));
     }
     let hex = super::hex;
-    let leaf_is = |pem: Option<Vec<u8>>| pem.and_then(|p| pem_der(&p)).is_some_and(|der| der == bundle.leaf);
+    let leaf_is = |pem: Option<Vec<u8>>| pem.and_then(|p| pem_der(&p)).is_some_and(|der| der == signer);
     match (&bundle.content, kind, version) {
         (Content::Message { signature, .. }, "hashedrekord", "0.0.1") => {
             let spec = &body["spec"];
@@ -223,6 +224,125 @@ pub(super) fn check_body(bundle: &Bundle, artifact: &[u8; 32]) -> Result<(), Str
             }
             Ok(())
         }
+        (content, "hashedrekord", "0.0.2") => {
+            // Rekor v2: the digest of what was signed (the artifact, or a DSSE envelope's
+            // PAE), the signature and the certificate, as protobuf JSON.
+            let spec = &body["spec"]["hashedRekordV002"];
+            let (signed_digest, signature) = match content {
+                Content::Message { signature, .. } => (artifact.to_vec(), signature),
+                Content::Dsse { payload_type, payload, signature, .. } => {
+                    (Sha256::digest(super::pae(payload_type, payload)).to_vec(), signature)
+                }
+            };
+            if spec.pointer("/data/algorithm").and_then(Value::as_str) != Some("SHA2_256")
+                || b64_field(spec, "/data/digest") != Some(signed_digest)
+            {
+                return Err("the log entry's digest is not the signed content's".into());
+            }
+            if b64_field(spec, "/signature/content").as_ref() != Some(signature) {
+                return Err("the log entry's signature is not the bundle's".into());
+            }
+            let named = b64_field(spec, "/signature/verifier/x509Certificate/rawBytes")
+                .or_else(|| b64_field(spec, "/signature/verifier/publicKey/rawBytes"));
+            if named.as_deref() != Some(signer) {
+                return Err("the log entry's certificate is not the bundle's".into());
+            }
+            Ok(())
+        }
         (_, kind, version) => Err(format!("a {kind} {version} entry for this content is not supported")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn leaf(data: &[u8]) -> Vec<u8> {
+        let mut h = Sha256::new();
+        h.update([0u8]);
+        h.update(data);
+        h.finalize().to_vec()
+    }
+
+    /// The largest power of two smaller than `n` (RFC 6962's `k`).
+    fn split(n: usize) -> usize {
+        1 << (usize::BITS - 1 - (n - 1).leading_zeros())
+    }
+
+    /// RFC 6962 §2.1's definitions, written recursively as the RFC states them.
+    fn mth(leaves: &[Vec<u8>]) -> Vec<u8> {
+        if leaves.len() == 1 {
+            return leaves[0].clone();
+        }
+        let k = split(leaves.len());
+        node(&mth(&leaves[..k]), &mth(&leaves[k..]))
+    }
+
+    fn path(m: usize, leaves: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        if leaves.len() == 1 {
+            return Vec::new();
+        }
+        let k = split(leaves.len());
+        if m < k {
+            let mut p = path(m, &leaves[..k]);
+            p.push(mth(&leaves[k..]));
+            p
+        } else {
+            let mut p = path(m - k, &leaves[k..]);
+            p.push(mth(&leaves[..k]));
+            p
+        }
+    }
+
+    proptest! {
+        /// Every leaf of every tree up to 300 leaves proves its inclusion; a proof for another
+        /// index, a changed hash or a changed leaf does not.
+        #[test]
+        fn inclusion_proofs_verify_and_tampering_is_caught(n in 1usize..300, pick in any::<prop::sample::Index>(), flip in any::<prop::sample::Index>()) {
+            let leaves: Vec<Vec<u8>> = (0..n).map(|i| leaf(format!("entry {i}").as_bytes())).collect();
+            let root = mth(&leaves);
+            let m = pick.index(n);
+            let proof = path(m, &leaves);
+            let size = n as u64;
+            prop_assert_eq!(root_from_proof(m as u64, size, &leaves[m], &proof).unwrap(), root.clone());
+            prop_assert_ne!(root_from_proof(m as u64, size, &leaf(b"other"), &proof).ok(), Some(root.clone()));
+            if !proof.is_empty() {
+                let mut bad = proof.clone();
+                let i = flip.index(bad.len());
+                bad[i][0] ^= 1;
+                prop_assert_ne!(root_from_proof(m as u64, size, &leaves[m], &bad).ok(), Some(root.clone()));
+            }
+            if n > 1 {
+                let other = (m + 1) % n;
+                prop_assert_ne!(root_from_proof(other as u64, size, &leaves[m], &proof).ok(), Some(root.clone()));
+            }
+            prop_assert!(root_from_proof(size, size, &leaves[m], &proof).is_err());
+        }
+    }
+
+    #[test]
+    fn checkpoints_need_origin_size_root_and_a_log_signature() {
+        let log = LogKey {
+            base_url: "https://rekor.example".into(),
+            key: vec![0; 91],
+            key_details: String::new(),
+            log_id: vec![0; 32],
+            valid_for: super::super::Validity { start: 0, end: None },
+        };
+        for (note, why) in [
+            ("origin\n1\nAAAA\n", "the checkpoint has no signature block"),
+            ("1\nAAAA\n\n\u{2014} x AAAAAAAA\n", "the checkpoint needs an origin, a size and a root hash"),
+            ("o\nten\nAAAA\n\n\u{2014} x AAAAAAAA\n", "the checkpoint's size \"ten\" is not a number"),
+            ("o\n1\n!!\n\n\u{2014} x AAAAAAAA\n", "the checkpoint's root hash is not base64"),
+            (
+                "o\n1\nAAAA\n\n\u{2014} x AAAAAAAA\n",
+                "no signature of the checkpoint verifies with the key of https://rekor.example",
+            ),
+        ] {
+            assert_eq!(verify_checkpoint(note, &log).unwrap_err(), why, "{note:?}");
+        }
     }
 }
