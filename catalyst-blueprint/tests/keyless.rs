@@ -15,6 +15,7 @@ use catalyst_blueprint::oci::keyless::{
 };
 use catalyst_blueprint::oci::{IdentityMatch, KeylessPolicy, PublicKey};
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 fn fixtures() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/sigstore");
@@ -60,7 +61,17 @@ fn run_bundle(dir: &Path, case: &Value) -> Result<(), KeylessError> {
         issuer: s("issuer").to_owned(),
         identity: IdentityMatch::Exact(s("identity").to_owned()),
     };
-    verify_bundle(&bundle, Artifact::Bytes(&artifact), &policy, &root).map(|_| ())
+    let by_bytes = verify_bundle(&bundle, Artifact::Bytes(&artifact), &policy, &root).map(|_| ());
+    // The artifact's digest alone gives the same answer (`--digest`).
+    let digest: [u8; 32] = Sha256::digest(&artifact).into();
+    let by_digest = verify_bundle(&bundle, Artifact::Sha256(digest), &policy, &root).map(|_| ());
+    assert_eq!(
+        by_digest.as_ref().map_err(KeylessError::class),
+        by_bytes.as_ref().map_err(KeylessError::class),
+        "{}: bytes and digest disagree",
+        s("bundle")
+    );
+    by_bytes
 }
 
 /// A cosign signature layer: keyless through the verifier, key-based (`public_key`) through
@@ -220,5 +231,141 @@ async fn a_keyless_signature_verifies_through_a_registry() {
             .parse()
             .unwrap();
     let e = client.verify_with(&other, &policy(good)).await.unwrap_err();
+    assert!(matches!(e, OciError::SignatureMissing { .. }), "{e}");
+}
+
+/// A Sigstore bundle attached as an OCI 1.1 referrer, found through the referrers tag
+/// fallback (`sha256-<hex>` index) on docker-registry 2.8, which has no referrers API. The
+/// conformance suite's happy-path bundle signs `a.txt`, so the artifact pinned is that digest.
+#[tokio::test]
+async fn a_sigstore_bundle_attached_as_a_referrer_verifies() {
+    use catalyst_blueprint::artifact::ArtifactRef;
+    use catalyst_blueprint::oci::{OciError, Registry, RegistryOptions, Verification};
+    use std::sync::Arc;
+
+    let dir = fixtures();
+    let reg = catalyst_testkit::registry::TestRegistry::start().unwrap();
+    let host = reg.host();
+    let repo = "openova-io/bp-signed";
+    let subject = "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
+    let bundle = std::fs::read(dir.join("conformance/happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    let raw = oci_client::Client::new(oci_client::client::ClientConfig {
+        protocol: oci_client::client::ClientProtocol::Http,
+        ..Default::default()
+    });
+    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    let at_tag = |tag: &str| oci_client::Reference::with_tag(host.clone(), repo.into(), tag.into());
+    let (empty, bd) = (b"{}".to_vec(), Digest::of(&bundle));
+    let ed = Digest::of(&empty);
+    raw.push_blob(&at_tag("x"), bundle.clone(), bd.as_str()).await.unwrap();
+    raw.push_blob(&at_tag("x"), empty.clone(), ed.as_str()).await.unwrap();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": bundle_type,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": ed.as_str(), "size": 2},
+        "layers": [{"mediaType": bundle_type, "digest": bd.as_str(), "size": bundle.len()}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 100}
+    }))
+    .unwrap();
+    let md = Digest::of(&manifest);
+    let oci = http::HeaderValue::from_static("application/vnd.oci.image.manifest.v1+json");
+    raw.push_manifest_raw(&at_tag("bundle"), manifest.clone(), oci).await.unwrap();
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md.as_str(),
+                       "size": manifest.len(), "artifactType": bundle_type}]
+    }))
+    .unwrap();
+    let index_type = http::HeaderValue::from_static("application/vnd.oci.image.index.v1+json");
+    raw.push_manifest_raw(&at_tag(&subject.replace(':', "-")), index, index_type).await.unwrap();
+
+    let client = Registry::new(RegistryOptions::new().with_plain_http(true));
+    let at: ArtifactRef = format!("{host}/{repo}@{subject}").parse().unwrap();
+    let policy = |identity: &str| Verification::Keyless {
+        policy: KeylessPolicy {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            identity: IdentityMatch::Exact(identity.into()),
+        },
+        root: Arc::new(TrustedRoot::public_good()),
+    };
+    let id = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let verified = client.verify_with(&at, &policy(id)).await.unwrap();
+    assert_eq!((verified.digest.as_str(), verified.signatures), (subject, 1));
+    assert_eq!(verified.key, format!("{id} (https://token.actions.githubusercontent.com)"));
+    let e = client.verify_with(&at, &policy("https://github.com/evil/x")).await.unwrap_err();
+    assert!(matches!(&e, OciError::Keyless { source: KeylessError::IdentityMismatch(_), .. }), "{e}");
+}
+
+/// The same bundle through the OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`),
+/// which docker-registry 2.8 lacks, from a stand-in that answers as the distribution spec
+/// says; a referrer whose subject is another artifact is ignored.
+#[tokio::test]
+async fn a_sigstore_bundle_is_found_through_the_referrers_api() {
+    use catalyst_blueprint::artifact::ArtifactRef;
+    use catalyst_blueprint::oci::{OciError, Registry, RegistryOptions, Verification};
+    use catalyst_testkit::registry::{fake_registry, http_response};
+    use std::sync::Arc;
+
+    let dir = fixtures();
+    let subject = "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
+    let bundle = std::fs::read(dir.join("conformance/happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    let bd = Digest::of(&bundle);
+    let manifest_for = |subject: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": bundle_type,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": Digest::of(b"{}").as_str(), "size": 2},
+            "layers": [{"mediaType": bundle_type, "digest": bd.as_str(), "size": bundle.len()}],
+            "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 100}
+        }))
+        .unwrap()
+    };
+    let ours = manifest_for(subject);
+    let theirs = manifest_for(&format!("sha256:{}", "1".repeat(64)));
+    let entry = |m: &[u8]| {
+        serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": Digest::of(m).as_str(), "size": m.len(), "artifactType": bundle_type})
+    };
+    // The foreign referrer first: it must be skipped, not trusted or fatal.
+    let index = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry(&theirs), entry(&ours)]}))
+    .unwrap();
+    let (ours_d, theirs_d) = (Digest::of(&ours).as_str().to_owned(), Digest::of(&theirs).as_str().to_owned());
+    let bundle_path = format!("/blobs/{}", bd.as_str());
+    let host = fake_registry(move |head| {
+        let path = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+        let json = |t: &str, b: &[u8]| Some(http_response("200 OK", t, b));
+        if path.ends_with(&format!("/referrers/{subject}")) {
+            json("application/vnd.oci.image.index.v1+json", &index)
+        } else if path.ends_with(&format!("/manifests/{ours_d}")) {
+            json("application/vnd.oci.image.manifest.v1+json", &ours)
+        } else if path.ends_with(&format!("/manifests/{theirs_d}")) {
+            json("application/vnd.oci.image.manifest.v1+json", &theirs)
+        } else if path.ends_with(&bundle_path) {
+            json("application/octet-stream", &bundle)
+        } else {
+            Some(http_response(
+                "404 Not Found",
+                "application/json",
+                br#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#,
+            ))
+        }
+    });
+    let client = Registry::new(RegistryOptions::new().with_plain_http(true));
+    let at: ArtifactRef = format!("{host}/openova-io/bp-signed@{subject}").parse().unwrap();
+    let id = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let policy = Verification::Keyless {
+        policy: KeylessPolicy {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            identity: IdentityMatch::regexp("https://github\\.com/sigstore-conformance/.*").unwrap(),
+        },
+        root: Arc::new(TrustedRoot::public_good()),
+    };
+    let verified = client.verify_with(&at, &policy).await.unwrap();
+    assert_eq!(verified.key, format!("{id} (https://token.actions.githubusercontent.com)"));
+    assert_eq!(verified.signatures, 1, "the foreign referrer is not counted");
+    // Another artifact of the same registry has no referrers: no signature.
+    let other: ArtifactRef =
+        format!("{host}/openova-io/bp-signed@sha256:{}", "2".repeat(64)).parse().unwrap();
+    let e = client.verify_with(&other, &policy).await.unwrap_err();
     assert!(matches!(e, OciError::SignatureMissing { .. }), "{e}");
 }

@@ -12,7 +12,7 @@ use catalyst_blueprint::artifact::{ArchiveError, ArtifactRef, Digest, Limits, Pa
 use catalyst_blueprint::oci::{
     OciError, Password, PublicKey, Registry, RegistryOptions, SigningKey, Verification,
 };
-use catalyst_testkit::registry::TestRegistry;
+use catalyst_testkit::registry::{TestRegistry, fake_registry};
 use oci_client::Reference;
 use oci_client::client::{ClientConfig, ClientProtocol};
 
@@ -791,33 +791,6 @@ async fn a_configured_mirror_maps_the_signed_name() {
         registry(RegistryOptions::new().with_mirror(format!("{host}/proxy-ghcr={host}").parse().unwrap()));
     let pulled = with_mirror.pull(&mirrored, &keys_a, &tmp.path().join("b")).await.unwrap();
     assert_eq!(pulled.digest, d);
-}
-
-/// A registry stand-in on loopback: answers every request by `answer(request head)` with raw
-/// bytes, or never answers when it gives `None`.
-fn fake_registry(answer: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'static) -> String {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = listener.local_addr().unwrap().to_string();
-    let answer = std::sync::Arc::new(answer);
-    std::thread::spawn(move || {
-        for s in listener.incoming().flatten() {
-            let answer = answer.clone();
-            std::thread::spawn(move || {
-                let mut s = s;
-                let mut buf = [0u8; 8192];
-                let n = s.read(&mut buf).unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-                match answer(&head) {
-                    Some(raw) => {
-                        let _ = s.write_all(&raw);
-                    }
-                    None => std::thread::sleep(std::time::Duration::from_secs(120)),
-                }
-            });
-        }
-    });
-    host
 }
 
 /// Issue 16 §4: a silent registry cannot hang verification: the deadline ends it with

@@ -170,3 +170,42 @@ pub fn openssl_sign(key: &Path, payload: &[u8]) -> Vec<u8> {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::read(sig).unwrap()
 }
+
+/// A registry stand-in on loopback for what docker-registry cannot do (hang, lie, speak the
+/// OCI 1.1 referrers API): each connection's request head goes to `answer`, whose bytes are
+/// written back as the whole response; `None` never answers (a silent registry).
+pub fn fake_registry(answer: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'static) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut buf = [0u8; 8192];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                match answer(&head) {
+                    Some(raw) => {
+                        let _ = s.write_all(&raw);
+                    }
+                    None => std::thread::sleep(std::time::Duration::from_secs(120)),
+                }
+            });
+        }
+    });
+    host
+}
+
+/// An HTTP/1.1 response with `body`, closing the connection.
+pub fn http_response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}

@@ -592,8 +592,8 @@ pub(crate) enum SigstoreCommand {
         /// The artifact that was signed.
         #[arg(long, value_name = "FILE", required_unless_present = "digest", conflicts_with = "digest")]
         artifact: Option<std::path::PathBuf>,
-        /// The artifact's digest instead of its bytes: sha256:HEX (DSSE bundles only: a
-        /// message signature is checked over the bytes).
+        /// The artifact's digest instead of its bytes: sha256:HEX (a message signature by
+        /// an ECDSA key, or a DSSE bundle; an Ed25519 signer needs the bytes).
         #[arg(long, value_name = "ALG:HEX")]
         digest: Option<String>,
         #[command(flatten)]

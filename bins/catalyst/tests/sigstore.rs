@@ -68,6 +68,27 @@ fn verify_bundle_exits_0_1_or_2() {
     ]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     assert_eq!(json(&ok)["identity"], CONF_ID);
+    // The artifact's digest instead of its bytes.
+    let bundle = fixtures().join("conformance/happy-path-v0.3/bundle.sigstore.json");
+    let by_digest = |digest: &str| {
+        cli().run(&[
+            "sigstore",
+            "verify-bundle",
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--digest",
+            digest,
+            "--certificate-identity",
+            CONF_ID,
+            "--certificate-oidc-issuer",
+            GITHUB,
+        ])
+    };
+    let ok = by_digest("sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf");
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    let other = by_digest(&format!("sha256:{}", "0".repeat(64)));
+    assert_eq!(other.status.code(), Some(1));
+    assert!(stderr(&other).contains("refused (artifact-mismatch)"), "{}", stderr(&other));
     // A prefix is not a match.
     let prefix = verify_bundle(
         "happy-path-v0.3",

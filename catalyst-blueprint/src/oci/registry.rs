@@ -22,7 +22,24 @@ use crate::artifact::{
 };
 use catalyst_naming::untrusted::remote_text;
 
-use super::keyless::{COSIGN_CERTIFICATE_ANNOTATION, TrustedRoot, verify_cosign_layer};
+use super::keyless::{
+    Artifact, COSIGN_CERTIFICATE_ANNOTATION, TrustedRoot, verify_bundle, verify_cosign_layer,
+};
+
+/// The OCI image index media type (referrers lists).
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// The artifact and layer media type prefix of Sigstore bundles attached as referrers.
+const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";
+
+/// The 32 bytes of a `sha256:` digest.
+fn sha256_bytes(digest: &Digest) -> Option<[u8; 32]> {
+    let hex = digest.as_str().strip_prefix("sha256:")?;
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
 use super::verify::{KeylessPolicy, check_signatures, expected_identity, names_repository};
 use super::{
     ENV_REGISTRY_PASSWORD, ENV_REGISTRY_USERNAME, MAX_SIGNATURES, OciError, RegistryOptions, Verification,
@@ -536,9 +553,19 @@ impl Registry {
         };
         let url =
             format!("{}/v2/{}/manifests/{at}", self.base_url(reference), to_oci(reference).repository());
-        let resp = self.get(&self.http, &url, OCI_MANIFEST, reference).await?;
+        self.fetch_json_opt(reference, &url, OCI_MANIFEST).await
+    }
+
+    /// A manifest or index at `url`, `None` on 404, capped at [`MAX_MANIFEST_BYTES`].
+    async fn fetch_json_opt(
+        &self,
+        reference: &ArtifactRef,
+        url: &str,
+        accept: &str,
+    ) -> Result<Option<Vec<u8>>, OciError> {
+        let resp = self.get(&self.http, url, accept, reference).await?;
         if !resp.status().is_success() {
-            return match Self::answer_error(resp, reference, &url).await {
+            return match Self::answer_error(resp, reference, url).await {
                 OciError::NotFound(_) => Ok(None),
                 other => Err(other),
             };
@@ -603,16 +630,13 @@ impl Registry {
         let at_digest = reference.at_digest(digest.clone());
         let expected = self.signed_name(reference);
         let sig_ref = reference.at_tag(&digest.signature_tag());
-        let Some(sig_manifest) = self.fetch_manifest_opt(&sig_ref).await? else {
-            return Err(OciError::SignatureMissing {
+        let manifest = match self.fetch_manifest_opt(&sig_ref).await? {
+            Some(bytes) => Manifest::parse(&bytes).map_err(|e| OciError::MalformedSignature {
                 reference: at_digest.to_string(),
-                tag: digest.signature_tag(),
-            });
+                detail: remote_text(&e.to_string()),
+            })?,
+            None => Manifest::new(Descriptor::of(OCI_IMAGE_CONFIG, b"{}"), Vec::new(), BTreeMap::new()),
         };
-        let manifest = Manifest::parse(&sig_manifest).map_err(|e| OciError::MalformedSignature {
-            reference: at_digest.to_string(),
-            detail: remote_text(&e.to_string()),
-        })?;
         let layers: Vec<&Descriptor> = manifest
             .layers
             .iter()
@@ -649,6 +673,23 @@ impl Registry {
                 Err(e) => refusal = Some(e),
             }
         }
+        // Sigstore bundles attached as referrers sign the digest itself (no repository in
+        // them: a copy of the artifact elsewhere carries the same proof).
+        let bundles = self.referrer_bundles(reference, digest).await?;
+        if let Some(d) = sha256_bytes(digest) {
+            for bundle in &bundles {
+                match verify_bundle(bundle, Artifact::Sha256(d), policy, root) {
+                    Ok(v) => {
+                        return Ok(Verified {
+                            digest: digest.clone(),
+                            key: format!("{} ({})", v.identity, v.issuer),
+                            signatures: layers.len() + bundles.len(),
+                        });
+                    }
+                    Err(e) => refusal = Some(e),
+                }
+            }
+        }
         match refusal {
             Some(source) => Err(OciError::Keyless { reference: at_digest.to_string(), source }),
             None => Err(OciError::SignatureMissing {
@@ -656,6 +697,58 @@ impl Registry {
                 tag: digest.signature_tag(),
             }),
         }
+    }
+
+    /// The Sigstore bundles attached to `digest` as OCI 1.1 referrers: from the referrers API,
+    /// or, on a registry without it, from the referrers tag `sha256-<hex>` (an index).
+    async fn referrer_bundles(
+        &self,
+        reference: &ArtifactRef,
+        digest: &Digest,
+    ) -> Result<Vec<Vec<u8>>, OciError> {
+        let base = format!("{}/v2/{}", self.base_url(reference), to_oci(reference).repository());
+        let api = self.fetch_json_opt(reference, &format!("{base}/referrers/{digest}"), OCI_INDEX).await?;
+        let index = if let Some(index) = api {
+            index
+        } else {
+            // No referrers API: the referrers tag schema.
+            let tag = digest.as_str().replace(':', "-");
+            match self.fetch_json_opt(reference, &format!("{base}/manifests/{tag}"), OCI_INDEX).await? {
+                Some(index) => index,
+                None => return Ok(Vec::new()),
+            }
+        };
+        let index: serde_json::Value =
+            serde_json::from_slice(&index).map_err(|e| OciError::MalformedSignature {
+                reference: reference.at_digest(digest.clone()).to_string(),
+                detail: format!("the referrers index is not JSON: {e}"),
+            })?;
+        let descriptors: Vec<Descriptor> = index["manifests"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|d| serde_json::from_value(d.clone()).ok()).collect())
+            .unwrap_or_default();
+        let mut bundles = Vec::new();
+        for d in descriptors
+            .iter()
+            .filter(|d| d.artifact_type.as_deref().is_some_and(|t| t.starts_with(SIGSTORE_BUNDLE)))
+            .take(MAX_SIGNATURES)
+        {
+            let at = reference.at_digest(d.digest.clone());
+            let Some(bytes) = self.fetch_manifest_opt(&at).await? else { continue };
+            let Ok(m) = Manifest::parse(&bytes).map(|m| (d.digest.matches(&bytes), m)) else { continue };
+            // A referrer names what it refers to; one for another artifact is not ours.
+            let (true, m) = m else { continue };
+            if m.subject.as_ref().is_some_and(|s| s.digest != *digest) {
+                continue;
+            }
+            if let Some(layer) = m.layers.iter().find(|l| l.media_type.starts_with(SIGSTORE_BUNDLE))
+                && layer.size <= MAX_PAYLOAD_BYTES
+            {
+                bundles
+                    .push(self.fetch_blob(reference, &layer.digest, layer.size, "signature payload").await?);
+            }
+        }
+        Ok(bundles)
     }
 
     async fn verify_digest(

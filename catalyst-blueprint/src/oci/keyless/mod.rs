@@ -129,6 +129,27 @@ pub(super) fn hex(b: &[u8]) -> String {
     })
 }
 
+/// Whether an ECDSA `signature` over the SHA-256 `digest` verifies with the SPKI DER `key`
+/// (a message signature is over the artifact's SHA-256, so its digest suffices). An Ed25519
+/// or RSA key needs the bytes.
+fn verifies_prehash(key: &[u8], signature: &[u8], digest: &[u8; 32]) -> Result<bool, KeylessError> {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA256_ASN1, UnparsedPublicKey};
+    let Some((alg, point)) = tsa::spki_parts(key) else { return Ok(false) };
+    let verifier = if alg == rustls_pki_types::alg_id::ECDSA_P256.as_ref() {
+        &ECDSA_P256_SHA256_ASN1
+    } else if alg == rustls_pki_types::alg_id::ECDSA_P384.as_ref() {
+        &ECDSA_P384_SHA256_ASN1
+    } else {
+        return Err(KeylessError::Unsupported(
+            "only an ECDSA key's signature is checked against a digest; give the artifact's bytes".into(),
+        ));
+    };
+    let Ok(digest) = aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256) else {
+        return Ok(false);
+    };
+    Ok(UnparsedPublicKey::new(verifier, point).verify_digest(&digest, signature).is_ok())
+}
+
 /// Checks the certificate's identity and issuer against `policy`.
 fn check_identity(
     sans: &[String],
@@ -336,10 +357,12 @@ fn verify_inner(
                 ));
             }
         }
-        (Content::Message { .. }, Artifact::Sha256(_)) => {
-            return Err(KeylessError::Unsupported(
-                "a message signature is checked against the artifact's bytes".into(),
-            ));
+        (Content::Message { signature, .. }, Artifact::Sha256(d)) => {
+            if !verifies_prehash(&key, signature, &d)? {
+                return Err(KeylessError::SignatureInvalid(
+                    "the signature does not verify with the signer's key".into(),
+                ));
+            }
         }
         (Content::Dsse { payload_type, payload, signature, .. }, _) => {
             if !tlog::verifies(&key, signature, &pae(payload_type, payload)) {

@@ -226,15 +226,21 @@ pub(super) fn verify(token_b64: &str, signature: &[u8], root: &TrustedRoot) -> R
 /// key-derived hash would get wrong): the verification algorithm is chosen by both the key's
 /// and the signature's algorithm identifiers, from rustls-webpki's set.
 fn verifies_with(key: &[u8], sig_alg: Tlv<'_>, signature: &[u8], message: &[u8]) -> bool {
-    let Ok((spki, _)) = next(key) else { return false };
-    let Ok(parts) = children(spki.content) else { return false };
-    let (Some(alg), Some(bits)) = (parts.first(), parts.get(1)) else { return false };
-    let Some((0, point)) = bits.content.split_first() else { return false };
+    let Some((alg, point)) = spki_parts(key) else { return false };
     webpki::ALL_VERIFICATION_ALGS.iter().any(|v| {
-        v.public_key_alg_id().as_ref() == alg.content
+        v.public_key_alg_id().as_ref() == alg
             && v.signature_alg_id().as_ref() == sig_alg.content
             && v.verify_signature(point, message, signature).is_ok()
     })
+}
+
+/// The algorithm identifier's content and the key bits of an SPKI DER.
+pub(super) fn spki_parts(key: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (spki, _) = next(key).ok()?;
+    let parts = children(spki.content).ok()?;
+    let (alg, bits) = (parts.first()?, parts.get(1)?);
+    let (0, point) = bits.content.split_first()? else { return None };
+    Some((alg.content, point))
 }
 
 /// A certificate's public key (SPKI DER).
