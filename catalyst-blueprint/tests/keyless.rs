@@ -295,61 +295,67 @@ async fn a_sigstore_bundle_attached_as_a_referrer_verifies() {
     assert!(matches!(&e, OciError::Keyless { source: KeylessError::IdentityMismatch(_), .. }), "{e}");
 }
 
-/// The same bundle through the OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`),
-/// which docker-registry 2.8 lacks, from a stand-in that answers as the distribution spec
-/// says; a referrer whose subject is another artifact is ignored.
+/// A stand-in registry speaking the OCI 1.1 referrers API (which docker-registry 2.8 lacks) as
+/// the distribution spec says: `GET /v2/<name>/referrers/<subject>` lists one manifest per
+/// `(bundle, subject it names)`, each manifest and bundle blob served by digest.
+fn referrers_registry(subject: &'static str, referrers: Vec<(Vec<u8>, String)>) -> String {
+    use catalyst_testkit::registry::{fake_registry, http_response};
+    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    let mut served: Vec<(String, &'static str, Vec<u8>)> = Vec::new();
+    let mut entries = Vec::new();
+    for (bundle, names) in referrers {
+        let bd = Digest::of(&bundle);
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": bundle_type,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": Digest::of(b"{}").as_str(), "size": 2},
+            "layers": [{"mediaType": bundle_type, "digest": bd.as_str(), "size": bundle.len()}],
+            "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": names, "size": 100}
+        }))
+        .unwrap();
+        let md = Digest::of(&manifest);
+        entries.push(serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": md.as_str(), "size": manifest.len(), "artifactType": bundle_type}));
+        served.push((
+            format!("/manifests/{}", md.as_str()),
+            "application/vnd.oci.image.manifest.v1+json",
+            manifest,
+        ));
+        served.push((format!("/blobs/{}", bd.as_str()), "application/octet-stream", bundle));
+    }
+    let index = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries}))
+    .unwrap();
+    served.push((format!("/referrers/{subject}"), "application/vnd.oci.image.index.v1+json", index));
+    fake_registry(move |head| {
+        let path = head.split_whitespace().nth(1).unwrap_or_default();
+        Some(match served.iter().find(|(suffix, _, _)| path.ends_with(suffix.as_str())) {
+            Some((_, t, body)) => http_response("200 OK", t, body),
+            None => http_response(
+                "404 Not Found",
+                "application/json",
+                br#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#,
+            ),
+        })
+    })
+}
+
+/// The same bundle through the OCI 1.1 referrers API; a referrer whose subject is another
+/// artifact is ignored, and an attestation (SLSA provenance naming the digest) is not a
+/// signature.
 #[tokio::test]
 async fn a_sigstore_bundle_is_found_through_the_referrers_api() {
     use catalyst_blueprint::artifact::ArtifactRef;
     use catalyst_blueprint::oci::{OciError, Registry, RegistryOptions, Verification};
-    use catalyst_testkit::registry::{fake_registry, http_response};
     use std::sync::Arc;
 
     let dir = fixtures();
     let subject = "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
     let bundle = std::fs::read(dir.join("conformance/happy-path-v0.3/bundle.sigstore.json")).unwrap();
-    let bundle_type = "application/vnd.dev.sigstore.bundle.v0.3+json";
-    let bd = Digest::of(&bundle);
-    let manifest_for = |subject: &str| {
-        serde_json::to_vec(&serde_json::json!({
-            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": bundle_type,
-            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": Digest::of(b"{}").as_str(), "size": 2},
-            "layers": [{"mediaType": bundle_type, "digest": bd.as_str(), "size": bundle.len()}],
-            "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 100}
-        }))
-        .unwrap()
-    };
-    let ours = manifest_for(subject);
-    let theirs = manifest_for(&format!("sha256:{}", "1".repeat(64)));
-    let entry = |m: &[u8]| {
-        serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "digest": Digest::of(m).as_str(), "size": m.len(), "artifactType": bundle_type})
-    };
     // The foreign referrer first: it must be skipped, not trusted or fatal.
-    let index = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry(&theirs), entry(&ours)]}))
-    .unwrap();
-    let (ours_d, theirs_d) = (Digest::of(&ours).as_str().to_owned(), Digest::of(&theirs).as_str().to_owned());
-    let bundle_path = format!("/blobs/{}", bd.as_str());
-    let host = fake_registry(move |head| {
-        let path = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
-        let json = |t: &str, b: &[u8]| Some(http_response("200 OK", t, b));
-        if path.ends_with(&format!("/referrers/{subject}")) {
-            json("application/vnd.oci.image.index.v1+json", &index)
-        } else if path.ends_with(&format!("/manifests/{ours_d}")) {
-            json("application/vnd.oci.image.manifest.v1+json", &ours)
-        } else if path.ends_with(&format!("/manifests/{theirs_d}")) {
-            json("application/vnd.oci.image.manifest.v1+json", &theirs)
-        } else if path.ends_with(&bundle_path) {
-            json("application/octet-stream", &bundle)
-        } else {
-            Some(http_response(
-                "404 Not Found",
-                "application/json",
-                br#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#,
-            ))
-        }
-    });
+    let host = referrers_registry(
+        subject,
+        vec![(bundle.clone(), format!("sha256:{}", "1".repeat(64))), (bundle, subject.to_owned())],
+    );
     let client = Registry::new(RegistryOptions::new().with_plain_http(true));
     let at: ArtifactRef = format!("{host}/openova-io/bp-signed@{subject}").parse().unwrap();
     let id = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
@@ -368,4 +374,68 @@ async fn a_sigstore_bundle_is_found_through_the_referrers_api() {
         format!("{host}/openova-io/bp-signed@sha256:{}", "2".repeat(64)).parse().unwrap();
     let e = client.verify_with(&other, &policy).await.unwrap_err();
     assert!(matches!(e, OciError::SignatureMissing { .. }), "{e}");
+    // A valid SLSA provenance bundle naming the digest, by the right identity: not a signature.
+    let provenance =
+        std::fs::read(dir.join("conformance/happy-path-intoto-in-dsse-v3/bundle.sigstore.json")).unwrap();
+    let host = referrers_registry(subject, vec![(provenance, subject.to_owned())]);
+    let at: ArtifactRef = format!("{host}/openova-io/bp-signed@{subject}").parse().unwrap();
+    let e = client.verify_with(&at, &policy).await.unwrap_err();
+    assert!(
+        matches!(&e, OciError::Keyless { source: KeylessError::Unsupported(m), .. } if m.contains("https://slsa.dev/provenance/v1")),
+        "{e}"
+    );
+}
+
+/// The attacker's bundles (found by review): a log proof the bundle's version promises cannot
+/// be dropped and replaced by a timestamp, and without any log proof nothing verifies.
+#[test]
+fn a_bundle_without_its_log_proof_is_refused_whatever_its_timestamps() {
+    let dir = fixtures();
+    let read = |p: &str| std::fs::read(dir.join(p)).unwrap();
+    let artifact = read("conformance/a.txt");
+    let conf = KeylessPolicy {
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        identity: IdentityMatch::Exact(
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main".into(),
+        ),
+    };
+    let run = |bundle: &Value, root: &TrustedRoot| {
+        verify_bundle(&serde_json::to_vec(bundle).unwrap(), Artifact::Bytes(&artifact), &conf, root)
+            .unwrap_err()
+    };
+    // Rekor v2 with its RFC 3161 timestamp, relabelled 0.1 and stripped of its inclusion
+    // proof: the timestamp still verifies, but there is no log entry any more.
+    let staging = TrustedRoot::from_json(&read("conformance/rekor2-happy-path/trusted_root.json")).unwrap();
+    let mut b: Value =
+        serde_json::from_slice(&read("conformance/rekor2-happy-path/bundle.sigstore.json")).unwrap();
+    b["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
+    b["verificationMaterial"]["tlogEntries"][0].as_object_mut().unwrap().remove("inclusionProof");
+    let e = run(&b, &staging);
+    assert_eq!(e, KeylessError::TlogInvalid("a version 0.1 bundle needs an inclusion promise (SET)".into()));
+    // A 0.3 bundle without its SET and without a timestamp: no trusted time.
+    let public_good = TrustedRoot::public_good();
+    let mut b: Value =
+        serde_json::from_slice(&read("conformance/happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    b["verificationMaterial"]["tlogEntries"][0].as_object_mut().unwrap().remove("inclusionPromise");
+    let e = run(&b, &public_good);
+    assert_eq!(e.class(), "timestamp-invalid", "{e}");
+    // A 0.3 bundle without its inclusion proof, SET kept.
+    let mut b: Value =
+        serde_json::from_slice(&read("conformance/happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    b["verificationMaterial"]["tlogEntries"][0].as_object_mut().unwrap().remove("inclusionProof");
+    assert_eq!(
+        run(&b, &public_good),
+        KeylessError::TlogInvalid("a version 0.2+ bundle needs an inclusion proof".into())
+    );
+    // A checkpoint padded with thousands of signature lines is refused before any is tried.
+    let mut b: Value =
+        serde_json::from_slice(&read("conformance/happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    let envelope = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let padded = format!("{envelope}{}", "\u{2014} rekor.sigstore.dev wNI9ajBFAiBTyiBM9WtyOTgohje6QZ5rFGJUdMq7Wk3A6oThE98SUgIhAMvxDwa7FyqRqg+YV3rdPPrfS23w19iK+piMSGVOmP5w\n".repeat(5000));
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] = padded.into();
+    let e = run(&b, &public_good);
+    assert!(matches!(&e, KeylessError::TlogInvalid(m) if m.starts_with("the checkpoint is ")), "{e}");
 }

@@ -361,13 +361,9 @@ pub(crate) fn sigstore(cmd: SigstoreCommand, format: Output) -> Result<(), Failu
                 }
                 (None, Some(d)) => {
                     let d: Digest = d.parse().map_err(|e| Failure::usage(anyhow!("--digest {d}: {e}")))?;
-                    let hex = d.as_str().strip_prefix("sha256:").unwrap_or_default();
-                    let mut bytes = [0u8; 32];
-                    for (i, b) in bytes.iter_mut().enumerate() {
-                        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| {
-                            Failure::usage(anyhow!("--digest: only sha256:HEX digests are checked"))
-                        })?;
-                    }
+                    let bytes = catalyst_blueprint::oci::keyless::sha256_bytes(&d).ok_or_else(|| {
+                        Failure::usage(anyhow!("--digest: only sha256:HEX digests are checked"))
+                    })?;
                     verify_bundle(&bundle, Artifact::Sha256(bytes), &policy, &root)
                 }
                 (None, None) => return Err(Failure::usage(anyhow!("give --artifact or --digest"))),

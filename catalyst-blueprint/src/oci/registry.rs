@@ -23,7 +23,8 @@ use crate::artifact::{
 use catalyst_naming::untrusted::remote_text;
 
 use super::keyless::{
-    Artifact, COSIGN_CERTIFICATE_ANNOTATION, TrustedRoot, verify_bundle, verify_cosign_layer,
+    Artifact, Bundle, COSIGN_CERTIFICATE_ANNOTATION, COSIGN_SIGN_PREDICATE, KeylessError, TrustedRoot,
+    predicate_type, sha256_bytes, verify_cosign_layer, verify_parsed,
 };
 
 /// The OCI image index media type (referrers lists).
@@ -31,15 +32,6 @@ const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 /// The artifact and layer media type prefix of Sigstore bundles attached as referrers.
 const SIGSTORE_BUNDLE: &str = "application/vnd.dev.sigstore.bundle";
 
-/// The 32 bytes of a `sha256:` digest.
-fn sha256_bytes(digest: &Digest) -> Option<[u8; 32]> {
-    let hex = digest.as_str().strip_prefix("sha256:")?;
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
 use super::verify::{KeylessPolicy, check_signatures, expected_identity, names_repository};
 use super::{
     ENV_REGISTRY_PASSWORD, ENV_REGISTRY_USERNAME, MAX_SIGNATURES, OciError, RegistryOptions, Verification,
@@ -647,6 +639,7 @@ impl Registry {
             .take(MAX_SIGNATURES)
             .collect();
         let mut refusal = None;
+        let mut elsewhere = None;
         for layer in &layers {
             if layer.size > MAX_PAYLOAD_BYTES {
                 continue;
@@ -657,12 +650,13 @@ impl Registry {
                     let named = SigningPayload::parse(&payload)
                         .is_ok_and(|p| names_repository(&p.critical.identity.docker_reference, &expected));
                     if !named {
-                        return Err(OciError::ReferenceMismatch {
+                        elsewhere = Some(OciError::ReferenceMismatch {
                             reference: at_digest.to_string(),
                             detail: format!(
                                 "the keyless signature was made for another repository than {expected}"
                             ),
                         });
+                        continue;
                     }
                     return Ok(Verified {
                         digest: digest.clone(),
@@ -678,7 +672,15 @@ impl Registry {
         let bundles = self.referrer_bundles(reference, digest).await?;
         if let Some(d) = sha256_bytes(digest) {
             for bundle in &bundles {
-                match verify_bundle(bundle, Artifact::Sha256(d), policy, root) {
+                // A DSSE bundle counts as a signature only with cosign's signing predicate:
+                // provenance or a scan report about the artifact is not a signature of it.
+                let checked = Bundle::parse(bundle).and_then(|b| match predicate_type(&b) {
+                    Some(p) if p != COSIGN_SIGN_PREDICATE => Err(KeylessError::Unsupported(format!(
+                        "an attestation with predicate {p:?} is not a signature (expected {COSIGN_SIGN_PREDICATE})"
+                    ))),
+                    _ => verify_parsed(&b, Artifact::Sha256(d), policy, root),
+                });
+                match checked {
                     Ok(v) => {
                         return Ok(Verified {
                             digest: digest.clone(),
@@ -689,6 +691,9 @@ impl Registry {
                     Err(e) => refusal = Some(e),
                 }
             }
+        }
+        if let Some(e) = elsewhere {
+            return Err(e);
         }
         match refusal {
             Some(source) => Err(OciError::Keyless { reference: at_digest.to_string(), source }),

@@ -62,6 +62,11 @@ impl IdentityMatch {
     }
 
     fn compile(re: &str) -> Result<regex::Regex, String> {
+        // Alone first: `a)|(.*` would close the anchoring group and match anything.
+        regex::RegexBuilder::new(re)
+            .size_limit(64 * 1024)
+            .build()
+            .map_err(|e| format!("--certificate-identity-regexp {re:?}: {e}"))?;
         regex::RegexBuilder::new(&format!("^(?:{re})$"))
             .size_limit(64 * 1024)
             .build()
@@ -213,5 +218,9 @@ mod tests {
         assert!(IdentityMatch::Exact(wf.into()).matches(wf));
         assert!(!IdentityMatch::Exact(wf.into()).matches(&wf[1..]));
         assert!(IdentityMatch::regexp("(").unwrap_err().starts_with("--certificate-identity-regexp \"(\": "));
+        // An expression that would escape the anchors is refused, and never matches if built
+        // by hand.
+        assert!(IdentityMatch::regexp("a)|(.*").is_err());
+        assert!(!IdentityMatch::Regexp("a)|(.*".into()).matches("anything"));
     }
 }

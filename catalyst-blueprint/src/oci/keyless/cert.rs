@@ -59,17 +59,20 @@ pub(super) fn identity(cert: &Certificate) -> (Vec<String>, Option<String>) {
         }
     }
     let exts: &[Extension] = cert.tbs_certificate().extensions().map_or(&[], |e| e.as_slice());
-    let v2 = exts.iter().find(|e| e.extn_id == OIDC_ISSUER_V2).and_then(|e| {
-        x509_cert::der::asn1::Utf8StringRef::from_der(e.extn_value.as_bytes())
+    // When the v2 extension is there it is the issuer, or there is none: a malformed v2 is not
+    // an invitation to read v1.
+    if let Some(e) = exts.iter().find(|e| e.extn_id == OIDC_ISSUER_V2) {
+        let v2 = x509_cert::der::asn1::Utf8StringRef::from_der(e.extn_value.as_bytes())
             .ok()
-            .map(|s| s.as_str().to_owned())
-    });
+            .map(|s| s.as_str().to_owned());
+        return (sans, v2);
+    }
     let v1 = || {
         exts.iter()
             .find(|e| e.extn_id == OIDC_ISSUER_V1)
             .and_then(|e| std::str::from_utf8(e.extn_value.as_bytes()).ok().map(str::to_owned))
     };
-    (sans, v2.or_else(v1))
+    (sans, v1())
 }
 
 /// Verifies the leaf's chain to a Fulcio CA of `root` valid at `at` (seconds), for code
@@ -172,7 +175,11 @@ pub(super) fn verify_sct(
         let Some(extensions) = sct.get(43..43 + ext_len) else { continue };
         let Some(sig_len) = u16_at(sct, 45 + ext_len) else { continue };
         let Some(signature) = sct.get(47 + ext_len..47 + ext_len + sig_len) else { continue };
-        let Some(log) = root.ctlog(log_id) else { continue };
+        // A CT log key counts only inside its validity window (a retired log's key signs
+        // nothing new).
+        let at =
+            i64::try_from(u64::from_be_bytes(ts.try_into().unwrap_or_default()) / 1000).unwrap_or(i64::MAX);
+        let Some(log) = root.ctlog(log_id).filter(|l| l.valid_for.contains(at)) else { continue };
         let tbs_len = u32::try_from(tbs.len()).unwrap_or(u32::MAX).to_be_bytes();
         let mut signed = vec![0u8, 0u8];
         signed.extend_from_slice(ts);

@@ -120,6 +120,20 @@ impl Artifact<'_> {
     }
 }
 
+/// The 32 bytes of a `sha256:` digest (`None` for another algorithm).
+pub fn sha256_bytes(digest: &crate::artifact::Digest) -> Option<[u8; 32]> {
+    let hex = digest.as_str().strip_prefix("sha256:")?;
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        let pair = hex.get(2 * i..2 * i + 2)?;
+        if !pair.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        *b = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// Lower-case hex.
 pub(super) fn hex(b: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -133,17 +147,17 @@ pub(super) fn hex(b: &[u8]) -> String {
 /// (a message signature is over the artifact's SHA-256, so its digest suffices). An Ed25519
 /// or RSA key needs the bytes.
 fn verifies_prehash(key: &[u8], signature: &[u8], digest: &[u8; 32]) -> Result<bool, KeylessError> {
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA256_ASN1, UnparsedPublicKey};
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
     let Some((alg, point)) = tsa::spki_parts(key) else { return Ok(false) };
-    let verifier = if alg == rustls_pki_types::alg_id::ECDSA_P256.as_ref() {
-        &ECDSA_P256_SHA256_ASN1
-    } else if alg == rustls_pki_types::alg_id::ECDSA_P384.as_ref() {
-        &ECDSA_P384_SHA256_ASN1
-    } else {
+    // A P-256 key signs the SHA-256 of the bytes, so the digest is enough; any other key
+    // hashes otherwise (P-384: SHA-384) and needs the bytes.
+    if alg != rustls_pki_types::alg_id::ECDSA_P256.as_ref() {
         return Err(KeylessError::Unsupported(
-            "only an ECDSA key's signature is checked against a digest; give the artifact's bytes".into(),
+            "only a P-256 key's message signature is checked against a digest; give the artifact's bytes"
+                .into(),
         ));
-    };
+    }
+    let verifier = &ECDSA_P256_SHA256_ASN1;
     let Ok(digest) = aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256) else {
         return Ok(false);
     };
@@ -184,9 +198,29 @@ pub(super) fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The in-toto statement types accepted in a DSSE envelope.
+const IN_TOTO_STATEMENTS: [&str; 2] =
+    ["https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1"];
+
+/// The predicate type of cosign's own signature attestation: what a DSSE bundle must carry to
+/// count as a signature of an OCI artifact (other predicates are claims about it, not
+/// signatures).
+pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
+
+/// The predicate type of a DSSE bundle's in-toto statement (`None` for a message signature).
+pub fn predicate_type(bundle: &Bundle) -> Option<String> {
+    let Content::Dsse { payload, .. } = &bundle.content else { return None };
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|s| s["predicateType"].as_str().map(str::to_owned))
+}
+
 /// Whether the in-toto statement in `payload` names `digest` (SHA-256) among its subjects.
 fn statement_names(payload: &[u8], digest: &[u8; 32]) -> bool {
     let Ok(statement) = serde_json::from_slice::<serde_json::Value>(payload) else { return false };
+    if !statement["_type"].as_str().is_some_and(|t| IN_TOTO_STATEMENTS.contains(&t)) {
+        return false;
+    }
     let want = hex(digest);
     statement["subject"].as_array().is_some_and(|subjects| {
         subjects.iter().any(|s| s.pointer("/digest/sha256").and_then(|d| d.as_str()) == Some(want.as_str()))
@@ -270,6 +304,51 @@ fn trusted_times(bundle: &Bundle, log: &LogKey, root: &TrustedRoot) -> Result<Ve
     Ok(times)
 }
 
+/// The signature over what was signed: the artifact's bytes (or its SHA-256), or a DSSE
+/// envelope's PAE, whose in-toto statement must name the artifact.
+fn check_signature(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    key: &[u8],
+    digest: &[u8; 32],
+) -> Result<(), KeylessError> {
+    match (&bundle.content, artifact) {
+        (Content::Message { signature, .. }, Artifact::Bytes(bytes)) => {
+            if !tlog::verifies(key, signature, bytes) {
+                return Err(KeylessError::SignatureInvalid(
+                    "the signature does not verify with the signer's key".into(),
+                ));
+            }
+        }
+        (Content::Message { signature, .. }, Artifact::Sha256(d)) => {
+            if !verifies_prehash(key, signature, &d)? {
+                return Err(KeylessError::SignatureInvalid(
+                    "the signature does not verify with the signer's key".into(),
+                ));
+            }
+        }
+        (Content::Dsse { payload_type, payload, signature, .. }, _) => {
+            if payload_type != "application/vnd.in-toto+json" {
+                return Err(KeylessError::Unsupported(format!(
+                    "a DSSE payload of type {payload_type:?}; in-toto statements are verified"
+                )));
+            }
+            if !tlog::verifies(key, signature, &pae(payload_type, payload)) {
+                return Err(KeylessError::SignatureInvalid(
+                    "the DSSE signature does not verify with the signer's key".into(),
+                ));
+            }
+            if !statement_names(payload, digest) {
+                return Err(KeylessError::ArtifactMismatch(format!(
+                    "the in-toto statement does not name sha256:{}",
+                    hex(digest)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Who must have signed.
 #[derive(Clone, Copy)]
 enum Signer<'a> {
@@ -293,6 +372,18 @@ fn verify_inner(
         )));
     }
     let entry = &bundle.entry;
+    // The log's proof the bundle's version promises is required before anything else: a
+    // timestamp gives a time, never a log entry (found by review: a 0.1 bundle without its
+    // SET but with a timestamp skipped the log entirely).
+    match (bundle.version, &entry.set, &entry.proof) {
+        (BundleVersion::V01, None, _) => {
+            return Err(tlog_err("a version 0.1 bundle needs an inclusion promise (SET)".into()));
+        }
+        (BundleVersion::V02 | BundleVersion::V03, _, None) => {
+            return Err(tlog_err("a version 0.2+ bundle needs an inclusion proof".into()));
+        }
+        _ => {}
+    }
     let log = root.tlog(&entry.log_id).ok_or_else(|| {
         tlog_err(format!(
             "log {} is not in the trusted root (another Sigstore instance?)",
@@ -308,10 +399,8 @@ fn verify_inner(
     if let Some(t) = times.iter().find(|t| !log.valid_for.contains(**t)) {
         return Err(tlog_err(format!("the log's key was not valid at the signing time {t}")));
     }
-    match (&entry.proof, bundle.version) {
-        (Some(_), _) => tlog::verify_inclusion(entry, log).map_err(tlog_err)?,
-        (None, BundleVersion::V01) => {}
-        (None, _) => return Err(tlog_err("a version 0.2+ bundle needs an inclusion proof".into())),
+    if entry.proof.is_some() {
+        tlog::verify_inclusion(entry, log).map_err(tlog_err)?;
     }
     let digest = artifact.digest();
     if let Content::Message { digest: stated, .. } = &bundle.content
@@ -349,37 +438,14 @@ fn verify_inner(
     if body_first {
         tlog::check_body(bundle, &digest, signer_der).map_err(tlog_err)?;
     }
-    match (&bundle.content, artifact) {
-        (Content::Message { signature, .. }, Artifact::Bytes(bytes)) => {
-            if !tlog::verifies(&key, signature, bytes) {
-                return Err(KeylessError::SignatureInvalid(
-                    "the signature does not verify with the signer's key".into(),
-                ));
-            }
-        }
-        (Content::Message { signature, .. }, Artifact::Sha256(d)) => {
-            if !verifies_prehash(&key, signature, &d)? {
-                return Err(KeylessError::SignatureInvalid(
-                    "the signature does not verify with the signer's key".into(),
-                ));
-            }
-        }
-        (Content::Dsse { payload_type, payload, signature, .. }, _) => {
-            if !tlog::verifies(&key, signature, &pae(payload_type, payload)) {
-                return Err(KeylessError::SignatureInvalid(
-                    "the DSSE signature does not verify with the signer's key".into(),
-                ));
-            }
-            if !statement_names(payload, &digest) {
-                return Err(KeylessError::ArtifactMismatch(format!(
-                    "the in-toto statement does not name sha256:{}",
-                    hex(&digest)
-                )));
-            }
-        }
-    }
+    check_signature(bundle, artifact, &key, &digest)?;
     if !body_first {
         tlog::check_body(bundle, &digest, signer_der).map_err(tlog_err)?;
     }
-    Ok(KeylessVerified { identity, issuer, signed_at, log_index: entry.log_index, log: log.base_url.clone() })
+    // Only an authenticated index: the SET signs the entry's, the proof places the leaf.
+    let log_index = match (&entry.set, &entry.proof) {
+        (None, Some(p)) => p.log_index,
+        _ => entry.log_index,
+    };
+    Ok(KeylessVerified { identity, issuer, signed_at, log_index, log: log.base_url.clone() })
 }

@@ -81,6 +81,13 @@ pub(super) fn root_from_proof(
 /// line, then signature lines `— <name> <base64(key hint ‖ signature)>`. One signature by the
 /// log's key (its 4-byte hint and the signature over the note's text) must verify.
 pub(super) fn verify_checkpoint(envelope: &str, log: &LogKey) -> Result<(u64, Vec<u8>), String> {
+    // Each signature line may cost a verification: a checkpoint is small and has few.
+    if envelope.len() > MAX_CHECKPOINT_BYTES {
+        return Err(format!(
+            "the checkpoint is {} bytes; at most {MAX_CHECKPOINT_BYTES} are read",
+            envelope.len()
+        ));
+    }
     let Some(split) = envelope.find("\n\n") else {
         return Err("the checkpoint has no signature block".into());
     };
@@ -97,28 +104,34 @@ pub(super) fn verify_checkpoint(envelope: &str, log: &LogKey) -> Result<(u64, Ve
         .decode(root)
         .map_err(|_| "the checkpoint's root hash is not base64".to_owned())?;
     let key_hash = Sha256::digest(&log.key);
-    let verified = sigs.lines().filter_map(|l| l.strip_prefix("\u{2014} ")).any(|l| {
-        let Some((name, sig)) = l.rsplit_once(' ') else { return false };
-        let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(sig) else { return false };
-        if sig.len() < 5 {
-            return false;
-        }
-        let (hint, sig) = sig.split_at(4);
-        // Rekor v1 hints with the key's SHA-256; an Ed25519 note key with SHA-256 of
-        // name, newline, type byte and raw key.
-        let raw_ed25519 = log.key.get(log.key.len().saturating_sub(32)..).unwrap_or_default();
-        let mut note_hash = Sha256::new();
-        note_hash.update(name.as_bytes());
-        note_hash.update(b"\n\x01");
-        note_hash.update(raw_ed25519);
-        let note_hash = note_hash.finalize();
-        (hint == &key_hash[..4] || hint == &note_hash[..4]) && verifies(&log.key, sig, text.as_bytes())
-    });
+    let verified =
+        sigs.lines().filter_map(|l| l.strip_prefix("\u{2014} ")).take(MAX_CHECKPOINT_SIGNATURES).any(|l| {
+            let Some((name, sig)) = l.rsplit_once(' ') else { return false };
+            let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(sig) else { return false };
+            if sig.len() < 5 {
+                return false;
+            }
+            let (hint, sig) = sig.split_at(4);
+            // Rekor v1 hints with the key's SHA-256; an Ed25519 note key with SHA-256 of
+            // name, newline, type byte and raw key.
+            let raw_ed25519 = log.key.get(log.key.len().saturating_sub(32)..).unwrap_or_default();
+            let mut note_hash = Sha256::new();
+            note_hash.update(name.as_bytes());
+            note_hash.update(b"\n\x01");
+            note_hash.update(raw_ed25519);
+            let note_hash = note_hash.finalize();
+            (hint == &key_hash[..4] || hint == &note_hash[..4]) && verifies(&log.key, sig, text.as_bytes())
+        });
     if !verified {
         return Err(format!("no signature of the checkpoint verifies with the key of {}", log.base_url));
     }
     Ok((size, root))
 }
+
+/// A checkpoint larger than this is refused.
+const MAX_CHECKPOINT_BYTES: usize = 16 * 1024;
+/// Signature lines of a checkpoint looked at, at most (witness cosignatures included).
+const MAX_CHECKPOINT_SIGNATURES: usize = 16;
 
 /// The inclusion proof: the entry's leaf hash leads to the proof's root, which the signed
 /// checkpoint states for the same tree size.
