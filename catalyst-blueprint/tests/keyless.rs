@@ -220,7 +220,7 @@ async fn a_keyless_signature_verifies_through_a_registry() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(&e, OciError::Keyless { source: KeylessError::IdentityMismatch(_), .. }), "{e}");
+    assert!(matches!(&e, OciError::Keyless { refusal: KeylessError::IdentityMismatch(_), .. }), "{e}");
     assert!(e.to_string().contains("keyless signature refused (identity-mismatch)"), "{e}");
     // The same signature copied under another repository: it names the original one.
     let e = client.verify_with(&at("elsewhere/securebuild-bazel"), &policy(good)).await.unwrap_err();
@@ -292,7 +292,7 @@ async fn a_sigstore_bundle_attached_as_a_referrer_verifies() {
     assert_eq!((verified.digest.as_str(), verified.signatures), (subject, 1));
     assert_eq!(verified.key, format!("{id} (https://token.actions.githubusercontent.com)"));
     let e = client.verify_with(&at, &policy("https://github.com/evil/x")).await.unwrap_err();
-    assert!(matches!(&e, OciError::Keyless { source: KeylessError::IdentityMismatch(_), .. }), "{e}");
+    assert!(matches!(&e, OciError::Keyless { refusal: KeylessError::IdentityMismatch(_), .. }), "{e}");
 }
 
 /// A stand-in registry speaking the OCI 1.1 referrers API (which docker-registry 2.8 lacks) as
@@ -381,7 +381,7 @@ async fn a_sigstore_bundle_is_found_through_the_referrers_api() {
     let at: ArtifactRef = format!("{host}/openova-io/bp-signed@{subject}").parse().unwrap();
     let e = client.verify_with(&at, &policy).await.unwrap_err();
     assert!(
-        matches!(&e, OciError::Keyless { source: KeylessError::Unsupported(m), .. } if m.contains("https://slsa.dev/provenance/v1")),
+        matches!(&e, OciError::Keyless { refusal: KeylessError::Unsupported(m), .. } if m.contains("https://slsa.dev/provenance/v1")),
         "{e}"
     );
 }

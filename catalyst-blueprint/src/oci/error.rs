@@ -67,12 +67,12 @@ pub enum OciError {
         detail: String,
     },
     /// A keyless signature was refused; the class says which step failed (SPEC OCI-4).
-    #[error("{reference}: keyless signature refused ({}): {source}", source.class())]
+    #[error("{reference}: keyless signature refused ({}): {refusal}", refusal.class())]
     Keyless {
         /// The artifact, at its digest.
         reference: String,
-        /// Why.
-        source: super::keyless::KeylessError,
+        /// Why (told in the message, so not a separate source).
+        refusal: super::keyless::KeylessError,
     },
     /// The manifest is not a Blueprint chart artifact.
     #[error("{reference} is not a Blueprint chart artifact: {detail}")]

@@ -696,7 +696,7 @@ impl Registry {
             return Err(e);
         }
         match refusal {
-            Some(source) => Err(OciError::Keyless { reference: at_digest.to_string(), source }),
+            Some(refusal) => Err(OciError::Keyless { reference: at_digest.to_string(), refusal }),
             None => Err(OciError::SignatureMissing {
                 reference: at_digest.to_string(),
                 tag: digest.signature_tag(),
