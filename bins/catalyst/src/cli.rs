@@ -5,6 +5,7 @@
     clippy::doc_markdown,
     rustdoc::broken_intra_doc_links,
     rustdoc::invalid_html_tags,
+    rustdoc::bare_urls,
     reason = "doc comments here are clap help text, shown verbatim to users"
 )]
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
