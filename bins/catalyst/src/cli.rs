@@ -12,9 +12,12 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use catalyst_naming::{BuildingBlock, CONTROL_PLANE_COMPONENTS, EnvType, Provider, RegionTable};
 
+/// `catalyst --version`: the crate version and the git commit it was built from.
+pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("CATALYST_GIT_COMMIT"), ")");
+
 /// The OpenOva Catalyst command line.
 #[derive(Debug, Parser)]
-#[command(name = "catalyst", version, about, long_about = None, max_term_width = 100)]
+#[command(name = "catalyst", version = VERSION, about, long_about = None, max_term_width = 100)]
 pub(crate) struct Cli {
     /// Output format.
     #[arg(short, long, global = true, value_enum, default_value_t = Output::Text)]
@@ -91,6 +94,26 @@ pub(crate) enum Command {
     /// timestamp-invalid, identity-mismatch, unsupported), 2 on usage errors.
     #[command(subcommand)]
     Sigstore(SigstoreCommand),
+    /// Print the shell completion script for SHELL.
+    ///
+    /// bash: `source <(catalyst completions bash)` (or save it under
+    /// /usr/share/bash-completion/completions/catalyst); zsh: save it as `_catalyst` in a
+    /// directory of `$fpath`; fish: `catalyst completions fish > ~/.config/fish/completions/catalyst.fish`;
+    /// PowerShell: `catalyst completions powershell | Out-String | Invoke-Expression`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages: `catalyst.1` and one page per subcommand (`catalyst-blueprint-pull.1`).
+    ///
+    /// Without --out, the top page is printed. Read one with `man -l catalyst.1`, or install
+    /// them: `catalyst man --out /usr/local/share/man/man1`.
+    Man {
+        /// The directory to write every page into (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Plan a whole Sovereign offline: names, custom resources, bootstrap-kit order, Blueprint
     /// install plans, DNS records and Gitea files.
     ///

@@ -47,6 +47,46 @@ impl Failure {
     }
 }
 
+/// Renders the man page of `cmd` (named `name`) and, with `out`, of every subcommand below it.
+fn man_pages(
+    cmd: clap::Command,
+    name: &str,
+    out: &std::path::Path,
+    written: &mut usize,
+) -> Result<(), Failure> {
+    let cmd = cmd.name(name.to_owned());
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut page).map_err(Failure::remote)?;
+    let path = out.join(format!("{name}.1"));
+    std::fs::write(&path, page).map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", path.display())))?;
+    *written += 1;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        man_pages(sub.clone(), &format!("{name}-{}", sub.get_name()), out, written)?;
+    }
+    Ok(())
+}
+
+/// `catalyst man [--out DIR]`.
+fn man(out: Option<&std::path::Path>) -> Result<(), Failure> {
+    let mut cmd = cli::command();
+    cmd.build();
+    match out {
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page).map_err(Failure::remote)?;
+            output::raw(&String::from_utf8_lossy(&page));
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::usage(anyhow::anyhow!("--out {}: {e}", dir.display())))?;
+            let mut written = 0;
+            man_pages(cmd, "catalyst", dir, &mut written)?;
+            eprintln!("wrote {written} man pages into {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     // One rustls crypto provider for every HTTPS client of the process (DESIGN.md). An
     // error only means one is installed already, which is what we want.
@@ -61,6 +101,11 @@ fn main() -> ExitCode {
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
         cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
         cli::Command::Sigstore(cmd) => oci::sigstore(cmd, cli.output),
+        cli::Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut cli::command(), "catalyst", &mut std::io::stdout());
+            Ok(())
+        }
+        cli::Command::Man { out } => man(out.as_deref()),
         cli::Command::Environment(cmd) => core::environment(cmd, cli.output),
         cli::Command::Continuum(cmd) => continuum::run(cmd, cli.output),
         cli::Command::Application(cmd) => core::application(cmd, cli.output),
