@@ -125,9 +125,6 @@ pub enum ConfigError {
     Oci(String),
 }
 
-/// A PEM public key file larger than this is not one.
-const MAX_KEY_BYTES: u64 = 64 * 1024;
-
 impl Config {
     /// The Gitea client, or `None` without a token (the mirror is off).
     ///
@@ -174,12 +171,7 @@ impl Config {
         let keys = self
             .cosign_keys
             .iter()
-            .map(|path| {
-                let what = path.display().to_string();
-                let pem = catalyst_blueprint::read_capped(path, MAX_KEY_BYTES)
-                    .map_err(|e| ConfigError::Oci(format!("--cosign-key {what}: {e}")))?;
-                PublicKey::from_pem(&pem, &what).map_err(|e| ConfigError::Oci(format!("--cosign-key {e}")))
-            })
+            .map(|path| PublicKey::from_file(path).map_err(|e| ConfigError::Oci(format!("--cosign-key {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
         crate::reconcile::Oci::new(
             prefix,

@@ -20,8 +20,6 @@ use crate::Failure;
 use crate::cli::{KeylessArgs, Output, RegistryArgs, SigstoreCommand};
 use crate::output;
 
-/// A PEM key file larger than this is not one.
-const MAX_KEY_BYTES: u64 = 64 * 1024;
 /// Env var naming the signing key file.
 const ENV_SIGN_KEY: &str = "CATALYST_SIGN_KEY";
 
@@ -96,14 +94,7 @@ fn registry(args: &RegistryArgs, target: &ArtifactRef) -> Result<Registry, Failu
 }
 
 fn read_public_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, Failure> {
-    paths
-        .iter()
-        .map(|p| {
-            let pem = catalyst_blueprint::read_capped(p, MAX_KEY_BYTES)
-                .map_err(|e| Failure::usage(anyhow!("{}: {e}", p.display())))?;
-            PublicKey::from_pem(&pem, &p.display().to_string()).map_err(Failure::usage)
-        })
-        .collect()
+    paths.iter().map(|p| PublicKey::from_file(p).map_err(Failure::usage)).collect()
 }
 
 fn signing_key() -> Result<SigningKey, Failure> {
@@ -111,7 +102,7 @@ fn signing_key() -> Result<SigningKey, Failure> {
         Failure::usage(anyhow!("--sign needs {ENV_SIGN_KEY}: the path of a PEM ECDSA P-256 private key"))
     })?;
     let path = PathBuf::from(path);
-    let pem = catalyst_blueprint::read_capped(&path, MAX_KEY_BYTES)
+    let pem = catalyst_blueprint::read_capped(&path, catalyst_blueprint::oci::MAX_KEY_FILE_BYTES)
         .map_err(|e| Failure::usage(anyhow!("{ENV_SIGN_KEY}={}: {e}", path.display())))?;
     SigningKey::from_pem(&pem, Password::from_env().as_ref(), &path.display().to_string())
         .map_err(Failure::usage)

@@ -118,6 +118,9 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+/// A PEM key file larger than this is not one.
+pub const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
 impl PublicKey {
     /// Reads a PEM public key; `name` identifies it in results and errors (a file name).
     pub fn from_pem(pem: &[u8], name: &str) -> Result<Self, KeyError> {
@@ -131,6 +134,18 @@ impl PublicKey {
         let der = pem_body(pem).unwrap_or_default();
         let fingerprint = Digest::of(&der).hex()[..16].to_owned();
         Ok(Self { key, name: name.to_owned(), fingerprint })
+    }
+
+    /// Reads a PEM public key file (at most [`MAX_KEY_FILE_BYTES`]), named by its path.
+    ///
+    /// # Errors
+    /// [`KeyError::Unreadable`] naming the path: the file cannot be read, is larger than a key
+    /// file, or holds no public key.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, KeyError> {
+        let name = path.display().to_string();
+        let pem = crate::read_capped(path, MAX_KEY_FILE_BYTES)
+            .map_err(|e| KeyError::Unreadable { what: name.clone(), message: e.to_string() })?;
+        Self::from_pem(&pem, &name)
     }
 
     /// The name given at load time.

@@ -37,7 +37,7 @@ pub mod keyless;
 use std::time::Duration;
 
 pub use error::OciError;
-pub use keys::{KeyError, Password, PublicKey, SigningKey};
+pub use keys::{KeyError, MAX_KEY_FILE_BYTES, Password, PublicKey, SigningKey};
 pub use options::{Credentials, Mirror, RegistryOptions, is_loopback_registry};
 pub use registry::{Pulled, Registry, Transfer};
 pub use verify::{IdentityMatch, KeylessPolicy, Verification, Verified};

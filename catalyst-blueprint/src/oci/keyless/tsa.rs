@@ -215,7 +215,11 @@ pub(super) fn verify(token_b64: &str, signature: &[u8], root: &TrustedRoot) -> R
         .collect();
     let signer_cert = candidates
         .iter()
-        .find(|der| spki_of(der).is_some_and(|key| verifies_with(&key, sig_alg, sig, &signed_attrs)))
+        .find(|der| {
+            super::cert::parse(der)
+                .and_then(|c| super::cert::spki(&c))
+                .is_ok_and(|key| verifies_with(&key, sig_alg, sig, &signed_attrs))
+        })
         .ok_or_else(|| bad("no certificate of the timestamp or of a trusted TSA verifies its signature"))?;
     verify_tsa_chain(signer_cert, root, gen_time)?;
     Ok(gen_time)
@@ -241,13 +245,6 @@ pub(super) fn spki_parts(key: &[u8]) -> Option<(&[u8], &[u8])> {
     let (alg, bits) = (parts.first()?, parts.get(1)?);
     let (0, point) = bits.content.split_first()? else { return None };
     Some((alg.content, point))
-}
-
-/// A certificate's public key (SPKI DER).
-fn spki_of(der: &[u8]) -> Option<Vec<u8>> {
-    use x509_cert::der::{Decode as _, Encode as _};
-    let cert = x509_cert::Certificate::from_der(der).ok()?;
-    cert.tbs_certificate().subject_public_key_info().to_der().ok()
 }
 
 /// The TSA certificate chains, for time stamping, to a trusted TSA valid at `at`.
