@@ -549,10 +549,23 @@ impl Client {
 
     /// Plans every zone of a desired state: one GET per zone, nothing written.
     pub async fn plan(&self, zones: &[crate::DesiredZone], force: bool) -> Result<Vec<ZonePlan>, PdnsError> {
+        self.plan_with_progress(zones, force, |_| {}).await
+    }
+
+    /// [`Client::plan`], calling `done` with each zone's plan as soon as it is made (for a
+    /// progress display over many zones).
+    pub async fn plan_with_progress(
+        &self,
+        zones: &[crate::DesiredZone],
+        force: bool,
+        mut done: impl FnMut(&ZonePlan),
+    ) -> Result<Vec<ZonePlan>, PdnsError> {
         let mut plans = Vec::with_capacity(zones.len());
         for z in zones {
             let actual = self.rrsets(&z.zone).await?;
-            plans.push(crate::plan_zone(z, actual.as_deref(), force));
+            let plan = crate::plan_zone(z, actual.as_deref(), force);
+            done(&plan);
+            plans.push(plan);
         }
         Ok(plans)
     }
@@ -560,12 +573,24 @@ impl Client {
     /// Applies several zone plans; refuses before writing anything when any plan would
     /// change a record set this tool does not own.
     pub async fn apply_all(&self, plans: &[ZonePlan]) -> Result<Vec<Applied>, PdnsError> {
+        self.apply_all_with_progress(plans, |_| {}).await
+    }
+
+    /// [`Client::apply_all`], calling `done` after each zone is applied (for a progress display
+    /// over many zones).
+    pub async fn apply_all_with_progress(
+        &self,
+        plans: &[ZonePlan],
+        mut done: impl FnMut(&Applied),
+    ) -> Result<Vec<Applied>, PdnsError> {
         if let Some(plan) = plans.iter().find(|p| !p.refused.is_empty()) {
             return Err(not_owned(plan, &plan.refused[0]));
         }
         let mut out = Vec::with_capacity(plans.len());
         for plan in plans {
-            out.push(self.apply(plan).await?);
+            let applied = self.apply(plan).await?;
+            done(&applied);
+            out.push(applied);
         }
         Ok(out)
     }

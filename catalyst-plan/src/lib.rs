@@ -39,7 +39,7 @@ pub mod plan;
 pub mod spec;
 
 pub use crate::code::{Code, Problem, Stage};
-pub use crate::load::{LoadError, load};
+pub use crate::load::{LoadError, LoadStep, load, load_with_progress};
 use crate::plan::Inputs;
 use crate::spec::SovereignFile;
 

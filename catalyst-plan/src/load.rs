@@ -97,6 +97,30 @@ impl LoadError {
 /// `async` because an OCI catalog (feature `oci`) is pulled from a registry; the caller owns
 /// the runtime (without `oci` nothing awaits, and any executor, even a trivial one, runs it).
 pub async fn load(path: &Path) -> Result<(SovereignFile, Inputs), LoadError> {
+    load_with_progress(path, |_| {}).await
+}
+
+/// A step of [`load_with_progress`], for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadStep<'a> {
+    /// Artifact `index` (from 0) of the `total` an OCI catalog lists is pulled next.
+    Pulling {
+        /// Its position in `catalog.oci.blueprints`.
+        index: usize,
+        /// How many the catalog lists.
+        total: usize,
+        /// Its reference.
+        reference: &'a str,
+    },
+}
+
+/// [`load`], calling `step` before each long step (each artifact of an OCI catalog).
+#[cfg_attr(not(feature = "oci"), allow(unused_mut, unused_variables))]
+pub async fn load_with_progress(
+    path: &Path,
+    mut step: impl FnMut(LoadStep<'_>),
+) -> Result<(SovereignFile, Inputs), LoadError> {
     // Capped while reading: a device or a growing file cannot make the read go on.
     let text = catalyst_blueprint::read_text_capped(path, crate::spec::MAX_FILE_BYTES as u64)
         .map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
@@ -114,7 +138,7 @@ pub async fn load(path: &Path) -> Result<(SovereignFile, Inputs), LoadError> {
                 })?
             }
             #[cfg(feature = "oci")]
-            (None, Some(oci)) => pull_catalog(base, oci).await?,
+            (None, Some(oci)) => pull_catalog(base, oci, &mut step).await?,
             #[cfg(not(feature = "oci"))]
             (None, Some(_)) => {
                 return Err(LoadError::Refused {
@@ -149,6 +173,7 @@ pub async fn load(path: &Path) -> Result<(SovereignFile, Inputs), LoadError> {
 async fn pull_catalog(
     base: &Path,
     oci: &crate::spec::OciCatalog,
+    step: &mut dyn FnMut(LoadStep<'_>),
 ) -> Result<Vec<(String, String)>, LoadError> {
     use catalyst_blueprint::artifact::ArtifactRef;
     use catalyst_blueprint::oci::{Credentials, PublicKey, Registry, RegistryOptions, Verification};
@@ -209,6 +234,7 @@ async fn pull_catalog(
             source,
         })?;
         let dir = tmp.path().join(i.to_string());
+        step(LoadStep::Pulling { index: i, total: oci.blueprints.len(), reference: r });
         registry.pull(&reference, &verification, &dir).await.map_err(|e| pull_error(Box::new(e)))?;
         let found = read_tree(&dir, "blueprint.yaml").map_err(|e| pull_error(Box::new(e)))?;
         if found.is_empty() {

@@ -51,16 +51,50 @@ pub fn jitter() -> f64 {
     0.8 + 0.4 * unit
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`), as JSON lines with the current
-/// span or as text.
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`; see [`log_filter`]), as JSON lines
+/// carrying the current span (a reconcile's object) or as text.
 pub fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let (filter, warning) = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    tracing::subscriber::set_global_default(log_subscriber(filter, json, std::io::stderr))
+        .unwrap_or_else(|_| eprintln!("warning: a logger was already installed; keeping it"));
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+}
+
+/// The filter for a `RUST_LOG` value, as `tracing`'s users expect it (`debug`,
+/// `warn,kube=error`, `environment_controller=debug`); unset or empty means `info`. A value that
+/// does not parse falls back to `info` with the reason, to be logged, instead of silently logging
+/// nothing or everything.
+pub fn log_filter(rust_log: Option<&str>) -> (tracing_subscriber::EnvFilter, Option<String>) {
+    use tracing_subscriber::EnvFilter;
+    match rust_log.map(str::trim).filter(|v| !v.is_empty()) {
+        None => (EnvFilter::new("info"), None),
+        Some(v) => match EnvFilter::builder().parse(v) {
+            Ok(f) => (f, None),
+            Err(e) => (
+                EnvFilter::new("info"),
+                Some(format!("RUST_LOG={v:?} is not a filter ({e}); logging at info")),
+            ),
+        },
+    }
+}
+
+/// The controllers' log format over any writer: JSON lines with the current span's fields at
+/// the top level of `span` (so every line of a reconcile names its object), or text.
+pub fn log_subscriber<W>(
+    filter: tracing_subscriber::EnvFilter,
+    json: bool,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     if json {
-        builder.json().with_current_span(true).init();
+        Box::new(builder.json().with_current_span(true).with_span_list(false).finish())
     } else {
-        builder.init();
+        Box::new(builder.finish())
     }
 }
 

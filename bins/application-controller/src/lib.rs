@@ -30,7 +30,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt as _, reflector, watcher};
-use tracing::{error, info, warn};
+use tracing::{Instrument as _, error, info, info_span, warn};
 
 use crate::config::{Config, LEASE_NAME};
 use crate::reconcile::{Context, Error, reconcile_application};
@@ -53,7 +53,9 @@ pub struct Shared {
 pub async fn reconcile(obj: Arc<Watched>, shared: Arc<Shared>) -> Result<Action, Error> {
     let name = obj.metadata.name.clone().unwrap_or_default();
     let namespace = obj.metadata.namespace.clone().unwrap_or_default();
-    let result = reconcile_application(&namespace, &name, &shared.ctx).await;
+    // Every line logged during the reconcile names the object (JSON: `span.application`).
+    let span = info_span!("reconcile", application = %format!("{namespace}/{name}"));
+    let result = reconcile_application(&namespace, &name, &shared.ctx).instrument(span).await;
     shared.metrics.observe(&result);
     if result.is_ok()
         && let Ok(mut f) = shared.failures.lock()

@@ -95,11 +95,21 @@ fn the_deployment_matches_the_binary() {
         .iter()
         .map(|p| (p["name"].as_str().unwrap().to_owned(), p["containerPort"].as_i64().unwrap()))
         .collect();
+    // The placement webhook listens where the Deployment tells it to.
+    let webhook_addr = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "PLACEMENT_WEBHOOK_ADDR")
+        .and_then(|e| e["value"].as_str())
+        .expect("the bundle serves the placement webhook")
+        .to_owned();
     assert_eq!(
         ports,
         [
             ("metrics".into(), port_of(default_of("metrics_addr"))),
-            ("health".into(), port_of(default_of("health_addr")))
+            ("health".into(), port_of(default_of("health_addr"))),
+            ("webhook".into(), port_of(webhook_addr))
         ]
     );
     let mut known: BTreeSet<String> =

@@ -1,8 +1,9 @@
-//! The manifests that install the controller, kept beside the code and checked by its tests.
+//! The manifests that install the controller, from the workspace's `deploy/` bundle and checked by
+//! its tests.
 
 /// The `ServiceAccount`, a `ClusterRole` (Blueprints and their status), a `Role` for its Lease,
 /// and their bindings.
-pub const RBAC: &str = include_str!("../deploy/rbac.yaml");
+pub const RBAC: &str = include_str!("../../../deploy/blueprint-controller/rbac.yaml");
 
 /// The Deployment.
-pub const DEPLOYMENT: &str = include_str!("../deploy/deployment.yaml");
+pub const DEPLOYMENT: &str = include_str!("../../../deploy/blueprint-controller/deployment.yaml");

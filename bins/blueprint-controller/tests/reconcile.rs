@@ -139,3 +139,55 @@ async fn a_repository_that_is_not_a_mirror_is_never_written_or_emptied() {
     );
     assert_eq!(w.gitea.server.commit_count("catalog", "bp-notes", "main"), commits);
 }
+
+/// Every line a reconcile logs names its Blueprint, in the JSON format the controller writes
+/// (catalyst-runtime's subscriber), and `RUST_LOG`-style filters apply.
+#[tokio::test]
+async fn every_log_line_of_a_reconcile_names_the_blueprint() {
+    use kube::core::PartialObjectMetaExt as _;
+    let w = world().await;
+    w.api.put_object(&blueprint("bp-shop", "listed", json!({})));
+    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let (filter, warning) = catalyst_runtime::log_filter(Some("warn,blueprint_controller=info"));
+    assert_eq!(warning, None);
+    let sink = Sink(buffer.clone());
+    let _guard =
+        tracing::subscriber::set_default(catalyst_runtime::log_subscriber(filter, true, move || {
+            sink.clone()
+        }));
+    let shared = std::sync::Arc::new(blueprint_controller::Shared {
+        ctx: w.ctx,
+        metrics: blueprint_controller::metrics::Metrics::new(),
+        failures: std::sync::Mutex::default(),
+    });
+    let meta = kube::api::ObjectMeta { name: Some("bp-shop".into()), ..Default::default() };
+    blueprint_controller::reconcile(std::sync::Arc::new(meta.into_response_partial()), shared).await.unwrap();
+    let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "mirrored to catalog/bp-shop"),
+        "the reconcile logs what it wrote: {text}"
+    );
+    for line in &lines {
+        assert_eq!(line["span"]["blueprint"], "bp-shop", "{line}");
+        assert_eq!(line["span"]["name"], "reconcile", "{line}");
+        assert!(line["level"] == "INFO" || line["level"] == "WARN", "{line}");
+    }
+    let (_, warning) = catalyst_runtime::log_filter(Some("blueprint_controller=loud"));
+    assert!(warning.unwrap().starts_with("RUST_LOG=\"blueprint_controller=loud\" is not a filter ("));
+}
+
+/// Log lines written into memory.
+#[derive(Clone)]
+struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -20,15 +20,24 @@ use crate::output;
 pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> {
     match cmd {
         BlueprintCommand::Lint { catalog } => lint(&catalog, format),
+        #[cfg(feature = "remote")]
         BlueprintCommand::Push { src, reference, sign, source, registry } => {
             crate::oci::push(&src, &reference, sign, source.as_deref(), &registry, format)
         }
+        #[cfg(feature = "remote")]
         BlueprintCommand::Pull { reference, keys, keyless, out, insecure_skip_verify, registry } => {
             crate::oci::pull(&reference, &keys, &keyless, &out, insecure_skip_verify, &registry, format)
         }
+        #[cfg(feature = "remote")]
         BlueprintCommand::Verify { reference, keys, keyless, registry } => {
             crate::oci::verify(&reference, &keys, &keyless, &registry, format)
         }
+        #[cfg(not(feature = "remote"))]
+        BlueprintCommand::Push { .. } => Err(Failure::needs_remote("blueprint push")),
+        #[cfg(not(feature = "remote"))]
+        BlueprintCommand::Pull { .. } => Err(Failure::needs_remote("blueprint pull")),
+        #[cfg(not(feature = "remote"))]
+        BlueprintCommand::Verify { .. } => Err(Failure::needs_remote("blueprint verify")),
         BlueprintCommand::Resolve {
             catalog,
             requests,
@@ -74,7 +83,13 @@ pub(crate) fn run(cmd: BlueprintCommand, format: Output) -> Result<(), Failure> 
                 let org = org.parse().map_err(|e| Failure::usage(anyhow!("--org {org:?}: {e}")))?;
                 options = options.with_org(org);
             }
-            let res = resolve(&loaded.catalog, &requests, &options).map_err(Failure::invalid)?;
+            let res = resolve(&loaded.catalog, &requests, &options).map_err(|e| match &e {
+                // The flag that accepts the replacement, named where it would help.
+                catalyst_blueprint::ResolveError::InstalledVersionConflict { name, .. } => {
+                    Failure::invalid(anyhow!("{e} (--allow-upgrade {name}) [InstalledVersionConflict]"))
+                }
+                _ => Failure::invalid(e),
+            })?;
             if format == Output::Text {
                 output::raw(&plan_text(&res.plan));
                 Ok(())
@@ -304,7 +319,7 @@ fn load_expected(spec: &str) -> Result<ExpectedDag, Failure> {
     }
     let path = Path::new(spec);
     let text = catalyst_blueprint::read_text_capped(path, catalyst_blueprint::MAX_EXPECTED_DAG_BYTES as u64)
-        .with_context(|| format!("cannot read the expected DAG {spec}"))
+        .with_context(|| format!("--expected {spec}: cannot read the expected DAG"))
         .map_err(Failure::usage)?;
     ExpectedDag::parse(spec, &text).map_err(Failure::usage)
 }

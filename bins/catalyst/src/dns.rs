@@ -1,5 +1,6 @@
 //! `catalyst dns plan|apply|sovereign-records|audit`: thin wrappers over catalyst-dns.
 
+use crate::progress::Steps;
 use std::fmt::Write as _;
 
 use anyhow::anyhow;
@@ -109,14 +110,14 @@ pub(crate) fn run(cmd: DnsCommand, format: Output) -> Result<(), Failure> {
         DnsCommand::Plan { file, server, force } => {
             let zones = load(&file)?;
             let client = client(&server)?;
-            let plans = rt.block_on(client.plan(&zones, force)).map_err(pdns_failure)?;
+            let plans = plan_zones(&rt, &client, &zones, force)?;
             show(&plans, &vec![0; plans.len()], format)?;
             if plans.iter().any(|p| !p.refused.is_empty()) { Err(Failure::reported()) } else { Ok(()) }
         }
         DnsCommand::Apply { file, server, create_zones, force } => {
             let zones = load(&file)?;
             let client = client(&server)?;
-            apply(&rt, &client, &zones, create_zones, force, format)
+            apply(&rt, &client, &zones, (create_zones, force), &file.display().to_string(), format)
         }
         DnsCommand::SovereignRecords {
             parent_zone,
@@ -146,7 +147,7 @@ pub(crate) fn run(cmd: DnsCommand, format: Output) -> Result<(), Failure> {
                     rt.block_on(client.plan(std::slice::from_ref(&zone), force)).map_err(pdns_failure)?;
                 show(&plans, &vec![0; plans.len()], format)
             } else {
-                apply(&rt, &client, std::slice::from_ref(&zone), false, force, format)
+                apply(&rt, &client, std::slice::from_ref(&zone), (false, force), "--sovereign", format)
             }
         }
         DnsCommand::Audit { zone, server, expect_ip } => {
@@ -196,22 +197,42 @@ fn show(plans: &[ZonePlan], patches: &[usize], format: Output) -> Result<(), Fai
     }
 }
 
+/// Plans every zone, counting them on a terminal.
+fn plan_zones(
+    rt: &tokio::runtime::Runtime,
+    client: &Client,
+    zones: &[catalyst_dns::DesiredZone],
+    force: bool,
+) -> Result<Vec<catalyst_dns::ZonePlan>, Failure> {
+    let steps = Steps::new(zones.len(), "reading zones");
+    rt.block_on(client.plan_with_progress(zones, force, |p| steps.done(&p.zone))).map_err(pdns_failure)
+}
+
+/// Plans and applies `zones` (read from `source`, named in refusals); `(create_zones, force)`.
 fn apply(
     rt: &tokio::runtime::Runtime,
     client: &Client,
     zones: &[catalyst_dns::DesiredZone],
-    create_zones: bool,
-    force: bool,
+    (create_zones, force): (bool, bool),
+    source: &str,
     format: Output,
 ) -> Result<(), Failure> {
-    let plans = rt.block_on(client.plan(zones, force)).map_err(pdns_failure)?;
+    let plans = plan_zones(rt, client, zones, force)?;
     if !create_zones && let Some(p) = plans.iter().find(|p| p.create_zone) {
         return Err(Failure::invalid(anyhow!(
-            "zone {} does not exist; pass --create-zones to create it",
+            "{source}: zone {} does not exist; pass --create-zones to create it",
             p.zone
         )));
     }
-    let applied = rt.block_on(client.apply_all(&plans)).map_err(pdns_failure)?;
+    let applied = {
+        let steps = Steps::new(plans.len(), "applying zones");
+        rt.block_on(client.apply_all_with_progress(&plans, |a| steps.done(&a.zone))).map_err(|e| {
+            // What the file asks for is refused: name the file.
+            let refused = matches!(e, PdnsError::NotOwned { .. } | PdnsError::ZoneAppeared { .. });
+            let failure = pdns_failure(e);
+            if refused { failure.context(source) } else { failure }
+        })?
+    };
     let patches: Vec<usize> = applied.iter().map(|a| a.patches).collect();
     show(&plans, &patches, format)
 }

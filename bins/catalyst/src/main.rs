@@ -8,13 +8,17 @@ mod blueprint;
 mod cli;
 mod continuum;
 mod core;
+#[cfg(feature = "remote")]
 mod dns;
+#[cfg(feature = "remote")]
 mod gitea;
 mod graph;
 mod names;
+#[cfg(feature = "remote")]
 mod oci;
 mod output;
 mod plan;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -45,6 +49,26 @@ impl Failure {
     pub(crate) fn reported() -> Self {
         Self { code: 1, error: anyhow::Error::msg(String::new()) }
     }
+
+    /// The same failure, its message prefixed with where it comes from (`FILE: …`).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code, reason = "only dns names its file this way"))]
+    pub(crate) fn context(self, what: &str) -> Self {
+        Self { code: self.code, error: self.error.context(what.to_owned()) }
+    }
+
+    /// `catalyst COMMAND` needs feature `remote`, which this build lacks (exit 2).
+    #[cfg_attr(feature = "remote", allow(dead_code))]
+    pub(crate) fn needs_remote(command: &str) -> Self {
+        Self::usage(anyhow::anyhow!("{}", needs_remote_message(command)))
+    }
+}
+
+/// What a build without feature `remote` says when asked for `catalyst COMMAND`.
+#[cfg_attr(feature = "remote", allow(dead_code))]
+fn needs_remote_message(command: &str) -> String {
+    format!(
+        "`catalyst {command}` reaches servers and registries or checks signatures, and this catalyst was built without them (feature `remote`): cargo install --locked --path bins/catalyst --features remote"
+    )
 }
 
 /// Renders the man page of `cmd` (named `name`) and, with `out`, of every subcommand below it.
@@ -90,6 +114,7 @@ fn man(out: Option<&std::path::Path>) -> Result<(), Failure> {
 fn main() -> ExitCode {
     // One rustls crypto provider for every HTTPS client of the process (DESIGN.md). An
     // error only means one is installed already, which is what we want.
+    #[cfg(feature = "remote")]
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = cli::parse();
     let result = match cli.command {
@@ -98,9 +123,18 @@ fn main() -> ExitCode {
         cli::Command::Validate { paths } => core::validate_command(&paths, cli.output),
         cli::Command::Blueprint(cmd) => blueprint::run(cmd, cli.output),
         cli::Command::BootstrapKit(cmd) => blueprint::kit(cmd, cli.output),
+        #[cfg(feature = "remote")]
         cli::Command::Dns(cmd) => dns::run(cmd, cli.output),
+        #[cfg(feature = "remote")]
         cli::Command::Gitea(cmd) => gitea::run(cmd, cli.output),
+        #[cfg(feature = "remote")]
         cli::Command::Sigstore(cmd) => oci::sigstore(cmd, cli.output),
+        #[cfg(not(feature = "remote"))]
+        cli::Command::Dns(_) => Err(Failure::needs_remote("dns")),
+        #[cfg(not(feature = "remote"))]
+        cli::Command::Gitea(_) => Err(Failure::needs_remote("gitea")),
+        #[cfg(not(feature = "remote"))]
+        cli::Command::Sigstore(_) => Err(Failure::needs_remote("sigstore")),
         cli::Command::Completions { shell } => {
             clap_complete::generate(shell, &mut cli::command(), "catalyst", &mut std::io::stdout());
             Ok(())
@@ -124,5 +158,17 @@ fn main() -> ExitCode {
             }
             ExitCode::from(failure.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_command_left_out_of_the_build_says_how_to_build_it_in() {
+        assert_eq!(
+            super::needs_remote_message("blueprint pull"),
+            "`catalyst blueprint pull` reaches servers and registries or checks signatures, and this catalyst was built without them (feature `remote`): cargo install --locked --path bins/catalyst --features remote"
+        );
+        assert_eq!(super::Failure::needs_remote("dns").code, 2);
     }
 }

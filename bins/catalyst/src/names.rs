@@ -304,7 +304,8 @@ fn check_org(slug: &str, format: Output) -> Result<(), Failure> {
                 output::print(&check, format).map_err(Failure::invalid)
             }
         }
-        Err(e) if format == Output::Text => Err(Failure::invalid(e)),
+        // The rule broken, as the stable code `-o json` gives in `rule`.
+        Err(e) if format == Output::Text => Err(Failure::invalid(anyhow!("{e} [{}]", e.kind()))),
         Err(e) => {
             eprintln!("error: {e}");
             let check = OrgCheck {

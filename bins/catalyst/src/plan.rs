@@ -13,6 +13,7 @@ use crate::Failure;
 use crate::cli::Output;
 use crate::graph::Graph;
 use crate::output;
+use crate::progress::Steps;
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_current_thread()
@@ -37,17 +38,7 @@ pub(crate) fn run(
     }
     let (sovereign, inputs) = match file {
         None => catalyst_plan::example(),
-        Some(path) => runtime()?.block_on(catalyst_plan::load(path)).map_err(|e| {
-            // The registry answered, and what it holds is refused (unsigned, wrong key,
-            // unsafe archive): the remote state is wrong, as for `blueprint pull`.
-            let remote = e.is_remote();
-            let e = match e {
-                // Names the file already.
-                LoadError::Read { .. } => anyhow::Error::new(e),
-                e => anyhow::Error::new(e).context(path.display().to_string()),
-            };
-            if remote { Failure::invalid(e) } else { Failure::usage(e) }
-        })?,
+        Some(path) => load(path)?,
     };
     let p = plan(&sovereign, &inputs);
     if let Some(target) = graph {
@@ -233,4 +224,30 @@ fn text(p: &Plan) -> String {
         s.problems
     );
     o
+}
+
+/// Reads a Sovereign file and its catalog, counting the pulls of an OCI catalog on a terminal.
+fn load(path: &Path) -> Result<(SovereignFile, catalyst_plan::plan::Inputs), Failure> {
+    let mut steps: Option<Steps> = None;
+    let progress = |step: catalyst_plan::LoadStep<'_>| {
+        let catalyst_plan::LoadStep::Pulling { index, total, reference } = step else { return };
+        steps.get_or_insert_with(|| Steps::new(total, "pulling catalog")).starting(index, reference);
+    };
+    runtime()?.block_on(catalyst_plan::load_with_progress(path, progress)).map_err(|e| {
+        #[cfg(not(feature = "remote"))]
+        if let LoadError::Refused { field, .. } = &e
+            && field == "catalog.oci"
+        {
+            return Failure::needs_remote("plan` of a Sovereign file with `catalog.oci");
+        }
+        // The registry answered, and what it holds is refused (unsigned, wrong key,
+        // unsafe archive): the remote state is wrong, as for `blueprint pull`.
+        let remote = e.is_remote();
+        let e = match e {
+            // Names the file already.
+            LoadError::Read { .. } => anyhow::Error::new(e),
+            e => anyhow::Error::new(e).context(path.display().to_string()),
+        };
+        if remote { Failure::invalid(e) } else { Failure::usage(e) }
+    })
 }

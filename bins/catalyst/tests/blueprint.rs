@@ -457,7 +457,7 @@ fn bootstrap_kit_check_against_an_expected_dag() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: cannot read the expected DAG /nonexistent/deps.yaml: No such file or directory (os error 2)\n"
+        "error: --expected /nonexistent/deps.yaml: cannot read the expected DAG: No such file or directory (os error 2)\n"
     );
 }
 
@@ -511,7 +511,7 @@ fn resolve_against_the_bootstrap_kit() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         text(&out.stderr),
-        "error: bp-keycloak 1.1.2 is installed, provided by the Sovereign (bootstrap kit, 09-keycloak.yaml), but the request needs bp-keycloak ^2; allow the upgrade or change the constraint\n"
+        "error: bp-keycloak 1.1.2 is installed, provided by the Sovereign (bootstrap kit, 09-keycloak.yaml), but the request needs bp-keycloak ^2; allow the upgrade or change the constraint (--allow-upgrade bp-keycloak) [InstalledVersionConflict]\n"
     );
 }
 

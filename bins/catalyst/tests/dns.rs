@@ -37,7 +37,7 @@ fn apply_plan_and_reapply() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "error: zone cli.test. does not exist; pass --create-zones to create it\n"
+        format!("error: {f}: zone cli.test. does not exist; pass --create-zones to create it\n")
     );
 
     let out =

@@ -216,14 +216,14 @@ fn check_org_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
-        "error: organization slug \"system\" is reserved: \"system\" is a platform name (system, flux, crossplane, catalyst, gitea)\n"
+        "error: organization slug \"system\" is reserved: \"system\" is a platform name (system, flux, crossplane, catalyst, gitea) [ReservedOrgSlug]\n"
     );
     let out = catalyst(&["names", "check-org", "Acme"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out),
         "error: invalid organization slug \"Acme\": uppercase letter 'A' at position 1; slugs are lowercase \
-         (slugs match ^[a-z][a-z0-9-]{2,31}$ and do not end in '-')\n"
+         (slugs match ^[a-z][a-z0-9-]{2,31}$ and do not end in '-') [InvalidOrgSlug]\n"
     );
     let out = catalyst(&["names", "check-org", "acme"]);
     assert_eq!(out.status.code(), Some(0));
