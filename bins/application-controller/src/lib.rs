@@ -30,7 +30,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt as _, reflector, watcher};
-use tracing::{Instrument as _, error, info, info_span, warn};
+use tracing::{Instrument as _, error, error_span, info, warn};
 
 use crate::config::{Config, LEASE_NAME};
 use crate::reconcile::{Context, Error, reconcile_application};
@@ -53,8 +53,9 @@ pub struct Shared {
 pub async fn reconcile(obj: Arc<Watched>, shared: Arc<Shared>) -> Result<Action, Error> {
     let name = obj.metadata.name.clone().unwrap_or_default();
     let namespace = obj.metadata.namespace.clone().unwrap_or_default();
-    // Every line logged during the reconcile names the object (JSON: `span.application`).
-    let span = info_span!("reconcile", application = %format!("{namespace}/{name}"));
+    // Every line logged during the reconcile names the object (JSON: `span.application`), at every
+    // level: the span is error-level, so `RUST_LOG=warn` keeps it.
+    let span = error_span!("reconcile", application = %format!("{namespace}/{name}"));
     let result = reconcile_application(&namespace, &name, &shared.ctx).instrument(span).await;
     shared.metrics.observe(&result);
     if result.is_ok()
@@ -72,12 +73,12 @@ pub fn error_policy(obj: Arc<Watched>, error: &Error, shared: Arc<Shared>) -> Ac
     let name = obj.metadata.name.clone().unwrap_or_default();
     let key = format!("{}/{name}", obj.metadata.namespace.clone().unwrap_or_default());
     let failures = shared.failures.lock().map_or(1, |mut f| {
-        let n = f.entry(key).or_insert(0);
+        let n = f.entry(key.clone()).or_insert(0);
         *n = n.saturating_add(1);
         *n
     });
     let wait = catalyst_runtime::backoff(failures, catalyst_runtime::jitter());
-    warn!(application = %name, error = %catalyst_naming::diagnostic::Chain(error), retry_in = ?wait, "reconcile failed; retrying");
+    warn!(application = %key, error = %catalyst_naming::diagnostic::Chain(error), retry_in = ?wait, "reconcile failed; retrying");
     Action::requeue(wait)
 }
 

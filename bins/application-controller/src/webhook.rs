@@ -2,8 +2,9 @@
 //! `--placement-webhook-addr`): `POST /validate-placement` takes an `admission.k8s.io/v1`
 //! `AdmissionReview` and answers one, always HTTP 200 with the request's `uid`, denying with
 //! `placement-invalid: <Reason>: <message>`; `/healthz` answers `ok`. It fails closed: when the
-//! Blueprint's `placementCapability` cannot be read, the request is denied. Served over TLS
-//! (rustls) from a certificate and key file.
+//! Blueprint's `placementCapability` cannot be read, the request is denied. Updates that keep
+//! the placement and the Blueprint, and Applications being deleted, are not gated. Served over
+//! TLS (rustls) from a certificate and key file, read again when they change (a renewal).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -24,6 +25,8 @@ use tracing::{info, warn};
 pub const MAX_CONNECTIONS: usize = 64;
 /// The longest one connection is served.
 pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
+/// The longest one Blueprint lookup waits (two are made at most: v1, then v1alpha1).
+pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(4);
 /// The largest `AdmissionReview` read.
 pub const MAX_REVIEW_BYTES: usize = 1024 * 1024;
 
@@ -48,7 +51,8 @@ impl Capabilities for KubeCapabilities {
                 "blueprints",
             );
             let api: Api<DynamicObject> = Api::all_with(self.0.clone(), &r);
-            match tokio::time::timeout(Duration::from_secs(5), api.get_opt(name)).await {
+            // Two lookups at most, within the API server's 10 s webhook timeout.
+            match tokio::time::timeout(LOOKUP_TIMEOUT, api.get_opt(name)).await {
                 Ok(Ok(Some(bp))) => {
                     let v = serde_json::to_value(bp).unwrap_or_default();
                     return Ok(v
@@ -59,7 +63,12 @@ impl Capabilities for KubeCapabilities {
                 }
                 Ok(Ok(None)) => {}
                 Ok(Err(e)) => return Err(e.to_string()),
-                Err(_) => return Err("no answer from the Kubernetes API within 5s".into()),
+                Err(_) => {
+                    return Err(format!(
+                        "no answer from the Kubernetes API within {}s",
+                        LOOKUP_TIMEOUT.as_secs()
+                    ));
+                }
             }
         }
         Err(format!("Blueprint {name:?} not found"))
@@ -102,6 +111,21 @@ pub async fn review<C: Capabilities>(caps: &C, body: &[u8]) -> (StatusCode, Stri
     if !object.is_object() {
         return deny("decode Application object: not an object".into());
     }
+    // An Application being deleted (its finalizer removed), or an update that keeps its
+    // placement and Blueprint (status, labels, the finalizer added): nothing to gate. Denying
+    // them would leave Applications stuck once their Blueprint is gone or narrowed.
+    if object.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null()) {
+        return allow();
+    }
+    let old = &request["oldObject"];
+    if request["operation"] == "UPDATE"
+        && old.is_object()
+        && old["spec"]["placement"] == object["spec"]["placement"]
+        && old["spec"]["blueprintRef"] == object["spec"]["blueprintRef"]
+        && old["spec"]["blueprintName"] == object["spec"]["blueprintName"]
+    {
+        return allow();
+    }
     let placement = &object["spec"]["placement"];
     let Some(targets) = placement.get("targets").and_then(Value::as_array).filter(|t| !t.is_empty()) else {
         // A string posture, or no targets: never gated.
@@ -137,11 +161,8 @@ pub fn router<C: Capabilities>(caps: Arc<C>) -> Router {
         .with_state(caps)
 }
 
-/// The rustls server configuration from a PEM certificate chain and key.
-///
-/// # Errors
-/// A file that cannot be read or holds no usable certificate or key, named.
-pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<rustls::ServerConfig> {
+/// The certificate chain and key as rustls serves them, read from PEM files.
+fn load_certified(cert: &Path, key: &Path) -> anyhow::Result<rustls::sign::CertifiedKey> {
     use anyhow::Context as _;
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -152,13 +173,73 @@ pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<rustls::ServerConfi
     anyhow::ensure!(!certs.is_empty(), "{}: no certificate", cert.display());
     let key =
         PrivateKeyDer::from_pem_file(key).with_context(|| format!("reading the key {}", key.display()))?;
+    rustls::sign::CertifiedKey::from_der(certs, key, &rustls::crypto::aws_lc_rs::default_provider())
+        .context("the certificate and key do not match")
+}
+
+/// When a file was last changed (following symlinks, as a Kubernetes Secret volume swaps them).
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The serving certificate, read again when its files change: cert-manager renews it in the
+/// mounted Secret, and a webhook that kept serving the old one would be refused by the API
+/// server once the injected CA changes (with `failurePolicy: Fail`, every Application write).
+/// A renewal that cannot be read keeps the previous certificate and is logged.
+#[derive(Debug)]
+struct Reloading {
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    current: std::sync::Mutex<Loaded>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    stamps: (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
+    certified: Arc<rustls::sign::CertifiedKey>,
+}
+
+impl rustls::server::ResolvesServerCert for Reloading {
+    fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let stamps = (modified(&self.cert), modified(&self.key));
+        let mut current = self.current.lock().ok()?;
+        if stamps != current.stamps {
+            match load_certified(&self.cert, &self.key) {
+                Ok(certified) => {
+                    info!(cert = %self.cert.display(), "serving the renewed webhook certificate");
+                    *current = Loaded { stamps, certified: Arc::new(certified) };
+                }
+                Err(e) => {
+                    // Half-written (the certificate already new, the key not yet): try again
+                    // on the next handshake, serving the previous one meanwhile.
+                    warn!(error = %format!("{e:#}"), "the renewed webhook certificate cannot be used yet");
+                }
+            }
+        }
+        Some(current.certified.clone())
+    }
+}
+
+/// The rustls server configuration from a PEM certificate chain and key, read again whenever
+/// the files change.
+///
+/// # Errors
+/// A file that cannot be read or holds no usable certificate or key, named.
+pub fn tls_config(cert: &Path, key: &Path) -> anyhow::Result<rustls::ServerConfig> {
+    use anyhow::Context as _;
+    let stamps = (modified(cert), modified(key));
+    let certified = Arc::new(load_certified(cert, key)?);
+    let resolver = Reloading {
+        cert: cert.to_owned(),
+        key: key.to_owned(),
+        current: std::sync::Mutex::new(Loaded { stamps, certified }),
+    };
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    rustls::ServerConfig::builder_with_provider(provider)
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS versions")?
         .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .context("the certificate and key do not match")
+        .with_cert_resolver(Arc::new(resolver)))
 }
 
 /// Serves `router` over TLS on `addr` in the background; returns the bound address. Each

@@ -112,6 +112,17 @@ fn the_deployment_matches_the_binary() {
             ("webhook".into(), port_of(webhook_addr))
         ]
     );
+    // The certificate cert-manager writes is mounted where the binary reads it by default.
+    let mount = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "webhook-tls")
+        .and_then(|m| m["mountPath"].as_str())
+        .unwrap()
+        .to_owned();
+    assert_eq!(default_of("placement_webhook_cert"), format!("{mount}/tls.crt"));
+    assert_eq!(default_of("placement_webhook_key"), format!("{mount}/tls.key"));
     let mut known: BTreeSet<String> =
         cmd.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_str().unwrap().to_owned()).collect();
     known.extend(catalyst_core::apps::VARIABLES.iter().map(|v| (*v).to_owned()));

@@ -176,6 +176,25 @@ async fn the_webhook_decides_over_https_and_fails_closed() {
         v["response"]["status"]["message"],
         "resolve Blueprint placementCapability: Blueprint \"bp-gone\" not found"
     );
+    // Not gated, even with the Blueprint gone: the finalizer removed from an Application being
+    // deleted, and an update that keeps placement and Blueprint (a label, the finalizer added).
+    let mut deleting = review("u-10", "UPDATE", targets(&[("fsn", "Primary", "")]));
+    deleting["request"]["object"]["spec"]["blueprintRef"]["name"] = json!("bp-gone");
+    deleting["request"]["object"]["metadata"]["deletionTimestamp"] = json!("2026-12-07T10:00:00Z");
+    assert_eq!(send(deleting).await["response"]["allowed"], true);
+    let mut relabel = review("u-11", "UPDATE", targets(&[("fsn", "Primary", "")]));
+    relabel["request"]["object"]["spec"]["blueprintRef"]["name"] = json!("bp-gone");
+    relabel["request"]["oldObject"] = relabel["request"]["object"].clone();
+    relabel["request"]["object"]["metadata"]["labels"] = json!({"team": "data"});
+    assert_eq!(send(relabel.clone()).await["response"]["allowed"], true);
+    // A changed placement is checked again.
+    relabel["request"]["uid"] = json!("u-12");
+    relabel["request"]["object"]["spec"]["placement"] = targets(&[("hel", "Primary", "")]);
+    let v = send(relabel).await;
+    assert_eq!(
+        (v["response"]["allowed"].as_bool(), v["response"]["status"]["message"].as_str()),
+        (Some(false), Some("resolve Blueprint placementCapability: Blueprint \"bp-gone\" not found"))
+    );
     // Not a review: 400. Too big: refused before it is read.
     let r = client.post(&url).body("{not json").send().await.unwrap();
     assert_eq!(r.status(), 400);
@@ -185,4 +204,35 @@ async fn the_webhook_decides_over_https_and_fails_closed() {
     // A client that does not trust the test CA cannot talk to it: the TLS is real.
     let stranger = reqwest::Client::builder().tls_certs_only([]).build().unwrap();
     assert!(stranger.post(&url).json(&review("u-9", "CREATE", json!("x"))).send().await.is_err());
+}
+
+/// cert-manager renews the serving certificate in the mounted Secret: the next handshake serves
+/// the new one, without a restart; files that cannot be used yet keep the previous one.
+#[tokio::test]
+async fn a_renewed_certificate_is_served_without_a_restart() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let (_dir, ca, crt, key) = certificates();
+    let (_renewed_dir, renewed_ca, renewed_crt, renewed_key) = certificates();
+    let caps = Arc::new(Fixed(BTreeMap::from([("bp-postgres", "primary+standby")])));
+    let addr = serve_tls("127.0.0.1:0".parse().unwrap(), tls_config(&crt, &key).unwrap(), router(caps))
+        .await
+        .unwrap();
+    let trusting = |ca: &Path| {
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap()])
+            .build()
+            .unwrap()
+    };
+    let url = format!("https://127.0.0.1:{}/healthz", addr.port());
+    let (old, new) = (trusting(&ca), trusting(&renewed_ca));
+    assert_eq!(old.get(&url).send().await.unwrap().status(), 200);
+    assert!(new.get(&url).send().await.is_err(), "the renewed CA does not vouch for the first certificate");
+    // Half-way through the renewal (the certificate new, the key still old): the previous
+    // certificate is still served.
+    std::fs::copy(&renewed_crt, &crt).unwrap();
+    assert_eq!(trusting(&ca).get(&url).send().await.unwrap().status(), 200);
+    std::fs::copy(&renewed_key, &key).unwrap();
+    let new = trusting(&renewed_ca);
+    assert_eq!(new.get(&url).send().await.unwrap().status(), 200);
+    assert!(trusting(&ca).get(&url).send().await.is_err(), "the old certificate is no longer served");
 }

@@ -151,7 +151,7 @@ async fn every_log_line_of_a_reconcile_names_the_blueprint() {
     let (filter, warning) = catalyst_runtime::log_filter(Some("warn,blueprint_controller=info"));
     assert_eq!(warning, None);
     let sink = Sink(buffer.clone());
-    let _guard =
+    let guard =
         tracing::subscriber::set_default(catalyst_runtime::log_subscriber(filter, true, move || {
             sink.clone()
         }));
@@ -172,6 +172,42 @@ async fn every_log_line_of_a_reconcile_names_the_blueprint() {
         assert_eq!(line["span"]["blueprint"], "bp-shop", "{line}");
         assert_eq!(line["span"]["name"], "reconcile", "{line}");
         assert!(line["level"] == "INFO" || line["level"] == "WARN", "{line}");
+    }
+    drop(guard);
+
+    // RUST_LOG=warn: the warnings of a failed reconcile still name the Blueprint.
+    let w = world().await;
+    w.api.put_object(&blueprint("bp-shop", "listed", json!({})));
+    let mut ctx = w.ctx;
+    ctx.gitea = Some(
+        catalyst_gitea::Client::new(&w.gitea.server.url(), catalyst_gitea::Token::new("wrong")).unwrap(),
+    );
+    buffer.lock().unwrap().clear();
+    let (filter, _) = catalyst_runtime::log_filter(Some("warn"));
+    let sink = Sink(buffer.clone());
+    let _guard =
+        tracing::subscriber::set_default(catalyst_runtime::log_subscriber(filter, true, move || {
+            sink.clone()
+        }));
+    let shared = std::sync::Arc::new(blueprint_controller::Shared {
+        ctx,
+        metrics: blueprint_controller::metrics::Metrics::new(),
+        failures: std::sync::Mutex::default(),
+    });
+    let meta = kube::api::ObjectMeta { name: Some("bp-shop".into()), ..Default::default() };
+    assert!(
+        blueprint_controller::reconcile(std::sync::Arc::new(meta.into_response_partial()), shared)
+            .await
+            .is_err()
+    );
+    let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "mirror failed"), "{text}");
+    for line in &lines {
+        assert_eq!(
+            (line["level"].as_str(), line["span"]["blueprint"].as_str()),
+            (Some("WARN"), Some("bp-shop"))
+        );
     }
     let (_, warning) = catalyst_runtime::log_filter(Some("blueprint_controller=loud"));
     assert!(warning.unwrap().starts_with("RUST_LOG=\"blueprint_controller=loud\" is not a filter ("));

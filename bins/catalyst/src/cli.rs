@@ -77,12 +77,14 @@ pub(crate) enum Command {
     /// Plan and apply PowerDNS record sets, write Sovereign records, audit zones (SPEC §6).
     ///
     /// The API key is read from PDNS_API_KEY (never from the command line). Exit 1 when the
-    /// file or the zone is wrong, 3 when PowerDNS fails or cannot be reached.
+    /// file or the zone is wrong, 3 when PowerDNS fails or cannot be reached. Part of the
+    /// `remote` build (`--features remote`); without it, exit 2.
     #[command(subcommand)]
     Dns(DnsCommand),
     /// Write files to Gitea without empty commits and without overwriting concurrent changes (SPEC §7).
     ///
-    /// The token is read from GITEA_TOKEN (never from the command line).
+    /// The token is read from GITEA_TOKEN (never from the command line). Part of the `remote`
+    /// build (`--features remote`); without it, exit 2.
     #[command(subcommand)]
     Gitea(GiteaCommand),
     /// Verify Sigstore signatures offline: bundles (as `cosign verify-blob --bundle`) and cosign
@@ -91,7 +93,9 @@ pub(crate) enum Command {
     /// Trust comes from the embedded public-good trusted root, or --trusted-root. Exit 0 when
     /// verified, 1 when refused (the message names the failure class: bundle-invalid,
     /// artifact-mismatch, signature-invalid, certificate-invalid, sct-invalid, tlog-invalid,
-    /// timestamp-invalid, identity-mismatch, unsupported), 2 on usage errors.
+    /// timestamp-invalid, identity-mismatch, unsupported), 2 on usage errors. Part of the
+    /// `remote` build (`--features remote`, which carries the signature stack); without it,
+    /// exit 2.
     #[command(subcommand)]
     Sigstore(SigstoreCommand),
     /// Print the shell completion script for SHELL.
@@ -500,7 +504,8 @@ pub(crate) enum BlueprintCommand {
     /// with blueprint.yaml at the chart root, packaged reproducibly: the same folder always
     /// gives the same digest. With --sign, the pushed digest is signed in cosign's format
     /// with the ECDSA P-256 key in the file named by CATALYST_SIGN_KEY (PEM PKCS#8, or
-    /// cosign's encrypted format with COSIGN_PASSWORD). Prints the pushed digest.
+    /// cosign's encrypted format with COSIGN_PASSWORD). Prints the pushed digest. Part of the
+    /// `remote` build (`--features remote`).
     Push {
         /// The Blueprint folder (blueprint.yaml + chart/) or a chart .tgz.
         #[arg(value_name = "SRC")]
@@ -523,7 +528,8 @@ pub(crate) enum BlueprintCommand {
     /// reference pinned with @sha256:... must still match. A cosign signature of that digest
     /// by any one --key must exist before the chart is downloaded and unpacked into --out
     /// (which must not exist or be empty). Exit 1 when the signature is missing, matches no
-    /// key, or vouches for another digest, or when the archive is unsafe.
+    /// key, or vouches for another digest, or when the archive is unsafe. Part of the `remote`
+    /// build (`--features remote`).
     Pull {
         /// REGISTRY/REPOSITORY[:TAG][@sha256:...], or NAME:TAG.
         #[arg(value_name = "REF")]
@@ -553,7 +559,8 @@ pub(crate) enum BlueprintCommand {
     /// Key-based with --key, or keyless with --certificate-identity (or
     /// --certificate-identity-regexp) and --certificate-oidc-issuer: the signature's Fulcio
     /// certificate, Rekor entry and SCT are verified offline against the trusted root. A
-    /// reference pinned by digest alone is verified without fetching the artifact.
+    /// reference pinned by digest alone is verified without fetching the artifact. Part of the
+    /// `remote` build (`--features remote`).
     Verify {
         /// REGISTRY/REPOSITORY[:TAG][@sha256:...], or NAME:TAG.
         #[arg(value_name = "REF")]

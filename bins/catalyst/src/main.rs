@@ -51,7 +51,6 @@ impl Failure {
     }
 
     /// The same failure, its message prefixed with where it comes from (`FILE: …`).
-    #[cfg_attr(not(feature = "remote"), allow(dead_code, reason = "only dns names its file this way"))]
     pub(crate) fn context(self, what: &str) -> Self {
         Self { code: self.code, error: self.error.context(what.to_owned()) }
     }

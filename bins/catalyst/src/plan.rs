@@ -238,7 +238,8 @@ fn load(path: &Path) -> Result<(SovereignFile, catalyst_plan::plan::Inputs), Fai
         if let LoadError::Refused { field, .. } = &e
             && field == "catalog.oci"
         {
-            return Failure::needs_remote("plan` of a Sovereign file with `catalog.oci");
+            return Failure::needs_remote("plan` of a Sovereign file with `catalog.oci")
+                .context(&path.display().to_string());
         }
         // The registry answered, and what it holds is refused (unsigned, wrong key,
         // unsafe archive): the remote state is wrong, as for `blueprint pull`.

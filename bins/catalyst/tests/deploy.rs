@@ -79,20 +79,35 @@ struct CertManager<S> {
     spec: S,
 }
 
+/// An Issuer: self-signed, or a CA from a Secret (exactly one).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct IssuerSpec {
-    self_signed: SelfSigned,
+enum IssuerSpec {
+    SelfSigned(Empty),
+    Ca(CaIssuer),
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SelfSigned {}
+struct Empty {}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CaIssuer {
+    secret_name: String,
+}
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CertificateSpec {
     secret_name: String,
+    #[serde(default, rename = "isCA", skip_serializing_if = "Option::is_none")]
+    is_ca: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    common_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    duration: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     dns_names: Vec<String>,
     issuer_ref: IssuerRef,
 }
@@ -232,11 +247,13 @@ fn check_deployment(d: &Value, docs: &[Value], secrets_documented: &str) -> Vec<
         let var = e["name"].as_str().unwrap();
         // A flag's variable (`[env: NAME]`), or one the help names among the variables the
         // binary reads besides its flags (the application-controller's rendering settings).
-        if !help.contains(&format!("[env: {var}")) && !help.contains(&format!("`{var}`")) {
+        let flag = cmd.get_arguments().find(|a| a.get_env().is_some_and(|v| v == var));
+        let listed =
+            (flag.is_some() && help.contains(&format!("[env: {var}="))) || help.contains(&format!("`{var}`"));
+        if !listed {
             problems.push(format!("env {var}: {bin} --help does not list it"));
             continue;
         }
-        let flag = cmd.get_arguments().find(|a| a.get_env().is_some_and(|v| v == var));
         if let (Some(value), Some(flag)) = (e["value"].as_str(), flag) {
             argv.push(format!("--{}={value}", flag.get_long().unwrap()));
         }
@@ -291,11 +308,13 @@ fn each_deployment_matches_its_binary_and_resolves_its_references() {
     let mut bad = deployments[0].clone();
     let env = bad["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut().unwrap();
     env.push(serde_json::json!({"name": "GITEA_PASSWORD", "value": "x"}));
+    // A prefix of a variable the binary reads is not that variable.
+    env.push(serde_json::json!({"name": "GITEA_TOKEN_FIL", "value": "x"}));
     let found = check_deployment(&bad, &docs, &readme);
-    assert!(
-        found.iter().any(|p| p == "env GITEA_PASSWORD: application-controller --help does not list it"),
-        "{found:?}"
-    );
+    for var in ["GITEA_PASSWORD", "GITEA_TOKEN_FIL"] {
+        let expected = format!("env {var}: application-controller --help does not list it");
+        assert!(found.contains(&expected), "{found:?}");
+    }
     let mut bad = deployments[0].clone();
     let env = bad["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut().unwrap();
     env.push(serde_json::json!({"name": "PLACEMENT_WEBHOOK_ADDR", "value": "everywhere"}));
@@ -385,8 +404,17 @@ fn services_bindings_and_the_webhook_resolve() {
         .unwrap();
     let cert = find(&docs, "Certificate", cert_ns, cert_name).expect("the Certificate the CA comes from");
     assert!(cert["spec"]["dnsNames"].as_array().unwrap().contains(&format!("{svc_name}.{ns}.svc").into()));
-    let issuer = &cert["spec"]["issuerRef"];
-    assert!(find(&docs, "Issuer", cert_ns, issuer["name"].as_str().unwrap()).is_some());
+    // Issued by a CA of its own (so a renewal keeps the CA the API server trusts), which a
+    // self-signed Issuer made.
+    let issuer = find(&docs, "Issuer", cert_ns, cert["spec"]["issuerRef"]["name"].as_str().unwrap()).unwrap();
+    let ca_secret = issuer["spec"]["ca"]["secretName"].as_str().expect("a CA Issuer");
+    let ca = docs
+        .iter()
+        .find(|d| d["kind"] == "Certificate" && d["spec"]["secretName"] == ca_secret)
+        .expect("the Certificate of the CA");
+    assert_eq!(ca["spec"]["isCA"], true);
+    let root = find(&docs, "Issuer", cert_ns, ca["spec"]["issuerRef"]["name"].as_str().unwrap()).unwrap();
+    assert!(root["spec"]["selfSigned"].is_object());
     let serving = pod_template_of(&docs, ns, &service["spec"]["selector"]);
     let volumes = &serving[0]["spec"]["template"]["spec"]["volumes"];
     assert!(

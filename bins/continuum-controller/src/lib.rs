@@ -50,7 +50,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt as _, reflector, watcher};
-use tracing::{Instrument as _, error, info, info_span, warn};
+use tracing::{Instrument as _, error, error_span, info, warn};
 
 use crate::audit::{Audit, NatsAudit, NoAudit};
 use crate::config::{Config, LEASE_NAME};
@@ -69,7 +69,8 @@ pub type Watched = PartialObjectMeta<Continuum>;
 pub async fn reconcile(obj: Arc<Watched>, ctx: Arc<Shared>) -> Result<Action, Error> {
     let name = obj.metadata.name.clone().ok_or(Error::Unnamed)?;
     let namespace = obj.metadata.namespace.clone().ok_or(Error::Unnamed)?;
-    let span = info_span!("reconcile", continuum = %format!("{namespace}/{name}"));
+    // Error-level, so that the object is named even when only warnings and errors are logged.
+    let span = error_span!("reconcile", continuum = %format!("{namespace}/{name}"));
     let mut stopping = ctx.stopping.subscribe();
     let outcome = tokio::select! {
         outcome = reconcile_continuum(&namespace, &name, &ctx.inner).instrument(span) => outcome?,

@@ -46,7 +46,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt as _, reflector, watcher};
-use tracing::{Instrument as _, error, info, info_span, warn};
+use tracing::{Instrument as _, error, error_span, info, warn};
 
 pub use catalyst_runtime::{BACKOFF_BASE, BACKOFF_MAX, backoff, triggers};
 
@@ -64,7 +64,8 @@ pub type Watched = PartialObjectMeta<Environment>;
 /// at once, with [`Error::Stopped`], when this replica loses leadership or shuts down.
 pub async fn reconcile(env: Arc<Watched>, ctx: Arc<Context>) -> Result<Action, Error> {
     let name = env.metadata.name.clone().ok_or(Error::Unnamed)?;
-    let span = info_span!("reconcile", environment = %name);
+    // Error-level, so that the object is named even when only warnings and errors are logged.
+    let span = error_span!("reconcile", environment = %name);
     let mut stopping = ctx.stopping.subscribe();
     let outcome = tokio::select! {
         outcome = reconcile_environment(&name, &ctx).instrument(span) => outcome?,

@@ -33,7 +33,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt as _, reflector, watcher};
-use tracing::{Instrument as _, error, info, info_span, warn};
+use tracing::{Instrument as _, error, error_span, info, warn};
 
 use crate::config::{Config, LEASE_NAME};
 use crate::reconcile::{Context, Error, reconcile_organization};
@@ -55,8 +55,9 @@ pub struct Shared {
 /// The reconcile function for kube-runtime.
 pub async fn reconcile(obj: Arc<Watched>, shared: Arc<Shared>) -> Result<Action, Error> {
     let name = obj.metadata.name.clone().unwrap_or_default();
-    // Every line logged during the reconcile names the object (JSON: `span.organization`).
-    let span = info_span!("reconcile", organization = %name);
+    // Every line logged during the reconcile names the object (JSON: `span.organization`), at every
+    // level: the span is error-level, so `RUST_LOG=warn` keeps it.
+    let span = error_span!("reconcile", organization = %name);
     let result = reconcile_organization(&name, &shared.ctx).instrument(span).await;
     shared.metrics.observe(&result);
     if result.is_ok()

@@ -26,7 +26,7 @@ use kube::api::Api;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::{WatchStreamExt as _, reflector, watcher};
-use tracing::{Instrument as _, error, info, info_span, warn};
+use tracing::{Instrument as _, error, error_span, info, warn};
 
 use crate::config::{Config, LEASE_NAME};
 
@@ -58,8 +58,9 @@ pub struct Shared {
 /// The reconcile function for kube-runtime.
 pub async fn reconcile(obj: Arc<Watched>, shared: Arc<Shared>) -> Result<Action, Error> {
     let name = obj.metadata.name.clone().unwrap_or_default();
-    // Every line logged during the reconcile names the object (JSON: `span.useraccess`).
-    let span = info_span!("reconcile", useraccess = %name);
+    // Every line logged during the reconcile names the object (JSON: `span.useraccess`), at every
+    // level: the span is error-level, so `RUST_LOG=warn` keeps it.
+    let span = error_span!("reconcile", useraccess = %name);
     let result = reconcile_user_access(&name, &shared.ctx).instrument(span).await;
     shared.metrics.observe(&result);
     if result.is_ok()
