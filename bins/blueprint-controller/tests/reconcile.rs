@@ -151,10 +151,9 @@ async fn every_log_line_of_a_reconcile_names_the_blueprint() {
     let (filter, warning) = catalyst_runtime::log_filter(Some("warn,blueprint_controller=info"));
     assert_eq!(warning, None);
     let sink = Sink(buffer.clone());
-    let guard =
-        tracing::subscriber::set_default(catalyst_runtime::log_subscriber(filter, true, move || {
-            sink.clone()
-        }));
+    let guard = tracing::subscriber::set_default(catalyst_runtime::log_subscriber(filter, true, move || {
+        sink.clone()
+    }));
     let shared = std::sync::Arc::new(blueprint_controller::Shared {
         ctx: w.ctx,
         metrics: blueprint_controller::metrics::Metrics::new(),
