@@ -54,7 +54,7 @@ pub mod catalog;
 pub mod conditions;
 pub mod crd;
 pub mod gitops;
-mod phase1;
+pub mod phase1;
 pub mod quantity;
 #[cfg(feature = "client")]
 pub mod registry;

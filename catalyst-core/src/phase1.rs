@@ -9,6 +9,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg(feature = "client")]
+pub mod cluster;
+pub mod watch;
+
 /// How the Phase-1 watch ended (CORE-14); the wire strings are exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
@@ -104,6 +108,18 @@ impl ComponentState {
     /// Whether the watch may stop waiting for this component: `installed` or `failed`.
     pub const fn is_terminal(self) -> bool {
         matches!(self, Self::Installed | Self::Failed)
+    }
+}
+
+impl serde::Serialize for ComponentState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

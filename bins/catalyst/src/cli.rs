@@ -154,6 +154,38 @@ pub(crate) enum Command {
     /// What the useraccess-controller makes of a UserAccess, offline (SPEC CTRL-4).
     #[command(subcommand, name = "useraccess")]
     UserAccess(UserAccessCommand),
+    /// A new Sovereign's Phase 1: watch its bootstrap kit install and report the truth (SPEC
+    /// CORE-14 … CORE-19).
+    #[command(subcommand)]
+    Sovereign(SovereignCommand),
+}
+
+/// `catalyst sovereign …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SovereignCommand {
+    /// Watch the bp-* HelmReleases in flux-system of a new cluster until the bootstrap kit is
+    /// installed, a component fails, or the deadline passes; print each component transition as
+    /// it happens and end with the outcome and the deployment status it maps to.
+    ///
+    /// Only an explicit `ready` outcome, with every counted component observed installed, is
+    /// `ready`; every other ending (kubeconfig-missing, watcher-start-failed, flux-crds-absent,
+    /// flux-not-reconciling, timeout, failed) is `failed` with the reason. A kubeconfig file
+    /// that does not exist yet is waited for (CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT, 15m).
+    /// Knobs: CATALYST_PHASE1_WATCH_TIMEOUT (60m), CATALYST_PHASE1_FIRST_SEEN_TIMEOUT (15m),
+    /// CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS (1). Exit 0 ready, 1 failed, 2 usage, 3 the API
+    /// could not be reached at the start. Part of the `remote` build (`--features remote`).
+    Watch {
+        /// The new cluster's kubeconfig (no exec plugins or local credential files).
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: std::path::PathBuf,
+        /// The bootstrap kit folder whose bp-* releases must all be installed for `ready`
+        /// (`builtin` for the platform's own kit); without it, every release seen counts.
+        #[arg(long, value_name = "DIR")]
+        kit: Option<std::path::PathBuf>,
+        /// The deadline (90s, 15m, 1h), over CATALYST_PHASE1_WATCH_TIMEOUT.
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+    },
 }
 
 /// `catalyst useraccess …`.

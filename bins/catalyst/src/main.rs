@@ -19,6 +19,8 @@ mod oci;
 mod output;
 mod plan;
 mod progress;
+#[cfg(feature = "remote")]
+mod sovereign;
 
 use std::process::ExitCode;
 
@@ -144,6 +146,12 @@ fn main() -> ExitCode {
         cli::Command::Application(cmd) => core::application(cmd, cli.output),
         cli::Command::Organization(cmd) => core::organization(cmd, cli.output),
         cli::Command::UserAccess(cmd) => core::user_access(cmd, cli.output),
+        #[cfg(feature = "remote")]
+        cli::Command::Sovereign(cli::SovereignCommand::Watch { kubeconfig, kit, timeout }) => {
+            sovereign::watch(&kubeconfig, kit.as_deref(), timeout.as_deref(), cli.output)
+        }
+        #[cfg(not(feature = "remote"))]
+        cli::Command::Sovereign(_) => Err(Failure::needs_remote("sovereign watch")),
         cli::Command::Plan { file, graph, schema } => {
             plan::run(file.as_deref(), graph.as_deref(), schema, cli.output)
         }

@@ -1,0 +1,130 @@
+//! `catalyst sovereign watch`: the Phase-1 watch of a new Sovereign (catalyst-core's
+//! `phase1::cluster`), its transitions as they happen and the outcome it ends with.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
+use std::path::Path;
+
+use anyhow::anyhow;
+use catalyst_core::phase1::cluster::{Event, watch_cluster};
+use catalyst_core::phase1::watch::{Knobs, Report, Tracker, format_duration, parse_duration};
+use serde_json::json;
+
+use crate::Failure;
+use crate::cli::Output;
+use crate::output;
+
+/// The component ids (`cilium`) of a kit's `bp-*` HelmReleases: `builtin` is the platform's
+/// own kit (the one `catalyst plan` uses), anything else a folder.
+fn kit_components(kit: &Path) -> Result<Vec<String>, Failure> {
+    let check = if kit == Path::new("builtin") {
+        catalyst_blueprint::check_kit_files(catalyst_plan::embedded_inputs().bootstrap_kit)
+    } else {
+        catalyst_blueprint::check_kit_dir_against(kit, None)
+            .map_err(|e| Failure::usage(anyhow!("--kit {}: {e}", kit.display())))?
+    };
+    let ids: Vec<String> = check
+        .releases
+        .iter()
+        .filter_map(|r| catalyst_core::component_id("flux-system", &r.name).map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        return Err(Failure::usage(anyhow!("--kit {}: no bp-* HelmRelease in it", kit.display())));
+    }
+    Ok(ids)
+}
+
+fn event_json(e: &Event) -> serde_json::Value {
+    match e {
+        Event::Transition(t) => json!({"event": "transition", "component": t.component,
+            "from": t.from.map(catalyst_core::ComponentState::as_str), "to": t.to.as_str(), "message": t.message}),
+        Event::Synced => json!({"event": "synced"}),
+        Event::NothingSeenYet(after) => {
+            json!({"event": "nothing-seen-yet", "after": format_duration(*after)})
+        }
+        Event::WatchError(message) => json!({"event": "watch-error", "message": message}),
+    }
+}
+
+fn event_text(e: &Event) -> String {
+    match e {
+        Event::Transition(t) => format!(
+            "{:<24} {:>10} -> {:<10} {}",
+            t.component,
+            t.from.map_or("-", |s| s.as_str()),
+            t.to.as_str(),
+            t.message
+        ),
+        Event::Synced => "(the initial list of HelmReleases is complete)".to_owned(),
+        Event::NothingSeenYet(after) => format!(
+            "warning: no bp-* HelmRelease seen in flux-system after {}; still watching",
+            format_duration(*after)
+        ),
+        Event::WatchError(message) => format!("warning: the watch failed ({message}); retrying"),
+    }
+}
+
+fn report_json(r: &Report) -> serde_json::Value {
+    json!({
+        "outcome": r.outcome.as_str(),
+        "status": r.classification.status.as_str(),
+        "error": r.classification.error,
+        "component_states": r.states.iter().map(|(k, v)| (k.clone(), v.as_str())).collect::<std::collections::BTreeMap<_, _>>(),
+        "never_seen": r.never_seen,
+        "stuck_degraded": r.stuck_degraded.iter().map(|(c, m)| json!({"component": c, "message": m})).collect::<Vec<_>>(),
+    })
+}
+
+/// Runs `catalyst sovereign watch`.
+pub(crate) fn watch(
+    kubeconfig: &Path,
+    kit: Option<&Path>,
+    timeout: Option<&str>,
+    format: Output,
+) -> Result<(), Failure> {
+    let (mut knobs, warnings) = Knobs::from_env();
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(t) = timeout {
+        knobs.watch_timeout = parse_duration(t).filter(|d| !d.is_zero()).ok_or_else(|| {
+            Failure::usage(anyhow!("--timeout {t:?}: not a positive duration (90s, 15m, 1h)"))
+        })?;
+    }
+    let mut tracker = Tracker::new(knobs.gate);
+    if let Some(kit) = kit {
+        tracker = tracker.with_kit(kit_components(kit)?);
+    }
+    // Events as they happen: a line each on a terminal, one JSON object per line otherwise.
+    let lines = format == Output::Json || !std::io::stdout().is_terminal();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::remote(anyhow!(e)))?;
+    let report = rt
+        .block_on(watch_cluster(kubeconfig, &knobs, tracker, |e| {
+            if lines {
+                output::raw(&format!("{}\n", event_json(e)));
+            } else {
+                output::raw(&format!("{}\n", event_text(e)));
+            }
+        }))
+        .map_err(Failure::remote)?;
+    if lines {
+        output::raw(&format!("{}\n", json!({"event": "finished", "report": report_json(&report)})));
+    } else {
+        let mut text = format!(
+            "outcome: {}\nstatus:  {}\n",
+            report.outcome.as_str(),
+            report.classification.status.as_str()
+        );
+        for (c, m) in &report.stuck_degraded {
+            let _ = writeln!(text, "degraded past the grace period: {c}: {m}");
+        }
+        output::raw(&text);
+    }
+    match &report.classification.error {
+        None => Ok(()),
+        Some(error) => Err(Failure::invalid(anyhow!("{error}"))),
+    }
+}

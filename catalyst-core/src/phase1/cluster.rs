@@ -1,0 +1,202 @@
+//! The Phase-1 watch on a new cluster (SPEC CORE-15 … CORE-18; feature `client`): wait for its
+//! kubeconfig, check the Flux CRDs, watch `helm.toolkit.fluxcd.io/v2` HelmReleases in
+//! `flux-system`, and end with an explicit outcome on every path.
+//!
+//! [`drive`] is the watch loop over any stream of [`Seen`] events, on tokio's clock (so tests
+//! run it on a paused clock with scripted events); [`watch_cluster`] connects it to a real
+//! cluster through kube's watcher.
+
+use std::path::Path;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt as _};
+
+use super::Outcome;
+use super::watch::{Knobs, Observed, Report, Seen, Tracker, Transition, format_duration};
+
+/// What the watch reports as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A component changed state.
+    Transition(Transition),
+    /// The initial list of HelmReleases is complete.
+    Synced,
+    /// Nothing was seen within the first-seen timeout (once; the watch goes on).
+    NothingSeenYet(Duration),
+    /// The watch stream failed; kube's watcher retries with backoff.
+    WatchError(String),
+}
+
+/// Runs the watch over `events` until the terminate gate opens or the deadline passes
+/// (CORE-16), reporting each [`Event`] to `on`. The deadline and the first-seen warning are
+/// measured on tokio's clock from the call.
+pub async fn drive<S>(events: S, knobs: &Knobs, mut tracker: Tracker, mut on: impl FnMut(&Event)) -> Report
+where
+    S: Stream<Item = Result<Seen, String>>,
+{
+    let start = tokio::time::Instant::now();
+    let deadline = start + knobs.watch_timeout;
+    let first_seen = start + knobs.first_seen_timeout;
+    let mut warned = false;
+    let mut ended = false;
+    let mut events = std::pin::pin!(events);
+    loop {
+        if let Some(outcome) = tracker.finished() {
+            return tracker.report(outcome, start.elapsed(), knobs.degraded_grace);
+        }
+        tokio::select! {
+            biased;
+            () = tokio::time::sleep_until(deadline) => {
+                return tracker.report(tracker.deadline(), start.elapsed(), knobs.degraded_grace);
+            }
+            () = tokio::time::sleep_until(first_seen), if !warned && !tracker.ever_seen() => {
+                warned = true;
+                on(&Event::NothingSeenYet(knobs.first_seen_timeout));
+            }
+            next = events.next(), if !ended => match next {
+                Some(Ok(seen)) => {
+                    let synced = seen == Seen::Synced;
+                    if let Some(t) = tracker.observe(seen, start.elapsed()) {
+                        on(&Event::Transition(t));
+                    } else if synced {
+                        on(&Event::Synced);
+                    }
+                }
+                Some(Err(e)) => on(&Event::WatchError(e)),
+                // The stream ended: nothing more will be seen; the deadline decides.
+                None => ended = true,
+            },
+        }
+    }
+}
+
+/// The API server could not be reached at the start (no outcome: nothing was tried yet).
+#[derive(Debug, thiserror::Error)]
+#[error("the Kubernetes API of the new cluster cannot be reached: {0}")]
+pub struct Unreachable(pub String);
+
+/// The CRD whose absence is `flux-crds-absent`.
+pub const HELMRELEASE_CRD: &str = "helmreleases.helm.toolkit.fluxcd.io";
+
+/// Waits (polling every 2 s on tokio's clock) for `path` to be a non-empty file, up to
+/// `timeout`.
+async fn kubeconfig_arrival(path: &Path, timeout: Duration) -> bool {
+    let until = tokio::time::Instant::now() + timeout;
+    loop {
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_secs(2).min(until - tokio::time::Instant::now())).await;
+    }
+}
+
+/// The Phase-1 watch of the cluster whose kubeconfig is (or will be) at `kubeconfig`.
+///
+/// Every path ends in a [`Report`] with an explicit outcome (CORE-18): no kubeconfig within
+/// the arrival timeout → `kubeconfig-missing`; a kubeconfig kube cannot use, or a watch the
+/// API refuses (401, 403, 404) → `watcher-start-failed`; no HelmRelease CRD →
+/// `flux-crds-absent`; then the gate or the deadline.
+///
+/// # Errors
+/// [`Unreachable`] when the API server does not answer at the start.
+pub async fn watch_cluster(
+    kubeconfig: &Path,
+    knobs: &Knobs,
+    tracker: Tracker,
+    on: impl FnMut(&Event),
+) -> Result<Report, Unreachable> {
+    if !kubeconfig_arrival(kubeconfig, knobs.kubeconfig_arrival_timeout).await {
+        return Ok(Report::short_circuit(
+            Outcome::KubeconfigMissing,
+            &format!(
+                "no kubeconfig at {} after {}",
+                kubeconfig.display(),
+                format_duration(knobs.kubeconfig_arrival_timeout)
+            ),
+        ));
+    }
+    // Read as the cluster registry reads kubeconfigs: capped, and refusing anything that runs a
+    // command or reads a local file (KubeconfigPolicy's defaults).
+    let file = crate::registry::KubeconfigFile { id: "phase1".into(), path: kubeconfig.to_owned() };
+    let client =
+        match crate::registry::load_kubeconfig(&file, crate::registry::KubeconfigPolicy::default()).await {
+            Ok(cluster) => cluster.client().clone(),
+            Err(e) => {
+                let detail = format!("{}: {}", kubeconfig.display(), catalyst_naming::diagnostic::Chain(&e));
+                return Ok(Report::short_circuit(Outcome::WatcherStartFailed, &detail));
+            }
+        };
+    watch_client(client, knobs, tracker, on).await
+}
+
+/// [`watch_cluster`] once the client exists: the Flux CRD check, the first list, then the
+/// watch.
+///
+/// # Errors
+/// [`Unreachable`] when the API server does not answer at the start.
+pub async fn watch_client(
+    client: kube::Client,
+    knobs: &Knobs,
+    tracker: Tracker,
+    on: impl FnMut(&Event),
+) -> Result<Report, Unreachable> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+    use kube::runtime::{WatchStreamExt as _, watcher};
+
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    match tokio::time::timeout(Duration::from_secs(30), crds.get_opt(HELMRELEASE_CRD)).await {
+        Ok(Ok(Some(_))) => {}
+        Ok(Ok(None)) => {
+            return Ok(Report::short_circuit(Outcome::FluxCrdsAbsent, &format!("no CRD {HELMRELEASE_CRD}")));
+        }
+        // Not allowed to read CRDs: the watch itself tells.
+        Ok(Err(kube::Error::Api(s))) if s.code == 403 => {}
+        Ok(Err(kube::Error::Api(s))) => {
+            return Ok(Report::short_circuit(
+                Outcome::WatcherStartFailed,
+                &format!("reading {HELMRELEASE_CRD}: {s}"),
+            ));
+        }
+        Ok(Err(e)) => return Err(Unreachable(e.to_string())),
+        Err(_) => return Err(Unreachable("no answer within 30s".into())),
+    }
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
+        "helmreleases",
+    );
+    let api: Api<DynamicObject> = Api::namespaced_with(client, "flux-system", &resource);
+    // The first answer decides whether the watch started: a refusal (401, 403, 404) is
+    // `watcher-start-failed`; anything else is retried with kube's backoff as the watch goes.
+    if let Err(e) =
+        tokio::time::timeout(Duration::from_secs(30), api.list(&kube::api::ListParams::default().limit(1)))
+            .await
+            .map_err(|_| Unreachable("no answer to the first HelmRelease list within 30s".into()))?
+    {
+        return match e {
+            kube::Error::Api(s) if matches!(s.code, 401 | 403 | 404) => Ok(Report::short_circuit(
+                Outcome::WatcherStartFailed,
+                &format!("listing HelmReleases in flux-system: {s}"),
+            )),
+            e => Err(Unreachable(e.to_string())),
+        };
+    }
+    let events = watcher(api, watcher::Config::default()).default_backoff().filter_map(|e| async move {
+        match e {
+            Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+                Observed::from_object(&serde_json::to_value(o).ok()?).map(|r| Ok(Seen::Applied(r)))
+            }
+            Ok(watcher::Event::Delete(o)) => Some(Ok(Seen::Deleted {
+                namespace: o.metadata.namespace.unwrap_or_default(),
+                name: o.metadata.name.unwrap_or_default(),
+            })),
+            Ok(watcher::Event::InitDone) => Some(Ok(Seen::Synced)),
+            Ok(watcher::Event::Init) => None,
+            Err(e) => Some(Err(e.to_string())),
+        }
+    });
+    Ok(drive(events, knobs, tracker, on).await)
+}

@@ -1,0 +1,528 @@
+//! The Phase-1 watch (SPEC CORE-15 … CORE-20, seed 001) on tokio's paused clock, fed scripted
+//! watch events: the short-circuits with their exact outcomes, nothing ever seen, all
+//! installed, a failure, a component stuck installing, a dependency that becomes ready, the
+//! bootstrap kit's releases that never appear, the record that never downgrades `adopted`, and a
+//! property: the watch never ends `ready` unless every counted component was observed
+//! `installed`.
+
+#![cfg(feature = "client")]
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use catalyst_core::phase1::cluster::{Event, drive, watch_cluster};
+use catalyst_core::phase1::watch::{Knobs, Observed, Report, Seen, Tracker, parse_duration, store};
+use catalyst_core::{ComponentState, DeploymentStatus, GateConfig, Outcome};
+use futures::Stream;
+use proptest::prelude::*;
+
+const MIN: u64 = 60;
+
+/// Events after waits (seconds); the stream then stays open without events.
+fn scripted(script: Vec<(u64, Seen)>) -> impl Stream<Item = Result<Seen, String>> {
+    use futures::StreamExt as _;
+    futures::stream::unfold(script.into_iter(), |mut it| async move {
+        let (wait, seen) = it.next()?;
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        Some((Ok(seen), it))
+    })
+    .chain(futures::stream::pending())
+}
+
+fn hr(name: &str, status: &str, reason: &str, message: &str) -> Seen {
+    Seen::Applied(Observed::new("flux-system", name).ready(status, reason, message))
+}
+
+async fn run(script: Vec<(u64, Seen)>, tracker: Tracker) -> (Report, Vec<Event>, Duration) {
+    let start = tokio::time::Instant::now();
+    let mut events = Vec::new();
+    let report = drive(scripted(script), &Knobs::default(), tracker, |e| events.push(e.clone())).await;
+    (report, events, start.elapsed())
+}
+
+fn tracker() -> Tracker {
+    Tracker::new(GateConfig::default())
+}
+
+#[tokio::test(start_paused = true)]
+async fn all_installed_is_ready_as_soon_as_the_gate_opens() {
+    let (report, events, took) = run(
+        vec![
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-flux", "Unknown", "Progressing", "installing")),
+            (0, Seen::Applied(Observed::new("kube-system", "bp-other"))),
+            (0, hr("podinfo", "False", "InstallFailed", "not a bp- release")),
+            (0, Seen::Synced),
+            (90, hr("bp-flux", "True", "InstallSucceeded", "ok")),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Ready);
+    assert_eq!(report.classification.status, DeploymentStatus::Ready);
+    assert_eq!(took, Duration::from_secs(90));
+    assert_eq!(
+        report.states,
+        BTreeMap::from([
+            ("cilium".into(), ComponentState::Installed),
+            ("flux".into(), ComponentState::Installed)
+        ])
+    );
+    // Only bp-* releases in flux-system count, and only transitions are reported.
+    let transitions: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Transition(t) => {
+                Some(format!("{} {:?}->{}", t.component, t.from.map(ComponentState::as_str), t.to))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        transitions,
+        ["cilium None->installed", "flux None->installing", "flux Some(\"installing\")->installed"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_install_failure_fails_the_deployment() {
+    let (report, _, took) = run(
+        vec![
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-gitea", "Unknown", "Progressing", "installing")),
+            (0, Seen::Synced),
+            (30, hr("bp-gitea", "False", "InstallFailed", "timed out waiting for the condition")),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!((report.outcome, took), (Outcome::Failed, Duration::from_secs(30)));
+    assert_eq!(report.classification.error.as_deref(), Some("1 of 2 components failed: gitea"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_component_stuck_installing_times_out_and_fails() {
+    let (report, _, took) = run(
+        vec![
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-harbor", "Unknown", "Progressing", "waiting")),
+            (0, Seen::Synced),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!((report.outcome, took), (Outcome::Timeout, Duration::from_secs(60 * MIN)));
+    assert_eq!(report.classification.status, DeploymentStatus::Failed);
+    assert_eq!(
+        report.classification.error.as_deref(),
+        Some(
+            "not all components reached a terminal state (outcome timeout); still waiting on: harbor (installing)"
+        )
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependency_that_becomes_ready_is_pending_then_installed() {
+    let (report, events, _) = run(
+        vec![
+            (
+                0,
+                hr(
+                    "bp-loki",
+                    "False",
+                    "DependencyNotReady",
+                    "dependency 'flux-system/bp-seaweedfs' is not ready",
+                ),
+            ),
+            (0, hr("bp-seaweedfs", "Unknown", "Progressing", "installing")),
+            (0, Seen::Synced),
+            (120, hr("bp-seaweedfs", "True", "InstallSucceeded", "ok")),
+            (60, hr("bp-loki", "True", "InstallSucceeded", "ok")),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Ready);
+    let loki: Vec<ComponentState> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Transition(t) if t.component == "loki" => Some(t.to),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(loki, [ComponentState::Pending, ComponentState::Installed]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_ever_seen_is_flux_not_reconciling_with_one_warning() {
+    let (report, events, took) = run(vec![(0, Seen::Synced)], tracker()).await;
+    assert_eq!((report.outcome, took), (Outcome::FluxNotReconciling, Duration::from_secs(60 * MIN)));
+    assert_eq!(report.classification.status, DeploymentStatus::Failed);
+    let warnings: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::NothingSeenYet(_))).collect();
+    assert_eq!(warnings, [&Event::NothingSeenYet(Duration::from_secs(15 * MIN))]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_list_must_sync_before_an_early_finish() {
+    // Everything seen is installed, but the initial list never completes: no early finish.
+    let (report, _, took) =
+        run(vec![(0, hr("bp-cilium", "True", "InstallSucceeded", "ok"))], tracker()).await;
+    assert_eq!((report.outcome, took), (Outcome::Timeout, Duration::from_secs(60 * MIN)));
+}
+
+/// The platform's gate (CORE-16) ends at the first moment every release listed so far is
+/// installed: a release Flux has not created yet is not waited for.
+#[tokio::test(start_paused = true)]
+async fn without_the_kit_the_first_synced_list_decides() {
+    let (report, _, took) = run(
+        vec![
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, Seen::Synced),
+            (30, hr("bp-gitea", "False", "InstallFailed", "too late to matter")),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!((report.outcome, took), (Outcome::Ready, Duration::ZERO));
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_the_kit_a_release_never_seen_prevents_ready() {
+    let kit = Tracker::new(GateConfig::default()).with_kit([
+        "cilium".to_owned(),
+        "flux".to_owned(),
+        "gitea".to_owned(),
+    ]);
+    let (report, _, _) = run(
+        vec![
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-flux", "True", "InstallSucceeded", "ok")),
+            (0, Seen::Synced),
+        ],
+        kit,
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Timeout, "every seen release is installed, but gitea never appeared");
+    assert_eq!(report.never_seen, ["gitea"]);
+    assert_eq!(
+        report.classification.error.as_deref(),
+        Some(
+            "not all components reached a terminal state (outcome timeout); still waiting on: -; never seen: gitea"
+        )
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_release_degraded_past_the_grace_period_is_named() {
+    let (report, _, _) = run(
+        vec![
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-keycloak", "False", "HealthCheckFailed", "pod keycloak-0 is crash-looping")),
+            (0, Seen::Synced),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Timeout, "degraded is not terminal");
+    assert_eq!(
+        report.stuck_degraded,
+        [(
+            "keycloak".to_owned(),
+            "Ready=False HealthCheckFailed: pod keycloak-0 is crash-looping".to_owned()
+        )]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deleted_release_is_no_evidence() {
+    let (report, _, _) = run(
+        vec![
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-flux", "Unknown", "Progressing", "installing")),
+            (0, Seen::Deleted { namespace: "flux-system".into(), name: "bp-flux".into() }),
+            (0, Seen::Synced),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Timeout);
+    assert_eq!(report.states["flux"], ComponentState::Pending);
+}
+
+/// Seed 001: an empty kubeconfig short-circuits to `failed`, with an error about the
+/// kubeconfig and the outcome exactly `kubeconfig-missing`.
+#[tokio::test(start_paused = true)]
+async fn a_kubeconfig_that_never_arrives_is_kubeconfig_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new-sovereign.kubeconfig");
+    std::fs::write(&path, "").unwrap();
+    let start = tokio::time::Instant::now();
+    let report = watch_cluster(&path, &Knobs::default(), tracker(), |_| {}).await.unwrap();
+    assert_eq!(report.outcome, Outcome::KubeconfigMissing);
+    assert_eq!(report.outcome.as_str(), "kubeconfig-missing");
+    assert_eq!(report.classification.status, DeploymentStatus::Failed);
+    let error = report.classification.error.unwrap();
+    assert!(error.contains("kubeconfig"), "{error}");
+    assert!(error.ends_with(&format!("(no kubeconfig at {} after 15m)", path.display())), "{error}");
+    assert_eq!(start.elapsed(), Duration::from_secs(15 * MIN), "it waited for the arrival timeout");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_kubeconfig_that_arrives_late_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new-sovereign.kubeconfig");
+    let late = path.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(5 * MIN)).await;
+        std::fs::write(&late, "not: [a kubeconfig").unwrap();
+    });
+    let start = tokio::time::Instant::now();
+    let report = watch_cluster(&path, &Knobs::default(), tracker(), |_| {}).await.unwrap();
+    // It arrived (after ~5 minutes) and was read: a kubeconfig kube cannot use is a watch that
+    // could not start.
+    assert!(start.elapsed() < Duration::from_secs(6 * MIN));
+    assert_eq!(report.outcome, Outcome::WatcherStartFailed);
+    let error = report.classification.error.unwrap();
+    assert!(error.starts_with("the Phase-1 watch could not start"), "{error}");
+    assert!(error.contains(&path.display().to_string()), "{error}");
+}
+
+#[test]
+fn an_adopted_deployment_is_never_downgraded() {
+    let failed = Report::short_circuit(Outcome::FluxNotReconciling, "");
+    let mut adopted = serde_json::json!({"id": "d-1", "status": "adopted"});
+    let changed = store(adopted.as_object_mut().unwrap(), &failed, "2026-12-07T10:00:00Z");
+    assert!(!changed);
+    assert_eq!(adopted["status"], "adopted");
+    assert_eq!(adopted["phase1Outcome"], "flux-not-reconciling");
+    assert!(adopted.get("error").is_none());
+    let mut watching = serde_json::json!({"id": "d-2", "status": "phase1-watching"});
+    assert!(store(watching.as_object_mut().unwrap(), &failed, "2026-12-07T10:00:00Z"));
+    assert_eq!(
+        (watching["status"].as_str(), watching["phase1FinishedAt"].as_str()),
+        (Some("failed"), Some("2026-12-07T10:00:00Z"))
+    );
+    assert!(watching["error"].as_str().unwrap().starts_with("zero bp-* HelmReleases were seen"));
+    assert_eq!(watching["componentStates"], serde_json::json!({}));
+}
+
+#[test]
+fn knobs_from_variables() {
+    let vars = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    };
+    let (k, warnings) = Knobs::from_lookup(vars(&[]));
+    assert_eq!((k, warnings.len()), (Knobs::default(), 0));
+    let (k, warnings) = Knobs::from_lookup(vars(&[
+        ("CATALYST_PHASE1_WATCH_TIMEOUT", "90m"),
+        ("CATALYST_PHASE1_FIRST_SEEN_TIMEOUT", "1h30m"),
+        ("CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS", "11"),
+        ("CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT", "90s"),
+    ]));
+    assert!(warnings.is_empty());
+    assert_eq!(k.watch_timeout, Duration::from_secs(90 * MIN));
+    assert_eq!(k.first_seen_timeout, Duration::from_secs(90 * MIN));
+    assert_eq!(k.gate.min_bootstrap_kit_hrs, 11);
+    assert_eq!(k.kubeconfig_arrival_timeout, Duration::from_secs(90));
+    let (k, warnings) = Knobs::from_lookup(vars(&[
+        ("CATALYST_PHASE1_WATCH_TIMEOUT", "soon"),
+        ("CATALYST_PHASE1_FIRST_SEEN_TIMEOUT", "0s"),
+        ("CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS", "-3"),
+        ("CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT", " "),
+    ]));
+    assert_eq!(k, Knobs::default());
+    assert_eq!(
+        warnings,
+        [
+            "CATALYST_PHASE1_WATCH_TIMEOUT=\"soon\" is not a positive duration (90s, 15m, 1h); using 1h",
+            "CATALYST_PHASE1_FIRST_SEEN_TIMEOUT=\"0s\" is not a positive duration (90s, 15m, 1h); using 15m",
+            "CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS=\"-3\" is not a positive number; using 1",
+        ]
+    );
+    for bad in ["", "5", "m", "-5m", "1.5h", "1d", "5m3", "99999999999h"] {
+        assert_eq!(parse_duration(bad), None, "{bad:?}");
+    }
+}
+
+fn arb_seen() -> impl Strategy<Value = Seen> {
+    let name = prop::sample::select(vec!["bp-a", "bp-b", "bp-c", "other"]);
+    let ns = prop::sample::select(vec!["flux-system", "default"]);
+    let cond = prop::option::of((
+        prop::sample::select(vec!["True", "False", "Unknown"]),
+        prop::sample::select(vec![
+            "InstallFailed",
+            "Progressing",
+            "DependencyNotReady",
+            "HealthCheckFailed",
+            "",
+        ]),
+        prop::sample::select(vec!["", "dependency 'x' is not ready", "boom"]),
+    ));
+    prop_oneof![
+        8 => (ns.clone(), name.clone(), cond).prop_map(|(ns, name, c)| {
+            let o = Observed::new(ns, name);
+            Seen::Applied(match c { Some((s, r, m)) => o.ready(s, r, m), None => o })
+        }),
+        1 => (ns, name).prop_map(|(ns, name)| Seen::Deleted { namespace: ns.into(), name: name.into() }),
+        2 => Just(Seen::Synced),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    /// CORE-16/17: whatever the events, a `ready` end means every counted component was
+    /// observed `installed` at the end, and at least one was.
+    #[test]
+    fn the_watch_never_ends_ready_without_evidence(script in prop::collection::vec((0u64..400, arb_seen()), 0..40)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+        let (report, _, _) = rt.block_on(run(script, tracker()));
+        if report.outcome == Outcome::Ready || report.classification.status == DeploymentStatus::Ready {
+            prop_assert_eq!(report.outcome, Outcome::Ready);
+            prop_assert_eq!(report.classification.status, DeploymentStatus::Ready);
+            prop_assert!(!report.states.is_empty());
+            prop_assert!(report.states.values().all(|s| *s == ComponentState::Installed), "{:?}", report.states);
+        }
+    }
+}
+
+// --- the watch against a scripted Kubernetes API (tower-test): CRD check, first list, watch ---
+
+/// What the scripted API answers.
+#[derive(Clone, Copy)]
+enum Api {
+    /// No HelmRelease CRD.
+    NoFluxCrds,
+    /// The CRD is there; listing HelmReleases is forbidden.
+    ListForbidden,
+    /// The CRD is there; a list with two releases, then a watch that makes both installed.
+    Healthy,
+}
+
+fn status(code: u16, reason: &str, message: &str) -> String {
+    serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "code": code})
+    .to_string()
+}
+
+fn release(name: &str, ready: &str) -> serde_json::Value {
+    serde_json::json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": name, "namespace": "flux-system", "resourceVersion": "7"},
+        "status": {"conditions": [{"type": "Ready", "status": ready, "reason": "R", "message": "m"}]}})
+}
+
+fn scripted_api(api: Api, requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> kube::Client {
+    use http::{Request, Response};
+    use kube::client::Body;
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    tokio::spawn(async move {
+        while let Some((request, respond)) = handle.next_request().await {
+            let uri = request.uri().to_string();
+            requests.lock().unwrap().push(uri.clone());
+            let (code, body) = if uri.contains("/customresourcedefinitions/") {
+                match api {
+                    Api::NoFluxCrds => (404, status(404, "NotFound", "customresourcedefinitions.apiextensions.k8s.io \"helmreleases.helm.toolkit.fluxcd.io\" not found")),
+                    _ => (200, serde_json::json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                        "metadata": {"name": "helmreleases.helm.toolkit.fluxcd.io"},
+                        "spec": {"group": "helm.toolkit.fluxcd.io", "names": {"kind": "HelmRelease", "plural": "helmreleases"},
+                                 "scope": "Namespaced", "versions": []}}).to_string()),
+                }
+            } else if matches!(api, Api::ListForbidden) {
+                (
+                    403,
+                    status(
+                        403,
+                        "Forbidden",
+                        "helmreleases.helm.toolkit.fluxcd.io is forbidden: User \"phase1\" cannot list resource \"helmreleases\"",
+                    ),
+                )
+            } else if uri.contains("watch=true") {
+                // The real wire format: one JSON watch event per line.
+                let event = serde_json::json!({"type": "MODIFIED", "object": release("bp-cilium", "True")});
+                (200, format!("{event}\n"))
+            } else {
+                let list = serde_json::json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmReleaseList",
+                    "metadata": {"resourceVersion": "7"},
+                    "items": [release("bp-cilium", "Unknown"), release("bp-flux", "True")]});
+                (200, list.to_string())
+            };
+            respond
+                .send_response(Response::builder().status(code).body(Body::from(body.into_bytes())).unwrap());
+        }
+    });
+    kube::Client::new(service, "default")
+}
+
+async fn against(
+    api: Api,
+) -> (Result<Report, catalyst_core::phase1::cluster::Unreachable>, Vec<String>, Vec<Event>) {
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut events = Vec::new();
+    let client = scripted_api(api, requests.clone());
+    let report = catalyst_core::phase1::cluster::watch_client(client, &Knobs::default(), tracker(), |e| {
+        events.push(e.clone());
+    })
+    .await;
+    let requests = requests.lock().unwrap().clone();
+    (report, requests, events)
+}
+
+#[tokio::test]
+async fn no_flux_crds_is_flux_crds_absent() {
+    let (report, requests, _) = against(Api::NoFluxCrds).await;
+    let report = report.unwrap();
+    assert_eq!(report.outcome, Outcome::FluxCrdsAbsent);
+    assert_eq!(report.classification.status, DeploymentStatus::Failed);
+    assert_eq!(
+        requests,
+        ["/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helmreleases.helm.toolkit.fluxcd.io"]
+    );
+}
+
+#[tokio::test]
+async fn a_watch_the_api_refuses_is_watcher_start_failed() {
+    let (report, _, _) = against(Api::ListForbidden).await;
+    let report = report.unwrap();
+    assert_eq!(report.outcome, Outcome::WatcherStartFailed);
+    let error = report.classification.error.unwrap();
+    assert!(error.starts_with("the Phase-1 watch could not start"), "{error}");
+    assert!(error.contains("cannot list resource \"helmreleases\""), "{error}");
+}
+
+#[tokio::test]
+async fn a_real_list_and_watch_end_ready() {
+    let (report, requests, events) = against(Api::Healthy).await;
+    let report = report.unwrap();
+    assert_eq!(report.outcome, Outcome::Ready);
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("/apis/helm.toolkit.fluxcd.io/v2/namespaces/flux-system/helmreleases?")
+                && r.contains("watch=true")),
+        "{requests:?}"
+    );
+    let cilium: Vec<ComponentState> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Transition(t) if t.component == "cilium" => Some(t.to),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cilium, [ComponentState::Installing, ComponentState::Installed]);
+}
+
+#[tokio::test]
+async fn an_api_that_does_not_answer_is_unreachable() {
+    use http::{Request, Response};
+    use kube::client::Body;
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    drop(handle);
+    let client = kube::Client::new(service, "default");
+    let err = catalyst_core::phase1::cluster::watch_client(client, &Knobs::default(), tracker(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("the Kubernetes API of the new cluster cannot be reached: "),
+        "{err}"
+    );
+}
