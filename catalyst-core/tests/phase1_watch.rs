@@ -234,6 +234,83 @@ async fn a_release_degraded_past_the_grace_period_is_named() {
     );
 }
 
+/// kube's watcher lists again after a disconnect: a release not listed again was deleted
+/// meanwhile, and its old `installed` is no evidence.
+#[tokio::test(start_paused = true)]
+async fn a_release_missing_from_a_relist_is_pending_again() {
+    let (report, events, _) = run(
+        vec![
+            (0, Seen::Restarted),
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-flux", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-gitea", "Unknown", "Progressing", "installing")),
+            (0, Seen::Synced),
+            (60, Seen::Restarted),
+            (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+            (0, hr("bp-gitea", "True", "InstallSucceeded", "ok")),
+            (0, Seen::Synced),
+        ],
+        tracker(),
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Timeout, "flux vanished in the relist");
+    assert_eq!(report.states["flux"], ComponentState::Pending);
+    assert!(events.contains(&Event::Transition(catalyst_core::phase1::watch::Transition {
+        component: "flux".into(),
+        from: Some(ComponentState::Installed),
+        to: ComponentState::Pending,
+        message: "absent when the watch listed again".into(),
+    })));
+    assert_eq!(events.iter().filter(|e| **e == Event::Synced).count(), 1, "the list completes once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_floor_of_observed_releases_holds_the_gate() {
+    let knobs =
+        Knobs::from_lookup(|n| (n == "CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS").then(|| "2".to_owned())).0;
+    let script = vec![
+        (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+        (0, Seen::Synced),
+        (45, hr("bp-flux", "True", "InstallSucceeded", "ok")),
+    ];
+    let start = tokio::time::Instant::now();
+    let report = drive(scripted(script), &knobs, Tracker::new(knobs.gate), |_| {}).await;
+    assert_eq!((report.outcome, start.elapsed()), (Outcome::Ready, Duration::from_secs(45)));
+}
+
+/// What the cluster sends is not trusted: names that are not object names are dropped, and
+/// condition texts lose control characters and are cut.
+#[test]
+fn hostile_release_text_is_cleaned() {
+    let obj = |name: &str, message: &str| {
+        serde_json::json!({"metadata": {"name": name, "namespace": "flux-system"},
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "X\u{1b}[2J", "message": message}]}})
+    };
+    assert_eq!(Observed::from_object(&obj("bp-a\u{1b}[31m", "m")), None);
+    assert_eq!(Observed::from_object(&obj(&"b".repeat(300), "m")), None);
+    let r =
+        Observed::from_object(&obj("bp-a", &format!("line\nfake line\u{7}{}", "x".repeat(100_000)))).unwrap();
+    let (status, reason, message) = r.ready.unwrap();
+    assert_eq!(status, "False");
+    assert!(
+        !reason.contains('\u{1b}') && !message.contains('\n') && !message.contains('\u{7}'),
+        "{reason:?} {message:?}"
+    );
+    assert!(message.chars().count() <= catalyst_naming::untrusted::MAX_REMOTE_TEXT + 1, "{}", message.len());
+}
+
+#[test]
+fn the_record_has_the_platform_keys() {
+    let report = Report::short_circuit(Outcome::KubeconfigMissing, "no kubeconfig at k after 15m");
+    let record = serde_json::to_value(report.record("2026-12-07T10:00:00Z")).unwrap();
+    assert_eq!(record["phase1Outcome"], "kubeconfig-missing");
+    assert_eq!(record["phase1FinishedAt"], "2026-12-07T10:00:00Z");
+    assert_eq!(record["componentStates"], serde_json::json!({}));
+    assert!(record["error"].as_str().unwrap().contains("kubeconfig"));
+    let back: catalyst_core::phase1::watch::Phase1Record = serde_json::from_value(record).unwrap();
+    assert_eq!(back.outcome, "kubeconfig-missing");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_deleted_release_is_no_evidence() {
     let (report, _, _) = run(
@@ -366,22 +443,64 @@ fn arb_seen() -> impl Strategy<Value = Seen> {
         }),
         1 => (ns, name).prop_map(|(ns, name)| Seen::Deleted { namespace: ns.into(), name: name.into() }),
         2 => Just(Seen::Synced),
+        1 => Just(Seen::Restarted),
     ]
+}
+
+/// Whether the script's last word on `name` (in flux-system) is `Ready=True`, and it was not
+/// deleted or left out of a relist after it.
+fn last_says_installed(script: &[(u64, Seen)], upto: usize, name: &str) -> bool {
+    let mut installed = false;
+    let mut relisted: Option<bool> = None;
+    for (_, seen) in &script[..upto] {
+        match seen {
+            Seen::Applied(o) if o.namespace == "flux-system" && o.name == name => {
+                installed = o.ready.as_ref().is_some_and(|(s, _, _)| s == "True");
+                if let Some(r) = &mut relisted {
+                    *r = true;
+                }
+            }
+            Seen::Deleted { namespace, name: n } if namespace == "flux-system" && n == name => {
+                installed = false
+            }
+            Seen::Restarted => relisted = Some(false),
+            Seen::Synced => {
+                if relisted == Some(false) {
+                    installed = false;
+                }
+                relisted = None;
+            }
+            _ => {}
+        }
+    }
+    installed
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
-    /// CORE-16/17: whatever the events, a `ready` end means every counted component was
-    /// observed `installed` at the end, and at least one was.
+    /// CORE-16/17: whatever the events (relists included), a `ready` end means every counted
+    /// component's last word before the end was `Ready=True`; with a kit, every kit component's.
     #[test]
-    fn the_watch_never_ends_ready_without_evidence(script in prop::collection::vec((0u64..400, arb_seen()), 0..40)) {
+    fn the_watch_never_ends_ready_without_evidence(
+        script in prop::collection::vec((0u64..400, arb_seen()), 0..40),
+        with_kit in any::<bool>(),
+    ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
-        let (report, _, _) = rt.block_on(run(script, tracker()));
+        let t = if with_kit { tracker().with_kit(["a".to_owned(), "b".to_owned()]) } else { tracker() };
+        let (report, _, took) = rt.block_on(run(script.clone(), t));
         if report.outcome == Outcome::Ready || report.classification.status == DeploymentStatus::Ready {
             prop_assert_eq!(report.outcome, Outcome::Ready);
             prop_assert_eq!(report.classification.status, DeploymentStatus::Ready);
             prop_assert!(!report.states.is_empty());
-            prop_assert!(report.states.values().all(|s| *s == ComponentState::Installed), "{:?}", report.states);
+            // The events delivered before the end: those whose cumulative wait fits in `took`.
+            let mut at = 0;
+            let upto = script.iter().take_while(|(w, _)| { at += w; Duration::from_secs(at) <= took }).count();
+            for id in report.states.keys() {
+                prop_assert!(last_says_installed(&script, upto, &format!("bp-{id}")), "{} in {:?}", id, report.states);
+            }
+            if with_kit {
+                prop_assert!(last_says_installed(&script, upto, "bp-a") && last_says_installed(&script, upto, "bp-b"));
+            }
         }
     }
 }
@@ -511,7 +630,7 @@ async fn a_real_list_and_watch_end_ready() {
     assert_eq!(cilium, [ComponentState::Installing, ComponentState::Installed]);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_api_that_does_not_answer_is_unreachable() {
     use http::{Request, Response};
     use kube::client::Body;

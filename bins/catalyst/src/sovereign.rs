@@ -12,7 +12,6 @@ use serde_json::json;
 
 use crate::Failure;
 use crate::cli::Output;
-use crate::output;
 
 /// The component ids (`cilium`) of a kit's `bp-*` HelmReleases: `builtin` is the platform's
 /// own kit (the one `catalyst plan` uses), anything else a folder.
@@ -95,36 +94,81 @@ pub(crate) fn watch(
     if let Some(kit) = kit {
         tracker = tracker.with_kit(kit_components(kit)?);
     }
-    // Events as they happen: a line each on a terminal, one JSON object per line otherwise.
+    // Events as they happen: a live table on a terminal (redrawn in place), one JSON object
+    // per line otherwise. A closed stdout (`| head -1`) stops the printing, not the watch.
     let lines = format == Output::Json || !std::io::stdout().is_terminal();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::remote(anyhow!(e)))?;
+    let mut table = Table::default();
     let report = rt
         .block_on(watch_cluster(kubeconfig, &knobs, tracker, |e| {
             if lines {
-                output::raw(&format!("{}\n", event_json(e)));
+                emit(&event_json(e).to_string());
             } else {
-                output::raw(&format!("{}\n", event_text(e)));
+                table.show(e);
             }
         }))
         .map_err(Failure::remote)?;
     if lines {
-        output::raw(&format!("{}\n", json!({"event": "finished", "report": report_json(&report)})));
+        emit(&json!({"event": "finished", "report": report_json(&report)}).to_string());
     } else {
         let mut text = format!(
             "outcome: {}\nstatus:  {}\n",
             report.outcome.as_str(),
             report.classification.status.as_str()
         );
+        for id in &report.never_seen {
+            let _ = writeln!(text, "never seen: bp-{id}");
+        }
         for (c, m) in &report.stuck_degraded {
             let _ = writeln!(text, "degraded past the grace period: {c}: {m}");
         }
-        output::raw(&text);
+        emit(text.trim_end());
     }
     match &report.classification.error {
         None => Ok(()),
         Some(error) => Err(Failure::invalid(anyhow!("{error}"))),
+    }
+}
+
+/// One line on stdout; a stdout that is gone is not an error of the watch.
+fn emit(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// The live table on a terminal: one row per component, redrawn in place, with warnings
+/// printed above it.
+#[derive(Default)]
+struct Table {
+    rows: std::collections::BTreeMap<String, (String, String)>,
+    drawn: usize,
+}
+
+impl Table {
+    fn show(&mut self, e: &Event) {
+        let mut out = String::new();
+        // Back to the first row of the previous drawing, clearing as we go.
+        for _ in 0..self.drawn {
+            out.push_str("\x1b[1A\x1b[2K");
+        }
+        match e {
+            Event::Transition(t) => {
+                self.rows.insert(t.component.clone(), (t.to.as_str().to_owned(), t.message.clone()));
+            }
+            other => {
+                let _ = writeln!(out, "{}", event_text(other));
+            }
+        }
+        let _ = writeln!(out, "{:<24} {:<10} MESSAGE", "COMPONENT", "STATE");
+        for (component, (state, message)) in &self.rows {
+            let message: String = message.chars().take(80).collect();
+            let _ = writeln!(out, "{component:<24} {state:<10} {message}");
+        }
+        self.drawn = self.rows.len() + 1;
+        emit(out.trim_end_matches('\n'));
     }
 }

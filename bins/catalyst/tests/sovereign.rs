@@ -66,7 +66,11 @@ fn an_api_that_does_not_answer_exits_3() {
         "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:9'}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n",
     )
     .unwrap();
-    let out = watch(&["--kubeconfig", path.to_str().unwrap()], &[]);
+    // Retried while the arrival timeout lasts (a new cluster's API may come up late).
+    let out = watch(
+        &["--kubeconfig", path.to_str().unwrap()],
+        &[("CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT", "3s")],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).starts_with("error: the Kubernetes API of the new cluster cannot be reached: "),

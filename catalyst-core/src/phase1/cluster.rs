@@ -9,10 +9,11 @@
 use std::path::Path;
 use std::time::Duration;
 
+use catalyst_naming::untrusted::remote_text;
 use futures::{Stream, StreamExt as _};
 
 use super::Outcome;
-use super::watch::{Knobs, Observed, Report, Seen, Tracker, Transition, format_duration};
+use super::watch::{Knobs, MAX_COMPONENTS, Observed, Report, Seen, Tracker, Transition, format_duration};
 
 /// What the watch reports as it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,7 @@ where
     let first_seen = start + knobs.first_seen_timeout;
     let mut warned = false;
     let mut ended = false;
+    let (mut listed_once, mut capped) = (false, false);
     let mut events = std::pin::pin!(events);
     loop {
         if let Some(outcome) = tracker.finished() {
@@ -55,11 +57,20 @@ where
             }
             next = events.next(), if !ended => match next {
                 Some(Ok(seen)) => {
-                    let synced = seen == Seen::Synced;
-                    if let Some(t) = tracker.observe(seen, start.elapsed()) {
+                    let synced = seen == Seen::Synced && !tracker.synced();
+                    let first_time = !listed_once;
+                    for t in tracker.observe(seen, start.elapsed()) {
                         on(&Event::Transition(t));
-                    } else if synced {
+                    }
+                    if synced && first_time {
+                        listed_once = true;
                         on(&Event::Synced);
+                    }
+                    if tracker.over_cap() && !capped {
+                        capped = true;
+                        on(&Event::WatchError(format!(
+                            "more than {MAX_COMPONENTS} bp-* HelmReleases; the rest are not tracked"
+                        )));
                     }
                 }
                 Some(Err(e)) => on(&Event::WatchError(e)),
@@ -125,7 +136,11 @@ pub async fn watch_cluster(
         match crate::registry::load_kubeconfig(&file, crate::registry::KubeconfigPolicy::default()).await {
             Ok(cluster) => cluster.client().clone(),
             Err(e) => {
-                let detail = format!("{}: {}", kubeconfig.display(), catalyst_naming::diagnostic::Chain(&e));
+                let detail = format!(
+                    "{}: {}",
+                    kubeconfig.display(),
+                    remote_text(&catalyst_naming::diagnostic::Chain(&e).to_string())
+                );
                 return Ok(Report::short_circuit(Outcome::WatcherStartFailed, &detail));
             }
         };
@@ -147,42 +162,41 @@ pub async fn watch_client(
     use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
     use kube::runtime::{WatchStreamExt as _, watcher};
 
+    // A new cluster's API may not answer yet, or answer 5xx/429 for a while: such answers are
+    // retried (2 s, doubling to 30 s) for up to the arrival timeout; refusals decide at once.
+    let until = tokio::time::Instant::now() + knobs.kubeconfig_arrival_timeout.min(knobs.watch_timeout);
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    match tokio::time::timeout(Duration::from_secs(30), crds.get_opt(HELMRELEASE_CRD)).await {
-        Ok(Ok(Some(_))) => {}
-        Ok(Ok(None)) => {
+    match retrying(until, || crds.get_opt(HELMRELEASE_CRD)).await {
+        Answer::Ok(None) => {
             return Ok(Report::short_circuit(Outcome::FluxCrdsAbsent, &format!("no CRD {HELMRELEASE_CRD}")));
         }
-        // Not allowed to read CRDs: the watch itself tells.
-        Ok(Err(kube::Error::Api(s))) if s.code == 403 => {}
-        Ok(Err(kube::Error::Api(s))) => {
+        // There, or not allowed to read CRDs (the watch itself tells).
+        Answer::Ok(Some(_)) | Answer::Refused(403, _) => {}
+        Answer::Refused(_, text) => {
             return Ok(Report::short_circuit(
                 Outcome::WatcherStartFailed,
-                &format!("reading {HELMRELEASE_CRD}: {s}"),
+                &format!("reading {HELMRELEASE_CRD}: {text}"),
             ));
         }
-        Ok(Err(e)) => return Err(Unreachable(e.to_string())),
-        Err(_) => return Err(Unreachable("no answer within 30s".into())),
+        Answer::Transient(text) => return Err(Unreachable(text)),
     }
     let resource = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
         "helmreleases",
     );
     let api: Api<DynamicObject> = Api::namespaced_with(client, "flux-system", &resource);
-    // The first answer decides whether the watch started: a refusal (401, 403, 404) is
-    // `watcher-start-failed`; anything else is retried with kube's backoff as the watch goes.
-    if let Err(e) =
-        tokio::time::timeout(Duration::from_secs(30), api.list(&kube::api::ListParams::default().limit(1)))
-            .await
-            .map_err(|_| Unreachable("no answer to the first HelmRelease list within 30s".into()))?
-    {
-        return match e {
-            kube::Error::Api(s) if matches!(s.code, 401 | 403 | 404) => Ok(Report::short_circuit(
+    // The first answer decides whether the watch started: a refusal (401, 403, 404: v2 not
+    // served) is `watcher-start-failed`.
+    let first = kube::api::ListParams::default().limit(1);
+    match retrying(until, || api.list(&first)).await {
+        Answer::Ok(_) => {}
+        Answer::Refused(_, text) => {
+            return Ok(Report::short_circuit(
                 Outcome::WatcherStartFailed,
-                &format!("listing HelmReleases in flux-system: {s}"),
-            )),
-            e => Err(Unreachable(e.to_string())),
-        };
+                &format!("listing HelmReleases (helm.toolkit.fluxcd.io/v2) in flux-system: {text}"),
+            ));
+        }
+        Answer::Transient(text) => return Err(Unreachable(text)),
     }
     let events = watcher(api, watcher::Config::default()).default_backoff().filter_map(|e| async move {
         match e {
@@ -194,9 +208,42 @@ pub async fn watch_client(
                 name: o.metadata.name.unwrap_or_default(),
             })),
             Ok(watcher::Event::InitDone) => Some(Ok(Seen::Synced)),
-            Ok(watcher::Event::Init) => None,
-            Err(e) => Some(Err(e.to_string())),
+            Ok(watcher::Event::Init) => Some(Ok(Seen::Restarted)),
+            Err(e) => Some(Err(remote_text(&e.to_string()))),
         }
     });
     Ok(drive(events, knobs, tracker, on).await)
+}
+
+/// How the API answered one call at the start.
+enum Answer<T> {
+    Ok(T),
+    /// A refusal (4xx but 429): its code and text.
+    Refused(u16, String),
+    /// No answer, 429 or 5xx, after retrying until the budget ran out.
+    Transient(String),
+}
+
+/// Calls `call` (each within 30 s) until it answers or refuses, or `until` passes.
+async fn retrying<T, F, Fut>(until: tokio::time::Instant, mut call: F) -> Answer<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let mut wait = Duration::from_secs(2);
+    loop {
+        let transient = match tokio::time::timeout(Duration::from_secs(30), call()).await {
+            Ok(Ok(v)) => return Answer::Ok(v),
+            Ok(Err(kube::Error::Api(s))) if s.code != 429 && (400..500).contains(&s.code) => {
+                return Answer::Refused(s.code, remote_text(&s.to_string()));
+            }
+            Ok(Err(e)) => remote_text(&e.to_string()),
+            Err(_) => "no answer within 30s".to_owned(),
+        };
+        if tokio::time::Instant::now() + wait > until {
+            return Answer::Transient(transient);
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(30));
+    }
 }

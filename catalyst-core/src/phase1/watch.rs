@@ -175,21 +175,37 @@ impl Observed {
     }
 
     /// From a HelmRelease object (JSON): `metadata.namespace`, `metadata.name` and the
-    /// `Ready` entry of `status.conditions`. `None` without a name.
+    /// `Ready` entry of `status.conditions`. The cluster is not trusted: `None` without a name
+    /// or with one that is not a Kubernetes object name, and the condition's texts are cut to
+    /// [`catalyst_naming::untrusted::MAX_REMOTE_TEXT`] characters with control characters
+    /// removed, so nothing from the cluster can draw on a terminal or grow without bound.
     pub fn from_object(obj: &serde_json::Value) -> Option<Self> {
+        use catalyst_naming::untrusted::remote_text;
         let meta = &obj["metadata"];
-        let name = meta["name"].as_str()?;
-        let namespace = meta["namespace"].as_str().unwrap_or_default();
+        let name = meta["name"].as_str().filter(|n| is_object_name(n))?;
+        let namespace = meta["namespace"].as_str().filter(|n| is_object_name(n)).unwrap_or_default();
         let ready = obj["status"]["conditions"]
             .as_array()
             .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
             .map(|c| {
-                let field = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+                let field = |k: &str| remote_text(c[k].as_str().unwrap_or_default());
                 (field("status"), field("reason"), field("message"))
             });
         Some(Self { namespace: namespace.to_owned(), name: name.to_owned(), ready })
     }
 }
+
+/// A Kubernetes object name (DNS-1123 subdomain: lowercase letters, digits, `-` and `.`, at
+/// most 253 characters).
+fn is_object_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 253
+        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+/// The most components one watch tracks; more are ignored with one warning (a bootstrap kit
+/// has ~50).
+pub const MAX_COMPONENTS: usize = 1000;
 
 /// What the watch saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +221,9 @@ pub enum Seen {
     },
     /// The initial list is complete (kube's `InitDone`).
     Synced,
+    /// The watch lists again from scratch (kube's `Init`, after a disconnect or an expired
+    /// resource version): until the next [`Seen::Synced`], what is not listed again is gone.
+    Restarted,
 }
 
 /// A component whose state changed: the only thing the watch reports as it goes (CORE-15).
@@ -229,6 +248,8 @@ pub struct Tracker {
     messages: BTreeMap<String, String>,
     degraded_since: BTreeMap<String, Duration>,
     synced: bool,
+    relisted: Option<BTreeSet<String>>,
+    over_cap: bool,
 }
 
 impl Tracker {
@@ -241,6 +262,8 @@ impl Tracker {
             messages: BTreeMap::new(),
             degraded_since: BTreeMap::new(),
             synced: false,
+            relisted: None,
+            over_cap: false,
         }
     }
 
@@ -253,16 +276,42 @@ impl Tracker {
         self
     }
 
-    /// Applies one event seen at `now` (time since the watch started); the transition, when
-    /// a counted component's state changed.
-    pub fn observe(&mut self, seen: Seen, now: Duration) -> Option<Transition> {
-        let (id, state, message) = match seen {
+    /// Applies one event seen at `now` (time since the watch started); the transitions of
+    /// counted components whose state changed (several when a relist ends without some).
+    pub fn observe(&mut self, seen: Seen, now: Duration) -> Vec<Transition> {
+        match seen {
+            Seen::Restarted => {
+                self.synced = false;
+                self.relisted = Some(BTreeSet::new());
+                Vec::new()
+            }
             Seen::Synced => {
                 self.synced = true;
-                return None;
+                // Not listed again: deleted while the watch was away. Gone is not installed.
+                let Some(listed) = self.relisted.take() else { return Vec::new() };
+                let gone: Vec<String> =
+                    self.states.keys().filter(|id| !listed.contains(*id)).cloned().collect();
+                gone.into_iter()
+                    .filter_map(|id| {
+                        self.set(
+                            id,
+                            ComponentState::Pending,
+                            "absent when the watch listed again".into(),
+                            now,
+                        )
+                    })
+                    .collect()
             }
             Seen::Applied(r) => {
-                let id = component_id(&r.namespace, &r.name)?.to_owned();
+                let Some(id) = component_id(&r.namespace, &r.name) else { return Vec::new() };
+                let id = id.to_owned();
+                if !self.states.contains_key(&id) && self.states.len() >= MAX_COMPONENTS {
+                    self.over_cap = true;
+                    return Vec::new();
+                }
+                if let Some(listed) = &mut self.relisted {
+                    listed.insert(id.clone());
+                }
                 let condition = r.ready.as_ref().map(|(status, reason, message)| ReadyCondition {
                     status,
                     reason,
@@ -272,15 +321,28 @@ impl Tracker {
                     || "no Ready condition yet".to_owned(),
                     |(status, reason, message)| format!("Ready={status} {reason}: {message}"),
                 );
-                (id, component_state(condition), message)
+                self.set(id, component_state(condition), message, now).into_iter().collect()
             }
             Seen::Deleted { namespace, name } => {
-                let id = component_id(&namespace, &name)?.to_owned();
+                let Some(id) = component_id(&namespace, &name) else { return Vec::new() };
+                if !self.states.contains_key(id) {
+                    return Vec::new();
+                }
                 // Gone is not installed: it counts as pending, never as evidence.
-                self.states.get(&id)?;
-                (id, ComponentState::Pending, "the HelmRelease was deleted".to_owned())
+                self.set(id.to_owned(), ComponentState::Pending, "the HelmRelease was deleted".into(), now)
+                    .into_iter()
+                    .collect()
             }
-        };
+        }
+    }
+
+    fn set(
+        &mut self,
+        id: String,
+        state: ComponentState,
+        message: String,
+        now: Duration,
+    ) -> Option<Transition> {
         if state == ComponentState::Degraded {
             self.degraded_since.entry(id.clone()).or_insert(now);
         } else {
@@ -289,6 +351,11 @@ impl Tracker {
         self.messages.insert(id.clone(), message.clone());
         let from = self.states.insert(id.clone(), state);
         (from != Some(state)).then_some(Transition { component: id, from, to: state, message })
+    }
+
+    /// Whether more than [`MAX_COMPONENTS`] components were seen (the rest were ignored).
+    pub fn over_cap(&self) -> bool {
+        self.over_cap
     }
 
     /// The component states so far.
