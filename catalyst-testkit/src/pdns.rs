@@ -58,7 +58,26 @@ impl Pdns {
             Command::new("sqlite3").arg(&db).stdin(Stdio::piped()).spawn().expect("sqlite3 is installed");
         sqlite.stdin.take().unwrap().write_all(schema.as_bytes()).unwrap();
         assert!(sqlite.wait().unwrap().success(), "sqlite3 schema load failed");
-        let (api_port, dns_port) = (free_port(), free_port());
+        // A free port can be taken by another process between the probe and PowerDNS's bind:
+        // then PowerDNS logs "Address already in use" and starts again on other ports.
+        for _attempt in 0..5 {
+            let (api_port, dns_port) = (free_port(), free_port());
+            let mut pdns = Self::spawn(dir.clone(), &db, api_port, dns_port);
+            match pdns.wait_ready() {
+                Ok(()) => return pdns,
+                Err(log) if log.contains("Address already in use") => {
+                    let _ = pdns.child.kill();
+                    let _ = pdns.child.wait();
+                    // Keep the folder (and its database) for the next attempt.
+                    pdns.dir = PathBuf::new();
+                }
+                Err(log) => panic!("PowerDNS did not become ready; log:\n{log}"),
+            }
+        }
+        panic!("PowerDNS found no free ports in 5 attempts");
+    }
+
+    fn spawn(dir: PathBuf, db: &std::path::Path, api_port: u16, dns_port: u16) -> Self {
         let conf = format!(
             "launch=gsqlite3\ngsqlite3-database={db}\ngsqlite3-dnssec=yes\napi=yes\napi-key={API_KEY}\nwebserver=yes\n\
              webserver-address=127.0.0.1\nwebserver-port={api_port}\nwebserver-allow-from=127.0.0.0/8,::1\n\
@@ -76,14 +95,18 @@ impl Pdns {
             .stderr(log)
             .spawn()
             .unwrap();
-        let pdns = Self { child, dir, api_port, dns_port };
-        pdns.wait_ready();
-        pdns
+        Self { child, dir, api_port, dns_port }
     }
 
-    fn wait_ready(&self) {
+    /// Waits until the API answers; the log when it does not within 15 s, or when a port was
+    /// already taken.
+    fn wait_ready(&self) -> Result<(), String> {
+        let log = || std::fs::read_to_string(self.dir.join("pdns.log")).unwrap_or_default();
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
+            if log().contains("Address already in use") {
+                return Err(log());
+            }
             if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.api_port)) {
                 let req = format!("GET /api/v1/servers/localhost HTTP/1.0\r\nX-API-Key: {API_KEY}\r\n\r\n");
                 let mut resp = String::new();
@@ -91,15 +114,12 @@ impl Pdns {
                     && s.read_to_string(&mut resp).is_ok()
                     && resp.starts_with("HTTP/1.1 200")
                 {
-                    return;
+                    return Ok(());
                 }
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "PowerDNS did not become ready; log:\n{}",
-            std::fs::read_to_string(self.dir.join("pdns.log")).unwrap_or_default()
-        );
+        Err(log())
     }
 
     /// The raw body of an API GET, over a plain socket (independent of the client under test).
