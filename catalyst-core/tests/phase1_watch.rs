@@ -461,7 +461,7 @@ fn last_says_installed(script: &[(u64, Seen)], upto: usize, name: &str) -> bool 
                 }
             }
             Seen::Deleted { namespace, name: n } if namespace == "flux-system" && n == name => {
-                installed = false
+                installed = false;
             }
             Seen::Restarted => relisted = Some(false),
             Seen::Synced => {
