@@ -644,4 +644,8 @@ async fn an_api_that_does_not_answer_is_unreachable() {
         err.to_string().starts_with("the Kubernetes API of the new cluster cannot be reached: "),
         "{err}"
     );
+    // Still an explicit outcome for the record (CORE-18).
+    assert_eq!(err.report.outcome, Outcome::WatcherStartFailed);
+    assert_eq!(err.report.classification.status, DeploymentStatus::Failed);
+    assert!(err.report.classification.error.as_deref().unwrap().contains("the API did not answer"));
 }

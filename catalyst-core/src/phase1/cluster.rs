@@ -81,10 +81,25 @@ where
     }
 }
 
-/// The API server could not be reached at the start (no outcome: nothing was tried yet).
+/// The API server could not be reached at the start. It still carries a report with an
+/// explicit outcome (`watcher-start-failed`, CORE-18), so a caller that records the deployment
+/// never has to choose one.
 #[derive(Debug, thiserror::Error)]
-#[error("the Kubernetes API of the new cluster cannot be reached: {0}")]
-pub struct Unreachable(pub String);
+#[error("the Kubernetes API of the new cluster cannot be reached: {message}")]
+pub struct Unreachable {
+    /// Why (cleaned remote text).
+    pub message: String,
+    /// The report to record: `watcher-start-failed`, nothing observed.
+    pub report: Box<Report>,
+}
+
+impl Unreachable {
+    fn new(message: String) -> Self {
+        let report =
+            Report::short_circuit(Outcome::WatcherStartFailed, &format!("the API did not answer: {message}"));
+        Self { message, report: Box::new(report) }
+    }
+}
 
 /// The CRD whose absence is `flux-crds-absent`.
 pub const HELMRELEASE_CRD: &str = "helmreleases.helm.toolkit.fluxcd.io";
@@ -178,7 +193,7 @@ pub async fn watch_client(
                 &format!("reading {HELMRELEASE_CRD}: {text}"),
             ));
         }
-        Answer::Transient(text) => return Err(Unreachable(text)),
+        Answer::Transient(text) => return Err(Unreachable::new(text)),
     }
     let resource = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),
@@ -196,7 +211,7 @@ pub async fn watch_client(
                 &format!("listing HelmReleases (helm.toolkit.fluxcd.io/v2) in flux-system: {text}"),
             ));
         }
-        Answer::Transient(text) => return Err(Unreachable(text)),
+        Answer::Transient(text) => return Err(Unreachable::new(text)),
     }
     let events = watcher(api, watcher::Config::default()).default_backoff().filter_map(|e| async move {
         match e {
