@@ -41,6 +41,17 @@ async fn run(script: Vec<(u64, Seen)>, tracker: Tracker) -> (Report, Vec<Event>,
     (report, events, start.elapsed())
 }
 
+/// The states `component` moved to, in order.
+fn states_of(events: &[Event], component: &str) -> Vec<ComponentState> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Transition(t) if t.component == component => Some(t.to),
+            _ => None,
+        })
+        .collect()
+}
+
 fn tracker() -> Tracker {
     Tracker::new(GateConfig::default())
 }
@@ -144,13 +155,7 @@ async fn a_dependency_that_becomes_ready_is_pending_then_installed() {
     )
     .await;
     assert_eq!(report.outcome, Outcome::Ready);
-    let loki: Vec<ComponentState> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Transition(t) if t.component == "loki" => Some(t.to),
-            _ => None,
-        })
-        .collect();
+    let loki = states_of(&events, "loki");
     assert_eq!(loki, [ComponentState::Pending, ComponentState::Installed]);
 }
 
@@ -620,13 +625,7 @@ async fn a_real_list_and_watch_end_ready() {
                 && r.contains("watch=true")),
         "{requests:?}"
     );
-    let cilium: Vec<ComponentState> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Transition(t) if t.component == "cilium" => Some(t.to),
-            _ => None,
-        })
-        .collect();
+    let cilium = states_of(&events, "cilium");
     assert_eq!(cilium, [ComponentState::Installing, ComponentState::Installed]);
 }
 

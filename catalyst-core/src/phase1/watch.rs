@@ -24,8 +24,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Classification, ComponentState, DeploymentStatus, GateConfig, Outcome, ReadyCondition, classify,
-    component_id, component_state, deadline_outcome, terminate_gate,
+    Classification, ComponentState, GateConfig, Outcome, ReadyCondition, classify, component_id,
+    component_state, deadline_outcome, terminate_gate,
 };
 
 /// `CATALYST_PHASE1_WATCH_TIMEOUT`: how long the watch runs at most (default 60 m).
@@ -513,11 +513,4 @@ pub fn store(
     let status = report.classification.status.as_str();
     let before = deployment.insert("status".into(), status.into());
     before.as_ref().and_then(serde_json::Value::as_str) != Some(status)
-}
-
-impl DeploymentStatus {
-    /// Whether this is `ready`.
-    pub const fn is_ready(self) -> bool {
-        matches!(self, Self::Ready)
-    }
 }
