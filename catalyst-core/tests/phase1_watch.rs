@@ -239,6 +239,42 @@ async fn a_release_degraded_past_the_grace_period_is_named() {
     );
 }
 
+/// The watch says so when a release has been degraded for the grace period, once per stretch
+/// of `degraded`, and goes on.
+#[tokio::test(start_paused = true)]
+async fn a_release_stuck_degraded_is_reported_as_it_happens() {
+    let script = vec![
+        (0, hr("bp-cilium", "True", "InstallSucceeded", "ok")),
+        (0, hr("bp-keycloak", "False", "HealthCheckFailed", "crash-looping")),
+        (0, Seen::Synced),
+        // Recovers for a while before the grace period ends, then degrades again at 6m.
+        (4 * MIN, hr("bp-keycloak", "Unknown", "Progressing", "upgrading")),
+        (2 * MIN, hr("bp-keycloak", "False", "HealthCheckFailed", "crash-looping again")),
+        // Degraded for 14m more: reported once, at 11m.
+    ];
+    let start = tokio::time::Instant::now();
+    let mut stuck = Vec::new();
+    let mut knobs = Knobs::default();
+    knobs.watch_timeout = Duration::from_secs(20 * MIN);
+    let report = drive(scripted(script), &knobs, tracker(), |e| {
+        if let Event::StuckDegraded { component, message, grace } = e {
+            stuck.push((start.elapsed().as_secs(), component.clone(), message.clone(), *grace));
+        }
+    })
+    .await;
+    assert_eq!(
+        stuck,
+        [(
+            11 * MIN,
+            "keycloak".to_owned(),
+            "Ready=False HealthCheckFailed: crash-looping again".to_owned(),
+            Duration::from_secs(5 * MIN)
+        )]
+    );
+    assert_eq!(report.outcome, Outcome::Timeout);
+    assert_eq!(report.stuck_degraded.len(), 1);
+}
+
 /// kube's watcher lists again after a disconnect: a release not listed again was deleted
 /// meanwhile, and its old `installed` is no evidence.
 #[tokio::test(start_paused = true)]
@@ -401,8 +437,10 @@ fn knobs_from_variables() {
         ("CATALYST_PHASE1_FIRST_SEEN_TIMEOUT", "1h30m"),
         ("CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS", "11"),
         ("CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT", "90s"),
+        ("CATALYST_PHASE1_DEGRADED_GRACE", "2m"),
     ]));
     assert!(warnings.is_empty());
+    assert_eq!(k.degraded_grace, Duration::from_secs(2 * MIN));
     assert_eq!(k.watch_timeout, Duration::from_secs(90 * MIN));
     assert_eq!(k.first_seen_timeout, Duration::from_secs(90 * MIN));
     assert_eq!(k.gate.min_bootstrap_kit_hrs, 11);
@@ -517,6 +555,8 @@ proptest! {
 enum Api {
     /// No HelmRelease CRD.
     NoFluxCrds,
+    /// The CRD of a Flux before 2.3: v2beta1 and v2beta2 served, no v2.
+    FluxBefore2_3,
     /// The CRD is there; listing HelmReleases is forbidden.
     ListForbidden,
     /// The CRD is there; a list with two releases, then a watch that makes both installed.
@@ -543,14 +583,31 @@ fn scripted_api(api: Api, requests: std::sync::Arc<std::sync::Mutex<Vec<String>>
         while let Some((request, respond)) = handle.next_request().await {
             let uri = request.uri().to_string();
             requests.lock().unwrap().push(uri.clone());
-            let (code, body) = if uri.contains("/customresourcedefinitions/") {
-                match api {
-                    Api::NoFluxCrds => (404, status(404, "NotFound", "customresourcedefinitions.apiextensions.k8s.io \"helmreleases.helm.toolkit.fluxcd.io\" not found")),
-                    _ => (200, serde_json::json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-                        "metadata": {"name": "helmreleases.helm.toolkit.fluxcd.io"},
-                        "spec": {"group": "helm.toolkit.fluxcd.io", "names": {"kind": "HelmRelease", "plural": "helmreleases"},
-                                 "scope": "Namespaced", "versions": []}}).to_string()),
-                }
+            let (code, body) = if uri.contains("/customresourcedefinitions/")
+                && matches!(api, Api::NoFluxCrds)
+            {
+                (
+                    404,
+                    status(
+                        404,
+                        "NotFound",
+                        "customresourcedefinitions.apiextensions.k8s.io \"helmreleases.helm.toolkit.fluxcd.io\" not found",
+                    ),
+                )
+            } else if uri.contains("/customresourcedefinitions/") {
+                let versions: &[&str] = if matches!(api, Api::FluxBefore2_3) {
+                    &["v2beta1", "v2beta2"]
+                } else {
+                    &["v2beta2", "v2"]
+                };
+                let versions: Vec<serde_json::Value> = versions
+                    .iter()
+                    .map(|v| serde_json::json!({"name": v, "served": true, "storage": *v == "v2beta2"}))
+                    .collect();
+                (200, serde_json::json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                            "metadata": {"name": "helmreleases.helm.toolkit.fluxcd.io"},
+                            "spec": {"group": "helm.toolkit.fluxcd.io", "names": {"kind": "HelmRelease", "plural": "helmreleases"},
+                                     "scope": "Namespaced", "versions": versions}}).to_string())
             } else if matches!(api, Api::ListForbidden) {
                 (
                     403,
@@ -601,6 +658,20 @@ async fn no_flux_crds_is_flux_crds_absent() {
         requests,
         ["/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helmreleases.helm.toolkit.fluxcd.io"]
     );
+}
+
+#[tokio::test]
+async fn a_crd_without_v2_is_flux_crds_absent_naming_what_it_serves() {
+    let (report, requests, _) = against(Api::FluxBefore2_3).await;
+    let report = report.unwrap();
+    assert_eq!(report.outcome, Outcome::FluxCrdsAbsent);
+    assert!(
+        report.classification.error.unwrap().ends_with(
+            "(the CRD helmreleases.helm.toolkit.fluxcd.io serves v2beta1, v2beta2 but not v2; Flux serves v2 from 2.3 on)"
+        )
+    );
+    // Nothing is listed: a v2 watch could only ever answer 404.
+    assert_eq!(requests.len(), 1);
 }
 
 #[tokio::test]

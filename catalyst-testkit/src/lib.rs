@@ -10,6 +10,9 @@
 //!   for checks against Gitea's swagger;
 //! - [`kube`]: an in-memory Kubernetes API for controllers (resourceVersions, 409 on stale
 //!   writes, metadata-only lists), reached through kube's tower-test mock;
+//! - [`fluxapi`]: a Kubernetes API over HTTP on loopback serving the HelmRelease CRD and
+//!   HelmReleases (get, paged lists, watches from a resource version), for binaries that reach
+//!   a cluster through a kubeconfig; every request checked against the API reference;
 //! - [`nats`]: a real `nats-server` with JetStream on a free loopback port;
 //! - [`pdm`]: a stand-in for the pool-domain-manager's lua commit that records requests;
 //! - [`cli`]: runs a binary of the workspace and reads its output.
@@ -19,6 +22,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::missing_panics_doc, clippy::expect_used, unreachable_pub)]
 
 pub mod cli;
+pub mod fluxapi;
 pub mod gitea;
 pub mod keycloak;
 pub mod kube;

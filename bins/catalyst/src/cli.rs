@@ -172,8 +172,9 @@ pub(crate) enum SovereignCommand {
     /// flux-not-reconciling, timeout, failed) is `failed` with the reason. A kubeconfig file
     /// that does not exist yet is waited for (CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT, 15m).
     /// Knobs: CATALYST_PHASE1_WATCH_TIMEOUT (60m), CATALYST_PHASE1_FIRST_SEEN_TIMEOUT (15m),
-    /// CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS (1). Exit 0 ready, 1 failed, 2 usage, 3 the API
-    /// could not be reached at the start. Part of the `remote` build (`--features remote`).
+    /// CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_HRS (1), CATALYST_PHASE1_DEGRADED_GRACE (5m). Exit 0
+    /// ready, 1 failed, 2 usage, 3 the API could not be reached at the start. Part of the
+    /// `remote` build (`--features remote`).
     Watch {
         /// The new cluster's kubeconfig (no exec plugins or local credential files).
         #[arg(long, value_name = "FILE")]
@@ -185,6 +186,10 @@ pub(crate) enum SovereignCommand {
         /// The deadline (90s, 15m, 1h), over CATALYST_PHASE1_WATCH_TIMEOUT.
         #[arg(long, value_name = "DURATION")]
         timeout: Option<String>,
+        /// How long a release may stay degraded before it is reported, as it happens and at
+        /// the end (90s, 15m, 1h), over CATALYST_PHASE1_DEGRADED_GRACE.
+        #[arg(long, value_name = "DURATION")]
+        degraded_grace: Option<String>,
     },
 }
 

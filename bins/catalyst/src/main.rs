@@ -147,9 +147,18 @@ fn main() -> ExitCode {
         cli::Command::Organization(cmd) => core::organization(cmd, cli.output),
         cli::Command::UserAccess(cmd) => core::user_access(cmd, cli.output),
         #[cfg(feature = "remote")]
-        cli::Command::Sovereign(cli::SovereignCommand::Watch { kubeconfig, kit, timeout }) => {
-            sovereign::watch(&kubeconfig, kit.as_deref(), timeout.as_deref(), cli.output)
-        }
+        cli::Command::Sovereign(cli::SovereignCommand::Watch {
+            kubeconfig,
+            kit,
+            timeout,
+            degraded_grace,
+        }) => sovereign::watch(
+            &kubeconfig,
+            kit.as_deref(),
+            timeout.as_deref(),
+            degraded_grace.as_deref(),
+            cli.output,
+        ),
         #[cfg(not(feature = "remote"))]
         cli::Command::Sovereign(_) => Err(Failure::needs_remote("sovereign watch")),
         cli::Command::Plan { file, graph, schema } => {

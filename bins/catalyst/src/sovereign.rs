@@ -42,6 +42,8 @@ fn event_json(e: &Event) -> serde_json::Value {
             json!({"event": "nothing-seen-yet", "after": format_duration(*after)})
         }
         Event::WatchError(message) => json!({"event": "watch-error", "message": message}),
+        Event::StuckDegraded { component, message, grace } => json!({"event": "degraded-past-grace",
+            "component": component, "message": message, "grace": format_duration(*grace)}),
     }
 }
 
@@ -60,6 +62,9 @@ fn event_text(e: &Event) -> String {
             format_duration(*after)
         ),
         Event::WatchError(message) => format!("warning: the watch failed ({message}); retrying"),
+        Event::StuckDegraded { component, message, grace } => {
+            format!("warning: {component} has been degraded for {}: {message}", format_duration(*grace))
+        }
     }
 }
 
@@ -79,16 +84,23 @@ pub(crate) fn watch(
     kubeconfig: &Path,
     kit: Option<&Path>,
     timeout: Option<&str>,
+    degraded_grace: Option<&str>,
     format: Output,
 ) -> Result<(), Failure> {
     let (mut knobs, warnings) = Knobs::from_env();
     for w in warnings {
         eprintln!("warning: {w}");
     }
+    let duration = |flag: &str, text: &str| {
+        parse_duration(text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| Failure::usage(anyhow!("{flag} {text:?}: not a positive duration (90s, 15m, 1h)")))
+    };
     if let Some(t) = timeout {
-        knobs.watch_timeout = parse_duration(t).filter(|d| !d.is_zero()).ok_or_else(|| {
-            Failure::usage(anyhow!("--timeout {t:?}: not a positive duration (90s, 15m, 1h)"))
-        })?;
+        knobs.watch_timeout = duration("--timeout", t)?;
+    }
+    if let Some(g) = degraded_grace {
+        knobs.degraded_grace = duration("--degraded-grace", g)?;
     }
     let mut tracker = Tracker::new(knobs.gate);
     if let Some(kit) = kit {

@@ -6,6 +6,7 @@
 //! run it on a paused clock with scripted events); [`watch_cluster`] connects it to a real
 //! cluster through kube's watcher.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -26,6 +27,16 @@ pub enum Event {
     NothingSeenYet(Duration),
     /// The watch stream failed; kube's watcher retries with backoff.
     WatchError(String),
+    /// A component has stayed `degraded` for the grace period (once per stretch of
+    /// `degraded`; the watch goes on).
+    StuckDegraded {
+        /// The component.
+        component: String,
+        /// Its `Ready` condition.
+        message: String,
+        /// The grace period it outlasted.
+        grace: Duration,
+    },
 }
 
 /// Runs the watch over `events` until the terminate gate opens or the deadline passes
@@ -42,10 +53,19 @@ where
     let mut ended = false;
     let (mut listed_once, mut capped) = (false, false);
     let mut events = std::pin::pin!(events);
+    // Components already reported stuck in their current stretch of `degraded`.
+    let mut announced: BTreeSet<String> = BTreeSet::new();
     loop {
         if let Some(outcome) = tracker.finished() {
             return tracker.report(outcome, start.elapsed(), knobs.degraded_grace);
         }
+        announced.retain(|id| tracker.degraded_since().contains_key(id));
+        let next_stuck = tracker
+            .degraded_since()
+            .iter()
+            .filter(|(id, _)| !announced.contains(*id))
+            .map(|(_, since)| start + *since + knobs.degraded_grace)
+            .min();
         tokio::select! {
             biased;
             () = tokio::time::sleep_until(deadline) => {
@@ -54,6 +74,13 @@ where
             () = tokio::time::sleep_until(first_seen), if !warned && !tracker.ever_seen() => {
                 warned = true;
                 on(&Event::NothingSeenYet(knobs.first_seen_timeout));
+            }
+            () = sleep_until_some(next_stuck), if next_stuck.is_some() => {
+                for (component, message) in tracker.stuck_degraded(start.elapsed(), knobs.degraded_grace) {
+                    if announced.insert(component.clone()) {
+                        on(&Event::StuckDegraded { component, message, grace: knobs.degraded_grace });
+                    }
+                }
             }
             next = events.next(), if !ended => match next {
                 Some(Ok(seen)) => {
@@ -78,6 +105,14 @@ where
                 None => ended = true,
             },
         }
+    }
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -185,8 +220,24 @@ pub async fn watch_client(
         Answer::Ok(None) => {
             return Ok(Report::short_circuit(Outcome::FluxCrdsAbsent, &format!("no CRD {HELMRELEASE_CRD}")));
         }
-        // There, or not allowed to read CRDs (the watch itself tells).
-        Answer::Ok(Some(_)) | Answer::Refused(403, _) => {}
+        Answer::Ok(Some(crd)) => {
+            // Flux before 2.3 has the CRD but not `v2`: the watch would only ever see 404.
+            let served: Vec<&str> =
+                crd.spec.versions.iter().filter(|v| v.served).map(|v| v.name.as_str()).collect();
+            if !served.contains(&"v2") {
+                let what = if served.is_empty() {
+                    "no version".to_owned()
+                } else {
+                    format!("{} but not v2", remote_text(&served.join(", ")))
+                };
+                return Ok(Report::short_circuit(
+                    Outcome::FluxCrdsAbsent,
+                    &format!("the CRD {HELMRELEASE_CRD} serves {what}; Flux serves v2 from 2.3 on"),
+                ));
+            }
+        }
+        // Not allowed to read CRDs: the watch itself tells.
+        Answer::Refused(403, _) => {}
         Answer::Refused(_, text) => {
             return Ok(Report::short_circuit(
                 Outcome::WatcherStartFailed,
@@ -250,7 +301,7 @@ where
         let transient = match tokio::time::timeout(Duration::from_secs(30), call()).await {
             Ok(Ok(v)) => return Answer::Ok(v),
             Ok(Err(kube::Error::Api(s))) if s.code != 429 && (400..500).contains(&s.code) => {
-                return Answer::Refused(s.code, remote_text(&s.to_string()));
+                return Answer::Refused(s.code, format!("{} (HTTP {})", remote_text(&s.to_string()), s.code));
             }
             Ok(Err(e)) => remote_text(&e.to_string()),
             Err(_) => "no answer within 30s".to_owned(),

@@ -38,6 +38,8 @@ pub const ENV_MIN_BOOTSTRAP_KIT_HRS: &str = "CATALYST_PHASE1_MIN_BOOTSTRAP_KIT_H
 /// `CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT`: how long to wait for the new cluster's
 /// kubeconfig before `kubeconfig-missing` (default 15 m).
 pub const ENV_KUBECONFIG_ARRIVAL_TIMEOUT: &str = "CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT";
+/// How long a release may stay `degraded` before the watch reports it (the SDK's knob).
+pub const ENV_DEGRADED_GRACE: &str = "CATALYST_PHASE1_DEGRADED_GRACE";
 
 /// The watch's knobs (CORE-16). Every one has a default; a variable that is empty,
 /// unparseable or not positive keeps it.
@@ -52,7 +54,8 @@ pub struct Knobs {
     pub gate: GateConfig,
     /// How long to wait for the kubeconfig to arrive (15 m).
     pub kubeconfig_arrival_timeout: Duration,
-    /// How long a release may stay `degraded` before the report names it (5 m; the SDK's).
+    /// How long a release may stay `degraded` before the watch reports it, as it happens and
+    /// in the report (5 m; the SDK's, [`ENV_DEGRADED_GRACE`]).
     pub degraded_grace: Duration,
 }
 
@@ -87,6 +90,7 @@ impl Knobs {
         duration(ENV_WATCH_TIMEOUT, &mut knobs.watch_timeout);
         duration(ENV_FIRST_SEEN_TIMEOUT, &mut knobs.first_seen_timeout);
         duration(ENV_KUBECONFIG_ARRIVAL_TIMEOUT, &mut knobs.kubeconfig_arrival_timeout);
+        duration(ENV_DEGRADED_GRACE, &mut knobs.degraded_grace);
         if let Some(raw) = lookup(ENV_MIN_BOOTSTRAP_KIT_HRS).filter(|v| !v.trim().is_empty()) {
             match raw.trim().parse::<i64>() {
                 Ok(n) if n > 0 => {
@@ -395,6 +399,11 @@ impl Tracker {
     /// Kit components never seen (empty without a kit).
     pub fn never_seen(&self) -> Vec<String> {
         self.kit.iter().flatten().filter(|c| !self.states.contains_key(*c)).cloned().collect()
+    }
+
+    /// Components now `degraded`, with the time (since the watch started) they became so.
+    pub fn degraded_since(&self) -> &BTreeMap<String, Duration> {
+        &self.degraded_since
     }
 
     /// Components `degraded` for at least `grace` at `now`, with their last message.
