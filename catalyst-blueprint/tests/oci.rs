@@ -169,6 +169,33 @@ fn packaging_refuses_what_is_not_a_chart_blueprint() {
     assert!(Package::from_path(&dir, None).unwrap_err().to_string().contains("is a symbolic link"));
 }
 
+/// A refusal names the cap it applied and what it saw: a 70 MB file trips the 64 MiB
+/// per-file cap, not the 256 MiB total.
+#[test]
+fn packaging_names_the_cap_a_chart_folder_went_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = blueprint(tmp.path(), "1.0.0");
+    // Sparse: 70 MB on paper, nothing on disk; refused on its size before it is read.
+    fs::File::create(dir.join("chart/big.bin")).unwrap().set_len(70_000_000).unwrap();
+    let Err(e) = Package::from_path(&dir, None) else { panic!("a 70 MB file was packaged") };
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "archive too large: {} is 70000000 bytes (66.8 MiB), over the per-file cap of 67108864 bytes (64 MiB)",
+            dir.join("chart/big.bin").display()
+        )
+    );
+    assert!(matches!(
+        e,
+        ArchiveError::TooLarge {
+            cap: catalyst_blueprint::artifact::Cap::File,
+            limit: 67_108_864,
+            seen: Some(70_000_000),
+            ..
+        }
+    ));
+}
+
 #[tokio::test]
 async fn push_sign_verify_pull_round_trip() {
     let reg = TestRegistry::start().unwrap();
@@ -386,7 +413,10 @@ async fn malicious_archives_are_refused_after_verification_and_leave_nothing() {
     )
     .await;
     let e = client.pull(&bomb, &verify, &out).await.unwrap_err();
-    assert_eq!(e.to_string(), "archive too large: decompressed size exceeds 8388608");
+    assert_eq!(
+        e.to_string(),
+        "archive too large: the archive is at least 16777257 bytes (16.0 MiB), over the total-size cap of 8388608 bytes (8 MiB)"
+    );
 
     // A layer over the download cap is not fetched at all.
     let small = registry(RegistryOptions::new().with_max_layer_bytes(1024));

@@ -275,6 +275,30 @@ async fn a_release_stuck_degraded_is_reported_as_it_happens() {
     assert_eq!(report.stuck_degraded.len(), 1);
 }
 
+/// Releases past the tracking cap were never looked at: no `ready`, whatever the others say.
+#[tokio::test(start_paused = true)]
+async fn past_the_cap_the_watch_never_ends_ready() {
+    let mut script: Vec<(u64, Seen)> =
+        (0..1000).map(|i| (0, hr(&format!("bp-c{i:04}"), "True", "InstallSucceeded", "ok"))).collect();
+    script.push((0, hr("bp-zzz", "False", "InstallFailed", "boom")));
+    script.push((0, Seen::Synced));
+    let (report, events, _) = run(script, tracker()).await;
+    assert_eq!(report.outcome, Outcome::Timeout);
+    assert_eq!(report.states.len(), 1000);
+    assert!(
+        report
+            .classification
+            .error
+            .unwrap()
+            .ends_with("; more than 1000 bp-* HelmReleases, the rest were not tracked")
+    );
+    assert!(
+        events.contains(&Event::WatchError(
+            "more than 1000 bp-* HelmReleases; the rest are not tracked".into()
+        ))
+    );
+}
+
 /// kube's watcher lists again after a disconnect: a release not listed again was deleted
 /// meanwhile, and its old `installed` is no evidence.
 #[tokio::test(start_paused = true)]
@@ -393,7 +417,8 @@ async fn a_kubeconfig_that_arrives_late_is_used() {
     let late = path.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(5 * MIN)).await;
-        std::fs::write(&late, "not: [a kubeconfig").unwrap();
+        // YAML of a kubeconfig's shape, which kube cannot use (no current context).
+        std::fs::write(&late, "apiVersion: v1\nkind: Config\nclusters: []\n").unwrap();
     });
     let start = tokio::time::Instant::now();
     let report = watch_cluster(&path, &Knobs::default(), tracker(), |_| {}).await.unwrap();
@@ -530,14 +555,20 @@ proptest! {
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
         let t = if with_kit { tracker().with_kit(["a".to_owned(), "b".to_owned()]) } else { tracker() };
-        let (report, _, took) = rt.block_on(run(script.clone(), t));
+        // The events the watch took from the stream before it ended, counted as they are yielded.
+        let yielded = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = yielded.clone();
+        let events = futures::StreamExt::inspect(scripted(script.clone()), move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        let report = rt.block_on(drive(events, &Knobs::default(), t, |_| {}));
         if report.outcome == Outcome::Ready || report.classification.status == DeploymentStatus::Ready {
             prop_assert_eq!(report.outcome, Outcome::Ready);
             prop_assert_eq!(report.classification.status, DeploymentStatus::Ready);
             prop_assert!(!report.states.is_empty());
-            // The events delivered before the end: those whose cumulative wait fits in `took`.
-            let mut at = 0;
-            let upto = script.iter().take_while(|(w, _)| { at += w; Duration::from_secs(at) <= took }).count();
+            let upto = yielded.load(std::sync::atomic::Ordering::SeqCst).min(script.len());
+            // The gate needs a synced list.
+            prop_assert!(script[..upto].iter().any(|(_, s)| *s == Seen::Synced));
             for id in report.states.keys() {
                 prop_assert!(last_says_installed(&script, upto, &format!("bp-{id}")), "{} in {:?}", id, report.states);
             }
@@ -648,19 +679,29 @@ async fn against(
     (report, requests, events)
 }
 
-#[tokio::test]
+/// Flux may come after the kubeconfig: the CRD is looked for every 5 s until the first-seen
+/// timeout (15 m), with one `Waiting` event, before `flux-crds-absent`.
+#[tokio::test(start_paused = true)]
 async fn no_flux_crds_is_flux_crds_absent() {
-    let (report, requests, _) = against(Api::NoFluxCrds).await;
+    let start = tokio::time::Instant::now();
+    let (report, requests, events) = against(Api::NoFluxCrds).await;
     let report = report.unwrap();
     assert_eq!(report.outcome, Outcome::FluxCrdsAbsent);
     assert_eq!(report.classification.status, DeploymentStatus::Failed);
+    assert_eq!(start.elapsed().as_secs(), 15 * MIN);
+    assert_eq!(requests.len(), 15 * 60 / 5 + 1);
+    assert!(requests.iter().all(|r| r
+        == "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helmreleases.helm.toolkit.fluxcd.io"));
     assert_eq!(
-        requests,
-        ["/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helmreleases.helm.toolkit.fluxcd.io"]
+        events,
+        [Event::Waiting(
+            "no CRD helmreleases.helm.toolkit.fluxcd.io; looking again every 5s until 15m after the start"
+                .into()
+        )]
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_crd_without_v2_is_flux_crds_absent_naming_what_it_serves() {
     let (report, requests, _) = against(Api::FluxBefore2_3).await;
     let report = report.unwrap();
@@ -671,7 +712,7 @@ async fn a_crd_without_v2_is_flux_crds_absent_naming_what_it_serves() {
         )
     );
     // Nothing is listed: a v2 watch could only ever answer 404.
-    assert_eq!(requests.len(), 1);
+    assert!(requests.iter().all(|r| r.contains("/customresourcedefinitions/")));
 }
 
 #[tokio::test]

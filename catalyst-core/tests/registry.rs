@@ -139,6 +139,31 @@ async fn settle() {
     }
 }
 
+/// A kubeconfig that does not parse (one still being written, say) is reported by where, never
+/// by the parser's own message, which quotes the line and with it the token.
+#[tokio::test]
+async fn a_broken_kubeconfig_never_shows_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = kubeconfig("omantel", false);
+    write(
+        dir.path(),
+        "cut.yaml",
+        &format!("{good}\n- name: second\n  user:\n    token: \"sha256~TOPSECRETTOKEN"),
+    );
+    write(
+        dir.path(),
+        "dup.yaml",
+        "users:\n- name: u\n  user:\n    token: sha256~TOPSECRETTOKEN\n    token: x\n",
+    );
+    let report = ClusterRegistry::new(RegistryConfig::new(dir.path())).start().await.unwrap();
+    assert_eq!(report.problems.len(), 2);
+    for p in &report.problems {
+        let text = format!("{p} {:#} {:?}", catalyst_naming::diagnostic::Chain(&p.error), p.error);
+        assert!(!text.contains("TOPSECRET"), "{text}");
+        assert!(matches!(p.error, KubeconfigFileError::Yaml { at: Some(_) }), "{text}");
+    }
+}
+
 #[tokio::test]
 async fn start_loads_every_good_file_and_reports_each_bad_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,7 +183,7 @@ async fn start_loads_every_good_file_and_reports_each_bad_one() {
     assert_eq!(problems.len(), 2, "{problems:?}");
     let bad = dir.path().join("bad.yaml");
     assert!(
-        problems[0].starts_with(&format!("{}: not a usable kubeconfig: ", bad.display())),
+        problems[0].starts_with(&format!("{}: not valid kubeconfig YAML at line 1, column ", bad.display())),
         "{}",
         problems[0]
     );

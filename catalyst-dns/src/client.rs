@@ -47,8 +47,13 @@ pub struct Config {
     pub server_id: String,
     /// Per-request timeout (default 10 s).
     pub timeout: Duration,
-    /// Attempts for transient failures, the first included (default 3; SPEC DNS-6).
+    /// Attempts for transient failures (transport errors, 5xx), the first included, within
+    /// [`Config::retry_budget`] (default 20).
     pub attempts: u32,
+    /// How long one operation (a call, or the apply of one zone with its re-plans) may keep
+    /// retrying transient failures, waiting with exponential backoff and full jitter (a wait
+    /// drawn from 0 to 250 ms, doubling to at most 4 s) between attempts (default 15 s).
+    pub retry_budget: Duration,
     /// Largest PATCH body (default just under PowerDNS's 2 MiB).
     pub max_body: usize,
     /// Largest response body read (default [`MAX_RESPONSE_BYTES`]); a larger answer is an
@@ -67,7 +72,8 @@ impl Config {
             base_url: base_url.into(),
             server_id: "localhost".into(),
             timeout: Duration::from_secs(10),
-            attempts: 3,
+            attempts: 20,
+            retry_budget: Duration::from_secs(15),
             max_body: DEFAULT_MAX_BODY,
             max_response: MAX_RESPONSE_BYTES,
         }
@@ -91,6 +97,21 @@ impl Config {
     #[must_use]
     pub fn with_server_id(mut self, id: impl Into<String>) -> Self {
         self.server_id = id.into();
+        self
+    }
+
+    /// Sets how long one operation may keep retrying transient failures (zero: never
+    /// retried).
+    #[must_use]
+    pub fn with_retry_budget(mut self, budget: Duration) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// Sets the most attempts of one operation, the first included.
+    #[must_use]
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
         self
     }
 
@@ -178,11 +199,27 @@ pub enum PdnsError {
         message: String,
     },
     /// The plan was made for a zone that did not exist, and the zone exists now (someone
-    /// created it in between); nothing was sent.
-    #[error("zone {zone} was created by someone else after it was planned; nothing was sent: plan again")]
-    ZoneAppeared {
+    /// The zone kept appearing and disappearing while it was applied; nothing more was sent.
+    #[error(
+        "zone {zone} kept being created and deleted by someone else while it was applied ({plans} plans); stopped"
+    )]
+    Unsettled {
         /// The zone.
         zone: String,
+        /// Plans made.
+        plans: u32,
+    },
+    /// An apply that created its zone failed: the zone was deleted again when it held only
+    /// what creating it wrote (its SOA and NS), else left as it is.
+    #[error("{}", created_zone_text(zone, *removed))]
+    CreatedZone {
+        /// The zone.
+        zone: String,
+        /// Whether it was deleted again.
+        removed: bool,
+        /// Why the apply failed.
+        #[source]
+        source: Box<PdnsError>,
     },
     /// The plan changes record sets its owner does not own.
     #[error(
@@ -211,6 +248,18 @@ pub enum PdnsError {
         #[source]
         source: Box<PdnsError>,
     },
+}
+
+fn created_zone_text(zone: &str, removed: bool) -> String {
+    if removed {
+        format!(
+            "zone {zone}: created by this apply, which failed; deleted again (it held only its SOA and NS)"
+        )
+    } else {
+        format!(
+            "zone {zone}: created by this apply, which failed; left in place, as it holds record sets of others"
+        )
+    }
 }
 
 impl PdnsError {
@@ -384,18 +433,33 @@ impl Client {
         Ok((status, bytes))
     }
 
-    /// One API call with bounded retries on transient failures (SPEC DNS-6: 3 attempts,
-    /// waiting 250 ms then 1 s). Writes hold the per-server lock, so one client never
-    /// races itself into sqlite's "database is locked".
-    ///
-    /// POST is never retried here: it is not idempotent (a lost answer may hide a zone or
-    /// a key that was created). Its callers re-read and decide.
+    /// [`Client::call_until`] within the retry budget from now.
     async fn call(
         &self,
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
         zone: Option<&str>,
+    ) -> Result<(StatusCode, Vec<u8>), PdnsError> {
+        let until = tokio::time::Instant::now() + self.config.retry_budget;
+        self.call_until(method, path, body, zone, until).await
+    }
+
+    /// One API call, retrying transient failures (transport errors, 5xx such as sqlite's
+    /// "database is locked") with exponential backoff and full jitter while `until` allows and
+    /// at most [`Config::attempts`] times. Writes hold the per-server lock, so one client never
+    /// races itself into sqlite's "database is locked".
+    ///
+    /// POST is never retried here: it is not idempotent (a lost answer may hide a zone or
+    /// a key that was created). Its callers re-read and decide. Nor is PATCH: a diff made
+    /// before the failure may be stale after it, so [`Client::apply`] plans again instead.
+    async fn call_until(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        zone: Option<&str>,
+        until: tokio::time::Instant,
     ) -> Result<(StatusCode, Vec<u8>), PdnsError> {
         let write = method != Method::GET;
         let _guard = if write { Some(self.write_lock.lock().await) } else { None };
@@ -404,7 +468,6 @@ impl Client {
             Method::PATCH => &self.stats.patches,
             _ => &self.stats.other_writes,
         };
-        let waits = [Duration::from_millis(250), Duration::from_secs(1), Duration::from_secs(2)];
         let mut attempt = 0;
         loop {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -414,10 +477,17 @@ impl Client {
                 Err(e) => e,
             };
             attempt += 1;
-            if !err.is_transient() || attempt >= self.config.attempts || method == Method::POST {
+            if !err.is_transient()
+                || attempt >= self.config.attempts
+                || method == Method::POST
+                || method == Method::PATCH
+            {
                 return Err(err);
             }
-            let wait = waits[(attempt as usize - 1).min(waits.len() - 1)];
+            let wait = backoff(attempt - 1);
+            if tokio::time::Instant::now() + wait > until {
+                return Err(err);
+            }
             tracing::debug!(%err, ?wait, attempt, "retrying PowerDNS call");
             tokio::time::sleep(wait).await;
         }
@@ -444,8 +514,16 @@ impl Client {
 
     /// The record sets of a zone, or `None` when it does not exist.
     pub async fn rrsets(&self, zone: &str) -> Result<Option<Vec<ActualSet>>, PdnsError> {
+        self.rrsets_until(zone, tokio::time::Instant::now() + self.config.retry_budget).await
+    }
+
+    async fn rrsets_until(
+        &self,
+        zone: &str,
+        until: tokio::time::Instant,
+    ) -> Result<Option<Vec<ActualSet>>, PdnsError> {
         let path = self.zone_path(zone);
-        let bytes = match self.call(Method::GET, &path, None, Some(zone)).await {
+        let bytes = match self.call_until(Method::GET, &path, None, Some(zone), until).await {
             Ok((_, bytes)) => bytes,
             Err(PdnsError::ZoneNotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
@@ -504,6 +582,7 @@ impl Client {
     }
 
     /// One PATCH of record sets, applied atomically by PowerDNS. An empty list sends nothing.
+    /// Not retried: after a failure, plan again ([`Client::apply`] does).
     pub async fn patch(&self, zone: &str, patch: &ZonePatch) -> Result<(), PdnsError> {
         if patch.rrsets.is_empty() {
             return Ok(());
@@ -524,27 +603,127 @@ impl Client {
     /// Applies a zone plan: creates the zone when needed, then sends every change in one
     /// PATCH (split only to stay under the body cap). Refuses before any request when the
     /// plan would change sets this tool does not own.
+    ///
+    /// A write that fails with a transient error (transport, 5xx) is not replayed: after a
+    /// backoff wait the zone is read again and planned again from the same desired state, and
+    /// only that plan is sent — so a write by someone else in between is never overwritten,
+    /// and what was already written is not sent twice. Within [`Config::retry_budget`] and
+    /// [`Config::attempts`]. A zone created by someone else after the plan is planned against
+    /// at once; a refusal there stops the apply. When the apply created the zone and then
+    /// fails, the zone is deleted again if it holds only what creating it wrote
+    /// ([`PdnsError::CreatedZone`]).
     pub async fn apply(&self, plan: &ZonePlan) -> Result<Applied, PdnsError> {
         if let Some(first) = plan.refused.first() {
             return Err(not_owned(plan, first));
         }
-        if plan.create_zone && !self.create_zone(&plan.zone, &[], false).await? {
-            // Someone created the zone between the plan and now: the plan was made against an
-            // empty zone and could overwrite what they wrote. Nothing is sent.
-            return Err(PdnsError::ZoneAppeared { zone: plan.zone.clone() });
-        }
-        let patches = plan.patches(self.config.max_body);
-        let total = patches.len();
-        for (i, p) in patches.iter().enumerate() {
-            if let Err(e) = self.patch(&plan.zone, p).await {
-                return Err(if i == 0 {
-                    e
-                } else {
-                    PdnsError::Partial { zone: plan.zone.clone(), written: i, total, source: Box::new(e) }
-                });
+        let until = tokio::time::Instant::now() + self.config.retry_budget;
+        let mut created = false;
+        let mut sent = 0;
+        let result = self.apply_until(plan, until, &mut created, &mut sent).await;
+        match result {
+            Ok(()) => Ok(Applied { zone: plan.zone.clone(), changes: plan.changes.len(), patches: sent }),
+            Err(e) if created => {
+                let removed = self.remove_created(&plan.zone).await;
+                Err(PdnsError::CreatedZone { zone: plan.zone.clone(), removed, source: Box::new(e) })
             }
+            Err(e) => Err(e),
         }
-        Ok(Applied { zone: plan.zone.clone(), changes: plan.changes.len(), patches: total })
+    }
+
+    async fn apply_until(
+        &self,
+        plan: &ZonePlan,
+        until: tokio::time::Instant,
+        created: &mut bool,
+        sent: &mut usize,
+    ) -> Result<(), PdnsError> {
+        let mut current = std::borrow::Cow::Borrowed(plan);
+        let mut attempt = 0u32;
+        loop {
+            let failure = match self.apply_once(&current, created, sent).await {
+                Ok(true) => return Ok(()),
+                // The zone appeared after the plan: plan against it now, no wait.
+                Ok(false) => {
+                    attempt += 1;
+                    if attempt >= self.config.attempts || tokio::time::Instant::now() > until {
+                        return Err(PdnsError::Unsettled { zone: plan.zone.clone(), plans: attempt });
+                    }
+                    None
+                }
+                Err((e, written)) => {
+                    attempt += 1;
+                    let wait = backoff(attempt - 1);
+                    if !e.is_transient()
+                        || attempt >= self.config.attempts
+                        || tokio::time::Instant::now() + wait > until
+                    {
+                        let total = current.patches(self.config.max_body).len();
+                        return Err(if written == 0 {
+                            e
+                        } else {
+                            PdnsError::Partial {
+                                zone: plan.zone.clone(),
+                                written,
+                                total,
+                                source: Box::new(e),
+                            }
+                        });
+                    }
+                    tracing::debug!(err = %e, ?wait, attempt, zone = %plan.zone, "apply failed; planning again");
+                    tokio::time::sleep(wait).await;
+                    Some(e)
+                }
+            };
+            let actual = self.rrsets_until(&plan.zone, until).await?;
+            let next = plan.replan(actual.as_deref());
+            if let Some(first) = next.refused.first() {
+                return Err(not_owned(&next, first));
+            }
+            if next.create_zone && (*created || !plan.create_zone) {
+                // Deleted by someone else while this apply ran: not recreated behind their back.
+                return Err(failure.unwrap_or(PdnsError::ZoneNotFound { zone: plan.zone.clone() }));
+            }
+            current = std::borrow::Cow::Owned(next);
+        }
+    }
+
+    /// One pass: create the zone when the plan says so, then the PATCH bodies. `Ok(false)`
+    /// when the zone was created by someone else first (nothing sent); `Err` with the bodies
+    /// written before the failure.
+    async fn apply_once(
+        &self,
+        plan: &ZonePlan,
+        created: &mut bool,
+        sent: &mut usize,
+    ) -> Result<bool, (PdnsError, usize)> {
+        if plan.create_zone {
+            if !self.create_zone(&plan.zone, &[], false).await.map_err(|e| (e, 0))? {
+                return Ok(false);
+            }
+            *created = true;
+        }
+        for (i, p) in plan.patches(self.config.max_body).iter().enumerate() {
+            self.patch(&plan.zone, p).await.map_err(|e| (e, i))?;
+            *sent += 1;
+        }
+        Ok(true)
+    }
+
+    /// Deletes a zone this apply created, when it holds only what creating it wrote (its SOA
+    /// and apex NS): whatever else is in it is someone's, and the zone stays. Whether it was
+    /// deleted.
+    async fn remove_created(&self, zone: &str) -> bool {
+        let zone = canonical_name(zone);
+        match self.rrsets(&zone).await {
+            Ok(Some(sets))
+                if sets
+                    .iter()
+                    .all(|s| s.set.name == zone && matches!(s.set.rtype.as_str(), "SOA" | "NS")) =>
+            {
+                self.delete_zone(&zone).await.is_ok()
+            }
+            _ => false,
+        }
     }
 
     /// Plans every zone of a desired state: one GET per zone, nothing written.
@@ -639,6 +818,13 @@ impl Client {
     pub async fn cryptokeys(&self, zone: &str) -> Result<Vec<CryptoKey>, PdnsError> {
         self.get_json(&format!("{}/cryptokeys", self.zone_path(zone)), Some(zone)).await
     }
+}
+
+/// The wait before retry `n` (from 0): full jitter, drawn uniformly from zero to 250 ms · 2ⁿ,
+/// at most 4 s.
+fn backoff(n: u32) -> Duration {
+    let ceiling = Duration::from_millis(250).saturating_mul(1 << n.min(16)).min(Duration::from_secs(4));
+    ceiling.mul_f64(fastrand::f64())
 }
 
 fn not_owned(plan: &ZonePlan, first: &crate::Refused) -> PdnsError {

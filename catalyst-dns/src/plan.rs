@@ -151,6 +151,10 @@ pub struct ZonePlan {
     pub changes: Vec<Change>,
     /// Sets that exist, are not this owner's and differ: changed only with `--force`.
     pub refused: Vec<Refused>,
+    /// What the plan was made from (the desired zone and `force`), so that a write that
+    /// fails can be planned again against the zone as it is then, never replayed.
+    #[serde(skip)]
+    pub(crate) basis: std::sync::Arc<(DesiredZone, bool)>,
 }
 
 /// Diffs one zone for the desired state's owner.
@@ -277,10 +281,18 @@ pub fn plan_zone(desired: &DesiredZone, actual: Option<&[ActualSet]>, force: boo
         create_zone: actual.is_none(),
         changes,
         refused,
+        basis: std::sync::Arc::new((desired.clone(), force)),
     }
 }
 
 impl ZonePlan {
+    /// The plan of the same desired zone against `actual` (the zone as it is now; `None`:
+    /// absent), with the same `force`.
+    #[must_use]
+    pub fn replan(&self, actual: Option<&[ActualSet]>) -> Self {
+        plan_zone(&self.basis.0, actual, self.basis.1)
+    }
+
     /// The PATCH bodies carrying every change: one, unless that one would exceed
     /// `max_body` bytes. No change, no body.
     pub fn patches(&self, max_body: usize) -> Vec<ZonePatch> {

@@ -174,7 +174,7 @@ async fn errors_are_typed() {
     client.delete_zone("dup.test").await.unwrap();
     // Nothing listens here: transport errors are retried, then reported.
     let dead = catalyst_dns::Client::new(
-        catalyst_dns::Config::new("http://127.0.0.1:9"),
+        catalyst_dns::Config::new("http://127.0.0.1:9").with_attempts(3),
         catalyst_dns::ApiKey::new("k"),
     )
     .unwrap();
@@ -420,8 +420,9 @@ async fn a_lost_answer_never_duplicates_a_dnssec_key() {
 }
 
 /// Found by review: a zone created by someone else between plan and apply was written with a
-/// plan made against an empty zone (its REPLACEs could overwrite their sets). Now nothing is
-/// sent and the error says to plan again.
+/// plan made against an empty zone (its REPLACEs could overwrite their sets). Now the apply
+/// plans again against the zone as it is: their set is not ours and differs, so it is refused
+/// and nothing is sent.
 #[tokio::test]
 async fn a_zone_that_appears_after_the_plan_is_not_written() {
     let pdns = Pdns::start();
@@ -438,11 +439,13 @@ async fn a_zone_that_appears_after_the_plan_is_not_written() {
         )
         .await
         .unwrap();
+    let patches = client.stats().patches.load(Ordering::Relaxed);
     let err = client.apply_all(&plans).await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "zone race.test. was created by someone else after it was planned; nothing was sent: plan again"
+        "zone race.test.: 1 record set(s) exist, are not owned by catalyst and differ from the desired state (first: a.race.test. 60 A [127.0.0.9] (no owner)); use --force to take them over"
     );
+    assert_eq!(client.stats().patches.load(Ordering::Relaxed), patches, "nothing was sent");
     assert_eq!(pdns.addresses("a.race.test.", RecordType::A), [ip("127.0.0.9")]);
 }
 

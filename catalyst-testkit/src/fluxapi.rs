@@ -177,6 +177,11 @@ impl FluxApi {
         send(&mut s, "flux-system", "DELETED", &obj);
     }
 
+    /// Installs (or removes) the HelmRelease CRD, as installing Flux does.
+    pub fn set_crd(&self, crd: Option<Value>) {
+        self.shared.inner.lock().unwrap().crd = crd;
+    }
+
     /// Ends every open watch, as an API server does at its timeout or on a restart.
     pub fn close_watches(&self) {
         self.shared.inner.lock().unwrap().watches.clear();

@@ -138,6 +138,26 @@ impl Pdns {
         format!("http://127.0.0.1:{}", self.api_port)
     }
 
+    /// Kills the server (SIGKILL, as a crash or an OOM kill would), keeping its database.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same ports and database (after [`Pdns::kill`]), and
+    /// waits until its API answers. Panics when it cannot (a port taken meanwhile).
+    pub fn start_again(&mut self) {
+        let db = self.dir.join("pdns.sqlite3");
+        let again = Self::spawn(self.dir.clone(), &db, self.api_port, self.dns_port);
+        // The old handle is dead; keep the folder (Drop of the old value would remove it).
+        let mut old = std::mem::replace(self, again);
+        old.dir = PathBuf::new();
+        drop(old);
+        if let Err(log) = self.wait_ready() {
+            panic!("PowerDNS did not start again; log:\n{log}");
+        }
+    }
+
     pub fn client(&self) -> Client {
         Client::new(Config::new(self.url()), ApiKey::new(API_KEY)).unwrap()
     }

@@ -183,7 +183,10 @@ pub(crate) enum SovereignCommand {
         /// (`builtin` for the platform's own kit); without it, every release seen counts.
         #[arg(long, value_name = "DIR")]
         kit: Option<std::path::PathBuf>,
-        /// The deadline (90s, 15m, 1h), over CATALYST_PHASE1_WATCH_TIMEOUT.
+        /// The deadline (90s, 15m, 1h), over CATALYST_PHASE1_WATCH_TIMEOUT, counted from when
+        /// the watch of HelmReleases starts: after the kubeconfig arrived and the API answered
+        /// (each bounded by CATALYST_PHASE1_KUBECONFIG_ARRIVAL_TIMEOUT) and the HelmRelease CRD
+        /// was found (bounded by CATALYST_PHASE1_FIRST_SEEN_TIMEOUT).
         #[arg(long, value_name = "DURATION")]
         timeout: Option<String>,
         /// How long a release may stay degraded before it is reported, as it happens and at
@@ -388,6 +391,17 @@ pub(crate) struct PdnsServer {
     /// PowerDNS server ID.
     #[arg(long, value_name = "ID", default_value = "localhost")]
     pub server_id: String,
+    /// How long one operation keeps retrying a busy or unreachable server (transport errors,
+    /// 5xx such as sqlite's "database is locked"), waiting with exponential backoff and full
+    /// jitter; a failed write is planned again, never replayed (0s: no retries).
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_budget)]
+    pub retry_budget: std::time::Duration,
+}
+
+/// `15s`, `500ms`, `1m`, or `0s`.
+fn parse_budget(text: &str) -> Result<std::time::Duration, String> {
+    catalyst_core::phase1::watch::parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration (500ms, 15s, 1m)"))
 }
 
 /// `catalyst dns …`.

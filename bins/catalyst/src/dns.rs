@@ -17,7 +17,10 @@ use crate::output;
 /// Maps a PowerDNS error to its exit code: the zone's state is wrong (1) or the server failed (3).
 fn pdns_failure(e: PdnsError) -> Failure {
     match e {
-        PdnsError::NotOwned { .. } | PdnsError::ZoneNotFound { .. } | PdnsError::ZoneAppeared { .. } => {
+        PdnsError::NotOwned { .. } | PdnsError::ZoneNotFound { .. } => Failure::invalid(e),
+        PdnsError::CreatedZone { ref source, .. }
+            if matches!(**source, PdnsError::NotOwned { .. } | PdnsError::ZoneNotFound { .. }) =>
+        {
             Failure::invalid(e)
         }
         PdnsError::Config(_) => Failure::usage(e),
@@ -27,8 +30,10 @@ fn pdns_failure(e: PdnsError) -> Failure {
 
 fn client(server: &PdnsServer) -> Result<Client, Failure> {
     let key = ApiKey::from_env().map_err(Failure::usage)?;
-    Client::new(Config::new(server.server.clone()).with_server_id(server.server_id.clone()), key)
-        .map_err(Failure::usage)
+    let config = Config::new(server.server.clone())
+        .with_server_id(server.server_id.clone())
+        .with_retry_budget(server.retry_budget);
+    Client::new(config, key).map_err(Failure::usage)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -228,7 +233,7 @@ fn apply(
         let steps = Steps::new(plans.len(), "applying zones");
         rt.block_on(client.apply_all_with_progress(&plans, |a| steps.done(&a.zone))).map_err(|e| {
             // What the file asks for is refused: name the file.
-            let refused = matches!(e, PdnsError::NotOwned { .. } | PdnsError::ZoneAppeared { .. });
+            let refused = matches!(e, PdnsError::NotOwned { .. });
             let failure = pdns_failure(e);
             if refused { failure.context(source) } else { failure }
         })?

@@ -42,6 +42,7 @@ fn event_json(e: &Event) -> serde_json::Value {
             json!({"event": "nothing-seen-yet", "after": format_duration(*after)})
         }
         Event::WatchError(message) => json!({"event": "watch-error", "message": message}),
+        Event::Waiting(message) => json!({"event": "waiting", "message": message}),
         Event::StuckDegraded { component, message, grace } => json!({"event": "degraded-past-grace",
             "component": component, "message": message, "grace": format_duration(*grace)}),
     }
@@ -62,6 +63,7 @@ fn event_text(e: &Event) -> String {
             format_duration(*after)
         ),
         Event::WatchError(message) => format!("warning: the watch failed ({message}); retrying"),
+        Event::Waiting(message) => format!("waiting: {message}"),
         Event::StuckDegraded { component, message, grace } => {
             format!("warning: {component} has been degraded for {}: {message}", format_duration(*grace))
         }
@@ -114,15 +116,18 @@ pub(crate) fn watch(
         .build()
         .map_err(|e| Failure::remote(anyhow!(e)))?;
     let mut table = Table::default();
-    let report = rt
-        .block_on(watch_cluster(kubeconfig, &knobs, tracker, |e| {
-            if lines {
-                emit(&event_json(e).to_string());
-            } else {
-                table.show(e);
-            }
-        }))
-        .map_err(Failure::remote)?;
+    let result = rt.block_on(watch_cluster(kubeconfig, &knobs, tracker, |e| {
+        if lines {
+            emit(&event_json(e).to_string());
+        } else {
+            table.show(e);
+        }
+    }));
+    let (report, unreachable) = match result {
+        Ok(report) => (report, None),
+        // Still an explicit outcome (watcher-start-failed) to record; exit 3.
+        Err(e) => (*e.report.clone(), Some(e)),
+    };
     if lines {
         emit(&json!({"event": "finished", "report": report_json(&report)}).to_string());
     } else {
@@ -139,10 +144,23 @@ pub(crate) fn watch(
         }
         emit(text.trim_end());
     }
+    if let Some(e) = unreachable {
+        return Err(Failure::remote(e));
+    }
     match &report.classification.error {
         None => Ok(()),
         Some(error) => Err(Failure::invalid(anyhow!("{error}"))),
     }
+}
+
+/// At most `n` characters of `s`, the last one `…` when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_owned();
+    }
+    let mut cut: String = s.chars().take(n - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// One line on stdout; a stdout that is gone is not an error of the watch.
@@ -175,10 +193,12 @@ impl Table {
                 let _ = writeln!(out, "{}", event_text(other));
             }
         }
+        // Rows narrower than a terminal (100 columns at most), so none wraps and the redraw
+        // moves up exactly one line per row.
         let _ = writeln!(out, "{:<24} {:<10} MESSAGE", "COMPONENT", "STATE");
         for (component, (state, message)) in &self.rows {
-            let message: String = message.chars().take(80).collect();
-            let _ = writeln!(out, "{component:<24} {state:<10} {message}");
+            let row = format!("{:<24} {state:<10} {message}", clip(component, 40));
+            let _ = writeln!(out, "{}", clip(&row, 100));
         }
         self.drawn = self.rows.len() + 1;
         emit(out.trim_end_matches('\n'));

@@ -84,6 +84,10 @@ fn an_api_that_does_not_answer_exits_3() {
         "{}",
         text(&out.stderr)
     );
+    // Still an explicit outcome to record (CORE-18).
+    let last: serde_json::Value = serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["report"]["outcome"], "watcher-start-failed");
 }
 
 #[test]
@@ -100,9 +104,14 @@ fn usage_errors_exit_2() {
 fn start_watch(api: &FluxApi, dir: &std::path::Path, args: &[&str]) -> tokio::process::Child {
     let kubeconfig = dir.join("new.kubeconfig");
     api.write_kubeconfig(&kubeconfig);
+    spawn_watch(&kubeconfig, args, &[])
+}
+
+fn spawn_watch(kubeconfig: &std::path::Path, args: &[&str], vars: &[(&str, &str)]) -> tokio::process::Child {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_catalyst"))
         .args(["sovereign", "watch", "--kubeconfig", kubeconfig.to_str().unwrap()])
         .args(args)
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -244,16 +253,21 @@ async fn a_release_degraded_past_the_grace_period_is_reported_as_it_happens() {
 async fn flux_without_helmrelease_v2_is_flux_crds_absent() {
     let api = FluxApi::start(Some(api_crd_without_v2()), "t").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (code, lines, stderr) = finish(start_watch(&api, dir.path(), &[])).await;
+    let kubeconfig = dir.path().join("new.kubeconfig");
+    api.write_kubeconfig(&kubeconfig);
+    let soon = [("CATALYST_PHASE1_FIRST_SEEN_TIMEOUT", "1s")];
+    let (code, lines, stderr) = finish(spawn_watch(&kubeconfig, &[], &soon)).await;
     assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(lines.last().unwrap()["report"]["outcome"], "flux-crds-absent");
     assert_eq!(
         stderr,
         "error: the Flux CRDs (helm.toolkit.fluxcd.io) are not installed on the new cluster, so no HelmRelease can be watched (the CRD helmreleases.helm.toolkit.fluxcd.io serves v2beta1, v2beta2 but not v2; Flux serves v2 from 2.3 on)\n"
     );
+    assert_eq!(lines[0]["event"], "waiting");
     // And no CRD at all.
     let api = FluxApi::start(None, "t").await.unwrap();
-    let (code, lines, _) = finish(start_watch(&api, dir.path(), &[])).await;
+    api.write_kubeconfig(&kubeconfig);
+    let (code, lines, _) = finish(spawn_watch(&kubeconfig, &[], &soon)).await;
     assert_eq!(code, Some(1));
     assert_eq!(lines.last().unwrap()["report"]["outcome"], "flux-crds-absent");
     assert_eq!(api.violations(), Vec::<String>::new());
@@ -326,4 +340,44 @@ async fn on_a_terminal_the_table_is_redrawn_in_place() {
     );
     assert!(screen.contains("outcome: ready\r\nstatus:  ready"), "{screen:?}");
     assert!(!screen.contains("\"event\""), "JSON on a terminal: {screen:?}");
+}
+
+/// Flux installed after the kubeconfig arrived: the watch waits for the CRD, then goes on.
+#[tokio::test]
+async fn a_crd_that_comes_later_is_waited_for() {
+    let api = FluxApi::start(None, "t").await.unwrap();
+    api.apply(helmrelease("bp-cilium", Some(("True", "InstallSucceeded", "ok"))));
+    let dir = tempfile::tempdir().unwrap();
+    let child = start_watch(&api, dir.path(), &[]);
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while !api.requests().iter().any(|r| r.path.ends_with("/helmreleases.helm.toolkit.fluxcd.io")) {
+        assert!(std::time::Instant::now() < until);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    api.set_crd(Some(flux_crd()));
+    let (code, lines, stderr) = finish(child).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(lines[0]["event"], "waiting");
+    assert_eq!(lines.last().unwrap()["report"]["outcome"], "ready");
+}
+
+/// A kubeconfig caught half-written is read again; its parse error never quotes the token.
+#[tokio::test]
+async fn a_half_written_kubeconfig_is_read_again() {
+    let api = FluxApi::start(Some(flux_crd()), "sha256-TOPSECRET").await.unwrap();
+    api.apply(helmrelease("bp-cilium", Some(("True", "InstallSucceeded", "ok"))));
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("new.kubeconfig");
+    api.write_kubeconfig(&kubeconfig);
+    let whole = std::fs::read_to_string(&kubeconfig).unwrap();
+    let cut = whole.find("sha256-TOPSECRET").unwrap() + 10;
+    std::fs::write(&kubeconfig, format!("{}\n  bad: [", &whole[..cut])).unwrap();
+    let child = spawn_watch(&kubeconfig, &[], &[]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    std::fs::write(&kubeconfig, &whole).unwrap();
+    let (code, lines, stderr) = finish(child).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(lines[0]["event"], "waiting");
+    assert!(!format!("{lines:?}{stderr}").contains("TOPSECRET"));
+    assert_eq!(lines.last().unwrap()["report"]["outcome"], "ready");
 }

@@ -66,13 +66,17 @@ pub enum ArchiveError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// The archive is over a cap.
-    #[error("archive too large: {what} exceeds {limit}")]
+    /// The archive is over a cap: which thing, which cap, the cap's value and the value seen.
+    #[error("{}", too_large_text(what, *cap, *limit, *seen))]
     TooLarge {
-        /// Which cap.
-        what: &'static str,
-        /// Its value.
+        /// What is too large (a file's path, `the chart folder`, `the decompressed stream` …).
+        what: String,
+        /// The cap that was applied.
+        cap: Cap,
+        /// Its value (bytes, or entries for [`Cap::Entries`]).
         limit: u64,
+        /// The value seen; `None` when reading stopped at the cap.
+        seen: Option<u64>,
     },
     /// Not a gzip-compressed tar, or a truncated one.
     #[error("not a valid tar+gzip archive: {0}")]
@@ -97,6 +101,84 @@ pub enum ArchiveError {
     /// The unpack target exists and is not an empty directory.
     #[error("{} already exists and is not empty; nothing was written", .0.display())]
     TargetExists(PathBuf),
+}
+
+/// The caps an archive is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cap {
+    /// A chart `.tgz` taken as it is ([`MAX_PACKAGE_BYTES`]).
+    Package,
+    /// `blueprint.yaml` ([`MAX_BLUEPRINT_BYTES`]).
+    BlueprintYaml,
+    /// One file ([`Limits::max_file_bytes`]).
+    File,
+    /// All files together ([`Limits::max_total_bytes`]).
+    Total,
+    /// The number of files ([`Limits::max_entries`]).
+    Entries,
+    /// The decompressed stream, headers included.
+    Stream,
+    /// One PAX or GNU long-name record ([`MAX_EXTENSION_BYTES`]).
+    ExtensionRecord,
+    /// All PAX and GNU long-name records together.
+    ExtensionTotal,
+}
+
+impl Cap {
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Package => "package cap",
+            Self::BlueprintYaml => "blueprint.yaml cap",
+            Self::File => "per-file cap",
+            Self::Total => "total-size cap",
+            Self::Entries => "file-count cap",
+            Self::Stream => "decompressed-stream cap",
+            Self::ExtensionRecord => "cap on one PAX or GNU long-name record",
+            Self::ExtensionTotal => "cap on all PAX and GNU long-name records",
+        }
+    }
+}
+
+/// `12345 bytes (12.1 KiB)`, or `12 files` for the file-count cap.
+fn amount(n: u64, cap: Cap) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if cap == Cap::Entries {
+        return if n == 1 { "1 file".to_owned() } else { format!("{n} files") };
+    }
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    #[allow(clippy::cast_precision_loss)] // a size shown to a person
+    let mut v = n as f64 / 1024.0;
+    let mut unit = UNITS[0];
+    for u in &UNITS[1..] {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    if v.fract() == 0.0 { format!("{n} bytes ({v:.0} {unit})") } else { format!("{n} bytes ({v:.1} {unit})") }
+}
+
+fn too_large_text(what: &str, cap: Cap, limit: u64, seen: Option<u64>) -> String {
+    match seen {
+        // Reading stops at the first file over a running total: the total is at least that.
+        Some(seen) => format!(
+            "archive too large: {what} is {}{}, over the {} of {}",
+            if matches!(cap, Cap::Total | Cap::Entries) { "at least " } else { "" },
+            amount(seen, cap),
+            cap.name(),
+            amount(limit, cap)
+        ),
+        None => format!("archive too large: {what} goes over the {} of {}", cap.name(), amount(limit, cap)),
+    }
+}
+
+fn too_large(what: impl Into<String>, cap: Cap, limit: u64, seen: Option<u64>) -> ArchiveError {
+    ArchiveError::TooLarge { what: what.into(), cap, limit, seen }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ArchiveError + '_ {
@@ -131,7 +213,12 @@ impl Package {
             (write_tgz(&files)?, files)
         } else {
             if meta.len() > MAX_PACKAGE_BYTES {
-                return Err(ArchiveError::TooLarge { what: "the .tgz", limit: MAX_PACKAGE_BYTES });
+                return Err(too_large(
+                    src.display().to_string(),
+                    Cap::Package,
+                    MAX_PACKAGE_BYTES,
+                    Some(meta.len()),
+                ));
             }
             let layer = fs::read(src).map_err(io_err(src))?;
             let mut files = BTreeMap::new();
@@ -278,7 +365,12 @@ fn collect_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ArchiveError>
     let bp_path = dir.join("blueprint.yaml");
     let size = fs::metadata(&bp_path).map_err(io_err(&bp_path))?.len();
     if size > MAX_BLUEPRINT_BYTES {
-        return Err(ArchiveError::TooLarge { what: "blueprint.yaml", limit: MAX_BLUEPRINT_BYTES });
+        return Err(too_large(
+            bp_path.display().to_string(),
+            Cap::BlueprintYaml,
+            MAX_BLUEPRINT_BYTES,
+            Some(size),
+        ));
     }
     let bp_yaml = fs::read(&bp_path).map_err(io_err(&bp_path))?;
     let bp = parse_blueprint(&String::from_utf8_lossy(&bp_yaml))?;
@@ -314,9 +406,22 @@ fn collect_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, ArchiveError>
     walk(&chart_dir, &chart_dir, &mut |rel, path| {
         let len = fs::symlink_metadata(path).map_err(io_err(path))?.len();
         total += len;
-        if len > limits.max_file_bytes || total > limits.max_total_bytes || files.len() >= limits.max_entries
-        {
-            return Err(ArchiveError::TooLarge { what: "the chart folder", limit: limits.max_total_bytes });
+        if len > limits.max_file_bytes {
+            let shown: PathBuf = path.components().filter(|c| !matches!(c, Component::CurDir)).collect();
+            return Err(too_large(shown.display().to_string(), Cap::File, limits.max_file_bytes, Some(len)));
+        }
+        if total > limits.max_total_bytes {
+            let what = format!("the chart folder {}", chart_dir.display());
+            return Err(too_large(what, Cap::Total, limits.max_total_bytes, Some(total)));
+        }
+        if files.len() >= limits.max_entries {
+            let what = format!("the chart folder {}", chart_dir.display());
+            return Err(too_large(
+                what,
+                Cap::Entries,
+                limits.max_entries as u64,
+                Some(files.len() as u64 + 1),
+            ));
         }
         files.insert(format!("{chart}/{rel}"), fs::read(path).map_err(io_err(path))?);
         Ok(())
@@ -437,7 +542,7 @@ pub fn for_each_entry(
     let mut archive = tar::Archive::new(reader);
     let corrupt = |e: io::Error| {
         if exceeded.get() {
-            ArchiveError::TooLarge { what: "decompressed stream", limit: stream_cap(limits) }
+            too_large("the decompressed stream", Cap::Stream, stream_cap(limits), None)
         } else {
             ArchiveError::Corrupt(e.to_string())
         }
@@ -463,21 +568,28 @@ pub fn for_each_entry(
                 | tar::EntryType::GNULongLink
         ) {
             if size > MAX_EXTENSION_BYTES {
-                return Err(ArchiveError::TooLarge {
-                    what: "one PAX or GNU long-name record",
-                    limit: MAX_EXTENSION_BYTES,
-                });
+                return Err(too_large(
+                    "a PAX or GNU long-name record",
+                    Cap::ExtensionRecord,
+                    MAX_EXTENSION_BYTES,
+                    Some(size),
+                ));
             }
             extensions += size;
             let limit = MAX_EXTENSION_TOTAL.min(limits.max_total_bytes);
             if extensions > limit {
-                return Err(ArchiveError::TooLarge { what: "PAX and GNU long-name records", limit });
+                return Err(too_large("the PAX and GNU long-name records", Cap::ExtensionTotal, limit, None));
             }
             extension(&mut entry, kind, &mut long_path).map_err(corrupt_or)?;
             continue;
         }
         if count >= limits.max_entries {
-            return Err(ArchiveError::TooLarge { what: "entry count", limit: limits.max_entries as u64 });
+            return Err(too_large(
+                "the archive",
+                Cap::Entries,
+                limits.max_entries as u64,
+                Some(count as u64 + 1),
+            ));
         }
         count += 1;
         let raw =
@@ -498,7 +610,7 @@ pub fn for_each_entry(
             }
         }
         if size > limits.max_file_bytes {
-            return Err(ArchiveError::TooLarge { what: "one file", limit: limits.max_file_bytes });
+            return Err(too_large(path, Cap::File, limits.max_file_bytes, Some(size)));
         }
         if !seen.insert(path.clone()) {
             return Err(ArchiveError::UnsafeArchivePath {
@@ -509,11 +621,12 @@ pub fn for_each_entry(
         let mut data = Vec::new();
         (&mut entry).take(limits.max_file_bytes + 1).read_to_end(&mut data).map_err(corrupt)?;
         if data.len() as u64 > limits.max_file_bytes {
-            return Err(ArchiveError::TooLarge { what: "one file", limit: limits.max_file_bytes });
+            // The header understated it.
+            return Err(too_large(path, Cap::File, limits.max_file_bytes, None));
         }
         total += data.len() as u64;
         if total > limits.max_total_bytes {
-            return Err(ArchiveError::TooLarge { what: "decompressed size", limit: limits.max_total_bytes });
+            return Err(too_large("the archive", Cap::Total, limits.max_total_bytes, Some(total)));
         }
         visit(&path, &data)?;
     }
@@ -860,13 +973,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let limits = Limits { max_file_bytes: 1024 * 1024, ..Limits::default() };
         let e = unpack(&layer, &dir.path().join("out"), limits).unwrap_err();
-        assert_eq!(e.to_string(), "archive too large: one file exceeds 1048576");
+        assert_eq!(
+            e.to_string(),
+            "archive too large: x/big is 2097152 bytes (2 MiB), over the per-file cap of 1048576 bytes (1 MiB)"
+        );
         let limits = Limits { max_total_bytes: 1024 * 1024, ..Limits::default() };
         let e = unpack(&layer, &dir.path().join("out"), limits).unwrap_err();
-        assert_eq!(e.to_string(), "archive too large: decompressed size exceeds 1048576");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "archive too large: the archive is at least {} bytes (2.0 MiB), over the total-size cap of 1048576 bytes (1 MiB)",
+                CHART.len() + big.len()
+            )
+        );
         let limits = Limits { max_entries: 1, ..Limits::default() };
         let e = unpack(&layer, &dir.path().join("out"), limits).unwrap_err();
-        assert_eq!(e.to_string(), "archive too large: entry count exceeds 1");
+        assert_eq!(
+            e.to_string(),
+            "archive too large: the archive is at least 2 files, over the file-count cap of 1 file"
+        );
         assert!(!dir.path().join("out").exists());
     }
 
@@ -911,12 +1036,21 @@ mod tests {
         raw_entry(&mut t, "pax", tar::EntryType::XHeader, record.len() as u64, &record);
         raw_entry(&mut t, "x/Chart.yaml", tar::EntryType::Regular, CHART.len() as u64, CHART);
         t.extend_from_slice(&[0; 1024]);
-        assert_eq!(err(&gzip(&t)), "archive too large: one PAX or GNU long-name record exceeds 65536");
+        assert_eq!(
+            err(&gzip(&t)),
+            format!(
+                "archive too large: a PAX or GNU long-name record is {} bytes (1.0 MiB), over the cap on one PAX or GNU long-name record of 65536 bytes (64 KiB)",
+                record.len()
+            )
+        );
 
         // A GNU long name of 1 GiB declared, 4 KiB there: refused on the declaration.
         let mut t = Vec::new();
         raw_entry(&mut t, "././@LongLink", tar::EntryType::GNULongName, 1 << 30, &[b'a'; 4096]);
-        assert_eq!(err(&gzip(&t)), "archive too large: one PAX or GNU long-name record exceeds 65536");
+        assert_eq!(
+            err(&gzip(&t)),
+            "archive too large: a PAX or GNU long-name record is 1073741824 bytes (1 GiB), over the cap on one PAX or GNU long-name record of 65536 bytes (64 KiB)"
+        );
 
         // Long names within the cap still work, from PAX and from GNU records.
         let mut t = Vec::new();
@@ -952,7 +1086,10 @@ mod tests {
         let e = for_each_entry(&layer, limits, |_, _| Ok(())).unwrap_err();
         assert_eq!(
             e.to_string(),
-            format!("archive too large: decompressed stream exceeds {}", stream_cap(limits))
+            format!(
+                "archive too large: the decompressed stream goes over the decompressed-stream cap of {}",
+                amount(stream_cap(limits), Cap::Stream)
+            )
         );
     }
 

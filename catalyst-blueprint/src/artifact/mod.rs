@@ -19,8 +19,8 @@ mod manifest;
 mod reference;
 
 pub use archive::{
-    ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, Expected, ExpectedVersion, Limits,
-    MAX_EXTENSION_BYTES, MAX_EXTENSION_TOTAL, MAX_PACKAGE_BYTES, Package, Unpacked, check_identity,
+    ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, ArchiveError, Cap, Expected, ExpectedVersion,
+    Limits, MAX_EXTENSION_BYTES, MAX_EXTENSION_TOTAL, MAX_PACKAGE_BYTES, Package, Unpacked, check_identity,
     check_vendored, for_each_entry, unpack, unpack_expecting,
 };
 pub use manifest::{

@@ -27,6 +27,9 @@ pub enum Event {
     NothingSeenYet(Duration),
     /// The watch stream failed; kube's watcher retries with backoff.
     WatchError(String),
+    /// The watch is waiting for something the cluster does not have yet (the HelmRelease CRD
+    /// serving v2, a kubeconfig that parses); it says what, and how long it waits at most.
+    Waiting(String),
     /// A component has stayed `degraded` for the grace period (once per stretch of
     /// `degraded`; the watch goes on).
     StuckDegraded {
@@ -158,8 +161,9 @@ async fn kubeconfig_arrival(path: &Path, timeout: Duration) -> bool {
 ///
 /// Every path ends in a [`Report`] with an explicit outcome (CORE-18): no kubeconfig within
 /// the arrival timeout → `kubeconfig-missing`; a kubeconfig kube cannot use, or a watch the
-/// API refuses (401, 403, 404) → `watcher-start-failed`; no HelmRelease CRD →
-/// `flux-crds-absent`; then the gate or the deadline.
+/// API refuses (401, 403, 404) → `watcher-start-failed`; no HelmRelease CRD serving v2 by the
+/// first-seen timeout → `flux-crds-absent`; then the gate or the deadline, measured from when
+/// the API first answered.
 ///
 /// # Errors
 /// [`Unreachable`] when the API server does not answer at the start.
@@ -167,8 +171,9 @@ pub async fn watch_cluster(
     kubeconfig: &Path,
     knobs: &Knobs,
     tracker: Tracker,
-    on: impl FnMut(&Event),
+    mut on: impl FnMut(&Event),
 ) -> Result<Report, Unreachable> {
+    let arrival = tokio::time::Instant::now() + knobs.kubeconfig_arrival_timeout;
     if !kubeconfig_arrival(kubeconfig, knobs.kubeconfig_arrival_timeout).await {
         return Ok(Report::short_circuit(
             Outcome::KubeconfigMissing,
@@ -181,10 +186,26 @@ pub async fn watch_cluster(
     }
     // Read as the cluster registry reads kubeconfigs: capped, and refusing anything that runs a
     // command or reads a local file (KubeconfigPolicy's defaults).
+    // A file that does not parse may still be being written: read again until the arrival
+    // timeout. Its error names only where (the parser's message would quote a token).
     let file = crate::registry::KubeconfigFile { id: "phase1".into(), path: kubeconfig.to_owned() };
-    let client =
+    let mut said = false;
+    let client = loop {
         match crate::registry::load_kubeconfig(&file, crate::registry::KubeconfigPolicy::default()).await {
-            Ok(cluster) => cluster.client().clone(),
+            Ok(cluster) => break cluster.client().clone(),
+            Err(crate::registry::KubeconfigFileError::Yaml { .. })
+                if tokio::time::Instant::now() < arrival =>
+            {
+                if !said {
+                    said = true;
+                    on(&Event::Waiting(format!(
+                        "{} is not a whole kubeconfig yet; reading it again until {} after the start",
+                        kubeconfig.display(),
+                        format_duration(knobs.kubeconfig_arrival_timeout)
+                    )));
+                }
+                tokio::time::sleep(Duration::from_secs(2).min(arrival - tokio::time::Instant::now())).await;
+            }
             Err(e) => {
                 let detail = format!(
                     "{}: {}",
@@ -193,7 +214,8 @@ pub async fn watch_cluster(
                 );
                 return Ok(Report::short_circuit(Outcome::WatcherStartFailed, &detail));
             }
-        };
+        }
+    };
     watch_client(client, knobs, tracker, on).await
 }
 
@@ -206,7 +228,7 @@ pub async fn watch_client(
     client: kube::Client,
     knobs: &Knobs,
     tracker: Tracker,
-    on: impl FnMut(&Event),
+    mut on: impl FnMut(&Event),
 ) -> Result<Report, Unreachable> {
     use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
     use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
@@ -214,37 +236,52 @@ pub async fn watch_client(
 
     // A new cluster's API may not answer yet, or answer 5xx/429 for a while: such answers are
     // retried (2 s, doubling to 30 s) for up to the arrival timeout; refusals decide at once.
-    let until = tokio::time::Instant::now() + knobs.kubeconfig_arrival_timeout.min(knobs.watch_timeout);
+    let start = tokio::time::Instant::now();
+    let until = start + knobs.kubeconfig_arrival_timeout.min(knobs.watch_timeout);
+    // Flux may be installed after the kubeconfig arrives: a CRD that is absent (or does not
+    // serve v2 yet) is looked for again every 5 s until the first-seen timeout.
+    let crd_until = start + knobs.first_seen_timeout.min(knobs.watch_timeout);
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    match retrying(until, || crds.get_opt(HELMRELEASE_CRD)).await {
-        Answer::Ok(None) => {
-            return Ok(Report::short_circuit(Outcome::FluxCrdsAbsent, &format!("no CRD {HELMRELEASE_CRD}")));
-        }
-        Answer::Ok(Some(crd)) => {
-            // Flux before 2.3 has the CRD but not `v2`: the watch would only ever see 404.
-            let served: Vec<&str> =
-                crd.spec.versions.iter().filter(|v| v.served).map(|v| v.name.as_str()).collect();
-            if !served.contains(&"v2") {
+    let mut said = false;
+    loop {
+        let missing = match retrying(until, || crds.get_opt(HELMRELEASE_CRD)).await {
+            Answer::Ok(None) => format!("no CRD {HELMRELEASE_CRD}"),
+            Answer::Ok(Some(crd)) => {
+                // Flux before 2.3 has the CRD but not `v2`: the watch would only ever see 404.
+                let served: Vec<&str> =
+                    crd.spec.versions.iter().filter(|v| v.served).map(|v| v.name.as_str()).collect();
+                if served.contains(&"v2") {
+                    break;
+                }
                 let what = if served.is_empty() {
                     "no version".to_owned()
                 } else {
                     format!("{} but not v2", remote_text(&served.join(", ")))
                 };
+                format!("the CRD {HELMRELEASE_CRD} serves {what}; Flux serves v2 from 2.3 on")
+            }
+            // Not allowed to read CRDs: the watch itself tells.
+            Answer::Refused(403, _) => break,
+            Answer::Refused(_, text) => {
                 return Ok(Report::short_circuit(
-                    Outcome::FluxCrdsAbsent,
-                    &format!("the CRD {HELMRELEASE_CRD} serves {what}; Flux serves v2 from 2.3 on"),
+                    Outcome::WatcherStartFailed,
+                    &format!("reading {HELMRELEASE_CRD}: {text}"),
                 ));
             }
+            Answer::Transient(text) => return Err(Unreachable::new(text)),
+        };
+        let now = tokio::time::Instant::now();
+        if now >= crd_until {
+            return Ok(Report::short_circuit(Outcome::FluxCrdsAbsent, &missing));
         }
-        // Not allowed to read CRDs: the watch itself tells.
-        Answer::Refused(403, _) => {}
-        Answer::Refused(_, text) => {
-            return Ok(Report::short_circuit(
-                Outcome::WatcherStartFailed,
-                &format!("reading {HELMRELEASE_CRD}: {text}"),
-            ));
+        if !said {
+            said = true;
+            on(&Event::Waiting(format!(
+                "{missing}; looking again every 5s until {} after the start",
+                format_duration(knobs.first_seen_timeout.min(knobs.watch_timeout))
+            )));
         }
-        Answer::Transient(text) => return Err(Unreachable::new(text)),
+        tokio::time::sleep(Duration::from_secs(5).min(crd_until - now)).await;
     }
     let resource = ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("helm.toolkit.fluxcd.io", "v2", "HelmRelease"),

@@ -381,6 +381,10 @@ impl Tracker {
     /// every kit component installed).
     pub fn finished(&self) -> Option<Outcome> {
         let outcome = terminate_gate(self.synced, &self.states, self.gate)?;
+        // Releases past the cap were not looked at: no evidence about them, so never `ready`.
+        if outcome == Outcome::Ready && self.over_cap {
+            return None;
+        }
         if outcome == Outcome::Ready
             && let Some(kit) = &self.kit
             && kit.iter().any(|c| self.states.get(c) != Some(&ComponentState::Installed))
@@ -427,6 +431,12 @@ impl Tracker {
             )
         {
             let _ = write!(error, "; never seen: {}", never_seen.join(", "));
+        }
+        if let Some(error) = &mut classification.error
+            && self.over_cap
+        {
+            let _ =
+                write!(error, "; more than {MAX_COMPONENTS} bp-* HelmReleases, the rest were not tracked");
         }
         Report {
             outcome,

@@ -56,7 +56,7 @@ pub use config::{
 use scan::FileStamp;
 pub use scan::{
     FileProblem, KUBECONFIG_EXTENSIONS, KubeconfigFile, KubeconfigFileError, KubeconfigPolicy, LOAD_TIMEOUT,
-    MAX_KUBECONFIG_BYTES, external_credentials, list_kubeconfigs, load_kubeconfig,
+    MAX_KUBECONFIG_BYTES, MAX_RESPONSE_BYTES, external_credentials, list_kubeconfigs, load_kubeconfig,
 };
 
 /// Where a registered cluster came from.

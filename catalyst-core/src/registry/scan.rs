@@ -6,8 +6,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use kube::Config;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
-use kube::{Client, Config};
 
 use super::{Cluster, ClusterSource, RegistryError};
 
@@ -61,6 +61,10 @@ pub fn list_kubeconfigs(dir: &Path) -> Result<Vec<KubeconfigFile>, RegistryError
     Ok(files)
 }
 
+/// The most bytes one response body of a registry client may carry: a list page, or a watch
+/// stream over its life (64 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Why one kubeconfig file was skipped.
 #[derive(Debug, thiserror::Error)]
 pub enum KubeconfigFileError {
@@ -72,6 +76,13 @@ pub enum KubeconfigFileError {
     TooLarge {
         /// Its size.
         size: u64,
+    },
+    /// Not YAML of a kubeconfig's shape (a file still being written, say). Only where: the
+    /// parser's own message quotes the line, which may hold a token.
+    #[error("not valid kubeconfig YAML{}", at.map_or_else(String::new, |(l, c)| format!(" at line {l}, column {c}")))]
+    Yaml {
+        /// Line and column of the error, when known.
+        at: Option<(u64, u64)>,
     },
     /// Not a kubeconfig, or one kube cannot build a configuration from (no current context,
     /// a missing cluster, a bad server URL or certificate).
@@ -202,7 +213,12 @@ pub async fn load_kubeconfig(
 async fn load(file: &KubeconfigFile, policy: KubeconfigPolicy) -> Result<Cluster, KubeconfigFileError> {
     let allow_insecure = policy.insecure_skip_tls_verify;
     let text = read_capped(&file.path)?;
-    let kubeconfig = Kubeconfig::from_yaml(&text).map_err(KubeconfigFileError::Kubeconfig)?;
+    let kubeconfig = Kubeconfig::from_yaml(&text).map_err(|e| match e {
+        KubeconfigError::Parse(e) => {
+            KubeconfigFileError::Yaml { at: e.location().map(|l| (l.line(), l.column())) }
+        }
+        other => KubeconfigFileError::Kubeconfig(other),
+    })?;
     if let Some(what) = unusable(&kubeconfig) {
         return Err(KubeconfigFileError::Unusable(what));
     }
@@ -217,7 +233,16 @@ async fn load(file: &KubeconfigFile, policy: KubeconfigPolicy) -> Result<Cluster
     if config.accept_invalid_certs && !allow_insecure {
         return Err(KubeconfigFileError::InsecureNotAllowed);
     }
-    let client = Client::try_from(config).map_err(KubeconfigFileError::Client)?;
+    // Every response body is capped, a watch stream over its whole life included (the API
+    // server ends a watch within minutes; the watcher then watches again): a hostile or broken
+    // API server cannot make the client buffer without bound.
+    let cap = |r: http::Response<Box<kube::client::DynBody>>| {
+        r.map(|body| http_body_util::Limited::new(body, MAX_RESPONSE_BYTES))
+    };
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(KubeconfigFileError::Client)?
+        .with_layer(&tower::util::MapResponseLayer::new(cap))
+        .build();
     Ok(Cluster::new(file.id.clone(), client, ClusterSource::Kubeconfig { path: file.path.clone() }))
 }
 
