@@ -501,3 +501,108 @@ async fn a_synthesized_continuum_record_is_served_and_fails_over() {
     drop(primary);
     settle(ip("127.0.0.5"));
 }
+
+fn locked_500() -> Act {
+    let body = r#"{"error": "database is locked"}"#;
+    Act::Answer(
+        format!("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            .into_bytes(),
+    )
+}
+
+fn client_with_budget(url: &str, budget: Duration) -> catalyst_dns::Client {
+    catalyst_dns::Client::new(
+        catalyst_dns::Config::new(url).with_retry_budget(budget),
+        catalyst_dns::ApiKey::new(API_KEY),
+    )
+    .unwrap()
+}
+
+/// Issue 26: a PATCH whose answer was lost (PowerDNS wrote it) is not sent again: the apply
+/// reads the zone, plans again, finds nothing left to do.
+#[tokio::test]
+async fn a_lost_answer_is_planned_again_not_replayed() {
+    let pdns = Pdns::start();
+    pdns.client().create_zone("lost.test", &[], false).await.unwrap();
+    let proxy = Proxy::start(pdns.api_port, |method, _, n| {
+        if method == "PATCH" && n == 1 { Act::ForwardThenDrop } else { Act::Forward }
+    });
+    let client = client_with_budget(&proxy.url(), Duration::from_secs(10));
+    let zones = parse_desired(
+        "zones: [{name: lost.test, records: [{name: a, type: A, ttl: 60, content: 127.0.0.1}]}]",
+    )
+    .unwrap();
+    let plans = client.plan(&zones, false).await.unwrap();
+    let applied = client.apply_all(&plans).await.unwrap();
+    assert_eq!(applied[0].patches, 0, "the second plan had nothing to send");
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert_eq!(seen.iter().filter(|(m, _, _)| m == "PATCH").count(), 1, "the PATCH was not replayed");
+    assert_eq!(seen.iter().filter(|(m, _, _)| m == "GET").count(), 2, "planned, then planned again");
+    assert_eq!(pdns.addresses("a.lost.test.", RecordType::A), [ip("127.0.0.1")]);
+}
+
+/// Issue 26: while an apply waits to retry a PATCH that failed, someone else takes one of the
+/// names it was about to create. The plan made again sees their set and refuses: their write is
+/// never overwritten by the stale diff.
+#[tokio::test]
+async fn a_write_made_during_the_retry_is_never_overwritten() {
+    let pdns = Pdns::start();
+    pdns.client().create_zone("race2.test", &[], false).await.unwrap();
+    let api_port = pdns.api_port;
+    let proxy = Proxy::start(api_port, move |method, path, n| {
+        if method == "PATCH" && n == 1 {
+            // Their write lands while ours failed.
+            let body = r#"{"rrsets": [{"name": "a.race2.test.", "type": "A", "ttl": 60, "changetype": "REPLACE", "records": [{"content": "127.0.0.9", "disabled": false}]}]}"#;
+            let head = format!(
+                "PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {API_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", api_port)).unwrap();
+            std::io::Write::write_all(&mut s, format!("{head}{body}").as_bytes()).unwrap();
+            let mut answer = String::new();
+            std::io::Read::read_to_string(&mut s, &mut answer).unwrap();
+            assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+            return locked_500();
+        }
+        Act::Forward
+    });
+    let client = client_with_budget(&proxy.url(), Duration::from_secs(10));
+    let zones = parse_desired(
+        "zones: [{name: race2.test, records: [{name: a, type: A, ttl: 60, content: 127.0.0.1}]}]",
+    )
+    .unwrap();
+    let plans = client.plan(&zones, false).await.unwrap();
+    let err = client.apply_all(&plans).await.unwrap_err();
+    assert!(matches!(err, PdnsError::NotOwned { count: 1, .. }), "{err}");
+    assert_eq!(pdns.addresses("a.race2.test.", RecordType::A), [ip("127.0.0.9")]);
+}
+
+/// Issue 26: `--create-zones` creates the zone in the apply that fills it, or rolls it back: a
+/// zone this apply created, holding only its SOA and NS, is deleted when the apply fails.
+#[tokio::test]
+async fn a_zone_this_apply_created_is_removed_when_it_fails() {
+    let pdns = Pdns::start();
+    let proxy = Proxy::start(
+        pdns.api_port,
+        |method, _, _| if method == "PATCH" { locked_500() } else { Act::Forward },
+    );
+    let client = client_with_budget(&proxy.url(), Duration::from_secs(1));
+    let zones = parse_desired(
+        "zones: [{name: rollback.test, records: [{name: a, type: A, ttl: 60, content: 127.0.0.1}]}]",
+    )
+    .unwrap();
+    let plans = client.plan(&zones, false).await.unwrap();
+    assert!(plans[0].create_zone);
+    let started = Instant::now();
+    let err = client.apply_all(&plans).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "within the retry budget: {:?}", started.elapsed());
+    assert_eq!(
+        err.to_string(),
+        "zone rollback.test.: created by this apply, which failed; deleted again (it held only its SOA and NS)"
+    );
+    let PdnsError::CreatedZone { removed: true, source, .. } = &err else { panic!("{err:?}") };
+    assert!(matches!(**source, PdnsError::Api { status: 500, .. }), "{source}");
+    assert!(pdns.client().rrsets("rollback.test").await.unwrap().is_none(), "the zone is gone");
+    let patches = proxy.seen.lock().unwrap().iter().filter(|(m, _, _)| m == "PATCH").count();
+    assert!(patches >= 2, "retried within the budget: {patches} PATCHes");
+}

@@ -30,7 +30,29 @@ impl TestRegistry {
         );
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config)?;
-        let log = std::fs::File::create(dir.path().join("registry.log"))?;
+        let mut registry = Self { child: None, addr, dir };
+        registry.spawn()?;
+        Ok(registry)
+    }
+
+    /// Starts the process again on the same address and storage (after [`TestRegistry::stop`]
+    /// or a kill), and waits until it answers.
+    pub fn start_again(&mut self) -> io::Result<()> {
+        self.stop();
+        self.spawn()
+    }
+
+    /// The process id, while it runs (to kill it from another thread, as a crash would).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    fn spawn(&mut self) -> io::Result<()> {
+        let config_path = self.dir.path().join("config.yml");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("registry.log"))?;
         let mut cmd = Command::new("docker-registry");
         cmd.arg("serve").arg(&config_path).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
         // REGISTRY_<SECTION>_<KEY> variables override the file: none may leak in.
@@ -45,24 +67,24 @@ impl TestRegistry {
                 format!("cannot start docker-registry ({e}); scripts/test installs it (apt-get install docker-registry)"),
             )
         })?;
-        let mut registry = Self { child: Some(child), addr, dir };
+        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !registry.ready() {
-            if let Some(status) = registry.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+        while !self.ready() {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 return Err(io::Error::other(format!(
                     "docker-registry exited with {status}: {}",
-                    registry.log()
+                    self.log()
                 )));
             }
             if Instant::now() > deadline {
                 return Err(io::Error::other(format!(
                     "docker-registry not ready after 20 s: {}",
-                    registry.log()
+                    self.log()
                 )));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(registry)
+        Ok(())
     }
 
     fn ready(&self) -> bool {
@@ -208,4 +230,89 @@ pub fn http_response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// Which way [`KillingProxy`] counts bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the server to the client (a pull).
+    Down,
+    /// From the client to the server (a push).
+    Up,
+}
+
+/// A TCP proxy on loopback in front of `upstream` that, once more than `after` bytes went the
+/// given way, calls `kill` once (kill the server, as a crash would) and drops the connections
+/// it carries. Every connection after that is forwarded as it is.
+pub struct KillingProxy {
+    addr: SocketAddr,
+    fired: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl KillingProxy {
+    pub fn start(
+        upstream: SocketAddr,
+        direction: Direction,
+        after: u64,
+        kill: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let fired = Arc::new(AtomicBool::new(false));
+        let counted = Arc::new(AtomicU64::new(0));
+        let kill: Arc<dyn Fn() + Send + Sync> = Arc::new(kill);
+        let state = fired.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(upstream) else { continue };
+                for (from, to, way) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap(), Direction::Up),
+                    (server.try_clone().unwrap(), client.try_clone().unwrap(), Direction::Down),
+                ] {
+                    let (fired, counted, kill) = (state.clone(), counted.clone(), kill.clone());
+                    std::thread::spawn(move || {
+                        let (mut from, mut to) = (from, to);
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            if way == direction && !fired.load(Ordering::SeqCst) {
+                                let total = counted.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
+                                if total > after && !fired.swap(true, Ordering::SeqCst) {
+                                    kill();
+                                    break;
+                                }
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { addr, fired }
+    }
+
+    /// `127.0.0.1:<port>`, the registry part of references through the proxy.
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Whether it has killed.
+    pub fn fired(&self) -> bool {
+        self.fired.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Kills the process `pid` with SIGKILL.
+pub fn kill_process(pid: u32) {
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
 }
