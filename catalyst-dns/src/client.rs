@@ -198,7 +198,6 @@ pub enum PdnsError {
         /// What did not fit.
         message: String,
     },
-    /// The plan was made for a zone that did not exist, and the zone exists now (someone
     /// The zone kept appearing and disappearing while it was applied; nothing more was sent.
     #[error(
         "zone {zone} kept being created and deleted by someone else while it was applied ({plans} plans); stopped"
@@ -208,18 +207,6 @@ pub enum PdnsError {
         zone: String,
         /// Plans made.
         plans: u32,
-    },
-    /// An apply that created its zone failed: the zone was deleted again when it held only
-    /// what creating it wrote (its SOA and NS), else left as it is.
-    #[error("{}", created_zone_text(zone, *removed))]
-    CreatedZone {
-        /// The zone.
-        zone: String,
-        /// Whether it was deleted again.
-        removed: bool,
-        /// Why the apply failed.
-        #[source]
-        source: Box<PdnsError>,
     },
     /// The plan changes record sets its owner does not own.
     #[error(
@@ -235,31 +222,22 @@ pub enum PdnsError {
         /// The first one.
         first: String,
     },
-    /// Some `PATCHes` of a split apply were written before one failed.
-    #[error("zone {zone}: {written} of {total} PATCH bodies were applied before this failure")]
+    /// Some writes of an apply (PATCH bodies, or the zone's creation with its records) landed
+    /// before a failure; plan again to see what is left.
+    #[error(
+        "zone {zone}: {written} write(s) of this apply landed before this failure (its plan needed {total})"
+    )]
     Partial {
         /// The zone.
         zone: String,
-        /// Bodies applied.
+        /// Writes that landed.
         written: usize,
-        /// Bodies planned.
+        /// Writes the first plan needed.
         total: usize,
         /// The failure.
         #[source]
         source: Box<PdnsError>,
     },
-}
-
-fn created_zone_text(zone: &str, removed: bool) -> String {
-    if removed {
-        format!(
-            "zone {zone}: created by this apply, which failed; deleted again (it held only its SOA and NS)"
-        )
-    } else {
-        format!(
-            "zone {zone}: created by this apply, which failed; left in place, as it holds record sets of others"
-        )
-    }
 }
 
 impl PdnsError {
@@ -349,7 +327,7 @@ pub struct Applied {
     pub zone: String,
     /// Changes sent.
     pub changes: usize,
-    /// PATCH requests sent.
+    /// Write requests sent: each PATCH, and the POST that created the zone with its records.
     pub patches: usize,
 }
 
@@ -538,35 +516,67 @@ impl Client {
     /// Creates a Native zone with the given nameservers (default `ns1..3.<zone>`), `api_rectify`
     /// on; an existing zone counts as success (SPEC DNS-7). Returns whether it was created.
     /// When the answer to the POST is lost, the zone is read back: if it exists now, the POST
-    /// took effect (`true`); if not, the POST is sent again (at most `attempts` times).
+    /// took effect (`true`); if not, the POST is sent again, after a backoff wait, within the
+    /// retry budget.
     pub async fn create_zone(
         &self,
         zone: &str,
         nameservers: &[String],
         dnssec: bool,
     ) -> Result<bool, PdnsError> {
+        let until = tokio::time::Instant::now() + self.config.retry_budget;
+        let created = self.create_zone_until(zone, nameservers, dnssec, &[], until).await?;
+        Ok(created != Created::Existed)
+    }
+
+    /// The POST of a zone, with `rrsets` in it (created with the zone, in one request).
+    async fn create_zone_until(
+        &self,
+        zone: &str,
+        nameservers: &[String],
+        dnssec: bool,
+        rrsets: &[RrSet],
+        until: tokio::time::Instant,
+    ) -> Result<Created, PdnsError> {
         let zone = canonical_name(zone);
-        let ns = if nameservers.is_empty() {
+        let apex_ns = rrsets.iter().any(|r| r.rtype == "NS" && canonical_name(&r.name) == zone);
+        // PowerDNS takes the apex NS from `nameservers` or from `rrsets`, not both.
+        let ns: Vec<String> = if apex_ns {
+            Vec::new()
+        } else if nameservers.is_empty() {
             (1..=3).map(|i| format!("ns{i}.{zone}")).collect()
         } else {
             canonical_nameservers(nameservers)
         };
-        let body = serde_json::json!({"name": zone, "kind": "Native", "nameservers": ns, "dnssec": dnssec, "api_rectify": true, "masters": []});
+        let sets: Vec<serde_json::Value> = rrsets
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("changetype");
+                }
+                v
+            })
+            .collect();
+        let body = serde_json::json!({"name": zone, "kind": "Native", "nameservers": ns, "dnssec": dnssec, "api_rectify": true, "masters": [], "rrsets": sets});
         let path = format!("/api/v1/servers/{}/zones", self.config.server_id);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.call(Method::POST, &path, Some(body.to_string().into_bytes()), None).await {
-                Ok(_) => return Ok(true),
-                Err(PdnsError::Api { status: 409 | 412, .. }) => return Ok(false),
+            match self.call_until(Method::POST, &path, Some(body.to_string().into_bytes()), None, until).await
+            {
+                Ok(_) => return Ok(Created::Yes),
+                Err(PdnsError::Api { status: 409 | 412, .. }) => return Ok(Created::Existed),
                 Err(e) if e.is_transient() => {
-                    tracing::debug!(err = %e, "creating the zone: answer lost; reading it back");
-                    if self.rrsets(&zone).await?.is_some() {
-                        return Ok(true);
+                    tracing::debug!(err = %e, "creating the zone: answer lost or refused; reading it back");
+                    if self.rrsets_until(&zone, until).await?.is_some() {
+                        return Ok(Created::Unknown);
                     }
-                    if attempt >= self.config.attempts {
+                    let wait = backoff(attempt - 1);
+                    if attempt >= self.config.attempts || tokio::time::Instant::now() + wait > until {
                         return Err(e);
                     }
+                    tokio::time::sleep(wait).await;
                 }
                 Err(e) => return Err(e),
             }
@@ -600,33 +610,35 @@ impl Client {
         Ok(())
     }
 
-    /// Applies a zone plan: creates the zone when needed, then sends every change in one
-    /// PATCH (split only to stay under the body cap). Refuses before any request when the
-    /// plan would change sets this tool does not own.
+    /// Applies a zone plan: a new zone is created with its records in one request (so it never
+    /// exists half-filled), an existing one gets every change in one PATCH (split only to stay
+    /// under the body cap). Refuses before any request when the plan would change sets this
+    /// tool does not own.
     ///
     /// A write that fails with a transient error (transport, 5xx) is not replayed: after a
-    /// backoff wait the zone is read again and planned again from the same desired state, and
-    /// only that plan is sent — so a write by someone else in between is never overwritten,
-    /// and what was already written is not sent twice. Within [`Config::retry_budget`] and
-    /// [`Config::attempts`]. A zone created by someone else after the plan is planned against
-    /// at once; a refusal there stops the apply. When the apply created the zone and then
-    /// fails, the zone is deleted again if it holds only what creating it wrote
-    /// ([`PdnsError::CreatedZone`]).
+    /// backoff wait the zone is read and planned again from the same desired state, and only
+    /// that plan is sent. So a write someone made in between is refused (never overwritten),
+    /// and what already landed is not sent twice. All within [`Config::retry_budget`] (plus at
+    /// most one request's timeout) and [`Config::attempts`]. A zone someone else created after
+    /// the plan is planned against at once. Nothing is ever deleted to undo a failed apply; an
+    /// error after some writes landed is [`PdnsError::Partial`], naming how many.
     pub async fn apply(&self, plan: &ZonePlan) -> Result<Applied, PdnsError> {
         if let Some(first) = plan.refused.first() {
             return Err(not_owned(plan, first));
         }
         let until = tokio::time::Instant::now() + self.config.retry_budget;
-        let mut created = false;
-        let mut sent = 0;
-        let result = self.apply_until(plan, until, &mut created, &mut sent).await;
-        match result {
-            Ok(()) => Ok(Applied { zone: plan.zone.clone(), changes: plan.changes.len(), patches: sent }),
-            Err(e) if created => {
-                let removed = self.remove_created(&plan.zone).await;
-                Err(PdnsError::CreatedZone { zone: plan.zone.clone(), removed, source: Box::new(e) })
+        let mut progress = Progress::default();
+        match self.apply_until(plan, until, &mut progress).await {
+            Ok(()) => {
+                Ok(Applied { zone: plan.zone.clone(), changes: plan.changes.len(), patches: progress.sent })
             }
-            Err(e) => Err(e),
+            Err(e) if progress.written == 0 => Err(e),
+            Err(e) => Err(PdnsError::Partial {
+                zone: plan.zone.clone(),
+                written: progress.written,
+                total: plan.patches(self.config.max_body).len().max(1),
+                source: Box::new(e),
+            }),
         }
     }
 
@@ -634,42 +646,32 @@ impl Client {
         &self,
         plan: &ZonePlan,
         until: tokio::time::Instant,
-        created: &mut bool,
-        sent: &mut usize,
+        progress: &mut Progress,
     ) -> Result<(), PdnsError> {
         let mut current = std::borrow::Cow::Borrowed(plan);
-        let mut attempt = 0u32;
+        let (mut attempt, mut appeared) = (0u32, 0u32);
         loop {
-            let failure = match self.apply_once(&current, created, sent).await {
+            let failure = match self.apply_once(&current, until, progress).await {
                 Ok(true) => return Ok(()),
-                // The zone appeared after the plan: plan against it now, no wait.
+                // The zone exists although the plan found none (someone created it, or our own
+                // POST's answer was lost): plan against it now, no wait.
                 Ok(false) => {
-                    attempt += 1;
-                    if attempt >= self.config.attempts || tokio::time::Instant::now() > until {
-                        return Err(PdnsError::Unsettled { zone: plan.zone.clone(), plans: attempt });
+                    appeared += 1;
+                    if appeared > 3 {
+                        return Err(PdnsError::Unsettled { zone: plan.zone.clone(), plans: appeared });
                     }
                     None
                 }
-                Err((e, written)) => {
+                Err(e) => {
                     attempt += 1;
                     let wait = backoff(attempt - 1);
                     if !e.is_transient()
                         || attempt >= self.config.attempts
                         || tokio::time::Instant::now() + wait > until
                     {
-                        let total = current.patches(self.config.max_body).len();
-                        return Err(if written == 0 {
-                            e
-                        } else {
-                            PdnsError::Partial {
-                                zone: plan.zone.clone(),
-                                written,
-                                total,
-                                source: Box::new(e),
-                            }
-                        });
+                        return Err(e);
                     }
-                    tracing::debug!(err = %e, ?wait, attempt, zone = %plan.zone, "apply failed; planning again");
+                    tracing::debug!(err = %e, ?wait, attempt, zone = %plan.zone, "write failed; planning again");
                     tokio::time::sleep(wait).await;
                     Some(e)
                 }
@@ -679,7 +681,7 @@ impl Client {
             if let Some(first) = next.refused.first() {
                 return Err(not_owned(&next, first));
             }
-            if next.create_zone && (*created || !plan.create_zone) {
+            if next.create_zone && !plan.create_zone {
                 // Deleted by someone else while this apply ran: not recreated behind their back.
                 return Err(failure.unwrap_or(PdnsError::ZoneNotFound { zone: plan.zone.clone() }));
             }
@@ -687,43 +689,37 @@ impl Client {
         }
     }
 
-    /// One pass: create the zone when the plan says so, then the PATCH bodies. `Ok(false)`
-    /// when the zone was created by someone else first (nothing sent); `Err` with the bodies
-    /// written before the failure.
+    /// One pass of a plan. A zone to create is created with its records in the POST when they
+    /// fit one body (else created, then patched). `Ok(false)`: the zone to create exists
+    /// already; nothing else was sent.
     async fn apply_once(
         &self,
         plan: &ZonePlan,
-        created: &mut bool,
-        sent: &mut usize,
-    ) -> Result<bool, (PdnsError, usize)> {
+        until: tokio::time::Instant,
+        progress: &mut Progress,
+    ) -> Result<bool, PdnsError> {
+        let bodies = plan.patches(self.config.max_body);
+        let mut rest = bodies.as_slice();
         if plan.create_zone {
-            if !self.create_zone(&plan.zone, &[], false).await.map_err(|e| (e, 0))? {
-                return Ok(false);
+            let with: &[RrSet] = match bodies.as_slice() {
+                [one] => {
+                    rest = &[];
+                    &one.rrsets
+                }
+                _ => &[],
+            };
+            progress.sent += 1;
+            match self.create_zone_until(&plan.zone, &[], false, with, until).await? {
+                Created::Yes => progress.written += 1,
+                Created::Existed | Created::Unknown => return Ok(false),
             }
-            *created = true;
         }
-        for (i, p) in plan.patches(self.config.max_body).iter().enumerate() {
-            self.patch(&plan.zone, p).await.map_err(|e| (e, i))?;
-            *sent += 1;
+        for p in rest {
+            progress.sent += 1;
+            self.patch(&plan.zone, p).await?;
+            progress.written += 1;
         }
         Ok(true)
-    }
-
-    /// Deletes a zone this apply created, when it holds only what creating it wrote (its SOA
-    /// and apex NS): whatever else is in it is someone's, and the zone stays. Whether it was
-    /// deleted.
-    async fn remove_created(&self, zone: &str) -> bool {
-        let zone = canonical_name(zone);
-        match self.rrsets(&zone).await {
-            Ok(Some(sets))
-                if sets
-                    .iter()
-                    .all(|s| s.set.name == zone && matches!(s.set.rtype.as_str(), "SOA" | "NS")) =>
-            {
-                self.delete_zone(&zone).await.is_ok()
-            }
-            _ => false,
-        }
     }
 
     /// Plans every zone of a desired state: one GET per zone, nothing written.
@@ -803,8 +799,11 @@ impl Client {
                     Err(e) if e.is_transient() => {
                         tracing::debug!(err = %e, keytype, "creating a DNSSEC key: answer lost; reading the keys back");
                         keys = self.cryptokeys(zone).await?;
-                        if !has(&keys, keytype) && attempt >= self.config.attempts {
-                            return Err(e);
+                        if !has(&keys, keytype) {
+                            if attempt >= self.config.attempts.min(3) {
+                                return Err(e);
+                            }
+                            tokio::time::sleep(backoff(attempt - 1)).await;
                         }
                     }
                     Err(e) => return Err(e),
@@ -818,6 +817,24 @@ impl Client {
     pub async fn cryptokeys(&self, zone: &str) -> Result<Vec<CryptoKey>, PdnsError> {
         self.get_json(&format!("{}/cryptokeys", self.zone_path(zone)), Some(zone)).await
     }
+}
+
+/// Requests an apply sent, and those that are known to have landed.
+#[derive(Debug, Default)]
+struct Progress {
+    sent: usize,
+    written: usize,
+}
+
+/// What a zone's POST did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Created {
+    /// Created by this request.
+    Yes,
+    /// It existed already (409).
+    Existed,
+    /// It exists now; the answer was lost, so whose POST made it is not known.
+    Unknown,
 }
 
 /// The wait before retry `n` (from 0): full jitter, drawn uniformly from zero to 250 ms · 2ⁿ,

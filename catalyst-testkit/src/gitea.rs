@@ -87,6 +87,18 @@ struct Inner {
     failing: Vec<(String, StatusCode)>,
     /// Requests (method, route template) to carry out and then answer with a broken body.
     lose: Vec<(String, &'static str)>,
+    /// Authorized requests so far, and faults by request number.
+    requests: usize,
+    faults: BTreeMap<usize, Fault>,
+}
+
+/// A fault for one request ([`TestServer::fault_request`]); the request is not carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer this status (e.g. 500), as a failing Gitea would.
+    Status(u16),
+    /// Hold the request this long, then answer 504 (stuck in a proxy; never reaches Gitea).
+    Stall(std::time::Duration),
 }
 
 #[derive(Clone)]
@@ -216,6 +228,15 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// Makes the `n`-th authorized request from now (1: the next) fail with `fault`, whatever
+    /// it is; the request is not carried out.
+    pub fn fault_request(&self, n: usize, fault: Fault) {
+        if let Ok(mut i) = self.shared.inner.lock() {
+            let at = i.requests + n;
+            i.faults.insert(at, fault);
+        }
+    }
+
     /// Makes the next request of `method` on `route` (a template of the route table, e.g.
     /// `/repos/{owner}/{repo}/hooks`) take effect and then lose its answer: the headers go
     /// out, the body breaks off, as when a connection drops after Gitea committed.
@@ -433,9 +454,28 @@ async fn handle(
             shared.inner.lock().ok()?.failing.iter().find(|(p, _)| *p == path).map(|(_, s)| *s)
         })
         .flatten();
+    let fault = if route.is_some() && authorized {
+        shared.inner.lock().ok().and_then(|mut i| {
+            i.requests += 1;
+            let n = i.requests;
+            i.faults.remove(&n)
+        })
+    } else {
+        None
+    };
+    if let Some(Fault::Stall(d)) = fault {
+        tokio::time::sleep(d).await;
+    }
     let (status, answer) = match route {
         None => err(StatusCode::NOT_FOUND, "not found"),
         Some(_) if !authorized => err(StatusCode::UNAUTHORIZED, "token is required"),
+        Some(_) if fault.is_some() => match fault {
+            Some(Fault::Status(code)) => err(
+                StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "injected failure",
+            ),
+            _ => err(StatusCode::GATEWAY_TIMEOUT, "injected stall: no answer from upstream"),
+        },
         Some(_) if failing.is_some() => err(
             failing.unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
             "injected failure: the server is unavailable",

@@ -31,6 +31,29 @@ impl Nats {
         Self { child, dir, port }
     }
 
+    /// Kills the server (SIGKILL), keeping its store.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port and store (after [`Nats::kill`]).
+    pub fn start_again(&mut self) {
+        self.kill();
+        self.child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not listen again on 127.0.0.1:{}", self.port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `nats://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)

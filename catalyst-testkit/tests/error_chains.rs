@@ -55,7 +55,7 @@ fn representative_errors_name_each_cause_once() {
     let shown = assert_no_repeats(&e);
     assert_eq!(
         shown,
-        "zone omantel.biz.: 1 of 2 PATCH bodies were applied before this failure: zone omantel.biz. does not exist on the server"
+        "zone omantel.biz.: 1 write(s) of this apply landed before this failure (its plan needed 2): zone omantel.biz. does not exist on the server"
     );
 
     // catalyst-blueprint: an archive that cannot be read.

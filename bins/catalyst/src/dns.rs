@@ -18,7 +18,7 @@ use crate::output;
 fn pdns_failure(e: PdnsError) -> Failure {
     match e {
         PdnsError::NotOwned { .. } | PdnsError::ZoneNotFound { .. } => Failure::invalid(e),
-        PdnsError::CreatedZone { ref source, .. }
+        PdnsError::Partial { ref source, .. }
             if matches!(**source, PdnsError::NotOwned { .. } | PdnsError::ZoneNotFound { .. }) =>
         {
             Failure::invalid(e)
@@ -233,7 +233,8 @@ fn apply(
         let steps = Steps::new(plans.len(), "applying zones");
         rt.block_on(client.apply_all_with_progress(&plans, |a| steps.done(&a.zone))).map_err(|e| {
             // What the file asks for is refused: name the file.
-            let refused = matches!(e, PdnsError::NotOwned { .. });
+            let refused = matches!(e, PdnsError::NotOwned { .. })
+                || matches!(&e, PdnsError::Partial { source, .. } if matches!(**source, PdnsError::NotOwned { .. }));
             let failure = pdns_failure(e);
             if refused { failure.context(source) } else { failure }
         })?
