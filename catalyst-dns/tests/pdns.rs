@@ -629,3 +629,35 @@ async fn a_creation_that_keeps_failing_leaves_no_zone() {
     let posts = proxy.seen.lock().unwrap().iter().filter(|(m, _, _)| m == "POST").count();
     assert!(posts >= 2, "retried within the budget: {posts} POSTs");
 }
+
+/// Issue 26: an apply split in several PATCH bodies whose later bodies keep failing says how
+/// many writes landed, counted across its re-plans.
+#[tokio::test]
+async fn a_split_apply_that_fails_part_way_says_what_landed() {
+    let pdns = Pdns::start();
+    pdns.client().create_zone("split.test", &[], false).await.unwrap();
+    let proxy =
+        Proxy::start(
+            pdns.api_port,
+            |method, _, n| if method == "PATCH" && n > 1 { locked_500() } else { Act::Forward },
+        );
+    let client = catalyst_dns::Client::new(
+        catalyst_dns::Config::new(proxy.url()).with_retry_budget(Duration::from_secs(1)).with_max_body(4096),
+        catalyst_dns::ApiKey::new(API_KEY),
+    )
+    .unwrap();
+    let records: Vec<String> =
+        (0..60).map(|i| format!("{{name: h{i}, type: A, ttl: 60, content: 127.0.0.{}}}", i + 1)).collect();
+    let zones =
+        parse_desired(&format!("zones: [{{name: split.test, records: [{}]}}]", records.join(", "))).unwrap();
+    let plans = client.plan(&zones, false).await.unwrap();
+    let total = plans[0].patches(4096).len();
+    assert!(total >= 2, "{total} bodies");
+    let err = client.apply_all(&plans).await.unwrap_err();
+    let PdnsError::Partial { written, total: needed, source, .. } = &err else { panic!("{err:?}") };
+    assert_eq!((*written, *needed), (1, total), "{err}");
+    assert!(matches!(**source, PdnsError::Api { status: 500, .. }));
+    // What landed is there, and a plan now shows only the rest.
+    let again = pdns.client().plan(&zones, false).await.unwrap();
+    assert_eq!(again[0].patches(4096).len(), total - 1);
+}

@@ -269,3 +269,18 @@ fn hostile_lua_is_a_finding_not_a_crash() {
     );
     assert!(err.contains("zones[0].records[1].content[0]: `os` is not allowed"), "{err:.3000}");
 }
+
+#[test]
+fn a_retry_budget_that_is_not_a_duration_is_a_usage_error() {
+    let out = catalyst(
+        &["dns", "plan", "-f", "x.yaml", "--server", "http://127.0.0.1:9", "--retry-budget", "soon"],
+        Some(API_KEY),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("invalid value 'soon' for '--retry-budget <DURATION>': \"soon\" is not a duration (500ms, 15s, 1m)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
