@@ -41,6 +41,10 @@ struct State {
     rv: u64,
     log: Vec<ApiRequest>,
     fail_status_writes: bool,
+    /// Injected answers: (method, text in `path?query`, status, Retry-After seconds, times left).
+    faults: Vec<(String, String, u16, Option<u32>, u32)>,
+    /// How long a watch request is held before it ends (none: it ends at once).
+    watch_hold: Option<std::time::Duration>,
 }
 
 impl State {
@@ -186,14 +190,49 @@ impl FakeApi {
                     query: parts.uri.query().unwrap_or_default().to_owned(),
                     body,
                 };
-                let (code, answer) = api.answer(&req);
+                let (injected, hold) = {
+                    let mut s = api.state.lock().unwrap();
+                    let target = format!("{}?{}", req.path, req.query);
+                    let fault = s.faults.iter_mut().find(|(m, text, _, _, left)| {
+                        *m == req.method && target.contains(text.as_str()) && *left > 0
+                    });
+                    let injected = fault.map(|f| {
+                        f.4 -= 1;
+                        (f.2, f.3)
+                    });
+                    (injected, s.watch_hold.filter(|_| req.query.contains("watch=true")))
+                };
+                let watching = req.query.contains("watch=true");
+                let mut response = Response::builder();
+                let (code, answer) = match injected {
+                    // As the API server says a watch's resourceVersion is too old: a 200 whose
+                    // one event is an ERROR carrying 410 Gone (the watcher then lists again).
+                    Some((410, _)) if watching => (
+                        200,
+                        json!({"type": "ERROR", "object": status(410, "Expired", "too old resource version").1}),
+                    ),
+                    Some((code, retry_after)) => {
+                        if let Some(secs) = retry_after {
+                            response = response.header("Retry-After", secs.to_string());
+                        }
+                        status(code, "Injected", &format!("injected {code}"))
+                    }
+                    None => api.answer(&req),
+                };
                 api.state.lock().unwrap().log.push(req);
-                respond.send_response(
-                    Response::builder()
-                        .status(code)
-                        .body(Body::from(answer.to_string().into_bytes()))
-                        .unwrap(),
-                );
+                let response =
+                    response.status(code).body(Body::from(answer.to_string().into_bytes())).unwrap();
+                match hold {
+                    // A watch that stays open this long (with no event), then ends, as an
+                    // API server's watches end at their timeout.
+                    Some(hold) if watching && injected.is_none() => {
+                        tokio::spawn(async move {
+                            tokio::time::sleep(hold).await;
+                            respond.send_response(response);
+                        });
+                    }
+                    _ => respond.send_response(response),
+                }
             }
         });
         kube::Client::new(service, "default")
@@ -366,6 +405,43 @@ impl FakeApi {
         v["metadata"]["resourceVersion"] = Value::String(s.rv.to_string());
         let name = v["metadata"]["name"].as_str().unwrap().to_owned();
         s.envs.insert(name, v);
+    }
+
+    /// Answers the next `times` requests of `method` whose `path?query` contains `text` with
+    /// `code` (a Status body, and `Retry-After: <secs>` when given), without acting on them.
+    pub fn inject(&self, method: &str, text: &str, code: u16, retry_after: Option<u32>, times: u32) {
+        self.state.lock().unwrap().faults.push((
+            method.to_owned(),
+            text.to_owned(),
+            code,
+            retry_after,
+            times,
+        ));
+    }
+
+    /// Injected answers not used yet.
+    pub fn faults_left(&self) -> u32 {
+        self.state.lock().unwrap().faults.iter().map(|f| f.4).sum()
+    }
+
+    /// Holds every watch request this long, then ends it with no event (none: at once).
+    pub fn hold_watches(&self, hold: Option<std::time::Duration>) {
+        self.state.lock().unwrap().watch_hold = hold;
+    }
+
+    /// Changes an Environment's spec as a user would: merge `patch` into it, bump its
+    /// generation and resourceVersion.
+    pub fn change_env_spec(&self, name: &str, patch: &Value) {
+        let mut s = self.state.lock().unwrap();
+        s.rv += 1;
+        let rv = s.rv.to_string();
+        let env = s.envs.get_mut(name).unwrap();
+        for (k, v) in patch.as_object().unwrap() {
+            env["spec"][k] = v.clone();
+        }
+        let generation = env["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+        env["metadata"]["generation"] = json!(generation);
+        env["metadata"]["resourceVersion"] = Value::String(rv);
     }
 
     /// Deletes an Environment.
