@@ -13,6 +13,8 @@
 //! - [`fluxapi`]: a Kubernetes API over HTTP on loopback serving the HelmRelease CRD and
 //!   HelmReleases (get, paged lists, watches from a resource version), for binaries that reach
 //!   a cluster through a kubeconfig; every request checked against the API reference;
+//! - [`controller`]: a controller's whole watch loop in a test, and the waits and metric
+//!   reads of the fault tests;
 //! - [`nats`]: a real `nats-server` with JetStream on a free loopback port;
 //! - [`pdm`]: a stand-in for the pool-domain-manager's lua commit that records requests;
 //! - [`cli`]: runs a binary of the workspace and reads its output.
@@ -22,6 +24,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::missing_panics_doc, clippy::expect_used, unreachable_pub)]
 
 pub mod cli;
+pub mod controller;
 pub mod fluxapi;
 pub mod gitea;
 pub mod keycloak;

@@ -11,11 +11,10 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use application_controller::{Shared, Watched, error_policy, reconcile};
-use futures::StreamExt as _;
-use kube::runtime::{Controller, WatchStreamExt as _, reflector, watcher};
+use catalyst_testkit::controller::{self, counter, until};
 use serde_json::json;
 use support::*;
 
@@ -37,14 +36,6 @@ fn show(api: &catalyst_testkit::kube::FakeApi) -> String {
         })
         .collect();
     format!("{states:?}; faults left {}", api.faults_left())
-}
-
-async fn until(api: &catalyst_testkit::kube::FakeApi, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "not within 60 s: {what}; {}", show(api));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn converged(api: &catalyst_testkit::kube::FakeApi) -> bool {
@@ -72,28 +63,17 @@ async fn the_controller_converges_through_api_faults_and_writes_nothing_twice() 
         metrics: application_controller::metrics::Metrics::new(),
         failures: std::sync::Mutex::default(),
     });
-    let watched: kube::Api<Watched> = kube::Api::all(api.client());
-    let (reader, store) = reflector::store::<Watched>();
-    let stream = catalyst_runtime::triggers(
-        watcher(watched, watcher::Config::default().any_semantic()).default_backoff().reflect(store),
-    );
-    let controller = tokio::spawn(
-        Controller::for_stream(stream, reader)
-            .run(reconcile, error_policy, shared.clone())
-            .for_each(|_| async {}),
-    );
+    let controller =
+        controller::spawn::<Watched, _, _>(api.client(), reconcile, error_policy, shared.clone());
 
-    until(&api, "every Application reconciled at its generation, every fault used", || {
-        converged(&api) && api.faults_left() == 0
-    })
+    until(
+        "every Application reconciled at its generation, every fault used",
+        || converged(&api) && api.faults_left() == 0,
+        || show(&api),
+    )
     .await;
     let metrics = shared.metrics.render();
-    let errors: u32 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("application_controller_reconcile_errors_total "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let errors = counter(&metrics, "application_controller_reconcile_errors_total");
     assert!((1..=4).contains(&errors), "four refused writes, each failing at most one reconcile: {metrics}");
     // Each Application's files were committed once, however often its reconcile was retried.
     for a in APPS {
@@ -104,9 +84,11 @@ async fn the_controller_converges_through_api_faults_and_writes_nothing_twice() 
     // A spec change the watch misses (its next request answers 410): the relist brings it.
     api.inject("GET", "watch=true", 410, None, 1);
     api.patch_object(&key("site"), &json!({"spec": {"parameters": {"replicas": 3}}}));
-    until(&api, "site reconciled at its new generation", || {
-        converged(&api) && gitea.server.commit_count("acme", "site", "main") == 3
-    })
+    until(
+        "site reconciled at its new generation",
+        || converged(&api) && gitea.server.commit_count("acme", "site", "main") == 3,
+        || show(&api),
+    )
     .await;
 
     // Steady state across several watch restarts: nothing written anywhere.

@@ -11,22 +11,12 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use catalyst_testkit::controller::{self, counter, until};
 use environment_controller::{Watched, error_policy, reconcile};
-use futures::StreamExt as _;
-use kube::runtime::{Controller, WatchStreamExt as _, reflector, watcher};
 use serde_json::json;
 use support::{FakeApi, Gitea, context, environment, hetzner, settings};
-
-/// Waits (at most 60 s) until `done`; panics naming `what`.
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "not within 60 s: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn converged(api: &FakeApi, names: &[String]) -> bool {
     names.iter().all(|n| {
@@ -57,24 +47,17 @@ async fn the_controller_converges_through_api_faults_and_writes_nothing_twice() 
     api.hold_watches(Some(Duration::from_secs(2)));
 
     let ctx = Arc::new(context(&api, &gitea, settings()));
-    let watched: kube::Api<Watched> = kube::Api::all(api.client());
-    let (reader, writer) = reflector::store::<Watched>();
-    let stream = environment_controller::triggers(
-        watcher(watched, watcher::Config::default().any_semantic()).default_backoff().reflect(writer),
-    );
-    let controller = tokio::spawn(
-        Controller::for_stream(stream, reader)
-            .run(reconcile, error_policy, ctx.clone())
-            .for_each(|_| async {}),
-    );
+    let controller = controller::spawn::<Watched, _, _>(api.client(), reconcile, error_policy, ctx.clone());
 
-    until("every Environment Ready at its generation, every fault used", || {
-        converged(&api, &names) && api.faults_left() == 0
-    })
+    until(
+        "every Environment Ready at its generation, every fault used",
+        || converged(&api, &names) && api.faults_left() == 0,
+        || format!("faults left {}", api.faults_left()),
+    )
     .await;
     let metrics = ctx.metrics.render();
-    assert!(metrics.contains("environment_controller_reconcile_errors_total 6\n"), "{metrics}");
-    assert!(metrics.contains("environment_controller_gitea_commits_total 8\n"), "{metrics}");
+    assert_eq!(counter(&metrics, "environment_controller_reconcile_errors_total"), 6, "{metrics}");
+    assert_eq!(counter(&metrics, "environment_controller_gitea_commits_total"), 8, "{metrics}");
     // One manifest write per Environment: the six retried reconciles wrote nothing again.
     assert_eq!(gitea.writes().len(), 8, "{:?}", gitea.writes());
 
@@ -84,7 +67,7 @@ async fn the_controller_converges_through_api_faults_and_writes_nothing_twice() 
         "acme-dev",
         &json!({"regions": [{"provider": "hetzner", "region": "hel", "buildingBlock": "rtz"}]}),
     );
-    until("acme-dev reconciled at its new generation", || converged(&api, &names)).await;
+    until("acme-dev reconciled at its new generation", || converged(&api, &names), String::new).await;
     let after_change = gitea.writes().len();
     assert!(after_change > 8, "the change was written: {:?}", gitea.writes());
 

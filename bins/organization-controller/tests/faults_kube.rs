@@ -12,28 +12,17 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::StreamExt as _;
-use kube::runtime::{Controller, WatchStreamExt as _, reflector, watcher};
+use catalyst_testkit::controller::{self, counter, until};
 use organization_controller::reconcile::reconcile_organization;
 use organization_controller::{Shared, Watched, error_policy, reconcile};
 use serde_json::json;
 use support::*;
 
-async fn until(api: &catalyst_testkit::kube::FakeApi, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        let o = api.object(ORG).unwrap();
-        assert!(
-            Instant::now() < deadline,
-            "not within 60 s: {what}; status {} gen {}; faults left {}",
-            o["status"],
-            o["metadata"]["generation"],
-            api.faults_left()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+fn show(api: &catalyst_testkit::kube::FakeApi) -> String {
+    let o = api.object(ORG).unwrap();
+    format!("status {} gen {}; faults left {}", o["status"], o["metadata"]["generation"], api.faults_left())
 }
 
 fn converged(api: &catalyst_testkit::kube::FakeApi) -> bool {
@@ -65,35 +54,24 @@ async fn the_controller_converges_through_api_faults_and_writes_nothing_twice() 
         metrics: organization_controller::metrics::Metrics::new(),
         failures: std::sync::Mutex::default(),
     });
-    let watched: kube::Api<Watched> = kube::Api::all(api.client());
-    let (reader, store) = reflector::store::<Watched>();
-    let stream = catalyst_runtime::triggers(
-        watcher(watched, watcher::Config::default().any_semantic()).default_backoff().reflect(store),
-    );
-    let controller = tokio::spawn(
-        Controller::for_stream(stream, reader)
-            .run(reconcile, error_policy, shared.clone())
-            .for_each(|_| async {}),
-    );
+    let controller =
+        controller::spawn::<Watched, _, _>(api.client(), reconcile, error_policy, shared.clone());
 
-    until(&api, "the Organization reconciled at its generation, every fault used", || {
-        converged(&api) && api.faults_left() == 0
-    })
+    until(
+        "the Organization reconciled at its generation, every fault used",
+        || converged(&api) && api.faults_left() == 0,
+        || show(&api),
+    )
     .await;
     let metrics = shared.metrics.render();
-    let errors: u32 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("organization_controller_reconcile_errors_total "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let errors = counter(&metrics, "organization_controller_reconcile_errors_total");
     assert!((1..=2).contains(&errors), "two refused writes, each failing at most one reconcile: {metrics}");
     assert_eq!(gitea.writes(), clean_writes, "exactly the Gitea writes of one clean reconcile");
 
     // A spec change the watch misses (its next request answers 410): the relist brings it.
     api.inject("GET", "watch=true", 410, None, 1);
     api.patch_object(ORG, &json!({"spec": {"displayName": "Acme Corporation"}}));
-    until(&api, "the Organization reconciled at its new generation", || converged(&api)).await;
+    until("the Organization reconciled at its new generation", || converged(&api), || show(&api)).await;
 
     // Steady state across several watch restarts: nothing written anywhere.
     let settled = (api.writes().len(), gitea.writes().len());

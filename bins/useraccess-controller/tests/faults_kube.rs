@@ -10,23 +10,14 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::StreamExt as _;
-use kube::runtime::{Controller, WatchStreamExt as _, reflector, watcher};
+use catalyst_testkit::controller::{self, counter, until};
 use serde_json::json;
 use support::*;
 use useraccess_controller::{Shared, Watched, error_policy, reconcile};
 
 const USERS: [&str; 6] = ["alice", "bob", "carol", "dave", "erin", "fay"];
-
-async fn until(api: &catalyst_testkit::kube::FakeApi, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "not within 60 s: {what}; {}", show(api));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn spec(user: &str, namespaces: &[&str]) -> serde_json::Value {
     json!({"user": {"keycloakSubject": format!("sub-{user}")}, "sovereignRef": "acme",
@@ -78,30 +69,19 @@ async fn the_controller_converges_through_api_faults_and_writes_nothing_twice() 
         metrics: useraccess_controller::metrics::Metrics::new(),
         failures: std::sync::Mutex::default(),
     });
-    let watched: kube::Api<Watched> = kube::Api::all(api.client());
-    let (reader, writer) = reflector::store::<Watched>();
-    let stream = catalyst_runtime::triggers(
-        watcher(watched, watcher::Config::default().any_semantic()).default_backoff().reflect(writer),
-    );
-    let controller = tokio::spawn(
-        Controller::for_stream(stream, reader)
-            .run(reconcile, error_policy, shared.clone())
-            .for_each(|_| async {}),
-    );
+    let controller =
+        controller::spawn::<Watched, _, _>(api.client(), reconcile, error_policy, shared.clone());
 
-    until(&api, "every UserAccess Active at its generation, every fault used", || {
-        converged(&api) && api.faults_left() == 0
-    })
+    until(
+        "every UserAccess Active at its generation, every fault used",
+        || converged(&api) && api.faults_left() == 0,
+        || show(&api),
+    )
     .await;
     let metrics = shared.metrics.render();
     // Six refused writes; a reconcile whose binding write fails still records that in the
     // status, so one reconcile can meet two of them: four to six failed reconciles, all counted.
-    let errors: u32 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("useraccess_controller_reconcile_errors_total "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let errors = counter(&metrics, "useraccess_controller_reconcile_errors_total");
     assert!((4..=6).contains(&errors), "{metrics}");
     let applies =
         api.writes().iter().filter(|r| r.method == "PATCH" && r.path.contains("/rolebindings/")).count();
@@ -117,9 +97,11 @@ async fn the_controller_converges_through_api_faults_and_writes_nothing_twice() 
     // A spec change the watch misses (its next request answers 410): the relist brings it.
     api.inject("GET", "watch=true", 410, None, 1);
     api.patch_object(&ua_key("alice"), &json!({"spec": spec("alice", &["ns-alice", "ns-extra"])}));
-    until(&api, "alice reconciled at its new generation", || {
-        converged(&api) && api.object(&rb_key("ns-extra", "useraccess-alice-acme-editor")).is_some()
-    })
+    until(
+        "alice reconciled at its new generation",
+        || converged(&api) && api.object(&rb_key("ns-extra", "useraccess-alice-acme-editor")).is_some(),
+        || show(&api),
+    )
     .await;
 
     // Steady state across several watch restarts: nothing written.
