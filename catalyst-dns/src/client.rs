@@ -411,6 +411,17 @@ impl Client {
         Ok((status, bytes))
     }
 
+    /// The wait before another attempt after `attempt` attempts (from 1), when the retry
+    /// policy allows one: fewer than [`Config::attempts`] so far, and the wait ([`backoff`])
+    /// ends by `until`.
+    fn next_wait(&self, attempt: u32, until: tokio::time::Instant) -> Option<Duration> {
+        if attempt >= self.config.attempts {
+            return None;
+        }
+        let wait = backoff(attempt.saturating_sub(1));
+        (tokio::time::Instant::now() + wait <= until).then_some(wait)
+    }
+
     /// [`Client::call_until`] within the retry budget from now.
     async fn call(
         &self,
@@ -455,17 +466,10 @@ impl Client {
                 Err(e) => e,
             };
             attempt += 1;
-            if !err.is_transient()
-                || attempt >= self.config.attempts
-                || method == Method::POST
-                || method == Method::PATCH
-            {
+            if !err.is_transient() || method == Method::POST || method == Method::PATCH {
                 return Err(err);
             }
-            let wait = backoff(attempt - 1);
-            if tokio::time::Instant::now() + wait > until {
-                return Err(err);
-            }
+            let Some(wait) = self.next_wait(attempt, until) else { return Err(err) };
             tracing::debug!(%err, ?wait, attempt, "retrying PowerDNS call");
             tokio::time::sleep(wait).await;
         }
@@ -572,10 +576,7 @@ impl Client {
                     if self.rrsets_until(&zone, until).await?.is_some() {
                         return Ok(Created::Unknown);
                     }
-                    let wait = backoff(attempt - 1);
-                    if attempt >= self.config.attempts || tokio::time::Instant::now() + wait > until {
-                        return Err(e);
-                    }
+                    let Some(wait) = self.next_wait(attempt, until) else { return Err(e) };
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) => return Err(e),
@@ -664,13 +665,10 @@ impl Client {
                 }
                 Err(e) => {
                     attempt += 1;
-                    let wait = backoff(attempt - 1);
-                    if !e.is_transient()
-                        || attempt >= self.config.attempts
-                        || tokio::time::Instant::now() + wait > until
-                    {
+                    let Some(wait) = e.is_transient().then(|| self.next_wait(attempt, until)).flatten()
+                    else {
                         return Err(e);
-                    }
+                    };
                     tracing::debug!(err = %e, ?wait, attempt, zone = %plan.zone, "write failed; planning again");
                     tokio::time::sleep(wait).await;
                     Some(e)
